@@ -1,0 +1,93 @@
+// swift-tools-version: 6.2
+// ChargeControl: a prepaid charge-control master station. See ../shared/docs/DESIGN.md for the
+// module map; pure cores (DLT645, Tariffs, ChargeControl) have no I/O dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "ChargeControl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "meter-sim", targets: ["meter-sim"]),
+        .executable(name: "chargectl", targets: ["chargectl"]),
+        .executable(name: "chargecontrol-bench", targets: ["chargecontrol-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // MARK: wire format (pure)
+        .target(name: "DLT645"),
+        .target(
+            name: "DLT645NIO",
+            dependencies: [
+                "DLT645",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // MARK: rules (pure)
+        .target(name: "Tariffs", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "ChargeControl", dependencies: ["Tariffs"]),
+
+        // MARK: simulator
+        .target(
+            name: "MeterSim",
+            dependencies: [
+                "DLT645",
+                "DLT645NIO",
+                "Tariffs",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+
+        // MARK: executables
+        .executableTarget(
+            name: "meter-sim",
+            dependencies: ["MeterSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "chargectl",
+            dependencies: [
+                "Tariffs", "ChargeControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "chargecontrol-bench",
+            dependencies: [
+                "Tariffs", "ChargeControl", "DLT645",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: tests
+        .testTarget(name: "DLT645Tests", dependencies: ["DLT645"]),
+        .testTarget(
+            name: "DLT645NIOTests",
+            dependencies: [
+                "DLT645", "DLT645NIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "MeterSimTests",
+            dependencies: [
+                "MeterSim", "DLT645", "DLT645NIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
+        .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// ChargeControl: work in progress.

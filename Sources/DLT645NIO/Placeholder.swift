@@ -1,0 +1,1 @@
+// DLT645NIO: work in progress.

@@ -1,0 +1,1 @@
+// MeterSim: work in progress.

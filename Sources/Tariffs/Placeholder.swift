@@ -1,0 +1,1 @@
+// Tariffs: work in progress.

@@ -1,0 +1,1 @@
+print("chargecontrol-bench: not built yet")

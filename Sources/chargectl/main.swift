@@ -1,0 +1,1 @@
+print("chargectl: not built yet")

@@ -1,0 +1,1 @@
+print("meter-sim: not built yet")
