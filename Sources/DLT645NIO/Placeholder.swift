@@ -1,1 +1,0 @@
-// DLT645NIO: work in progress.
