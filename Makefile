@@ -3,7 +3,6 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # System packages the build links against (DESIGN.md, STACK.md).
 DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config
-BIN := $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 
 .PHONY: deps build test demo release clean
 
