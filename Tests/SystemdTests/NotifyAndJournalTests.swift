@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import Testing
+@testable import Systemd
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// These tests touch process-wide state (NOTIFY_SOCKET, the journal socket), so they run one at a time.
+@Suite("sd_notify and the journal, for real", .serialized)
+struct NotifyAndJournalTests {
+    @Test func notifyMessagesReachTheSocket() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString).sock").path
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        setenv("NOTIFY_SOCKET", path, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+
+        let notifier = ServiceNotifier()
+        #expect(notifier.ready())
+        #expect(notifier.status("12 accounts\n3 pending"))
+        #expect(notifier.watchdog())
+        #expect(notifier.stopping())
+        var received: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        for _ in 0..<4 {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            try #require(n > 0)
+            received.append(String(decoding: buffer[..<n], as: UTF8.self))
+        }
+        #expect(received == ["READY=1", "STATUS=12 accounts 3 pending", "WATCHDOG=1", "STOPPING=1"])
+    }
+
+    @Test func withoutNotifySocketNothingIsSent() {
+        unsetenv("NOTIFY_SOCKET")
+        #expect(!ServiceNotifier().ready())
+        #expect(ServiceNotifier().watchdogTimeout == nil)
+    }
+
+    @Test func watchdogTimeoutFromEnvironment() {
+        setenv("WATCHDOG_USEC", "4000000", 1)
+        setenv("WATCHDOG_PID", String(getpid()), 1)
+        defer { unsetenv("WATCHDOG_USEC"); unsetenv("WATCHDOG_PID") }
+        #expect(ServiceNotifier().watchdogTimeout == .seconds(4))
+    }
+
+    @Test func entriesReadBackFromARealJournald() async throws {
+        guard let journal = try JournaldFixture.start() else { return }
+        defer { journal.stop() }
+        let marker = UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        var logger = Logger(label: "test") { _ in JournalLogHandler(identifier: "chargecontrold-test") }
+        logger[metadataKey: "meter"] = "000000000001"
+        logger.warning("relay tripped", metadata: ["event": "trip", "test-marker": "\(marker)", "_private": "x"])
+
+        let entry = try await journal.waitForEntry(matching: "TEST_MARKER=\(marker)")
+        #expect(entry["MESSAGE"] == "relay tripped")
+        #expect(entry["METER"] == "000000000001")
+        #expect(entry["EVENT"] == "trip")
+        #expect(entry["PRIORITY"] == "4")
+        #expect(entry["SYSLOG_IDENTIFIER"] == "chargecontrold-test")
+        #expect(entry["PRIVATE"] == "x")
+        #expect(entry["CODE_FUNC"] != nil)
+    }
+}
