@@ -28,3 +28,15 @@ package func apportion(_ quantity: Int64, weights: [Int64]) -> [Int64] {
     }
     return shares
 }
+
+/// `a × b / c` truncated, for non-negative `a`, `b` and positive `c`, through a 128-bit product;
+/// `nil` when the quotient does not fit 64 bits.
+package func multiplyDivide(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64? {
+    precondition(a >= 0 && b >= 0 && c > 0)
+    let (high, low) = a.multipliedFullWidth(by: b)
+    if high >= c { return nil }
+    // The quotient fits Int64 exactly when product / 2^63 < c.
+    let shifted = UInt64(high) << 1 | (low >> 63)
+    if shifted >= UInt64(c) { return nil }
+    return c.dividingFullWidth((high, low)).quotient
+}
