@@ -1,0 +1,81 @@
+import Foundation
+import Tariffs
+
+/// The remote-control commands the policy plans (DL/T 645 control code 1CH). Raw values are the
+/// names used in the API, the journal's `EVENT=` and the queue.
+public enum CommandKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case alarm
+    case alarmRelease = "alarm_release"
+    case trip
+    case allowClose = "allow_close"
+    case directClose = "direct_close"
+    case keepPower = "keep_power"
+    case keepPowerRelease = "keep_power_release"
+}
+
+/// Why the policy decided what it did. Raw values are stable codes for the audit trail.
+public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Balance at or below the alarm threshold.
+    case balanceAtOrBelowAlarm = "balance_at_or_below_alarm"
+    /// Balance above the alarm threshold plus the margin.
+    case balanceAboveAlarmRelease = "balance_above_alarm_release"
+    /// Balance at or below the trip threshold, inside a trip window.
+    case balanceAtOrBelowTrip = "balance_at_or_below_trip"
+    /// Balance at or below the trip threshold outside the trip windows: deferred.
+    case tripDeferredOutsideWindow = "trip_deferred_outside_window"
+    /// Balance at or below the trip threshold on a holiday: deferred.
+    case tripDeferredHoliday = "trip_deferred_holiday"
+    /// Tripped meter with the balance above the reconnect level.
+    case balanceAboveReconnectLevel = "balance_above_reconnect_level"
+    /// Protected account: keep power on.
+    case protectedAccount = "protected_account"
+    /// No longer protected: release keep-power.
+    case protectionLifted = "protection_lifted"
+    /// Held: the latest data is abnormal, so no adverse decision is taken.
+    case abnormalData = "abnormal_data"
+    /// Held: balance between the thresholds and their release levels; nothing changes.
+    case withinHysteresis = "within_hysteresis"
+    /// Held: protected account at or below the trip threshold, not tripped.
+    case protectedNotTripped = "protected_not_tripped"
+    /// Held: no trip window ahead (cannot happen with a valid calendar).
+    case noTripWindow = "no_trip_window"
+}
+
+/// A command the policy wants sent.
+public struct PlannedCommand: Sendable, Hashable {
+    public let kind: CommandKind
+    public let reason: DecisionReason
+    /// The reason in words, with the amounts it compared.
+    public let detail: String
+    /// The balance the decision saw.
+    public let balance: Money
+    /// Not to be sent before this instant: the evaluation instant, or a window opening for a
+    /// deferred trip.
+    public let notBefore: Date
+    /// Whether the command waits for a later window.
+    public let isDeferred: Bool
+}
+
+/// A decision not to act, recorded so that the audit says why nothing happened.
+public struct HeldDecision: Sendable, Hashable {
+    public let reason: DecisionReason
+    public let detail: String
+    public let balance: Money
+}
+
+/// The outcome of evaluating one account: the desired meter state and the ordered commands that
+/// move the last known state there.
+public struct ControlPlan: Sendable, Hashable {
+    /// When the plan was made.
+    public let evaluatedAt: Date
+    /// The balance it saw.
+    public let balance: Money
+    /// Where the meter should end up.
+    public let desired: DesiredMeterState
+    /// What to send, in order (allow-close first, alarm before trip).
+    public let commands: [PlannedCommand]
+    /// Decisions not taken, and why.
+    public let held: [HeldDecision]
+    /// The account's state for the API.
+    public let state: AccountControlState
+}

@@ -1,1 +1,0 @@
-// ChargeControl: work in progress.

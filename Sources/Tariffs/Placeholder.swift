@@ -1,1 +1,0 @@
-// Tariffs: work in progress.

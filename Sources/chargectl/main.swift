@@ -1,1 +1,0 @@
-print("chargectl: not built yet")
