@@ -1,0 +1,192 @@
+import ChargeControl
+import Foundation
+import Tariffs
+
+/// p4: the pure core on one core. Rating intervals per second (goal ≥ 5,000,000/s), and the time
+/// and memory to evaluate the control policy of many accounts.
+struct RatingScenario {
+    let ratingSeconds: Int
+    let accounts: Int
+
+    struct Result {
+        let intervals: Int
+        let ratingSeconds: Double
+        let accounts: Int
+        let policySeconds: Double
+        let policyCommands: Int
+        let accountsBytes: Int
+        let peakRSSBytes: Int
+        let checksum: Int64
+
+        var perSecond: Int { Int(Double(intervals) / ratingSeconds) }
+        var policyPerSecond: Int { Int(Double(accounts) / policySeconds) }
+
+        var json: String {
+            "{\"per_second\": \(perSecond), \"intervals\": \(intervals), \"seconds\": \(String(format: "%.3f", ratingSeconds)), "
+                + "\"goal_per_second\": 5000000, \"policy_accounts\": \(accounts), "
+                + "\"policy_seconds\": \(String(format: "%.3f", policySeconds)), \"policy_per_second\": \(policyPerSecond), "
+                + "\"policy_commands\": \(policyCommands), \"policy_input_mb\": \(String(format: "%.1f", Double(accountsBytes) / 1_048_576)), "
+                + "\"peak_rss_mb\": \(String(format: "%.1f", Double(peakRSSBytes) / 1_048_576))}"
+        }
+
+        var table: String {
+            let rows = [
+                ("p4", "rating intervals per second (1 core)", "\(perSecond)", "goal ≥ 5000000"),
+                ("p4", "intervals rated", "\(intervals)", String(format: "in %.2f s", ratingSeconds)),
+                ("p4", "policy: accounts evaluated", "\(accounts)", String(format: "in %.3f s", policySeconds)),
+                ("p4", "policy: accounts per second", "\(policyPerSecond)", "\(policyCommands) commands planned"),
+                ("p4", "policy: input size", String(format: "%.1f MiB", Double(accountsBytes) / 1_048_576), "balances, settings, meter states"),
+                ("p4", "peak resident memory", String(format: "%.1f MiB", Double(peakRSSBytes) / 1_048_576), "VmHWM"),
+            ]
+            var lines = ["scenario  measure                                value            note"]
+            for row in rows {
+                lines.append(row.0.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + row.1.padding(toLength: 39, withPad: " ", startingAt: 0)
+                    + row.2.padding(toLength: 17, withPad: " ", startingAt: 0) + row.3)
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    static let tariffText = """
+        name = "bench"
+        timezone = "Asia/Shanghai"
+        [[prices]]
+        effective = "2024-01-01T00:00:00+08:00"
+        sharp = "0.5680"
+        peak = "0.5680"
+        flat = "0.5680"
+        valley = "0.2880"
+        [[prices]]
+        effective = "2026-07-01T00:00:00+08:00"
+        sharp = "0.6000"
+        peak = "0.6000"
+        flat = "0.5500"
+        valley = "0.3000"
+        [[periods]]
+        start = "08:00"
+        register = "peak"
+        [[periods]]
+        start = "22:00"
+        register = "valley"
+        [tiers]
+        year_start = "01-01"
+        [[tiers.steps]]
+        up_to_kwh = "2760"
+        surcharge = "0.0000"
+        [[tiers.steps]]
+        up_to_kwh = "4800"
+        surcharge = "0.0500"
+        [[tiers.steps]]
+        surcharge = "0.3000"
+        """
+
+    struct Job {
+        let consumption: Consumption
+        let from: Date
+        let to: Date
+        let position: TierYearPosition
+    }
+
+    func run() throws -> Result {
+        let tariff = try Tariff.parse(Self.tariffText, file: "bench.toml")
+        var rng = BenchGenerator(seed: 4)
+        // 15-minute intervals through 2026 (some cross the price change and the new year), at
+        // positions all over the steps.
+        let base = Date(timeIntervalSince1970: 1_767_196_800)  // 2026-01-01T00:00:00+08:00
+        let jobs: [Job] = (0..<65_536).map { _ in
+            let from = base.addingTimeInterval(TimeInterval(Int.random(in: 0..<(366 * 96), using: &rng) * 900))
+            let peak = Int64.random(in: 0...80, using: &rng)
+            let valley = Int64.random(in: 0...80, using: &rng)
+            let consumption = Consumption(
+                registers: PerRegister(sharp: .zero, peak: Energy(hundredths: peak), flat: .zero, valley: Energy(hundredths: valley)),
+                total: Energy(hundredths: peak + valley))
+            let position = tariff.position(yearToDate: Energy(hundredths: Int64.random(in: 0...600_000, using: &rng)), at: from)
+            return Job(consumption: consumption, from: from, to: from.addingTimeInterval(900), position: position)
+        }
+
+        let clock = ContinuousClock()
+        var checksum: Int64 = 0
+        var rated = 0
+        let budget = Duration.seconds(ratingSeconds)
+        let started = clock.now
+        var elapsed = Duration.zero
+        while elapsed < budget {
+            for job in jobs {
+                let result = try tariff.rate(job.consumption, from: job.from, to: job.to, position: job.position)
+                checksum &+= result.charge.microYuan
+            }
+            rated += jobs.count
+            elapsed = clock.now - started
+        }
+        let ratingSeconds = seconds(elapsed)
+
+        // Policy over many accounts: the inputs the evaluator would hold in memory.
+        let rssBefore = residentBytes()
+        let calendar = try TripCalendar.parse(
+            windows: ["Mon-Fri 08:00-16:00"], holidays: ["2026-10-01"],
+            timeZone: TimeZone(identifier: "Asia/Shanghai") ?? .current)
+        let policy = ControlPolicy(calendar: calendar)
+        let settings = [
+            try ControlSettings(alarm: AlarmThreshold(Money(microYuan: 20_000_000)), trip: TripThreshold(.zero)),
+            try ControlSettings(alarm: AlarmThreshold(.zero), trip: TripThreshold(Money(microYuan: -10_000_000))),
+            try ControlSettings(alarm: AlarmThreshold(Money(microYuan: 50_000_000)), trip: TripThreshold(.zero), isProtected: true),
+        ]
+        var balances: [Money] = []
+        var classes: [UInt8] = []
+        var states: [MeterState] = []
+        balances.reserveCapacity(accounts)
+        classes.reserveCapacity(accounts)
+        states.reserveCapacity(accounts)
+        for _ in 0..<accounts {
+            balances.append(Money(microYuan: Int64.random(in: -20_000_000...200_000_000, using: &rng)))
+            classes.append(UInt8.random(in: 0...2, using: &rng))
+            states.append(MeterState(relay: Int.random(in: 0..<20, using: &rng) == 0 ? .open : .closed,
+                                     alarm: Bool.random(using: &rng), keepPower: false))
+        }
+        let inputBytes = residentBytes() - rssBefore
+        let now = Date(timeIntervalSince1970: 1_790_740_800)  // 2026-09-30T10:00:00+08:00, a window
+        var commands = 0
+        let policyStarted = clock.now
+        for index in 0..<accounts {
+            let plan = policy.evaluate(
+                balance: balances[index], settings: settings[Int(classes[index])], meter: states[index],
+                data: .normal, at: now)
+            commands += plan.commands.count
+        }
+        let policySeconds = seconds(clock.now - policyStarted)
+        return Result(
+            intervals: rated, ratingSeconds: ratingSeconds, accounts: accounts, policySeconds: policySeconds,
+            policyCommands: commands, accountsBytes: inputBytes, peakRSSBytes: peakResidentBytes(), checksum: checksum)
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// SplitMix64, so every run rates the same intervals.
+struct BenchGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}
+
+/// A field of /proc/self/status in bytes (Linux), 0 elsewhere.
+private func procStatus(_ field: String) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        let number = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return number * 1024
+    }
+    return 0
+}
+
+func residentBytes() -> Int { procStatus("VmRSS") }
+func peakResidentBytes() -> Int { procStatus("VmHWM") }
