@@ -48,38 +48,30 @@ struct RatingScenario {
         }
     }
 
-    static let tariffText = """
-        name = "bench"
-        timezone = "Asia/Shanghai"
-        [[prices]]
-        effective = "2024-01-01T00:00:00+08:00"
-        sharp = "0.5680"
-        peak = "0.5680"
-        flat = "0.5680"
-        valley = "0.2880"
-        [[prices]]
-        effective = "2026-07-01T00:00:00+08:00"
-        sharp = "0.6000"
-        peak = "0.6000"
-        flat = "0.5500"
-        valley = "0.3000"
-        [[periods]]
-        start = "08:00"
-        register = "peak"
-        [[periods]]
-        start = "22:00"
-        register = "valley"
-        [tiers]
-        year_start = "01-01"
-        [[tiers.steps]]
-        up_to_kwh = "2760"
-        surcharge = "0.0000"
-        [[tiers.steps]]
-        up_to_kwh = "4800"
-        surcharge = "0.0500"
-        [[tiers.steps]]
-        surcharge = "0.3000"
-        """
+    /// A residential TOU + three-step tariff with a price change mid-2026, built in code.
+    static func tariff() throws -> Tariff {
+        let zone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        func price(_ micro: Int64) -> Price { Price(microYuanPerKWh: micro) }
+        func minute(_ minutes: Int) -> MinuteOfDay { MinuteOfDay(minutes: minutes) ?? .endOfDay }
+        return try Tariff(
+            name: "bench", timeZone: zone,
+            priceVersions: [
+                PriceVersion(
+                    effective: Date(timeIntervalSince1970: 1_704_038_400),  // 2024-01-01T00:00:00+08:00
+                    prices: PerRegister(sharp: price(568_000), peak: price(568_000), flat: price(568_000), valley: price(288_000))),
+                PriceVersion(
+                    effective: Date(timeIntervalSince1970: 1_782_835_200),  // 2026-07-01T00:00:00+08:00
+                    prices: PerRegister(sharp: price(600_000), peak: price(600_000), flat: price(550_000), valley: price(300_000))),
+            ],
+            schedule: TimeOfUseSchedule(
+                periods: [.init(start: minute(480), register: .peak), .init(start: minute(1320), register: .valley)],
+                timeZone: zone),
+            tiers: AnnualTiers(yearStart: .januaryFirst, steps: [
+                TierStep(upTo: Energy(hundredths: 276_000), surcharge: .zero),
+                TierStep(upTo: Energy(hundredths: 480_000), surcharge: price(50_000)),
+                TierStep(upTo: nil, surcharge: price(300_000)),
+            ]))
+    }
 
     struct Job {
         let consumption: Consumption
@@ -89,19 +81,19 @@ struct RatingScenario {
     }
 
     func run() throws -> Result {
-        let tariff = try Tariff.parse(Self.tariffText, file: "bench.toml")
-        var rng = BenchGenerator(seed: 4)
+        let tariff = try Self.tariff()
         // 15-minute intervals through 2026 (some cross the price change and the new year), at
         // positions all over the steps.
         let base = Date(timeIntervalSince1970: 1_767_196_800)  // 2026-01-01T00:00:00+08:00
-        let jobs: [Job] = (0..<65_536).map { _ in
-            let from = base.addingTimeInterval(TimeInterval(Int.random(in: 0..<(366 * 96), using: &rng) * 900))
-            let peak = Int64.random(in: 0...80, using: &rng)
-            let valley = Int64.random(in: 0...80, using: &rng)
+        let jobs: [Job] = (0..<65_536).map { index in
+            let mix = spread(index)
+            let from = base.addingTimeInterval(TimeInterval(Int(mix % (366 * 96)) * 900))
+            let peak = Int64(mix >> 20 & 0x3F)
+            let valley = Int64(mix >> 26 & 0x3F)
             let consumption = Consumption(
                 registers: PerRegister(sharp: .zero, peak: Energy(hundredths: peak), flat: .zero, valley: Energy(hundredths: valley)),
                 total: Energy(hundredths: peak + valley))
-            let position = tariff.position(yearToDate: Energy(hundredths: Int64.random(in: 0...600_000, using: &rng)), at: from)
+            let position = tariff.position(yearToDate: Energy(hundredths: Int64(mix >> 32 % 600_000)), at: from)
             return Job(consumption: consumption, from: from, to: from.addingTimeInterval(900), position: position)
         }
 
@@ -138,11 +130,11 @@ struct RatingScenario {
         balances.reserveCapacity(accounts)
         classes.reserveCapacity(accounts)
         states.reserveCapacity(accounts)
-        for _ in 0..<accounts {
-            balances.append(Money(microYuan: Int64.random(in: -20_000_000...200_000_000, using: &rng)))
-            classes.append(UInt8.random(in: 0...2, using: &rng))
-            states.append(MeterState(relay: Int.random(in: 0..<20, using: &rng) == 0 ? .open : .closed,
-                                     alarm: Bool.random(using: &rng), keepPower: false))
+        for index in 0..<accounts {
+            let mix = spread(index)
+            balances.append(Money(microYuan: Int64(mix % 220_000_000) - 20_000_000))
+            classes.append(UInt8(mix >> 40 % 3))
+            states.append(MeterState(relay: mix >> 44 % 20 == 0 ? .open : .closed, alarm: mix >> 50 & 1 == 1, keepPower: false))
         }
         let inputBytes = residentBytes() - rssBefore
         let now = Date(timeIntervalSince1970: 1_790_740_800)  // 2026-09-30T10:00:00+08:00, a window
@@ -165,17 +157,11 @@ struct RatingScenario {
     }
 }
 
-/// SplitMix64, so every run rates the same intervals.
-struct BenchGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+/// Deterministic, well-spread bits for input number `index` (Fibonacci hashing), so that every
+/// run measures the same inputs without a random generator.
+private func spread(_ index: Int) -> UInt64 {
+    let mixed = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15
+    return mixed ^ (mixed >> 29)
 }
 
 /// A field of /proc/self/status in bytes (Linux), 0 elsewhere.
