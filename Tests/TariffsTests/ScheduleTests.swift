@@ -33,6 +33,20 @@ import Testing
         #expect(schedule.period(at: instant("2025-03-01T11:00:00+08:00")).until == instant("2025-03-01T12:00:00+08:00"))
     }
 
+    @Test func boundariesFollowDaylightSavingChanges() throws {
+        guard let newYork = TimeZone(identifier: "America/New_York") else { return }
+        func minute(_ text: String) -> MinuteOfDay { MinuteOfDay(text) ?? .endOfDay }
+        let schedule = try TimeOfUseSchedule(periods: [
+            .init(start: minute("01:00"), register: .flat), .init(start: minute("03:00"), register: .peak),
+        ], timeZone: newYork)
+        // 2026-03-08: clocks jump from 02:00 EST to 03:00 EDT.
+        #expect(schedule.period(at: instant("2026-03-08T00:30:00-05:00")).until == instant("2026-03-08T01:00:00-05:00"))
+        let flat = schedule.period(at: instant("2026-03-08T01:30:00-05:00"))
+        #expect(flat.register == .flat)
+        #expect(flat.until == instant("2026-03-08T03:00:00-04:00"))
+        #expect(schedule.period(at: instant("2026-03-08T03:00:00-04:00")).register == .peak)
+    }
+
     @Test func singlePeriodRunsAllDay() throws {
         let schedule = try TimeOfUseSchedule(periods: [.init(start: MinuteOfDay(minutes: 0) ?? .endOfDay, register: .flat)], timeZone: shanghai)
         let period = schedule.period(at: instant("2025-03-01T12:00:00+08:00"))

@@ -1,1 +1,0 @@
-print("chargecontrol-bench: not built yet")
