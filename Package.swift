@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // MARK: wire format (pure)
@@ -37,6 +39,16 @@ let package = Package(
         // MARK: rules (pure)
         .target(name: "Tariffs", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "ChargeControl", dependencies: ["Tariffs"]),
+
+        // MARK: storage
+        .target(
+            name: "Store",
+            dependencies: [
+                "Tariffs", "ChargeControl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
 
         // MARK: simulator
         .target(
@@ -92,6 +104,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
     ],

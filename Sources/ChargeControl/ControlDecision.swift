@@ -54,6 +54,16 @@ public struct PlannedCommand: Sendable, Hashable {
     public let notBefore: Date
     /// Whether the command waits for a later window.
     public let isDeferred: Bool
+
+    /// A command built outside the policy too: an operator's manual command, or a test.
+    public init(kind: CommandKind, reason: DecisionReason, detail: String, balance: Money, notBefore: Date, isDeferred: Bool) {
+        self.kind = kind
+        self.reason = reason
+        self.detail = detail
+        self.balance = balance
+        self.notBefore = notBefore
+        self.isDeferred = isDeferred
+    }
 }
 
 /// A decision not to act, recorded so that the audit says why nothing happened.

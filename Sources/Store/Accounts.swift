@@ -1,0 +1,194 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Tariffs
+
+/// A terminal: the TCP peer that forwards frames to the meters on its bus.
+public struct TerminalRecord: Sendable, Hashable {
+    public var id: String
+    public var host: String
+    public var port: Int
+
+    public init(id: String, host: String, port: Int) {
+        self.id = id
+        self.host = host
+        self.port = port
+    }
+}
+
+/// An account and what the station knows of its meter.
+public struct AccountRecord: Sendable, Hashable {
+    public var id: String
+    public var meterAddress: String
+    public var terminalID: String
+    public var tariff: String
+    public var region: String
+    /// nil: the station default applies.
+    public var alarmThreshold: Money?
+    public var tripThreshold: Money?
+    public var isProtected: Bool
+    /// The cached ledger balance (always equal to a replay of the ledger).
+    public var balance: Money
+    public var tierYearStart: Date?
+    public var tierYearUsed: Energy
+    public var lastReadingID: Int64?
+    public var lastReadingAt: Date?
+    public var meter: MeterState
+    public var state: AccountControlState
+
+    public init(id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
+                alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
+                balance: Money = .zero, tierYearStart: Date? = nil, tierYearUsed: Energy = .zero,
+                lastReadingID: Int64? = nil, lastReadingAt: Date? = nil,
+                meter: MeterState = MeterState(relay: .closed), state: AccountControlState = .normal) {
+        self.id = id
+        self.meterAddress = meterAddress
+        self.terminalID = terminalID
+        self.tariff = tariff
+        self.region = region
+        self.alarmThreshold = alarmThreshold
+        self.tripThreshold = tripThreshold
+        self.isProtected = isProtected
+        self.balance = balance
+        self.tierYearStart = tierYearStart
+        self.tierYearUsed = tierYearUsed
+        self.lastReadingID = lastReadingID
+        self.lastReadingAt = lastReadingAt
+        self.meter = meter
+        self.state = state
+    }
+
+    init(row: Row) {
+        id = row["id"]
+        meterAddress = row["meter_address"]
+        terminalID = row["terminal_id"]
+        tariff = row["tariff"]
+        region = row["region"]
+        alarmThreshold = (row["alarm_micro_yuan"] as Int64?).map(Money.init(microYuan:))
+        tripThreshold = (row["trip_micro_yuan"] as Int64?).map(Money.init(microYuan:))
+        isProtected = row["is_protected"]
+        balance = Money(microYuan: row["balance_micro_yuan"])
+        tierYearStart = (row["tier_year_start_at"] as Int64?).map(StoredInstant.date)
+        tierYearUsed = Energy(hundredths: row["tier_year_used_hundredths"])
+        lastReadingID = row["last_reading_id"]
+        lastReadingAt = (row["last_reading_at"] as Int64?).map(StoredInstant.date)
+        meter = MeterState(relay: RelayState(rawValue: row["relay"]) ?? .closed, alarm: row["alarm"], keepPower: row["keep_power"])
+        state = AccountControlState(rawValue: row["state"]) ?? .normal
+    }
+}
+
+/// Why an account cannot be written.
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownTerminal(String)
+    case unknownAccount(String)
+    case meterTakenByAnotherAccount(meter: String, account: String)
+    case openingBalanceAfterActivity(account: String)
+    case unknownCommand(Int64)
+    case unknownReviewItem(Int64)
+    case reviewItemClosed(Int64, state: String)
+
+    public var description: String {
+        switch self {
+        case .unknownTerminal(let t): "unknown terminal \"\(t)\""
+        case .unknownAccount(let a): "unknown account \"\(a)\""
+        case .meterTakenByAnotherAccount(let m, let a): "meter \(m) already belongs to account \"\(a)\""
+        case .openingBalanceAfterActivity(let a): "account \"\(a)\" already has ledger entries; its opening balance cannot change"
+        case .unknownCommand(let id): "unknown command \(id)"
+        case .unknownReviewItem(let id): "unknown review item \(id)"
+        case .reviewItemClosed(let id, let state): "review item \(id) is already \(state)"
+        }
+    }
+}
+
+extension StationStore {
+    /// Adds or updates a terminal.
+    public func upsertTerminal(_ t: TerminalRecord, at now: Date) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO terminal (id, host, port, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at
+                """, arguments: [t.id, t.host, t.port, StoredInstant.millis(now)])
+        }
+    }
+
+    public func terminals() async throws -> [TerminalRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, host, port FROM terminal ORDER BY id").map {
+                TerminalRecord(id: $0["id"], host: $0["host"], port: $0["port"])
+            }
+        }
+    }
+
+    /// Adds an account (with its opening balance as the first ledger entry) or updates its
+    /// provisioning fields. Balances and meter state are never overwritten here: they come from
+    /// the ledger and the meter.
+    public func upsertAccount(
+        id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
+        alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
+    ) async throws -> AccountRecord {
+        try await writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM terminal WHERE id = ?", arguments: [terminalID]) == true else {
+                throw StoreError.unknownTerminal(terminalID)
+            }
+            if let owner = try String.fetchOne(db, sql: "SELECT id FROM account WHERE meter_address = ? AND id != ?",
+                                               arguments: [meterAddress, id]) {
+                throw StoreError.meterTakenByAnotherAccount(meter: meterAddress, account: owner)
+            }
+            let ms = StoredInstant.millis(now)
+            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [id]) == true
+            if exists {
+                try db.execute(sql: """
+                    UPDATE account SET meter_address = ?, terminal_id = ?, tariff = ?, region = ?, alarm_micro_yuan = ?,
+                        trip_micro_yuan = ?, is_protected = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [meterAddress, terminalID, tariff, region, alarmThreshold?.microYuan,
+                                     tripThreshold?.microYuan, isProtected, ms, id])
+                if let openingBalance {
+                    try Self.replaceOpening(account: id, amount: openingBalance, at: ms, in: db)
+                }
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO account (id, meter_address, terminal_id, tariff, region, alarm_micro_yuan, trip_micro_yuan,
+                        is_protected, balance_micro_yuan, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                    """, arguments: [id, meterAddress, terminalID, tariff, region, alarmThreshold?.microYuan,
+                                     tripThreshold?.microYuan, isProtected, ms, ms])
+                try Ledgers.post(account: id, kind: .opening, amount: openingBalance ?? .zero, at: ms,
+                                 reference: "account opened", in: db)
+            }
+            try AuditTrail.append(AuditEvent(at: now, event: exists ? "account_updated" : "account_created", accountID: id,
+                                         meterAddress: meterAddress, detail: "tariff \(tariff), region \(region), protected \(isProtected)"),
+                              in: db)
+            return try Self.account(id, in: db)
+        }
+    }
+
+    /// An opening balance may change only while it is the account's only ledger entry.
+    private static func replaceOpening(account: String, amount: Money, at: Int64, in db: Database) throws {
+        let entries = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger WHERE account_id = ?", arguments: [account]) ?? 0
+        let current = try Int64.fetchOne(db, sql: "SELECT amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'opening'",
+                                         arguments: [account])
+        if current == amount.microYuan { return }
+        guard entries <= 1 else { throw StoreError.openingBalanceAfterActivity(account: account) }
+        try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, at = ? WHERE account_id = ? AND kind = 'opening'",
+                       arguments: [amount.microYuan, at, account])
+        try db.execute(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
+    }
+
+    public func account(_ id: String) async throws -> AccountRecord? {
+        try await writer.read { db in try? Self.account(id, in: db) }
+    }
+
+    static func account(_ id: String, in db: Database) throws -> AccountRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]) else {
+            throw StoreError.unknownAccount(id)
+        }
+        return AccountRecord(row: row)
+    }
+
+    /// Every account, for loading the station's in-memory view at start-up.
+    public func allAccounts() async throws -> [AccountRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY id").map(AccountRecord.init(row:))
+        }
+    }
+}

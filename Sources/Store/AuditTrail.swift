@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// One audit record: a decision or a command state change, with what it saw.
+public struct AuditEvent: Sendable, Hashable {
+    public var at: Date
+    /// `decision`, `command_state`, `payment`, `review`, `abnormal`, …
+    public var event: String
+    public var accountID: String?
+    public var meterAddress: String?
+    public var commandID: Int64?
+    public var balanceMicroYuan: Int64?
+    /// The rule and reason, human-readable.
+    public var detail: String
+
+    public init(at: Date, event: String, accountID: String? = nil, meterAddress: String? = nil,
+                commandID: Int64? = nil, balanceMicroYuan: Int64? = nil, detail: String) {
+        self.at = at
+        self.event = event
+        self.accountID = accountID
+        self.meterAddress = meterAddress
+        self.commandID = commandID
+        self.balanceMicroYuan = balanceMicroYuan
+        self.detail = detail
+    }
+}
+
+/// The result of checking the chain.
+public struct AuditVerification: Sendable, Hashable {
+    public let rows: Int
+    /// The first row whose hash does not follow from its content and the row before, if any.
+    public let firstBrokenID: Int64?
+    public var isIntact: Bool { firstBrokenID == nil }
+}
+
+/// The append-only, hash-chained audit trail. Each row's hash covers its content and the hash
+/// of the row before, so any edit, insertion or deletion breaks every hash after it.
+/// (Triggers refuse UPDATE and DELETE outright; the chain catches edits made around SQLite.)
+public enum AuditTrail {
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Appends inside the caller's transaction, so the record commits with what it describes.
+    @discardableResult
+    public static func append(_ e: AuditEvent, in db: Database) throws -> Int64 {
+        let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1") ?? genesis
+        let at = StoredInstant.millis(e.at)
+        let hash = digest(prev: prev, at: at, event: e.event, account: e.accountID, meter: e.meterAddress,
+                          command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail)
+        try db.execute(
+            sql: """
+                INSERT INTO audit (at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [at, e.event, e.accountID, e.meterAddress, e.commandID, e.balanceMicroYuan, e.detail, prev, hash])
+        return db.lastInsertedRowID
+    }
+
+    /// Walks the whole chain in id order.
+    public static func verify(in db: Database) throws -> AuditVerification {
+        var prev = genesis
+        var count = 0
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash
+            FROM audit ORDER BY id
+            """)
+        while let row = try rows.next() {
+            count += 1
+            let id: Int64 = row["id"]
+            let expected = digest(prev: prev, at: row["at"], event: row["event"], account: row["account_id"],
+                                  meter: row["meter_address"], command: row["command_id"],
+                                  balance: row["balance_micro_yuan"], detail: row["detail"])
+            let stored: String = row["hash"]
+            let storedPrev: String = row["prev_hash"]
+            guard storedPrev == prev, stored == expected else {
+                return AuditVerification(rows: count, firstBrokenID: id)
+            }
+            prev = stored
+        }
+        return AuditVerification(rows: count, firstBrokenID: nil)
+    }
+
+    /// SHA-256 over length-prefixed fields, so no choice of text can make two rows collide by
+    /// shifting a separator.
+    static func digest(prev: String, at: Int64, event: String, account: String?, meter: String?,
+                       command: Int64?, balance: Int64?, detail: String) -> String {
+        var hasher = SHA256()
+        for field in [prev, String(at), event, account ?? "\u{0}", meter ?? "\u{0}",
+                      command.map(String.init) ?? "\u{0}", balance.map(String.init) ?? "\u{0}", detail] {
+            let bytes = Array(field.utf8)
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in hasher.finalize() {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

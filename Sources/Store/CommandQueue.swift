@@ -1,0 +1,239 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Tariffs
+
+/// Where a queued command is in its life (INTERFACES.md `state`).
+public enum CommandState: String, Sendable, Hashable, CaseIterable {
+    case pending
+    case inFlight = "in_flight"
+    case acknowledged
+    case superseded
+    case cancelled
+    case review
+
+    /// States a command never leaves.
+    public var isFinal: Bool { self == .acknowledged || self == .superseded || self == .cancelled }
+}
+
+/// A row of the durable command queue.
+public struct CommandRecord: Sendable, Hashable {
+    public let id: Int64
+    public let accountID: String
+    public let meterAddress: String
+    public let kind: CommandKind
+    public let reason: String
+    public let detail: String
+    public let balanceSeen: Money
+    public let createdAt: Date
+    public let notBefore: Date
+    public let deadline: Date
+    public let attempts: Int
+    public let nextAttemptAt: Date
+    public let state: CommandState
+    public let lastError: String?
+    public let acknowledgedAt: Date?
+
+    init(row: Row) {
+        id = row["id"]
+        accountID = row["account_id"]
+        meterAddress = row["meter_address"]
+        kind = CommandKind(rawValue: row["kind"]) ?? .alarm
+        reason = row["reason"]
+        detail = row["detail"]
+        balanceSeen = Money(microYuan: row["balance_micro_yuan"])
+        createdAt = StoredInstant.date(row["created_at"])
+        notBefore = StoredInstant.date(row["not_before"])
+        deadline = StoredInstant.date(row["deadline_at"])
+        attempts = row["attempts"]
+        nextAttemptAt = StoredInstant.date(row["next_attempt_at"])
+        state = CommandState(rawValue: row["state"]) ?? .pending
+        lastError = row["last_error"]
+        acknowledgedAt = (row["acknowledged_at"] as Int64?).map(StoredInstant.date)
+    }
+}
+
+extension CommandKind {
+    /// Commands in one group act on the same thing (relay, alarm, keep-power), so a newer one
+    /// supersedes a pending older one of the same group.
+    public var group: String {
+        switch self {
+        case .trip, .allowClose, .directClose: "relay"
+        case .alarm, .alarmRelease: "alarm"
+        case .keepPower, .keepPowerRelease: "keep_power"
+        }
+    }
+
+    /// Reconnecting a paying customer goes ahead of everything else on the line.
+    public var isUrgent: Bool { self == .allowClose || self == .directClose }
+
+    static func sqlList(_ kinds: [CommandKind]) -> String {
+        kinds.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    }
+}
+
+/// The durable command queue: every transition is one transaction with its audit record.
+public enum CommandQueue {
+    /// Queues a planned command inside the caller's transaction. An equal command already
+    /// pending, in flight or in review is kept instead (returns its id); pending or reviewed
+    /// commands of the same group but another kind are superseded.
+    @discardableResult
+    public static func enqueue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
+                               at now: Date, in db: Database) throws -> Int64 {
+        let live = "('pending', 'in_flight', 'review')"
+        if let same = try Int64.fetchOne(db, sql: "SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN \(live)",
+                                         arguments: [meter, planned.kind.rawValue]) {
+            return same
+        }
+        let group = CommandKind.allCases.filter { $0.group == planned.kind.group && $0 != planned.kind }
+        let stale = try Int64.fetchAll(db, sql: """
+            SELECT id FROM command WHERE meter_address = ? AND kind IN (\(CommandKind.sqlList(group))) AND state IN ('pending', 'review')
+            """, arguments: [meter])
+        let ms = StoredInstant.millis(now)
+        for id in stale {
+            try transition(id, to: .superseded, error: nil, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision", in: db)
+            try db.execute(sql: """
+                UPDATE review_item SET state = 'cancelled', closed_at = ?, operator_note = 'superseded by a newer decision'
+                WHERE command_id = ? AND state = 'open'
+                """, arguments: [ms, id])
+        }
+        try db.execute(sql: """
+            INSERT INTO command (account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
+                deadline_at, attempts, next_attempt_at, state, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)
+            """, arguments: [account, meter, planned.kind.rawValue, planned.reason.rawValue, planned.detail,
+                             planned.balance.microYuan, ms, StoredInstant.millis(planned.notBefore),
+                             StoredInstant.millis(deadline), StoredInstant.millis(planned.notBefore), ms])
+        let id = db.lastInsertedRowID
+        try AuditTrail.append(AuditEvent(at: now, event: planned.kind.rawValue, accountID: account, meterAddress: meter, commandID: id,
+                                         balanceMicroYuan: planned.balance.microYuan,
+                                         detail: "\(planned.reason.rawValue): \(planned.detail)"
+                                             + (planned.isDeferred ? " (deferred to \(planned.notBefore))" : "")), in: db)
+        return id
+    }
+
+    /// Moves a command to `state`, recording the error and an audit row.
+    static func transition(_ id: Int64, to state: CommandState, error: String?, at now: Date, detail: String,
+                           attemptsDelta: Int = 0, nextAttemptAt: Date? = nil, in db: Database) throws {
+        let ms = StoredInstant.millis(now)
+        try db.execute(sql: """
+            UPDATE command SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
+                next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
+                acknowledged_at = CASE WHEN ? = 'acknowledged' THEN ? ELSE acknowledged_at END
+            WHERE id = ?
+            """, arguments: [state.rawValue, error, attemptsDelta, nextAttemptAt.map(StoredInstant.millis), ms,
+                             state.rawValue, ms, id])
+        guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT * FROM command WHERE id = ?", arguments: [id]) else {
+            throw StoreError.unknownCommand(id)
+        }
+        let c = CommandRecord(row: row)
+        try AuditTrail.append(AuditEvent(at: now, event: "command_\(state.rawValue)", accountID: c.accountID, meterAddress: c.meterAddress,
+                                         commandID: id, detail: "\(c.kind.rawValue): \(detail)" + (error.map { " — \($0)" } ?? "")), in: db)
+    }
+
+    static func command(_ id: Int64, in db: Database) throws -> CommandRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM command WHERE id = ?", arguments: [id]) else {
+            throw StoreError.unknownCommand(id)
+        }
+        return CommandRecord(row: row)
+    }
+}
+
+extension StationStore {
+    /// Pending commands whose time has come, reconnections first, then oldest due first.
+    public func dueCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
+        let ms = StoredInstant.millis(now)
+        return try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM command WHERE state = 'pending' AND next_attempt_at <= ? AND not_before <= ?
+                ORDER BY CASE WHEN kind IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END, next_attempt_at, id
+                LIMIT ?
+                """, arguments: [ms, ms, limit]).map(CommandRecord.init(row:))
+        }
+    }
+
+    /// The earliest instant a pending command becomes due, for the dispatcher's sleep.
+    public func nextDueInstant() async throws -> Date? {
+        try await writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(MAX(next_attempt_at, not_before)) FROM command WHERE state = 'pending'")
+                .map(StoredInstant.date)
+        }
+    }
+
+    /// pending → in flight, counting the attempt. False when it is no longer pending.
+    public func markInFlight(_ id: Int64, at now: Date) async throws -> Bool {
+        try await writer.write { db in
+            guard try CommandQueue.command(id, in: db).state == .pending else { return false }
+            try CommandQueue.transition(id, to: .inFlight, error: nil, at: now, detail: "sending", attemptsDelta: 1, in: db)
+            return true
+        }
+    }
+
+    /// The meter accepted it.
+    public func acknowledge(_ id: Int64, at now: Date, detail: String = "acknowledged by the meter") async throws {
+        try await writer.write { db in
+            try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
+        }
+    }
+
+    /// A failure that retrying may fix: back to pending, due again at `next`.
+    public func retryLater(_ id: Int64, error: String, next: Date, at now: Date) async throws {
+        try await writer.write { db in
+            try CommandQueue.transition(id, to: .pending, error: error, at: now, detail: "retry at \(next)", nextAttemptAt: next, in: db)
+        }
+    }
+
+    /// The decision no longer holds (e.g. the customer paid before a trip went out).
+    public func supersede(_ id: Int64, reason: String, at now: Date) async throws {
+        try await writer.write { db in
+            try CommandQueue.transition(id, to: .superseded, error: nil, at: now, detail: reason, in: db)
+        }
+    }
+
+    /// Retrying cannot fix it, or attempts/deadline ran out: a person takes over.
+    @discardableResult
+    public func moveToReview(_ id: Int64, reason: String, at now: Date) async throws -> Int64 {
+        try await writer.write { db in
+            try CommandQueue.transition(id, to: .review, error: reason, at: now, detail: "moved to job review", in: db)
+            let c = try CommandQueue.command(id, in: db)
+            return try ReviewQueue.open(kind: "command", account: c.accountID, meter: c.meterAddress, commandID: id,
+                                        readingID: nil, reason: reason, at: now, in: db)
+        }
+    }
+
+    /// After a crash, commands left in flight go back to pending: the attempt may or may not
+    /// have reached the meter, and control commands are idempotent there. Returns how many.
+    public func recoverInFlight(at now: Date) async throws -> Int {
+        try await writer.write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM command WHERE state = 'in_flight'")
+            for id in ids {
+                try CommandQueue.transition(id, to: .pending, error: "interrupted by a restart", at: now,
+                                            detail: "recovered after restart", nextAttemptAt: now, in: db)
+            }
+            return ids.count
+        }
+    }
+
+    /// An account's commands, newest first.
+    public func commands(account: String, limit: Int = 100) async throws -> [CommandRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+                             arguments: [account, limit]).map(CommandRecord.init(row:))
+        }
+    }
+
+    public func command(_ id: Int64) async throws -> CommandRecord {
+        try await writer.read { db in try CommandQueue.command(id, in: db) }
+    }
+
+    /// Commands per state, for status lines and metrics.
+    public func commandCounts() async throws -> [CommandState: Int] {
+        try await writer.read { db in
+            var out: [CommandState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state") {
+                if let s = CommandState(rawValue: row["state"]) { out[s] = row["n"] }
+            }
+            return out
+        }
+    }
+}

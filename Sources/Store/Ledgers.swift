@@ -1,0 +1,75 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Tariffs
+
+/// Ledger postings: each one inserts an entry and moves the cached balance in the same
+/// transaction, so the cache can always be checked against a replay.
+enum Ledgers {
+    @discardableResult
+    static func post(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
+                     readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
+        let effect = LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
+        try db.execute(sql: """
+            INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [account, kind.rawValue, amount.microYuan, at, reference, readingID, energy?.hundredths])
+        let id = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
+                       arguments: [effect.microYuan, at, account])
+        let balance = try Int64.fetchOne(db, sql: "SELECT balance_micro_yuan FROM account WHERE id = ?", arguments: [account]) ?? 0
+        return (id, Money(microYuan: balance))
+    }
+
+    static func entries(account: String, in db: Database) throws -> [LedgerEntry] {
+        try Row.fetchAll(db, sql: "SELECT kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id",
+                         arguments: [account]).map { row in
+            LedgerEntry(kind: LedgerEntryKind(rawValue: row["kind"]) ?? .adjustment,
+                        amount: Money(microYuan: row["amount_micro_yuan"]),
+                        at: StoredInstant.date(row["at"]), reference: row["reference"])
+        }
+    }
+}
+
+/// An account whose cached balance differs from the replay of its ledger.
+public struct BalanceMismatch: Sendable, Hashable {
+    public let accountID: String
+    public let stored: Money
+    public let replayed: Money?
+}
+
+extension StationStore {
+    /// An operator's correction, with its reason; either sign.
+    public func adjust(account: String, amount: Money, reason: String, at now: Date) async throws -> Money {
+        try await writer.write { db in
+            _ = try Self.account(account, in: db)
+            let (_, balance) = try Ledgers.post(account: account, kind: .adjustment, amount: amount,
+                                                at: StoredInstant.millis(now), reference: reason, in: db)
+            try AuditTrail.append(AuditEvent(at: now, event: "adjustment", accountID: account, balanceMicroYuan: balance.microYuan,
+                                             detail: "\(amount.yuanString) yuan: \(reason)"), in: db)
+            return balance
+        }
+    }
+
+    /// The account's ledger entries in posting order.
+    public func ledger(account: String) async throws -> [LedgerEntry] {
+        try await writer.read { db in try Ledgers.entries(account: account, in: db) }
+    }
+
+    /// Replays every account's ledger and lists those whose stored balance disagrees.
+    public func verifyBalances() async throws -> [BalanceMismatch] {
+        try await writer.read { db in
+            var mismatches: [BalanceMismatch] = []
+            let accounts = try Row.fetchAll(db, sql: "SELECT id, balance_micro_yuan FROM account ORDER BY id")
+            for row in accounts {
+                let id: String = row["id"]
+                let stored = Money(microYuan: row["balance_micro_yuan"])
+                let replayed = try? Ledger.balance(replaying: try Ledgers.entries(account: id, in: db))
+                if replayed != stored {
+                    mismatches.append(BalanceMismatch(accountID: id, stored: stored, replayed: replayed))
+                }
+            }
+            return mismatches
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Tariffs
+
+/// How a payment reached us (INTERFACES.md).
+public enum PaymentChannel: String, Sendable, Hashable, CaseIterable {
+    case counter
+    case onlineBank = "online_bank"
+    case thirdParty = "third_party"
+    case mobileApp = "mobile_app"
+}
+
+/// A payment as the billing system posts it.
+public struct PaymentRequest: Sendable, Hashable {
+    public var orderNo: String
+    public var accountID: String
+    public var amount: Money
+    public var channel: PaymentChannel
+    public var paidAt: Date
+
+    public init(orderNo: String, accountID: String, amount: Money, channel: PaymentChannel, paidAt: Date) {
+        self.orderNo = orderNo
+        self.accountID = accountID
+        self.amount = amount
+        self.channel = channel
+        self.paidAt = paidAt
+    }
+}
+
+/// A recorded payment and the balance right after it.
+public struct PaymentReceipt: Sendable, Hashable {
+    public let orderNo: String
+    public let accountID: String
+    public let amount: Money
+    public let channel: PaymentChannel
+    public let paidAt: Date
+    public let receivedAt: Date
+    public let balanceAfter: Money
+}
+
+/// What posting a payment did.
+public enum PaymentOutcome: Sendable, Hashable {
+    /// Newly recorded (HTTP 201).
+    case created(PaymentReceipt)
+    /// The same order with the same content was recorded before (HTTP 200, same answer).
+    case duplicate(PaymentReceipt)
+    /// The order number exists with other content (HTTP 409).
+    case conflict(existing: PaymentReceipt)
+}
+
+extension StationStore {
+    /// Records a payment exactly once. When this returns `.created`, the payment, its ledger
+    /// entry, the new balance and its audit record are committed and fsynced together.
+    public func recordPayment(_ p: PaymentRequest, receivedAt now: Date) async throws -> PaymentOutcome {
+        try await writer.write { db in
+            if let existing = try Self.payment(orderNo: p.orderNo, in: db) {
+                let same = existing.accountID == p.accountID && existing.amount == p.amount && existing.channel == p.channel
+                    && StoredInstant.millis(existing.paidAt) == StoredInstant.millis(p.paidAt)
+                return same ? .duplicate(existing) : .conflict(existing: existing)
+            }
+            _ = try Self.account(p.accountID, in: db)
+            let received = StoredInstant.millis(now)
+            let (ledgerID, balance) = try Ledgers.post(account: p.accountID, kind: .payment, amount: p.amount, at: received,
+                                                       reference: "order \(p.orderNo) via \(p.channel.rawValue)", in: db)
+            try db.execute(sql: """
+                INSERT INTO payment (order_no, account_id, amount_micro_yuan, channel, paid_at, received_at, ledger_id, balance_after_micro_yuan)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [p.orderNo, p.accountID, p.amount.microYuan, p.channel.rawValue,
+                                 StoredInstant.millis(p.paidAt), received, ledgerID, balance.microYuan])
+            try AuditTrail.append(AuditEvent(at: now, event: "payment", accountID: p.accountID, balanceMicroYuan: balance.microYuan,
+                                             detail: "order \(p.orderNo): \(p.amount.yuanString) yuan via \(p.channel.rawValue)"), in: db)
+            guard let receipt = try Self.payment(orderNo: p.orderNo, in: db) else { throw StoreError.unknownAccount(p.accountID) }
+            return .created(receipt)
+        }
+    }
+
+    static func payment(orderNo: String, in db: Database) throws -> PaymentReceipt? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payment WHERE order_no = ?", arguments: [orderNo]) else { return nil }
+        return PaymentReceipt(orderNo: row["order_no"], accountID: row["account_id"],
+                              amount: Money(microYuan: row["amount_micro_yuan"]),
+                              channel: PaymentChannel(rawValue: row["channel"]) ?? .counter,
+                              paidAt: StoredInstant.date(row["paid_at"]), receivedAt: StoredInstant.date(row["received_at"]),
+                              balanceAfter: Money(microYuan: row["balance_after_micro_yuan"]))
+    }
+
+    public func payment(orderNo: String) async throws -> PaymentReceipt? {
+        try await writer.read { db in try Self.payment(orderNo: orderNo, in: db) }
+    }
+}

@@ -1,0 +1,150 @@
+import GRDB
+
+/// The database schema, built by named migrations from an empty file.
+///
+/// Conventions: instants are UTC unix milliseconds (`*_at`, INTEGER); money is INTEGER micro-yuan
+/// (`*_micro_yuan`); energy is INTEGER hundredths of a kWh (`*_hundredths`); meter addresses are
+/// their 12-digit text. Nothing is ever stored as a floating-point number.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: station") { db in
+            try db.execute(sql: """
+                CREATE TABLE terminal (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    host TEXT NOT NULL,
+                    port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE TABLE account (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    meter_address TEXT NOT NULL UNIQUE,
+                    terminal_id TEXT NOT NULL REFERENCES terminal(id),
+                    tariff TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    alarm_micro_yuan INTEGER,              -- NULL: the station default
+                    trip_micro_yuan INTEGER,
+                    is_protected INTEGER NOT NULL DEFAULT 0,
+                    balance_micro_yuan INTEGER NOT NULL DEFAULT 0,   -- cache of the ledger replay
+                    tier_year_start_at INTEGER,
+                    tier_year_used_hundredths INTEGER NOT NULL DEFAULT 0,
+                    last_reading_id INTEGER,
+                    last_reading_at INTEGER,
+                    relay TEXT NOT NULL DEFAULT 'closed' CHECK (relay IN ('closed', 'open', 'armed')),
+                    alarm INTEGER NOT NULL DEFAULT 0,
+                    keep_power INTEGER NOT NULL DEFAULT 0,
+                    state TEXT NOT NULL DEFAULT 'normal',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX account_terminal ON account(terminal_id);
+                CREATE INDEX account_region ON account(region);
+
+                CREATE TABLE reading (
+                    id INTEGER PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES account(id),
+                    collected_at INTEGER NOT NULL,
+                    meter_time_at INTEGER,
+                    total_hundredths INTEGER NOT NULL,
+                    sharp_hundredths INTEGER NOT NULL,
+                    peak_hundredths INTEGER NOT NULL,
+                    flat_hundredths INTEGER NOT NULL,
+                    valley_hundredths INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('accepted', 'abnormal')),
+                    abnormal_reasons TEXT
+                );
+                CREATE INDEX reading_account_time ON reading(account_id, collected_at);
+
+                CREATE TABLE ledger (
+                    id INTEGER PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES account(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('opening', 'payment', 'adjustment', 'charge')),
+                    amount_micro_yuan INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    reference TEXT NOT NULL DEFAULT '',
+                    reading_id INTEGER REFERENCES reading(id),
+                    energy_hundredths INTEGER
+                );
+                CREATE INDEX ledger_account ON ledger(account_id, id);
+
+                CREATE TABLE payment (
+                    order_no TEXT PRIMARY KEY NOT NULL,
+                    account_id TEXT NOT NULL REFERENCES account(id),
+                    amount_micro_yuan INTEGER NOT NULL CHECK (amount_micro_yuan > 0),
+                    channel TEXT NOT NULL,
+                    paid_at INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    ledger_id INTEGER NOT NULL REFERENCES ledger(id),
+                    balance_after_micro_yuan INTEGER NOT NULL
+                );
+
+                CREATE TABLE command (
+                    id INTEGER PRIMARY KEY,
+                    account_id TEXT NOT NULL REFERENCES account(id),
+                    meter_address TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    balance_micro_yuan INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    not_before INTEGER NOT NULL,
+                    deadline_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'acknowledged', 'superseded', 'cancelled', 'review')),
+                    last_error TEXT,
+                    acknowledged_at INTEGER,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX command_due ON command(state, next_attempt_at);
+                CREATE INDEX command_account ON command(account_id, id);
+
+                CREATE TABLE review_item (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('command', 'reading')),
+                    account_id TEXT NOT NULL,
+                    meter_address TEXT NOT NULL,
+                    command_id INTEGER REFERENCES command(id),
+                    reading_id INTEGER REFERENCES reading(id),
+                    reason TEXT NOT NULL,
+                    opened_at INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('open', 'retried', 'resolved', 'cancelled')),
+                    closed_at INTEGER,
+                    operator_note TEXT
+                );
+                CREATE INDEX review_open ON review_item(state, id);
+
+                -- Append-only: each row carries the hash of the one before it.
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    event TEXT NOT NULL,
+                    account_id TEXT,
+                    meter_address TEXT,
+                    command_id INTEGER,
+                    balance_micro_yuan INTEGER,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    event_key TEXT NOT NULL UNIQUE,      -- one notification per event, however often it is raised
+                    event TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    last_error TEXT
+                );
+                CREATE INDEX outbox_due ON outbox(delivered_at, next_attempt_at);
+                """)
+        }
+        return migrator
+    }
+}

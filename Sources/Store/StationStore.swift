@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+
+/// The station's durable state in one SQLite file (GRDB, WAL).
+///
+/// Durability, chosen deliberately:
+/// - `journal_mode = WAL` so readers (API, stats) never block the writer.
+/// - `synchronous = FULL`: every commit fsyncs the WAL before returning, so a payment answered
+///   201 survives kill -9 *and* power loss. NORMAL would survive kill -9 only.
+/// - The cost of an fsync per commit is paid per *transaction*, so the collector groups many
+///   readings into one transaction (group commit); a payment is its own small transaction.
+/// - `foreign_keys = ON`, and a busy timeout so a second process (chargectl against the file,
+///   a future shard peer) waits instead of failing.
+public struct StationStore: Sendable {
+    /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`.
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public static func open(path: String) throws -> StationStore {
+        let pool = try DatabasePool(path: path, configuration: configuration())
+        return try StationStore(writer: pool)
+    }
+
+    /// A private in-memory database, for tests and benchmarks.
+    public static func inMemory() throws -> StationStore {
+        try StationStore(writer: DatabaseQueue(configuration: configuration()))
+    }
+
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Schema.migrator.migrate(writer)
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    /// The names of the migrations applied, oldest first.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+}
+
+/// UTC instants as stored: whole milliseconds since the Unix epoch.
+public enum StoredInstant {
+    public static func millis(_ date: Date) -> Int64 {
+        let ms = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        // Clamp nonsense instants rather than trap on the conversion.
+        guard ms > -9.2e18 else { return -9_200_000_000_000_000_000 }
+        guard ms < 9.2e18 else { return 9_200_000_000_000_000_000 }
+        return Int64(ms)
+    }
+
+    public static func date(_ millis: Int64) -> Date {
+        Date(timeIntervalSince1970: TimeInterval(millis) / 1000)
+    }
+}

@@ -1,0 +1,111 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Tariffs
+import Testing
+@testable import Store
+
+@Suite("Store: command queue and job review")
+struct CommandQueueTests {
+    func enqueue(_ store: StationStore, _ p: PlannedCommand, meter: String = "000000000001", account: String = "A1") async throws -> Int64 {
+        try await store.writer.write { db in
+            try CommandQueue.enqueue(p, account: account, meter: meter, deadline: t0.addingTimeInterval(86_400), at: t0, in: db)
+        }
+    }
+
+    @Test func equalCommandsAreNotQueuedTwice() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        let a = try await enqueue(store, planned(.alarm))
+        let b = try await enqueue(store, planned(.alarm))
+        #expect(a == b)
+        #expect(try await store.commands(account: "A1").count == 1)
+    }
+
+    @Test func aNewerDecisionSupersedesAPendingOne() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        let trip = try await enqueue(store, planned(.trip))
+        let alarm = try await enqueue(store, planned(.alarm))
+        let close = try await enqueue(store, planned(.allowClose, balance: "80.00"))
+        #expect(try await store.command(trip).state == .superseded)
+        #expect(try await store.command(alarm).state == .pending)  // another group: untouched
+        #expect(try await store.command(close).state == .pending)
+    }
+
+    @Test func reconnectionsComeFirstAndDeferredTripsWait() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        try await provision(store, account: "A2", meter: "000000000002")
+        try await provision(store, account: "A3", meter: "000000000003")
+        let later = t0.addingTimeInterval(3600)
+        _ = try await enqueue(store, planned(.alarm), meter: "000000000001", account: "A1")
+        let deferred = try await enqueue(store, planned(.trip, notBefore: later), meter: "000000000002", account: "A2")
+        let close = try await enqueue(store, planned(.allowClose), meter: "000000000003", account: "A3")
+        let due = try await store.dueCommands(at: t0)
+        #expect(due.map(\.kind) == [.allowClose, .alarm])
+        #expect(due.first?.id == close)
+        #expect(try await store.dueCommands(at: later).map(\.id).contains(deferred))
+        #expect(try await store.nextDueInstant() == t0)
+    }
+
+    @Test func lifecycleRetryReviewAndRecovery() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        let id = try await enqueue(store, planned(.trip))
+        #expect(try await store.markInFlight(id, at: t0))
+        #expect(try await !store.markInFlight(id, at: t0))  // already in flight
+        try await store.retryLater(id, error: "timeout after 5s", next: t0.addingTimeInterval(10), at: t0)
+        var c = try await store.command(id)
+        #expect(c.state == .pending && c.attempts == 1 && c.lastError == "timeout after 5s")
+        #expect(try await store.dueCommands(at: t0).isEmpty)
+        #expect(try await store.markInFlight(id, at: t0.addingTimeInterval(10)))
+        // A crash here: the restart puts it back.
+        #expect(try await store.recoverInFlight(at: t0.addingTimeInterval(20)) == 1)
+        #expect(try await store.command(id).state == .pending)
+        #expect(try await store.markInFlight(id, at: t0.addingTimeInterval(21)))
+        let item = try await store.moveToReview(id, reason: "ERR 04H (wrong password/unauthorised)", at: t0.addingTimeInterval(22))
+        c = try await store.command(id)
+        #expect(c.state == .review)
+        let open = try await store.openReviewItems()
+        #expect(open.map(\.id) == [item])
+        #expect(open.first?.commandID == id)
+
+        let retried = try await store.act(onReview: item, .retry, note: "password fixed", newDeadline: t0.addingTimeInterval(90_000),
+                                          at: t0.addingTimeInterval(30))
+        #expect(retried.state == "retried" && retried.operatorNote == "password fixed")
+        c = try await store.command(id)
+        #expect(c.state == .pending && c.attempts == 0)
+        await #expect(throws: StoreError.reviewItemClosed(item, state: "retried")) {
+            _ = try await store.act(onReview: item, .cancel, note: "", newDeadline: t0, at: t0)
+        }
+        #expect(try await store.verifyAudit().isIntact)
+    }
+
+    @Test func resolveOnSiteAndCancel() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        try await provision(store, account: "A2", meter: "000000000002")
+        let trip = try await enqueue(store, planned(.trip))
+        let alarm = try await enqueue(store, planned(.alarm), meter: "000000000002", account: "A2")
+        let r1 = try await store.moveToReview(trip, reason: "attempts exhausted", at: t0)
+        let r2 = try await store.moveToReview(alarm, reason: "deadline passed", at: t0)
+        _ = try await store.act(onReview: r1, .resolve, note: "tripped with management card", newDeadline: t0, at: t0)
+        _ = try await store.act(onReview: r2, .cancel, note: "customer moved out", newDeadline: t0, at: t0)
+        #expect(try await store.command(trip).state == .acknowledged)
+        #expect(try await store.command(alarm).state == .cancelled)
+        #expect(try await store.openReviewItems().isEmpty)
+        let counts = try await store.commandCounts()
+        #expect(counts[.acknowledged] == 1 && counts[.cancelled] == 1)
+    }
+
+    @Test func aPaymentSupersedesATripWaitingInReview() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        let trip = try await enqueue(store, planned(.trip))
+        _ = try await store.moveToReview(trip, reason: "terminal offline", at: t0)
+        _ = try await enqueue(store, planned(.allowClose, balance: "100.00"))
+        #expect(try await store.command(trip).state == .superseded)
+        #expect(try await store.openReviewItems().isEmpty)
+    }
+}
