@@ -50,6 +50,15 @@ let package = Package(
             ]
         ),
 
+        // MARK: the running station
+        .target(
+            name: "Station",
+            dependencies: [
+                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: simulator
         .target(
             name: "MeterSim",
@@ -105,6 +114,7 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl"]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
     ],

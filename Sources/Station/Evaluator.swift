@@ -1,0 +1,107 @@
+import ChargeControl
+import Foundation
+import Store
+import Tariffs
+
+/// What one evaluation did.
+public struct Evaluation: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        /// The meter's first reading: nothing to bill.
+        case baseline
+        /// An interval billed.
+        case billed(charge: Money, energy: Energy)
+        /// An abnormal reading: not billed, listed for review, no adverse decision.
+        case abnormal([AbnormalReason])
+        /// No reading: a re-decision from the stored balance (payment, adjustment, window).
+        case reevaluated
+    }
+
+    public let accountID: String
+    public let meterAddress: String
+    public let readingID: Int64?
+    public let outcome: Outcome
+    public let balance: Money
+    public let plan: ControlPlan
+    /// Commands queued (or already queued and kept) for this plan.
+    public let commandIDs: [Int64]
+}
+
+/// Reading → validation → rating → balance → policy → commands, inside one store transaction.
+/// Pure rules (Tariffs, ChargeControl) decide; this type only wires them to the store.
+public struct Evaluator: Sendable {
+    public var rules: EvaluationRules
+
+    public init(rules: EvaluationRules) { self.rules = rules }
+
+    /// Applies a new reading of the account's meter; `meter` is its state when status word 3 was
+    /// read along with the energy.
+    public func apply(reading: MeterReading, meter: MeterState?, account id: String, at now: Date,
+                      in tx: StoreTransaction) throws -> Evaluation {
+        let account = try tx.account(id)
+        let tariff = try rules.tariff(for: account)
+        let previous = try tx.lastAcceptedReading(of: account)
+        let verdict = rules.limits.validate(reading, after: previous)
+        let abnormal = verdict.abnormalReasons
+        let readingID = try tx.insertReading(reading, account: id, abnormal: abnormal)
+        var balance = account.balance
+        let outcome: Evaluation.Outcome
+        switch verdict {
+        case .baseline:
+            try tx.acceptReading(readingID, at: reading.collectedAt, account: id,
+                                 position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
+            outcome = .baseline
+        case .accepted(let interval):
+            let position = account.tierYearStart.map { TierYearPosition(yearStart: $0, used: account.tierYearUsed) }
+                ?? tariff.position(yearToDate: .zero, at: interval.from)
+            let rated: RatedInterval
+            do {
+                rated = try tariff.rate(interval.consumption, from: interval.from, to: interval.to, position: position)
+            } catch {
+                throw EvaluationError.rating(account: id, problem: error.description)
+            }
+            balance = try tx.postCharge(account: id, amount: rated.charge, energy: interval.consumption.total, readingID: readingID,
+                                        reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
+            try tx.acceptReading(readingID, at: reading.collectedAt, account: id, position: rated.position)
+            outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
+        case .abnormal(let reasons):
+            let text = reasons.map(\.description).joined(separator: "; ")
+            try tx.openReadingReview(account: id, meter: account.meterAddress, readingID: readingID, reason: text, at: now)
+            try tx.audit(AuditEvent(at: now, event: "abnormal", accountID: id, meterAddress: account.meterAddress,
+                                    balanceMicroYuan: balance.microYuan, detail: text))
+            outcome = .abnormal(reasons)
+        }
+        let data: DataStatus = abnormal.isEmpty ? .normal : .abnormal(abnormal)
+        return try decide(account: account, balance: balance, meter: meter ?? account.meter, data: data,
+                          readingID: readingID, outcome: outcome, at: now, in: tx)
+    }
+
+    /// Re-decides from the stored balance: after a payment or adjustment, when a deferred trip's
+    /// window opens, or after a configuration reload.
+    public func reevaluate(account id: String, at now: Date, in tx: StoreTransaction) throws -> Evaluation {
+        let account = try tx.account(id)
+        // An account whose last reading was abnormal stays so until a good reading arrives.
+        let data: DataStatus = account.state == .abnormal ? .abnormal([]) : .normal
+        return try decide(account: account, balance: account.balance, meter: account.meter, data: data,
+                          readingID: nil, outcome: .reevaluated, at: now, in: tx)
+    }
+
+    private func decide(account: AccountRecord, balance: Money, meter: MeterState, data: DataStatus, readingID: Int64?,
+                        outcome: Evaluation.Outcome, at now: Date, in tx: StoreTransaction) throws -> Evaluation {
+        let settings = try rules.settings(for: account)
+        let plan = rules.policy.evaluate(balance: balance, settings: settings, meter: meter, data: data, at: now)
+        var ids: [Int64] = []
+        for command in plan.commands {
+            ids.append(try tx.enqueue(command, account: account.id, meter: account.meterAddress,
+                                      deadline: rules.deadline(from: max(now, command.notBefore)), at: now))
+        }
+        if plan.state != account.state {
+            let held = plan.held.map { "\($0.reason.rawValue): \($0.detail)" }.joined(separator: "; ")
+            try tx.audit(AuditEvent(at: now, event: "state_change", accountID: account.id, meterAddress: account.meterAddress,
+                                    balanceMicroYuan: balance.microYuan,
+                                    detail: "\(account.state.rawValue) → \(plan.state.rawValue)" + (held.isEmpty ? "" : " (held: \(held))")))
+        }
+        try tx.setControlState(account: account.id, state: plan.state, meter: meter == account.meter ? nil : meter, at: now)
+        return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
+                          balance: balance, plan: plan, commandIDs: ids)
+    }
+}
