@@ -1,5 +1,6 @@
 import DLT645
 import DLT645NIO
+import Synchronization
 import Testing
 
 /// Meters of the fake terminals.
@@ -104,4 +105,13 @@ func lineError(_ body: () async throws(TerminalLineError) -> Reply) async -> Ter
     } catch {
         return error
     }
+}
+
+/// A value shared between a test and the tasks or fake meters it starts.
+final class Shared<Value: Sendable>: Sendable {
+    private let state: Mutex<Value>
+    init(_ value: Value) { state = Mutex(value) }
+    var value: Value { state.withLock { $0 } }
+    @discardableResult
+    func update<R: Sendable>(_ body: (inout Value) -> R) -> R { state.withLock { body(&$0) } }
 }
