@@ -5,11 +5,8 @@ import Testing
 /// A `TerminalLine` against a fake terminal on 127.0.0.1.
 @Suite struct TerminalLineTests {
     @Test func readsAndControlsGetTheirReplies() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one, meter())
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one, meter())
             let reply = try await line.send(.read(Meters.one, Items.total))
             #expect(reply == .data(Meters.one, Items.total, value: [0x26, 0, 0, 0], followUp: false))
             let ack = try await line.send(try trip(Meters.one))
@@ -23,16 +20,13 @@ import Testing
     }
 
     @Test func oneOutstandingRequestAtATime() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        for meterAddress in [Meters.one, Meters.two, Meters.three] {
-            terminal.set(meterAddress, meter(delay: .milliseconds(5)))
-        }
-        let requests = (0..<30).map { i in
-            Request.read([Meters.one, Meters.two, Meters.three][i % 3], i % 2 == 0 ? Items.total : Items.remaining)
-        }
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            for meterAddress in [Meters.one, Meters.two, Meters.three] {
+                terminal.set(meterAddress, meter(delay: .milliseconds(5)))
+            }
+            let requests = (0..<30).map { i in
+                Request.read([Meters.one, Meters.two, Meters.three][i % 3], i % 2 == 0 ? Items.total : Items.remaining)
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for request in requests {
                     group.addTask {
@@ -42,21 +36,18 @@ import Testing
                 }
                 try await group.waitForAll()
             }
+            #expect(terminal.received.count == requests.count)
+            #expect(terminal.violations.isEmpty)
         }
-        #expect(terminal.received.count == requests.count)
-        #expect(terminal.violations.isEmpty)
     }
 
     @Test func queuedControlGoesAheadOfQueuedReads() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        let gate = Gate()
-        terminal.set(Meters.one) { request in [.gate(gate), .reply(normalReply(to: request))] }
-        terminal.set(Meters.two, meter())
-        let reads = [Items.total, Items.remaining, Items.status].map { Request.read(Meters.two, $0) }
-        let control = try trip(Meters.two)
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            let gate = Gate()
+            terminal.set(Meters.one) { request in [.gate(gate), .reply(normalReply(to: request))] }
+            terminal.set(Meters.two, meter())
+            let reads = [Items.total, Items.remaining, Items.status].map { Request.read(Meters.two, $0) }
+            let control = try trip(Meters.two)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await line.send(.read(Meters.one, Items.total)) }
                 try await eventually("first read on the wire") { terminal.received.count == 1 }
@@ -69,17 +60,14 @@ import Testing
                 gate.open()
                 try await group.waitForAll()
             }
+            #expect(terminal.received == [.read(Meters.one, Items.total), control] + reads)
+            #expect(terminal.violations.isEmpty)
         }
-        #expect(terminal.received == [.read(Meters.one, Items.total), control] + reads)
-        #expect(terminal.violations.isEmpty)
     }
 
     @Test func silentMeterTimesOut() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one, meter())
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one, meter())
             let error = await lineError { () async throws(TerminalLineError) -> Reply in
                 try await line.send(.read(Meters.three, Items.total), timeout: .milliseconds(200))
             }
@@ -93,43 +81,35 @@ import Testing
     }
 
     @Test func abnormalReplyThrowsItsErrorWord() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one) { request in [.reply(.abnormal(Meters.one, request.function, ErrorWord(0x04)))] }
-        terminal.set(Meters.two) { request in [.reply(.abnormal(Meters.two, request.function, ErrorWord(esam: 0x0020)))] }
-        try await withLine(testConfiguration(port: port)) { line in
-            let refused = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(try! trip(Meters.one)) }
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one) { request in [.reply(.abnormal(Meters.one, request.function, ErrorWord(0x04)))] }
+            terminal.set(Meters.two) { request in [.reply(.abnormal(Meters.two, request.function, ErrorWord(esam: 0x0020)))] }
+            let tripOne = try trip(Meters.one), tripTwo = try trip(Meters.two)
+            let refused = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(tripOne) }
             #expect(refused == .abnormalReply(.remoteControl, ErrorWord(0x04)))
-            let keepPower = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(try! trip(Meters.two)) }
+            let keepPower = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(tripTwo) }
             #expect(keepPower == .abnormalReply(.remoteControl, ErrorWord(esam: 0x0020)))
         }
     }
 
     @Test func malformedReplyIsNamed() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one) { _ in [.frame(Frame(address: Meters.one, control: .reply(.read), data: [1, 2]))] }
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one) { _ in [.frame(Frame(address: Meters.one, control: .reply(.read), data: [1, 2]))] }
             let error = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(.read(Meters.one, Items.total)) }
             #expect(error == .malformedReply(.unexpectedDataLength(function: 0x91, length: 2, expected: "at least 4")))
         }
     }
 
     @Test func foreignAddressRepliesAndNoiseAreIgnored() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one) { request in
-            [
-                .reply(normalReply(to: .read(Meters.stranger, Items.total))),
-                .bytes([0xFE, 0x68, 0x00, 0x11, 0x16]),
-                .wait(.milliseconds(20)),
-                .reply(normalReply(to: request)),
-            ]
-        }
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one) { request in
+                [
+                    .reply(normalReply(to: .read(Meters.stranger, Items.total))),
+                    .bytes([0xFE, 0x68, 0x00, 0x11, 0x16]),
+                    .wait(.milliseconds(20)),
+                    .reply(normalReply(to: request)),
+                ]
+            }
             let reply = try await line.send(.read(Meters.one, Items.total))
             #expect(reply.address == Meters.one)
             #expect(line.health.counters.ignoredFrames == 1)
@@ -138,11 +118,8 @@ import Testing
 
     /// A reply that comes after its request timed out is not taken as the next request's answer.
     @Test func lateReplyToATimedOutReadIsNotGivenToTheNextRead() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one) { request in [.wait(.seconds(1)), .reply(normalReply(to: request, value: [0x11, 0, 0, 0]))] }
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one) { request in [.wait(.seconds(1)), .reply(normalReply(to: request, value: [0x11, 0, 0, 0]))] }
             let error = await lineError { () async throws(TerminalLineError) -> Reply in
                 try await line.send(.read(Meters.one, Items.total), timeout: .milliseconds(200))
             }
@@ -155,20 +132,17 @@ import Testing
 
     /// Same meter, same item: the quiet period after a timeout lets the late reply drain.
     @Test func quietPeriodDrainsALateReplyToTheSameItem() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        let calls = Shared(0)
-        terminal.set(Meters.one) { request in
-            let n = calls.update { n in
-                n += 1
-                return n
+        try await withTerminalLine(quietPeriod: .milliseconds(1500)) { terminal, line in
+            let calls = Shared(0)
+            terminal.set(Meters.one) { request in
+                let n = calls.update { n in
+                    n += 1
+                    return n
+                }
+                return n == 1
+                    ? [.wait(.milliseconds(600)), .reply(normalReply(to: request, value: [0x01, 0, 0, 0]))]
+                    : [.reply(normalReply(to: request, value: [0x02, 0, 0, 0]))]
             }
-            return n == 1
-                ? [.wait(.milliseconds(600)), .reply(normalReply(to: request, value: [0x01, 0, 0, 0]))]
-                : [.reply(normalReply(to: request, value: [0x02, 0, 0, 0]))]
-        }
-        try await withLine(testConfiguration(port: port, quietPeriod: .milliseconds(1500))) { line in
             let error = await lineError { () async throws(TerminalLineError) -> Reply in
                 try await line.send(.read(Meters.one, Items.total), timeout: .milliseconds(200))
             }
@@ -179,24 +153,18 @@ import Testing
     }
 
     @Test func broadcastCompletesWhenWritten() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        let sync = Request.broadcastTime(try MeterDateTime(year: 2030, month: 1, day: 1, hour: 0, minute: 0, second: 0))
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            let sync = Request.broadcastTime(try MeterDateTime(year: 2030, month: 1, day: 1, hour: 0, minute: 0, second: 0))
             #expect(try await line.send(sync) == .acknowledged(.broadcast, .broadcastTime))
             try await eventually("broadcast received") { terminal.received == [sync] }
         }
     }
 
     @Test func cancelledCallerLeavesTheQueue() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        let gate = Gate()
-        terminal.set(Meters.one) { request in [.gate(gate), .reply(normalReply(to: request))] }
-        terminal.set(Meters.two, meter())
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            let gate = Gate()
+            terminal.set(Meters.one) { request in [.gate(gate), .reply(normalReply(to: request))] }
+            terminal.set(Meters.two, meter())
             async let first = line.send(.read(Meters.one, Items.total))
             try await eventually("first read on the wire") { terminal.received.count == 1 }
             let queued = Task { try await line.send(.read(Meters.two, Items.total)) }
@@ -208,17 +176,14 @@ import Testing
             gate.open()
             _ = try await first
             _ = try await line.send(.read(Meters.one, Items.remaining))
+            #expect(terminal.received == [.read(Meters.one, Items.total), .read(Meters.one, Items.remaining)])
         }
-        #expect(terminal.received == [.read(Meters.one, Items.total), .read(Meters.one, Items.remaining)])
     }
 
     @Test func connectionLostWhileOnTheWire() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one) { _ in [.close] }
-        terminal.set(Meters.two, meter())
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one) { _ in [.close] }
+            terminal.set(Meters.two, meter())
             let error = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(.read(Meters.one, Items.total)) }
             #expect(error == .connectionLost)
             // Queued for the reconnection.
@@ -229,11 +194,8 @@ import Testing
     }
 
     @Test func reconnectsAfterTheTerminalDropsTheConnection() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        terminal.set(Meters.one, meter())
-        try await withLine(testConfiguration(port: port)) { line in
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one, meter())
             _ = try await line.send(.read(Meters.one, Items.total))
             await terminal.dropConnections()
             try await eventually("loss noticed") { line.health.counters.connectionsLost == 1 }
@@ -243,42 +205,55 @@ import Testing
     }
 
     @Test func reconnectsAfterTheTerminalRestartsOnTheSamePort() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        terminal.set(Meters.one, meter())
-        try await withLine(testConfiguration(port: port)) { line in
-            _ = try await line.send(.read(Meters.one, Items.total))
-            await terminal.stop()
-            try await eventually("loss noticed") { !line.health.isConnected }
-            try await eventually("a reconnection refused") { line.health.counters.connectFailures >= 1 }
-            try await terminal.start(port: port)
-            _ = try await line.send(.read(Meters.one, Items.total))
-            #expect(line.health.isConnected)
+        try await withTerminal { terminal, port in
+            terminal.set(Meters.one, meter())
+            try await withLine(testConfiguration(port: port)) { line in
+                _ = try await line.send(.read(Meters.one, Items.total))
+                await terminal.stop()
+                try await eventually("loss noticed") { !line.health.isConnected }
+                try await eventually("a reconnection refused") { line.health.counters.connectFailures >= 1 }
+                try await terminal.start(port: port)
+                _ = try await line.send(.read(Meters.one, Items.total))
+                #expect(line.health.isConnected)
+            }
         }
-        await terminal.stop()
     }
 
     @Test func shutdownFailsWaitingRequestsAndEndsRun() async throws {
-        let terminal = FakeTerminal()
-        let port = try await terminal.start()
-        defer { Task { await terminal.stop() } }
-        let line = TerminalLine(configuration: testConfiguration(port: port))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await line.run() }
-            // Meter three is silent: the first read holds the bus, the second waits.
-            let outcomes = Shared<[TerminalLineError?]>([])
-            for item in [Items.total, Items.remaining] {
-                group.addTask {
-                    let error = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(.read(Meters.three, item)) }
-                    outcomes.update { $0.append(error) }
+        try await withTerminal { terminal, port in
+            let line = TerminalLine(configuration: testConfiguration(port: port))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await line.run() }
+                // Meter three is silent: the first read holds the bus, the second waits.
+                let outcomes = Shared<[TerminalLineError?]>([])
+                for item in [Items.total, Items.remaining] {
+                    group.addTask {
+                        let error = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(.read(Meters.three, item)) }
+                        outcomes.update { $0.append(error) }
+                    }
                 }
+                try await eventually("one on the wire, one queued") { terminal.received.count == 1 && line.health.queued == 1 }
+                line.shutdown()
+                try await group.waitForAll()
+                #expect(outcomes.value == [.shutdown, .shutdown])
             }
-            try await eventually("one on the wire, one queued") { terminal.received.count == 1 && line.health.queued == 1 }
-            line.shutdown()
-            try await group.waitForAll()
-            #expect(outcomes.value == [.shutdown, .shutdown])
+            let late = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(.read(Meters.one, Items.total)) }
+            #expect(late == .shutdown)
         }
-        let late = await lineError { () async throws(TerminalLineError) -> Reply in try await line.send(.read(Meters.one, Items.total)) }
-        #expect(late == .shutdown)
+    }
+
+    @Test func cancellingRunFailsWaitingRequestsWithShutdown() async throws {
+        try await withTerminal { terminal, port in
+            let line = TerminalLine(configuration: testConfiguration(port: port))
+            let running = Task { await line.run() }
+            async let waiting = lineError { () async throws(TerminalLineError) -> Reply in
+                try await line.send(.read(Meters.three, Items.total))
+            }
+            try await eventually("request on the wire") { terminal.received.count == 1 }
+            running.cancel()
+            await running.value
+            #expect(await waiting == .shutdown)
+            #expect(!line.health.isConnected || line.health.counters.connects == 1)
+        }
     }
 }

@@ -115,3 +115,29 @@ final class Shared<Value: Sendable>: Sendable {
     @discardableResult
     func update<R: Sendable>(_ body: (inout Value) -> R) -> R { state.withLock { body(&$0) } }
 }
+
+/// Runs `body` with a fake terminal listening on a free port, stopping it afterwards.
+func withTerminal<T>(_ body: (FakeTerminal, Int) async throws -> T) async throws -> T {
+    let terminal = FakeTerminal()
+    let port = try await terminal.start()
+    do {
+        let result = try await body(terminal, port)
+        await terminal.stop()
+        return result
+    } catch {
+        await terminal.stop()
+        throw error
+    }
+}
+
+/// Runs `body` with a fake terminal and a running line to it.
+func withTerminalLine<T>(
+    quietPeriod: Duration = .zero,
+    _ body: (FakeTerminal, TerminalLine) async throws -> T
+) async throws -> T {
+    try await withTerminal { terminal, port in
+        try await withLine(testConfiguration(port: port, quietPeriod: quietPeriod)) { line in
+            try await body(terminal, line)
+        }
+    }
+}
