@@ -4,7 +4,11 @@ import Testing
 
 /// Reconnection timed by an injected clock: no real waiting, exact delays.
 @Suite struct BackoffClockTests {
-    /// A port with nothing listening: connections are refused at once.
+    /// Port 1 (tcpmux) on loopback: nothing listens there, and no test's listener can take it
+    /// (they bind ephemeral ports), so every connection is refused at once.
+    static let refusingPort = 1
+
+    /// A port that was free a moment ago, for a terminal that appears later.
     static func closedPort() async throws -> Int {
         let terminal = FakeTerminal()
         let port = try await terminal.start()
@@ -33,8 +37,7 @@ import Testing
 
     @Test func delaysDoubleUpToTheMaximum() async throws {
         let clock = ManualClock()
-        let port = try await Self.closedPort()
-        try await withLine(Self.configuration(port: port), clock: clock, random: { 0 }) { line in
+        try await withLine(Self.configuration(port: Self.refusingPort), clock: clock, random: { 0 }) { line in
             let delays = try await Self.delays(6, clock: clock, line: line)
             #expect(delays == [200, 400, 800, 1000, 1000, 1000].map { Duration.milliseconds($0) })
             #expect(!line.health.isConnected)
@@ -44,8 +47,7 @@ import Testing
 
     @Test func jitterFromTheInjectedRandomSourceShortensDelays() async throws {
         let clock = ManualClock()
-        let port = try await Self.closedPort()
-        try await withLine(Self.configuration(port: port), clock: clock, random: { 0.5 }) { line in
+        try await withLine(Self.configuration(port: Self.refusingPort), clock: clock, random: { 0.5 }) { line in
             let delays = try await Self.delays(4, clock: clock, line: line)
             #expect(delays == [150, 300, 600, 750].map { Duration.milliseconds($0) })
         }
@@ -53,8 +55,7 @@ import Testing
 
     @Test func waitingRequestGivesUpWithTheConnectionError() async throws {
         let clock = ManualClock()
-        let port = try await Self.closedPort()
-        try await withLine(Self.configuration(port: port), clock: clock) { line in
+        try await withLine(Self.configuration(port: Self.refusingPort), clock: clock) { line in
             try await eventually("first attempt refused") { line.health.counters.connectFailures == 1 }
             async let outcome = lineError { () async throws(TerminalLineError) -> Reply in
                 try await line.send(.read(Meters.one, Items.total), timeout: .seconds(5))
@@ -69,7 +70,7 @@ import Testing
                 Issue.record("expected cannotConnect")
                 return
             }
-            #expect(reason.contains("refused") || !reason.isEmpty)
+            #expect(!reason.isEmpty)
         }
     }
 

@@ -132,7 +132,7 @@ import Testing
 
     /// Same meter, same item: the quiet period after a timeout lets the late reply drain.
     @Test func quietPeriodDrainsALateReplyToTheSameItem() async throws {
-        try await withTerminalLine(quietPeriod: .milliseconds(1500)) { terminal, line in
+        try await withTerminalLine(quietPeriod: .seconds(2)) { terminal, line in
             let calls = Shared(0)
             terminal.set(Meters.one) { request in
                 let n = calls.update { n in
@@ -140,7 +140,7 @@ import Testing
                     return n
                 }
                 return n == 1
-                    ? [.wait(.milliseconds(600)), .reply(normalReply(to: request, value: [0x01, 0, 0, 0]))]
+                    ? [.wait(.seconds(1)), .reply(normalReply(to: request, value: [0x01, 0, 0, 0]))]
                     : [.reply(normalReply(to: request, value: [0x02, 0, 0, 0]))]
             }
             let error = await lineError { () async throws(TerminalLineError) -> Reply in
