@@ -81,8 +81,6 @@ final class LineCore: Sendable {
         connectBell.ring()
     }
 
-    var isShutDown: Bool { state.withLock { $0.machine.isShutDown } }
-
     /// Channels not yet seen to close, to wait for at the end of `run()`.
     var openChannels: [any Channel] { state.withLock { Array($0.channels.values) } }
 

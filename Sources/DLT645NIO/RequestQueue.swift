@@ -25,7 +25,6 @@ struct RequestQueue: Sendable {
     private var read = CircularBuffer<QueuedRequest>()
 
     var count: Int { control.count + read.count }
-    var isEmpty: Bool { control.isEmpty && read.isEmpty }
 
     mutating func append(_ item: QueuedRequest, priority: LinePriority) {
         switch priority {
