@@ -1,7 +1,9 @@
 /// A meter-to-master reply, built into or parsed from a frame.
 public enum Reply: Hashable, Sendable {
-    /// 91H/92H (B1H/B2H with follow-up frames): the identifier and its value bytes.
+    /// 91H (B1H with follow-up frames): the identifier and its value bytes.
     case data(MeterAddress, DataIdentifier, value: [UInt8], followUp: Bool)
+    /// 92H (B2H with more frames): a follow-up frame's value and its frame number SEQ.
+    case followUpData(MeterAddress, DataIdentifier, value: [UInt8], sequence: UInt8, followUp: Bool)
     /// 93H: the meter's own address.
     case address(MeterAddress)
     /// A normal reply without data (94H write OK, 9CH control OK, …).
@@ -11,13 +13,15 @@ public enum Reply: Hashable, Sendable {
 
     public var address: MeterAddress {
         switch self {
-        case .data(let a, _, _, _), .address(let a), .acknowledged(let a, _), .abnormal(let a, _, _): a
+        case .data(let a, _, _, _), .followUpData(let a, _, _, _, _), .address(let a), .acknowledged(let a, _),
+             .abnormal(let a, _, _): a
         }
     }
 
     public var function: FunctionCode {
         switch self {
         case .data: .read
+        case .followUpData: .readFollowUp
         case .address: .readAddress
         case .acknowledged(_, let fn), .abnormal(_, let fn, _): fn
         }
@@ -27,6 +31,8 @@ public enum Reply: Hashable, Sendable {
         switch self {
         case .data(let a, let di, let value, let followUp):
             Frame(address: a, control: .reply(.read, followUp: followUp), data: di.wireBytes + value)
+        case .followUpData(let a, let di, let value, let seq, let followUp):
+            Frame(address: a, control: .reply(.readFollowUp, followUp: followUp), data: di.wireBytes + value + [seq])
         case .address(let a):
             Frame(address: a, control: .reply(.readAddress), data: a.wireBytes)
         case .acknowledged(let a, let fn):
@@ -51,12 +57,17 @@ public enum Reply: Hashable, Sendable {
             return
         }
         switch fn {
-        case .read, .readFollowUp:
+        case .read:
             guard d.count >= 4 else {
                 throw .unexpectedDataLength(function: c.rawValue, length: d.count, expected: "at least 4")
             }
-            // A follow-up reply carries a trailing frame number; the caller of a follow-up read keeps it in value.
             self = .data(frame.address, DataIdentifier(wireBytes: d.prefix(4)), value: Array(d.dropFirst(4)), followUp: c.hasFollowUp)
+        case .readFollowUp:
+            guard d.count >= 5 else {
+                throw .unexpectedDataLength(function: c.rawValue, length: d.count, expected: "at least 5 (DI, value, SEQ)")
+            }
+            self = .followUpData(frame.address, DataIdentifier(wireBytes: d.prefix(4)), value: Array(d[4..<(d.count - 1)]),
+                                 sequence: d[d.count - 1], followUp: c.hasFollowUp)
         case .readAddress:
             self = .address(try MeterAddress(wireBytes: d))
         default:
@@ -65,11 +76,18 @@ public enum Reply: Hashable, Sendable {
         }
     }
 
-    /// Whether this reply answers `request`: same function, and the address the request named
-    /// (a wildcard request is answered with the meter's real address).
+    /// Whether this reply answers `request`: same function, the address the request named (a
+    /// wildcard request is answered with the meter's real address) and, for data, the identifier
+    /// asked for — so a late reply for another item of the same meter is not taken as the answer.
     public func answers(_ request: Request) -> Bool {
         guard function == request.function else { return false }
-        if case .readAddress = request { return true }
+        switch (request, self) {
+        case (.readAddress, _): return true
+        case (.read(_, let asked, _), .data(_, let got, _, _)),
+             (.readFollowUp(_, let asked, _), .followUpData(_, let got, _, _, _)):
+            guard asked == got else { return false }
+        default: break
+        }
         return request.address.matches(address)
     }
 }

@@ -186,7 +186,7 @@ struct LineStateMachine: Sendable {
         let outcome: Action
         do {
             let reply = try Reply(frame: frame)
-            guard ReplyMatching.answers(reply, inFlight.request) else {
+            guard reply.answers(inFlight.request) else {
                 counters.ignoredFrames += 1
                 return []
             }

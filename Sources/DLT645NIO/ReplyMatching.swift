@@ -4,9 +4,8 @@ import DLT645
 ///
 /// Matching happens on the raw frame first (a meter-to-master frame, same function code, an
 /// address the request names), so that a frame that *is* the answer but cannot be interpreted
-/// fails the request as malformed instead of leaving it to time out. A read reply must also echo
-/// the identifier that was asked for: a late reply to an earlier, timed-out read of another item
-/// from the same meter is then told apart from the answer.
+/// fails the request as malformed instead of leaving it to time out; `Reply.answers` then checks
+/// the data identifier too.
 enum ReplyMatching {
     /// Whether `frame` is addressed as the reply to `request` (direction, function, address).
     static func isAddressed(_ frame: Frame, to request: Request) -> Bool {
@@ -14,16 +13,5 @@ enum ReplyMatching {
         guard frame.control.isReply, frame.control.function == request.function else { return false }
         if case .readAddress = request { return true }
         return request.address.matches(frame.address)
-    }
-
-    /// Whether the interpreted `reply` answers `request`, its data identifier included.
-    static func answers(_ reply: Reply, _ request: Request) -> Bool {
-        switch (request, reply) {
-        case (.read(_, let asked, _), .data(_, let got, _, _)),
-             (.readFollowUp(_, let asked, _), .data(_, let got, _, _)):
-            return asked == got
-        default:
-            return reply.answers(request)
-        }
     }
 }

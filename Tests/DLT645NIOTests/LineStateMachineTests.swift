@@ -195,14 +195,13 @@ import Testing
         #expect(t.machine.tick(now: Self.timeout) == [.fail(a, .timeout(Self.timeout))])
     }
 
-    /// `Reply.answers` cannot match a 92H reply (its `.data` case reports function 11H), so the
-    /// line matches on the frame's own function code.
+    /// A follow-up read is answered by a 92H frame carrying DI, value and SEQ.
     @Test func followUpReadIsAnsweredBy92H() {
         var t = Self.connected()
         let request = Request.readFollowUp(Meters.one, Items.total, sequence: 1)
         let (a, _) = t.enqueue(request)
         let frame = Frame(address: Meters.one, control: .reply(.readFollowUp), data: Items.total.wireBytes + [0x26, 0, 0, 0, 1])
-        let reply = Reply.data(Meters.one, Items.total, value: [0x26, 0, 0, 0, 1], followUp: false)
+        let reply = Reply.followUpData(Meters.one, Items.total, value: [0x26, 0, 0, 0], sequence: 1, followUp: false)
         #expect(t.machine.received(.frame(frame), generation: 1, now: .zero) == [.succeed(a, reply)])
     }
 }

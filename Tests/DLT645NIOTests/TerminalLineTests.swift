@@ -130,23 +130,28 @@ import Testing
         }
     }
 
-    /// Same meter, same item: the quiet period after a timeout lets the late reply drain.
+    /// Same meter, same item: the quiet period after a timeout lets the late reply drain. The
+    /// late reply is held by a gate and released after the timeout, so nothing depends on how
+    /// fast the machine is; the second read goes out only once the late reply has been dropped.
     @Test func quietPeriodDrainsALateReplyToTheSameItem() async throws {
         try await withTerminalLine(quietPeriod: .seconds(2)) { terminal, line in
             let calls = Shared(0)
+            let late = Gate()
             terminal.set(Meters.one) { request in
                 let n = calls.update { n in
                     n += 1
                     return n
                 }
                 return n == 1
-                    ? [.wait(.seconds(1)), .reply(normalReply(to: request, value: [0x01, 0, 0, 0]))]
+                    ? [.gate(late), .reply(normalReply(to: request, value: [0x01, 0, 0, 0]))]
                     : [.reply(normalReply(to: request, value: [0x02, 0, 0, 0]))]
             }
             let error = await lineError { () async throws(TerminalLineError) -> Reply in
                 try await line.send(.read(Meters.one, Items.total), timeout: .milliseconds(200))
             }
             #expect(error == .timeout(.milliseconds(200)))
+            late.open()
+            try await eventually("late reply dropped") { line.health.counters.ignoredFrames == 1 }
             let reply = try await line.send(.read(Meters.one, Items.total))
             #expect(reply == .data(Meters.one, Items.total, value: [0x02, 0, 0, 0], followUp: false))
         }

@@ -32,7 +32,8 @@ func meter(delay: Duration = .zero, value: [UInt8] = [0x26, 0, 0, 0]) -> FakeTer
 
 func normalReply(to request: Request, value: [UInt8] = [0x26, 0, 0, 0]) -> Reply {
     switch request {
-    case .read(let a, let di, _), .readFollowUp(let a, let di, _): .data(a, di, value: value, followUp: false)
+    case .read(let a, let di, _): .data(a, di, value: value, followUp: false)
+    case .readFollowUp(let a, let di, let seq): .followUpData(a, di, value: value, sequence: seq, followUp: false)
     case .readAddress: .address(Meters.one)
     default: .acknowledged(request.address, request.function)
     }
@@ -137,7 +138,9 @@ func withTerminalLine<T>(
 ) async throws -> T {
     try await withTerminal { terminal, port in
         try await withLine(testConfiguration(port: port, quietPeriod: quietPeriod)) { line in
-            try await body(terminal, line)
+            // Tests with short timeouts must not spend them on connecting.
+            try await eventually("line connected") { line.health.isConnected }
+            return try await body(terminal, line)
         }
     }
 }
