@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl"]),
+        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
     ],

@@ -1,0 +1,107 @@
+import ChargeControl
+import Foundation
+import Store
+import Tariffs
+import Testing
+@testable import Station
+
+@Suite("Evaluator: reading to commands in one transaction")
+struct EvaluatorTests {
+    func apply(_ store: StationStore, _ evaluator: Evaluator, _ r: MeterReading, meter: MeterState? = nil) async throws -> Evaluation {
+        try await store.transaction { tx in try evaluator.apply(reading: r, meter: meter, account: "A1", at: r.collectedAt, in: tx) }
+    }
+
+    @Test func creditRunsOutAlarmThenTrip() async throws {
+        let store = try await storeWithAccount(opening: "30.00")
+        let evaluator = Evaluator(rules: try rules())
+        let first = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        #expect(first.outcome == .baseline && first.commandIDs.isEmpty)
+
+        // 20 kWh × 0.50 = 10.00 → balance 20.00: at the alarm threshold.
+        let second = try await apply(store, evaluator, reading("2026-11-23T12:00:00+08:00", total: "120.00"))
+        #expect(second.outcome == .billed(charge: yuan("10.00"), energy: kWh("20.00")))
+        #expect(second.balance == yuan("20.00"))
+        #expect(second.plan.commands.map(\.kind) == [.alarm])
+
+        // 41 kWh more → balance −0.50: trip (the alarm is already queued, so it is kept, not doubled).
+        let third = try await apply(store, evaluator, reading("2026-11-23T16:00:00+08:00", total: "161.00"), meter: MeterState(relay: .closed, alarm: true))
+        #expect(third.balance == yuan("-0.50"))
+        #expect(third.plan.commands.map(\.kind) == [.trip])
+        let commands = try await store.commands(account: "A1")
+        #expect(commands.map(\.kind) == [.trip, .alarm])
+        #expect(commands.allSatisfy { $0.state == .pending })
+        #expect(try await store.account("A1")?.state == .tripped)
+        #expect(try await store.verifyBalances().isEmpty)
+        #expect(try await store.verifyAudit().isIntact)
+    }
+
+    @Test func abnormalReadingIsNotBilledAndOpensReview() async throws {
+        let store = try await storeWithAccount(opening: "5.00")
+        let evaluator = Evaluator(rules: try rules())
+        let baseline = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        #expect(baseline.plan.commands.map(\.kind) == [.alarm])  // 5.00 is below the alarm threshold
+        // Backwards by 50 kWh on the total and the flat register: abnormal; no decision is taken.
+        let bad = try await apply(store, evaluator, reading("2026-11-23T11:00:00+08:00", total: "50.00"))
+        guard case .abnormal(let reasons) = bad.outcome else { Issue.record("not abnormal: \(bad.outcome)"); return }
+        #expect(reasons.map(\.code) == ["register_backwards", "register_backwards"])
+        #expect(bad.balance == yuan("5.00"))
+        #expect(bad.plan.commands.isEmpty)
+        #expect(try await store.commands(account: "A1").map(\.kind) == [.alarm])
+        let review = try await store.openReviewItems()
+        #expect(review.count == 1 && review.first?.kind == "reading")
+        #expect(try await store.account("A1")?.state == .abnormal)
+        // The baseline stays the last good reading: the next good one is billed from it.
+        let good = try await apply(store, evaluator, reading("2026-11-23T12:00:00+08:00", total: "102.00"))
+        #expect(good.outcome == .billed(charge: yuan("1.00"), energy: kWh("2.00")))
+    }
+
+    @Test func paymentReevaluationAllowsCloseAtOnce() async throws {
+        let store = try await storeWithAccount(opening: "-2.00")
+        let evaluator = Evaluator(rules: try rules())
+        let now = instant("2026-11-23T10:00:00+08:00")
+        try await store.transaction { tx in
+            try tx.setControlState(account: "A1", state: .tripped, meter: MeterState(relay: .open, alarm: true), at: now)
+        }
+        _ = try await store.recordPayment(PaymentRequest(orderNo: "P1", accountID: "A1", amount: yuan("50.00"), channel: .counter,
+                                                         paidAt: now), receivedAt: now)
+        let e = try await store.transaction { tx in try evaluator.reevaluate(account: "A1", at: now, in: tx) }
+        #expect(e.balance == yuan("48.00"))
+        #expect(e.plan.commands.map(\.kind).contains(.allowClose))
+        #expect(try await store.dueCommands(at: now).first?.kind == .allowClose)
+    }
+
+    @Test func tripOutsideTheWindowIsDeferredToItsOpening() async throws {
+        let store = try await storeWithAccount(opening: "1.00")
+        let evaluator = Evaluator(rules: try rules(windows: ["Mon-Fri 08:00-16:00"]))
+        _ = try await apply(store, evaluator, reading("2026-11-23T17:00:00+08:00", total: "100.00"), meter: MeterState(relay: .closed, alarm: true))
+        let e = try await apply(store, evaluator, reading("2026-11-23T18:00:00+08:00", total: "104.00"), meter: MeterState(relay: .closed, alarm: true))
+        #expect(e.balance == yuan("-1.00"))
+        let trip = try #require(e.plan.commands.first { $0.kind == .trip })
+        #expect(trip.isDeferred)
+        #expect(trip.notBefore == instant("2026-11-24T08:00:00+08:00"))
+        #expect(try await store.dueCommands(at: instant("2026-11-23T18:00:00+08:00")).isEmpty)
+        #expect(try await store.dueCommands(at: instant("2026-11-24T08:00:00+08:00")).map(\.kind) == [.trip])
+    }
+
+    @Test func protectedAccountGetsKeepPowerNeverATrip() async throws {
+        let store = try await storeWithAccount(opening: "1.00", protected: true)
+        let evaluator = Evaluator(rules: try rules())
+        _ = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        let e = try await apply(store, evaluator, reading("2026-11-23T11:00:00+08:00", total: "110.00"))
+        #expect(e.balance == yuan("-4.00"))
+        let kinds = try await store.commands(account: "A1").map(\.kind)
+        #expect(kinds.contains(.keepPower))
+        #expect(!kinds.contains(.trip))
+    }
+
+    @Test func unknownTariffLeavesTheAccountAlone() async throws {
+        let store = try await storeWithAccount(opening: "10.00")
+        var r = try rules()
+        r.tariffs = [:]
+        let evaluator = Evaluator(rules: r)
+        await #expect(throws: EvaluationError.unknownTariff(account: "A1", tariff: "flat-test")) {
+            _ = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        }
+        #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") } == 0)
+    }
+}
