@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// AsyncStream would do, except that cancelling a task iterating one terminates the stream; the
 /// line's loops cancel their waits all the time.
-final class Doorbell: Sendable {
+public final class Doorbell: Sendable {
     private struct State {
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -13,7 +13,10 @@ final class Doorbell: Sendable {
 
     private let state = Mutex(State())
 
-    func ring() {
+    public init() {}
+
+    /// Wakes the waiter, or the next one to wait.
+    public func ring() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let w = state.waiter else {
                 state.rung = true
@@ -27,7 +30,7 @@ final class Doorbell: Sendable {
 
     /// Returns after a ring (possibly one that came before the call), or on cancellation.
     /// One waiter at a time.
-    func wait() async {
+    public func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in

@@ -46,8 +46,7 @@ public struct EvaluationRules: Sendable {
 
     /// The validity deadline of a command created at `now`.
     public func deadline(from now: Date) -> Date {
-        let (seconds, attoseconds) = commandLifetime.components
-        return now.addingTimeInterval(TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18)
+        now.adding(commandLifetime)
     }
 }
 

@@ -53,26 +53,28 @@ extension StationStore {
     /// Records a payment exactly once. When this returns `.created`, the payment, its ledger
     /// entry, the new balance and its audit record are committed and fsynced together.
     public func recordPayment(_ p: PaymentRequest, receivedAt now: Date) async throws -> PaymentOutcome {
-        try await writer.write { db in
-            if let existing = try Self.payment(orderNo: p.orderNo, in: db) {
-                let same = existing.accountID == p.accountID && existing.amount == p.amount && existing.channel == p.channel
-                    && StoredInstant.millis(existing.paidAt) == StoredInstant.millis(p.paidAt)
-                return same ? .duplicate(existing) : .conflict(existing: existing)
-            }
-            _ = try Self.account(p.accountID, in: db)
-            let received = StoredInstant.millis(now)
-            let (ledgerID, balance) = try Ledgers.post(account: p.accountID, kind: .payment, amount: p.amount, at: received,
-                                                       reference: "order \(p.orderNo) via \(p.channel.rawValue)", in: db)
-            try db.execute(sql: """
-                INSERT INTO payment (order_no, account_id, amount_micro_yuan, channel, paid_at, received_at, ledger_id, balance_after_micro_yuan)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [p.orderNo, p.accountID, p.amount.microYuan, p.channel.rawValue,
-                                 StoredInstant.millis(p.paidAt), received, ledgerID, balance.microYuan])
-            try AuditTrail.append(AuditEvent(at: now, event: "payment", accountID: p.accountID, balanceMicroYuan: balance.microYuan,
-                                             detail: "order \(p.orderNo): \(p.amount.yuanString) yuan via \(p.channel.rawValue)"), in: db)
-            guard let receipt = try Self.payment(orderNo: p.orderNo, in: db) else { throw StoreError.unknownAccount(p.accountID) }
-            return .created(receipt)
+        try await writer.write { db in try Self.recordPayment(p, receivedAt: now, in: db) }
+    }
+
+    static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, in db: Database) throws -> PaymentOutcome {
+        if let existing = try payment(orderNo: p.orderNo, in: db) {
+            let same = existing.accountID == p.accountID && existing.amount == p.amount && existing.channel == p.channel
+                && StoredInstant.millis(existing.paidAt) == StoredInstant.millis(p.paidAt)
+            return same ? .duplicate(existing) : .conflict(existing: existing)
         }
+        _ = try account(p.accountID, in: db)
+        let received = StoredInstant.millis(now)
+        let (ledgerID, balance) = try Ledgers.post(account: p.accountID, kind: .payment, amount: p.amount, at: received,
+                                                   reference: "order \(p.orderNo) via \(p.channel.rawValue)", in: db)
+        try db.execute(sql: """
+            INSERT INTO payment (order_no, account_id, amount_micro_yuan, channel, paid_at, received_at, ledger_id, balance_after_micro_yuan)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [p.orderNo, p.accountID, p.amount.microYuan, p.channel.rawValue,
+                             StoredInstant.millis(p.paidAt), received, ledgerID, balance.microYuan])
+        try AuditTrail.append(AuditEvent(at: now, event: "payment", accountID: p.accountID, balanceMicroYuan: balance.microYuan,
+                                         detail: "order \(p.orderNo): \(p.amount.yuanString) yuan via \(p.channel.rawValue)"), in: db)
+        guard let receipt = try payment(orderNo: p.orderNo, in: db) else { throw StoreError.unknownAccount(p.accountID) }
+        return .created(receipt)
     }
 
     static func payment(orderNo: String, in db: Database) throws -> PaymentReceipt? {

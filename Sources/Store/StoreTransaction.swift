@@ -85,6 +85,12 @@ public struct StoreTransaction {
                              reason: reason, at: at, in: db)
     }
 
+    /// Records a payment exactly once (see `StationStore.recordPayment`), so that the payment and
+    /// the re-evaluation it triggers commit together.
+    public func recordPayment(_ p: PaymentRequest, receivedAt: Date) throws -> PaymentOutcome {
+        try StationStore.recordPayment(p, receivedAt: receivedAt, in: db)
+    }
+
     /// Appends an audit record.
     public func audit(_ event: AuditEvent) throws {
         try AuditTrail.append(event, in: db)
