@@ -1,0 +1,131 @@
+import ChargeControl
+import DLT645NIO
+import Foundation
+import Logging
+import Store
+import Synchronization
+import Tariffs
+
+/// The station's operations as the HTTP API and the services use them: provisioning, payments,
+/// account views, commands, job review and statistics. Every write that changes a balance
+/// re-evaluates the account in the same transaction and wakes the dispatcher.
+public final class StationCore: Sendable {
+    public let store: StationStore
+    public let clock: any StationClock
+    /// Rung whenever commands may have been queued, so the dispatcher looks at once.
+    public let dispatcherDoorbell: Doorbell
+    private let evaluatorBox: EvaluatorBox
+    let logger: Logger
+
+    public init(store: StationStore, evaluator: Evaluator, clock: any StationClock, logger: Logger,
+                dispatcherDoorbell: Doorbell = Doorbell()) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.dispatcherDoorbell = dispatcherDoorbell
+        self.evaluatorBox = EvaluatorBox(evaluator)
+    }
+
+    /// The rules in force (replaced on a configuration reload).
+    public var evaluator: Evaluator { evaluatorBox.value }
+    public func replaceEvaluator(_ evaluator: Evaluator) { evaluatorBox.value = evaluator }
+
+    // MARK: Provisioning
+
+    public func upsertTerminal(_ terminal: TerminalRecord) async throws {
+        try await store.upsertTerminal(terminal, at: clock.now)
+    }
+
+    /// Adds or updates an account, then decides for it at once (a new account may need an alarm
+    /// or keep-power straight away).
+    public func upsertAccount(_ a: AccountProvisioning) async throws -> AccountRecord {
+        guard evaluator.rules.tariffs[a.tariff] != nil else {
+            throw StationError.unknownTariff(a.tariff)
+        }
+        let now = clock.now
+        let record = try await store.upsertAccount(
+            id: a.accountID, meterAddress: a.meterAddress, terminalID: a.terminalID, tariff: a.tariff, region: a.region,
+            alarmThreshold: a.alarm, tripThreshold: a.trip, isProtected: a.isProtected, openingBalance: a.openingBalance, at: now)
+        let evaluation = try await reevaluate(account: record.id)
+        return try await store.account(evaluation.accountID) ?? record
+    }
+
+    // MARK: Payments
+
+    /// Records a payment and re-evaluates the account in the same transaction; on `.created`
+    /// the dispatcher is woken so an allow-close goes out at once.
+    public func pay(_ payment: PaymentRequest) async throws -> PaymentOutcome {
+        let now = clock.now
+        let evaluator = self.evaluator
+        let (outcome, evaluation) = try await store.transaction { tx -> (PaymentOutcome, Evaluation?) in
+            let outcome = try tx.recordPayment(payment, receivedAt: now)
+            guard case .created = outcome else { return (outcome, nil) }
+            return (outcome, try evaluator.reevaluate(account: payment.accountID, at: now, in: tx))
+        }
+        if let evaluation {
+            logger.notice("payment received", metadata: [
+                "event": "payment", "account": "\(payment.accountID)", "order_no": "\(payment.orderNo)",
+                "meter": "\(evaluation.meterAddress)", "balance": "\(evaluation.balance.yuanString)",
+            ])
+            if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
+        }
+        return outcome
+    }
+
+    /// Re-decides one account from its stored balance and wakes the dispatcher if needed.
+    @discardableResult
+    public func reevaluate(account: String) async throws -> Evaluation {
+        let now = clock.now
+        let evaluator = self.evaluator
+        let evaluation = try await store.transaction { tx in try evaluator.reevaluate(account: account, at: now, in: tx) }
+        if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
+        return evaluation
+    }
+}
+
+/// What the API accepts to provision an account.
+public struct AccountProvisioning: Sendable, Hashable {
+    public var accountID: String
+    public var meterAddress: String
+    public var terminalID: String
+    public var tariff: String
+    public var region: String
+    public var alarm: Money?
+    public var trip: Money?
+    public var isProtected: Bool
+    public var openingBalance: Money?
+
+    public init(accountID: String, meterAddress: String, terminalID: String, tariff: String, region: String,
+                alarm: Money? = nil, trip: Money? = nil, isProtected: Bool = false, openingBalance: Money? = nil) {
+        self.accountID = accountID
+        self.meterAddress = meterAddress
+        self.terminalID = terminalID
+        self.tariff = tariff
+        self.region = region
+        self.alarm = alarm
+        self.trip = trip
+        self.isProtected = isProtected
+        self.openingBalance = openingBalance
+    }
+}
+
+/// Station-level refusals, each naming the problem.
+public enum StationError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownTariff(String)
+
+    public var description: String {
+        switch self {
+        case .unknownTariff(let t): "unknown tariff \"\(t)\" (not in the tariffs folder)"
+        }
+    }
+}
+
+/// The evaluator in force, swapped atomically on reload.
+final class EvaluatorBox: Sendable {
+    private let lock: Mutex<Evaluator>
+    init(_ e: Evaluator) { lock = Mutex(e) }
+    var value: Evaluator {
+        get { lock.withLock { $0 } }
+        set { lock.withLock { $0 = newValue } }
+    }
+}
