@@ -71,7 +71,7 @@ extension StationConfiguration {
         }
         lines += [
             SettingLine("control.trip_windows", control.calendar.windows.map(\.description).joined(separator: "; ")),
-            SettingLine("control.holidays", control.calendar.holidays.sorted().map(\.description).joined(separator: ", ")),
+            SettingLine("control.holidays", holidaysText),
             SettingLine("dispatch.max_attempts", String(dispatch.maxAttempts)),
             SettingLine("dispatch.backoff_initial", dispatch.backoffInitial.configText),
             SettingLine("dispatch.backoff_max", dispatch.backoffMax.configText),
@@ -86,6 +86,10 @@ extension StationConfiguration {
             SettingLine("validation.register_sum_tolerance_kwh", validation.registerSumTolerance.kWhString),
         ]
         return lines
+    }
+
+    private var holidaysText: String {
+        control.calendar.holidays.isEmpty ? "(none)" : control.calendar.holidays.sorted().map(\.description).joined(separator: ", ")
     }
 
     private func strategyLines(_ path: String, _ strategy: CollectionStrategy) -> [SettingLine] {
