@@ -40,6 +40,16 @@ let package = Package(
         .target(name: "Tariffs", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "ChargeControl", dependencies: ["Tariffs"]),
 
+        // MARK: configuration
+        .target(
+            name: "StationConfig",
+            dependencies: [
+                "Tariffs", "ChargeControl",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: storage
         .target(
             name: "Store",
@@ -117,6 +127,7 @@ let package = Package(
         .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
+        .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),
     ],
     swiftLanguageModes: [.v6]
 )
