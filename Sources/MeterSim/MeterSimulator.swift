@@ -55,7 +55,7 @@ public enum MeterSimulator {
             if let adminAddress = configuration.admin {
                 let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
                 var logger = Logger(label: "meter-sim.admin")
-                logger.logLevel = .warning
+                logger.logLevel = .critical
                 let app = Application(
                     router: AdminAPI.router(fleet: fleet),
                     configuration: .init(address: .hostname(adminAddress.host, port: adminAddress.port), serverName: nil),

@@ -64,20 +64,29 @@ struct MeterSimCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        let simulator = Task {
-            try await MeterSimulator.run(fleet) { endpoints in
-                // Unbuffered, so scripts waiting for the line see it at once.
-                FileHandle.standardOutput.write(Data((endpoints.readyLine + "\n").utf8))
-            }
-        }
+        // Signals first, so a SIGTERM right after the ready line is already handled.
+        let (signalStream, signalContinuation) = AsyncStream<Int32>.makeStream()
         let signals = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { simulator.cancel() }
+            source.setEventHandler { signalContinuation.yield(number) }
             source.resume()
             return source
         }
         defer { signals.forEach { $0.cancel() } }
-        try await simulator.value
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await MeterSimulator.run(fleet) { endpoints in
+                    // Unbuffered, so scripts waiting for the line see it at once.
+                    FileHandle.standardOutput.write(Data((endpoints.readyLine + "\n").utf8))
+                }
+            }
+            group.addTask {
+                // The first SIGINT or SIGTERM ends the run.
+                for await _ in signalStream { return }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 }

@@ -17,7 +17,7 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: fallback.path) ? fallback : nil
     }()
 
-    @Test func badFlagStopsWithAMessage() throws {
+    @Test func badFlagStopsWithAMessage() async throws {
         let binary = try #require(Self.binary, "meter-sim not built: run swift build --build-tests")
         let process = Process()
         process.executableURL = binary
@@ -26,8 +26,11 @@ import Testing
         process.standardError = stderr
         process.standardOutput = Pipe()
         try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = await offThePool {
+            let data = stderr.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
         #expect(process.terminationStatus != 0)
         #expect(output.contains("--drop 1.5: probability must be between 0 and 1"))
     }
@@ -43,7 +46,8 @@ import Testing
         process.standardError = Pipe()
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        let line = try #require(readLine(from: stdout.fileHandleForReading))
+        let handle = stdout.fileHandleForReading
+        let line = try #require(await offThePool { Self.readLine(from: handle) })
         #expect(line.hasPrefix("meter-sim: 2 terminals on 127.0.0.1:"))
         #expect(line.contains("20 meters 000000000101-000000000120"))
         // "… on 127.0.0.1:P-Q, …": the first port.
@@ -55,12 +59,12 @@ import Testing
         #expect(reply == .data(meter, .communicationAddress, value: meter.wireBytes, followUp: false))
         await client.close()
         process.terminate() // SIGTERM
-        process.waitUntilExit()
+        await offThePool { process.waitUntilExit() }
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
     }
 
-    private func readLine(from handle: FileHandle) -> String? {
+    private static func readLine(from handle: FileHandle) -> String? {
         var bytes: [UInt8] = []
         while true {
             let chunk = handle.readData(ofLength: 1)
@@ -68,5 +72,12 @@ import Testing
             if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
             bytes.append(byte)
         }
+    }
+}
+
+/// Runs blocking work (pipes, waiting for a process) on a Dispatch thread, not the cooperative pool.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
     }
 }
