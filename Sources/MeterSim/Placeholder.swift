@@ -1,1 +1,0 @@
-// MeterSim: work in progress.

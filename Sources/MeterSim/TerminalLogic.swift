@@ -1,0 +1,93 @@
+import DLT645
+
+/// What a terminal sends back for one received frame.
+public struct TerminalAnswer: Sendable, Hashable {
+    /// The bytes to send, or nil for silence.
+    public var bytes: [UInt8]?
+    /// How long to wait before sending (fault injection).
+    public var delayMilliseconds: Int
+
+    static let silence = TerminalAnswer(bytes: nil, delayMilliseconds: 0)
+}
+
+extension MeterFleet {
+    /// Everything terminal `index` does with one received frame: find the meter it addresses
+    /// (silence for addresses it does not serve, for offline meters and for broadcasts; a
+    /// wildcard read is answered by the one matching meter, silence when none or several match),
+    /// draw the faults, run the meter, and encode the reply.
+    public func respond(to frame: Frame, onTerminal index: Int) -> TerminalAnswer {
+        guard terminals.indices.contains(index), !frame.control.isReply else { return .silence }
+        let terminal = terminals[index]
+        if frame.address.isBroadcast {
+            if frame.control.function == .broadcastTime, case .broadcastTime(let time)? = try? Request(frame: frame) {
+                setClock(of: terminal, to: time)
+            }
+            return .silence
+        }
+        let now = clock.nowSeconds()
+        return terminal.bank.withLock { bank -> TerminalAnswer in
+            guard let local = meterIndex(for: frame, on: terminal), !bank.meters[local].offline else {
+                return .silence
+            }
+            let global = terminal.firstMeter + local
+            let address = address(ofMeter: global)
+            let (decision, delay) = bank.faults.next()
+            let reply: Reply?
+            switch decision {
+            case .drop:
+                return .silence
+            case .nak:
+                reply = .abnormal(address, frame.control.function, ErrorWord(UInt8(ErrorWord.other)))
+            case .deliver, .garble:
+                switch Result(catching: { () throws(DLT645Error) -> Request in try Request(frame: frame) }) {
+                case .success(let request):
+                    var parameters = bank.parameters[local] ?? [:]
+                    let env = environment(meter: global, clockOffset: bank.clockOffset, now: now)
+                    reply = MeterBehavior.handle(request, address: address, meter: &bank.meters[local],
+                                                 parameters: &parameters, environment: env)
+                    if !parameters.isEmpty { bank.parameters[local] = parameters }
+                case .failure:
+                    // Unsupported function or malformed data: refuse it.
+                    reply = .abnormal(address, frame.control.function, ErrorWord(UInt8(ErrorWord.other)))
+                }
+            }
+            guard let reply else { return .silence }
+            var bytes = [UInt8](repeating: 0xFE, count: configuration.replyPreamble)
+            reply.frame.encode(into: &bytes)
+            if decision == .garble { FaultInjector.garble(&bytes) }
+            return TerminalAnswer(bytes: bytes, delayMilliseconds: delay)
+        }
+    }
+
+    /// The local index of the meter `frame` addresses on `terminal`, if exactly one.
+    private func meterIndex(for frame: Frame, on terminal: SimTerminal) -> Int? {
+        let target = frame.address
+        guard target.hasWildcard else {
+            guard let found = locate(target), found.terminal === terminal else { return nil }
+            return found.local
+        }
+        // Wildcards only in reads (11H) and read-address (13H); a bus with several matching
+        // meters would garble, so the terminal stays silent unless exactly one matches.
+        let fn = frame.control.function
+        guard fn == .read || fn == .readAddress else { return nil }
+        var match: Int?
+        for local in 0..<terminal.meterCount where target.matches(address(ofMeter: terminal.firstMeter + local)) {
+            if match != nil { return nil }
+            match = local
+        }
+        return match
+    }
+
+    /// Broadcast time: every meter of the terminal now shows `time`. Registers are brought up to
+    /// now first, so consumption before the change is attributed with the old clock.
+    func setClock(of terminal: SimTerminal, to time: MeterDateTime) {
+        let now = clock.nowSeconds()
+        terminal.bank.withLock { bank in
+            for local in 0..<terminal.meterCount {
+                consumption.advance(&bank.meters[local], to: now, watts: load.watts(meter: terminal.firstMeter + local),
+                                    clockOffset: bank.clockOffset)
+            }
+            bank.clockOffset = MeterBehavior.clockOffset(settingClockTo: time, now: now, utcOffsetSeconds: utcOffset(at: now))
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("meter-sim: not built yet")

@@ -1,0 +1,83 @@
+import DLT645
+import Foundation
+import Testing
+@testable import MeterSim
+
+/// The built `meter-sim` binary (STACK.md pitfall 15: built by `swift build --build-tests`).
+@Suite struct ExecutableTests {
+    static let binary: URL? = {
+        // The test bundle lives in the bin folder next to the executables.
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("meter-sim")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        let fallback = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/meter-sim")
+        return FileManager.default.isExecutableFile(atPath: fallback.path) ? fallback : nil
+    }()
+
+    @Test func badFlagStopsWithAMessage() async throws {
+        let binary = try #require(Self.binary, "meter-sim not built: run swift build --build-tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--listen", "127.0.0.1:0", "--meters", "10", "--drop", "1.5"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = Pipe()
+        try process.run()
+        let output = await offThePool {
+            let data = stderr.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(process.terminationStatus != 0)
+        #expect(output.contains("--drop 1.5: probability must be between 0 and 1"))
+    }
+
+    @Test func startsReadsAndStopsOnSIGTERM() async throws {
+        let binary = try #require(Self.binary, "meter-sim not built: run swift build --build-tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--listen", "127.0.0.1:0", "--terminals", "2", "--meters", "20",
+                             "--first-address", "000000000101", "--admin", "127.0.0.1:0"]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = Pipe()
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let handle = stdout.fileHandleForReading
+        let line = try #require(await offThePool { Self.readLine(from: handle) })
+        #expect(line.hasPrefix("meter-sim: 2 terminals on 127.0.0.1:"))
+        #expect(line.contains("20 meters 000000000101-000000000120"))
+        // "… on 127.0.0.1:P-Q, …": the first port.
+        let portText = try #require(line.split(separator: ":").dropFirst(2).first?.split(separator: "-").first)
+        let port = try #require(Int(portText))
+        let client = try await TestClient.connect(port: port)
+        let meter = addr("000000000103")
+        let reply = try await client.exchange(.read(meter, .communicationAddress))
+        #expect(reply == .data(meter, .communicationAddress, value: meter.wireBytes, followUp: false))
+        await client.close()
+        process.terminate() // SIGTERM
+        await offThePool { process.waitUntilExit() }
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+    }
+
+    private static func readLine(from handle: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = handle.readData(ofLength: 1)
+            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}
+
+/// Runs blocking work (pipes, waiting for a process) on a Dispatch thread, not the cooperative pool.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
+}
