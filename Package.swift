@@ -66,6 +66,8 @@ let package = Package(
             dependencies: [
                 "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -127,7 +129,7 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),
