@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "chargectl",
             dependencies: [
-                "Tariffs", "ChargeControl",
+                "Tariffs", "ChargeControl", "DLT645", "DLT645NIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,10 +3,10 @@ import ArgumentParser
 /// `chargectl`: the operator's command line. Each area of the station is a subcommand group;
 /// the tariff tools work offline on files, the rest talk to the daemon's HTTP API.
 @main
-struct ChargeCtl: ParsableCommand {
+struct ChargeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargectl",
         abstract: "Operate a ChargeControl prepaid charge-control station.",
-        subcommands: [TariffCommand.self]
+        subcommands: [TariffCommand.self, MeterCommand.self]
     )
 }

@@ -88,3 +88,17 @@ import Testing
         #expect(throws: TariffScheduleFile.LoadError.self) { try TariffScheduleFile.load(path: missing) }
     }
 }
+
+@Suite struct SpedUpClockTests {
+    @Test func meterClocksKeepRealTimeWhenConsumptionIsSpedUp() async throws {
+        let clock = ScaledWallClock(timeScale: 3600)
+        try await Task.sleep(for: .milliseconds(50))
+        // 50 ms of real time is three minutes of consumption, but the meter clock moved 50 ms.
+        let wall = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        #expect(clock.nowMilliseconds() - wall >= 60_000)
+        #expect(abs(clock.civilMilliseconds() - wall) < 5_000)
+        let env = MeterEnvironment(now: 2_000_000_000, civilNow: 1_751_256_000, utcOffsetSeconds: 8 * 3600, watts: 0,
+                                   consumption: ConsumptionModel(schedule: FlatSchedule()), password: password("02000000"))
+        #expect(env.meterClock == dateTime(2025, 6, 30, 12, 0, 0))
+    }
+}
