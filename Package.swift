@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
 
@@ -127,7 +128,15 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "StationTests",
+            dependencies: [
+                "Station", "Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),
