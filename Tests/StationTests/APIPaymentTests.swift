@@ -89,6 +89,12 @@ import Testing
             #expect(answer.status == .created)
             #expect(answer.json["paid_at"] as? String == "2026-11-23T10:00:00+08:00")
             #expect(answer.json["amount_yuan"] as? String == "5.00")
+            fixture.clock.advance(by: 30)
+            let retry = try await client.call(.post, "/v1/payments", body: """
+                {"order_no": "ORD-9", "account_id": "A1", "amount_yuan": "5.00", "channel": "mobile_app"}
+                """)
+            #expect(retry.status == .ok)
+            #expect(retry.text == answer.text)
         }
     }
 

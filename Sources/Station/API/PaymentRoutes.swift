@@ -6,7 +6,8 @@ import Tariffs
 /// `POST /v1/payments` `{"order_no","account_id","amount_yuan","channel","paid_at"?}`.
 ///
 /// 201 with the receipt and the new balance; the same order again: 200 with exactly the same
-/// body; the same `order_no` with other content: 409. An unknown account is 422 (the request is
+/// body; the same `order_no` with other content: 409. `paid_at` defaults to the instant the
+/// order was first received. An unknown account is 422 (the request is
 /// well-formed but names nothing we know; the path itself exists).
 enum PaymentRoutes {
     struct Body: Decodable {
@@ -65,7 +66,10 @@ enum PaymentRoutes {
         let station = routes.station
         routes.on(.post, "payments", .pay) { request, context in
             let body = try await JSONRequestBody.decode(Body.self, from: request, context: context)
-            let payment = try body.request(now: station.core.clock.now)
+            // Without paid_at the first receipt's instant stands, so a retry of the same order
+            // (also without paid_at) is the same payment, not a conflict.
+            let recorded = body.paidAt == nil ? try await station.core.store.payment(orderNo: body.orderNo) : nil
+            let payment = try body.request(now: recorded?.paidAt ?? station.core.clock.now)
             let zone = station.settings.timeZone
             let outcome: PaymentOutcome
             do {
