@@ -68,6 +68,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
 
@@ -128,7 +129,16 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "StationTests",
+            dependencies: [
+                "Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),

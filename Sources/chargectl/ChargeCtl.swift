@@ -7,6 +7,10 @@ struct ChargeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargectl",
         abstract: "Operate a ChargeControl prepaid charge-control station.",
-        subcommands: [TariffCommand.self, MeterCommand.self]
+        discussion: ExitStatus.help,
+        subcommands: [
+            TariffCommand.self, StatusCommand.self, TerminalCommand.self, AccountCommand.self, PayCommand.self,
+            CommandsCommand.self, ReviewCommand.self, StatsCommand.self, ImportCommand.self, MeterCommand.self,
+        ]
     )
 }
