@@ -27,7 +27,7 @@ struct APIFixture: Sendable {
     let store: StationStore
     let core: StationCore
     let clock: ManualStationClock
-    let settings: APISettings
+    let settings: APIServerSettings
 
     static func make(online: [String: Bool] = ["T1": true]) async throws -> APIFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chargecontrol-api-\(UUID().uuidString)")
@@ -39,7 +39,7 @@ struct APIFixture: Sendable {
         try await core.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 9100))
         _ = try await core.upsertAccount(AccountProvisioning(accountID: "A1", meterAddress: "000000000001", terminalID: "T1",
                                                              tariff: "flat-test", region: "north", openingBalance: yuan("10.00")))
-        let settings = APISettings(timeZone: shanghai, dispatchDeadline: .seconds(3600), terminalsOnline: { online })
+        let settings = APIServerSettings(timeZone: shanghai, dispatchDeadline: .seconds(3600), terminalsOnline: { online })
         return APIFixture(folder: folder, store: store, core: core, clock: clock, settings: settings)
     }
 

@@ -6,7 +6,7 @@ import Tariffs
 /// What route handlers use: the station and the API settings.
 struct APIStation: Sendable {
     let core: StationCore
-    let settings: APISettings
+    let settings: APIServerSettings
 }
 
 /// Where routes are registered: the authenticated `/v1` group, with a way to register a route

@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 
 /// What the API needs besides the station itself.
-public struct APISettings: Sendable {
+public struct APIServerSettings: Sendable {
     /// Instants in responses are written in this zone (the station's).
     public var timeZone: TimeZone
     /// A command retried from job review gets a new validity deadline this far from now
@@ -26,7 +26,7 @@ public struct APISettings: Sendable {
 public enum APIServer {
     /// Every route of the API on one router: `/healthz` without authentication, `/v1/…` behind
     /// bearer tokens.
-    public static func buildRouter(core: StationCore, tokens: APITokens, settings: APISettings) -> Router<APIRequestContext> {
+    public static func buildRouter(core: StationCore, tokens: APITokens, settings: APIServerSettings) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         HealthRoutes.register(on: router)
