@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "meter-sim", targets: ["meter-sim"]),
+        .executable(name: "chargecontrold", targets: ["chargecontrold"]),
         .executable(name: "chargectl", targets: ["chargectl"]),
         .executable(name: "chargecontrol-bench", targets: ["chargecontrol-bench"]),
     ],
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // MARK: wire format (pure)
@@ -89,6 +91,16 @@ let package = Package(
         .executableTarget(
             name: "meter-sim",
             dependencies: ["MeterSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "chargecontrold",
+            dependencies: [
+                "Station", "StationConfig", "Store", "Systemd", "Tariffs", "ChargeControl", "DLT645NIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "chargectl",

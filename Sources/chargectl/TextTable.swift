@@ -28,8 +28,11 @@ enum TextTable {
         switch value {
         case nil, is NSNull: "-"
         case let s as String: s
+        // Foundation on Linux hands numbers back as NSNumber, which also casts to Bool: tell a
+        // JSON true/false (type encoding "c") from a 0 or 1 by its encoding.
+        case let n as NSNumber where String(cString: n.objCType) == "c": n.boolValue ? "yes" : "no"
+        case let n as NSNumber where String(cString: n.objCType) != "d" && String(cString: n.objCType) != "f": String(n.int64Value)
         case let b as Bool: b ? "yes" : "no"
-        case let n as Int: String(n)
         case let other?: "\(other)"
         }
     }

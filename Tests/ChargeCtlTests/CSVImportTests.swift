@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import chargectl
 
@@ -70,5 +71,21 @@ import Testing
     @Test func tables() {
         #expect(TextTable.render(["id", "kind"], [["1", "trip"], ["22", "alarm"]]) == "id  kind\n1   trip\n22  alarm")
         #expect(TextTable.pairs([("a", "1"), ("long", "2")]) == "a:    1\nlong: 2")
+    }
+}
+
+@Suite struct TextTableTests {
+    /// Foundation on Linux returns JSON numbers as NSNumber, which also casts to Bool: 1 must
+    /// print as 1, not "yes".
+    @Test func numbersAreNotBooleans() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(#"{"n":1,"z":0,"t":true,"f":false,"s":"x","d":2.5}"#.utf8))
+        let o = try #require(object as? [String: Any])
+        #expect(TextTable.cell(o["n"]) == "1")
+        #expect(TextTable.cell(o["z"]) == "0")
+        #expect(TextTable.cell(o["t"]) == "yes")
+        #expect(TextTable.cell(o["f"]) == "no")
+        #expect(TextTable.cell(o["s"]) == "x")
+        #expect(TextTable.cell(o["d"]) == "2.5")
+        #expect(TextTable.cell(nil) == "-")
     }
 }
