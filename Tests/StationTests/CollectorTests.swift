@@ -3,6 +3,7 @@ import DLT645
 import Foundation
 import MeterSim
 import Store
+import Synchronization
 import Tariffs
 import Testing
 @testable import Station
@@ -68,10 +69,21 @@ struct CollectorTests {
             try await rig.cycle(reads: 1)
             #expect(try await rig.store.commands(account: "A1").isEmpty)
 
+            // The dispatcher (not running here) is woken when a commit queues commands.
+            let rung = Mutex(false)
+            let doorbell = rig.core.dispatcherDoorbell
+            let listener = Task {
+                await doorbell.wait()
+                rung.withLock { $0 = !Task.isCancelled }
+            }
+            defer { listener.cancel() }
+            #expect(!rung.withLock { $0 })
+
             rig.setTotal(0, kWh: "1020.00")  // 10.00 yuan → 15.00: alarm
             try await rig.cycle(reads: 1)
             #expect(try await rig.balance("A1") == yuan("15.00"))
             #expect(try await rig.store.commands(account: "A1").map(\.kind) == [.alarm])
+            try await eventually("dispatcher doorbell rung") { rung.withLock { $0 } }
 
             rig.setTotal(0, kWh: "1060.00")  // 20.00 yuan → −5.00: trip
             try await rig.cycle(reads: 1)
@@ -99,6 +111,17 @@ struct CollectorTests {
             #expect(!after.contains { $0.kind == .trip })
             #expect(after.count == before.count)
             #expect(try await rig.store.account("A1")?.state == .abnormal)
+        }
+    }
+
+    @Test func meterClockFarOffMakesTheFirstReadingAbnormal() async throws {
+        try await withCollectRig(meters: 2, terminals: 1) { rig in
+            // The meters' clocks run an hour ahead of the station's.
+            rig.simClock.advance(seconds: 3600)
+            try await rig.cycle(reads: 2)
+            #expect(rig.collector.stats.abnormalReadings == 2)
+            let review = try await rig.store.openReviewItems()
+            #expect(review.count == 2 && review.allSatisfy { $0.reason.contains("clock") })
         }
     }
 

@@ -148,9 +148,15 @@ public final class IngestQueue: Sendable {
     private func takeBatch() -> [CollectedReading]? {
         let batch = state.withLock { s -> [CollectedReading]? in
             guard !s.pending.isEmpty else { return nil }
-            let n = min(configuration.maxBatch, s.pending.count)
-            let batch = Array(s.pending.prefix(n))
-            s.pending.removeFirst(n)
+            let batch: [CollectedReading]
+            if s.pending.count <= configuration.maxBatch {
+                batch = s.pending
+                s.pending = []
+                s.pending.reserveCapacity(configuration.maxBatch)
+            } else {
+                batch = Array(s.pending.prefix(configuration.maxBatch))
+                s.pending.removeFirst(configuration.maxBatch)
+            }
             s.oldestAt = s.pending.isEmpty ? nil : .now
             return batch
         }
