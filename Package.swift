@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "meter-sim", targets: ["meter-sim"]),
+        .executable(name: "chargecontrold", targets: ["chargecontrold"]),
         .executable(name: "chargectl", targets: ["chargectl"]),
         .executable(name: "chargecontrol-bench", targets: ["chargecontrol-bench"]),
     ],
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // MARK: wire format (pure)
@@ -68,6 +70,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
 
@@ -81,7 +84,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
 
@@ -91,9 +93,19 @@ let package = Package(
             dependencies: ["MeterSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
+            name: "chargecontrold",
+            dependencies: [
+                "Station", "StationConfig", "Store", "Systemd", "Tariffs", "ChargeControl", "DLT645NIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
             name: "chargectl",
             dependencies: [
-                "Tariffs", "ChargeControl",
+                "Tariffs", "ChargeControl", "DLT645", "DLT645NIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -129,7 +141,16 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "StationTests", dependencies: ["Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "StationTests",
+            dependencies: [
+                "Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),

@@ -85,8 +85,8 @@ public final class MeterFleet: Sendable {
     }
 
     /// The environment a meter of `terminal` sees now.
-    func environment(meter global: Int, clockOffset: Int64, now: Int64) -> MeterEnvironment {
-        MeterEnvironment(now: now, clockOffset: clockOffset, utcOffsetSeconds: utcOffset(at: now),
+    func environment(meter global: Int, clockOffset: Int64, now: Int64, civilNow: Int64) -> MeterEnvironment {
+        MeterEnvironment(now: now, civilNow: civilNow, clockOffset: clockOffset, utcOffsetSeconds: utcOffset(at: civilNow),
                          watts: load.watts(meter: global), consumption: consumption,
                          password: configuration.password, autoClose: configuration.autoClose)
     }

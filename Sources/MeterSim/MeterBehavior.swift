@@ -4,7 +4,10 @@ import DLT645
 public struct MeterEnvironment: Sendable {
     /// Simulated unix seconds.
     public var now: Int64
-    /// How far the meter's clock runs ahead of simulated time (set by broadcast time, 08H).
+    /// Civil unix seconds, the base of the meter's own clock (equal to `now` unless the simulator
+    /// is sped up: meter clocks keep real time).
+    public var civilNow: Int64
+    /// How far the meter's clock runs ahead of civil time (set by broadcast time, 08H).
     public var clockOffset: Int64
     /// UTC offset of the meter's civil clock (the simulator's time zone).
     public var utcOffsetSeconds: Int64
@@ -18,9 +21,10 @@ public struct MeterEnvironment: Sendable {
     public var autoClose: Bool
 
     /// Bundles the environment of one request.
-    public init(now: Int64, clockOffset: Int64 = 0, utcOffsetSeconds: Int64, watts: Int64,
+    public init(now: Int64, civilNow: Int64? = nil, clockOffset: Int64 = 0, utcOffsetSeconds: Int64, watts: Int64,
                 consumption: ConsumptionModel, password: Password, autoClose: Bool = false) {
         self.now = now
+        self.civilNow = civilNow ?? now
         self.clockOffset = clockOffset
         self.utcOffsetSeconds = utcOffsetSeconds
         self.watts = watts
@@ -31,7 +35,7 @@ public struct MeterEnvironment: Sendable {
 
     /// The meter's own clock, as civil time.
     public var meterClock: MeterDateTime? {
-        CivilTime.meterDateTime(unixSecond: now + clockOffset, utcOffsetSeconds: utcOffsetSeconds)
+        CivilTime.meterDateTime(unixSecond: civilNow + clockOffset, utcOffsetSeconds: utcOffsetSeconds)
     }
 }
 

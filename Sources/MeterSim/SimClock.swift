@@ -6,11 +6,23 @@ import Synchronization
 /// Everything time-dependent (consumption, meter clocks, validity deadlines) reads the time
 /// through this protocol, so tests can run hours of simulated time instantly and deterministically.
 public protocol SimClock: Sendable {
-    /// Simulated unix time in milliseconds.
+    /// Simulated unix time in milliseconds: what consumption runs on.
     func nowMilliseconds() -> Int64
+    /// The unix time meters show on their own clocks (date/time reads, validity deadlines). Real
+    /// meters keep real time however fast the simulation consumes, so a sped-up simulator must
+    /// not make every reading look clock-skewed to the station. Defaults to simulated time.
+    func civilMilliseconds() -> Int64
 }
 
 extension SimClock {
+    public func civilMilliseconds() -> Int64 { nowMilliseconds() }
+
+    /// Civil unix time in whole seconds (rounded down).
+    public func civilSeconds() -> Int64 {
+        let ms = civilMilliseconds()
+        return ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+    }
+
     /// Simulated unix time in whole seconds (rounded down).
     public func nowSeconds() -> Int64 {
         let ms = nowMilliseconds()
@@ -38,6 +50,11 @@ public struct ScaledWallClock: SimClock {
         // Time scaling is not money or energy: a Double is fine here.
         let scaledMilliseconds = Double(elapsedNanoseconds) / 1_000_000 * timeScale
         return startWallMilliseconds + Int64(scaledMilliseconds.rounded(.down))
+    }
+
+    /// Meter clocks keep real wall time.
+    public func civilMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
 }
 

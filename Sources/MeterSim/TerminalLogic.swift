@@ -25,6 +25,7 @@ extension MeterFleet {
             return .silence
         }
         let now = clock.nowSeconds()
+        let civilNow = clock.civilSeconds()
         return terminal.bank.withLock { bank -> TerminalAnswer in
             guard let local = meterIndex(for: frame, on: terminal), !bank.meters[local].offline else {
                 return .silence
@@ -42,7 +43,7 @@ extension MeterFleet {
                 switch Result(catching: { () throws(DLT645Error) -> Request in try Request(frame: frame) }) {
                 case .success(let request):
                     var parameters = bank.parameters[local] ?? [:]
-                    let env = environment(meter: global, clockOffset: bank.clockOffset, now: now)
+                    let env = environment(meter: global, clockOffset: bank.clockOffset, now: now, civilNow: civilNow)
                     reply = MeterBehavior.handle(request, address: address, meter: &bank.meters[local],
                                                  parameters: &parameters, environment: env)
                     if !parameters.isEmpty { bank.parameters[local] = parameters }
@@ -87,7 +88,8 @@ extension MeterFleet {
                 consumption.advance(&bank.meters[local], to: now, watts: load.watts(meter: terminal.firstMeter + local),
                                     clockOffset: bank.clockOffset)
             }
-            bank.clockOffset = MeterBehavior.clockOffset(settingClockTo: time, now: now, utcOffsetSeconds: utcOffset(at: now))
+            let civilNow = clock.civilSeconds()
+            bank.clockOffset = MeterBehavior.clockOffset(settingClockTo: time, now: civilNow, utcOffsetSeconds: utcOffset(at: civilNow))
         }
     }
 }

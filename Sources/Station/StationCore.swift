@@ -15,6 +15,7 @@ public final class StationCore: Sendable {
     /// Rung whenever commands may have been queued, so the dispatcher looks at once.
     public let dispatcherDoorbell: Doorbell
     private let evaluatorBox: EvaluatorBox
+    private let provisioningHooks = Mutex<[@Sendable () async -> Void]>([])
     let logger: Logger
 
     public init(store: StationStore, evaluator: Evaluator, clock: any StationClock, logger: Logger,
@@ -32,8 +33,19 @@ public final class StationCore: Sendable {
 
     // MARK: Provisioning
 
+    /// Runs `hook` after every change of terminals or accounts (the lines and the collector
+    /// follow the tables this way).
+    public func whenProvisioningChanges(_ hook: @escaping @Sendable () async -> Void) {
+        provisioningHooks.withLock { $0.append(hook) }
+    }
+
+    private func provisioningChanged() async {
+        for hook in provisioningHooks.withLock({ $0 }) { await hook() }
+    }
+
     public func upsertTerminal(_ terminal: TerminalRecord) async throws {
         try await store.upsertTerminal(terminal, at: clock.now)
+        await provisioningChanged()
     }
 
     /// Adds or updates an account, then decides for it at once (a new account may need an alarm
@@ -47,6 +59,7 @@ public final class StationCore: Sendable {
             id: a.accountID, meterAddress: a.meterAddress, terminalID: a.terminalID, tariff: a.tariff, region: a.region,
             alarmThreshold: a.alarm, tripThreshold: a.trip, isProtected: a.isProtected, openingBalance: a.openingBalance, at: now)
         let evaluation = try await reevaluate(account: record.id)
+        await provisioningChanged()
         return try await store.account(evaluation.accountID) ?? record
     }
 

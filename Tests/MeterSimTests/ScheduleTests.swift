@@ -39,23 +39,38 @@ import Testing
         }
     }
 
+    static let tariffText = """
+        name = "residential-tou-tiered"
+        timezone = "Asia/Shanghai"
+        [[prices]]
+        effective = "2024-01-01T00:00:00+08:00"
+        sharp = "0.5680"
+        peak = "0.5680"
+        flat = "0.5680"
+        valley = "0.2880"
+        [[periods]]
+        start = "08:00"
+        register = "peak"
+        [[periods]]
+        start = "22:00"
+        register = "valley"
+        """
+
     @Test func tariffFileGivesTheSchedule() throws {
-        let text = """
-            name = "residential-tou-tiered"
-            timezone = "Asia/Shanghai"
-            [[prices]]
-            effective = "2024-01-01T00:00:00+08:00"
-            flat = "0.5680"
-            [[periods]]
-            start = "08:00"
-            register = "peak"
-            [[periods]]
-            start = "22:00"
-            register = "valley"
-            """
-        let parsed = try TariffScheduleFile.schedule(fromTOML: text)
-        #expect(parsed.utcOffsetSeconds == 8 * 3600)
-        #expect(parsed.periods == [.init(startMinute: 480, register: 2), .init(startMinute: 1320, register: 4)])
+        let parsed = try TariffScheduleFile.schedule(fromTOML: Self.tariffText)
+        // 2026-11-22 07:00 +08:00 is valley until 08:00, then peak until 22:00.
+        let seven = Int64(1_795_302_000)
+        #expect(parsed.period(at: seven) == (4, seven + 3600))
+        #expect(parsed.period(at: seven + 3600) == (2, seven + 15 * 3600))
+    }
+
+    @Test func theRepositoryTariffsLoad() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/tariffs").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".toml") }
+        #expect(!files.isEmpty)
+        for file in files {
+            _ = try TariffScheduleFile.load(path: folder.appendingPathComponent(file).path)
+        }
     }
 
     @Test func badTariffFilesNameTheProblem() {
@@ -65,15 +80,25 @@ import Testing
                 return nil
             } catch { return error.description }
         }
-        #expect(problem("timezone = \"Asia/Shanghai\"")?.contains("periods") == true)
-        #expect(problem("timezone = \"Mars/Olympus\"\n[[periods]]\nstart = \"00:00\"\nregister = \"flat\"")?
-            .contains("unknown time zone") == true)
-        #expect(problem("timezone = \"UTC\"\n[[periods]]\nstart = \"25:00\"\nregister = \"flat\"")?
-            .contains("periods[0].start") == true)
-        #expect(problem("timezone = \"UTC\"\n[[periods]]\nstart = \"01:00\"\nregister = \"cheap\"")?
-            .contains("periods[0].register") == true)
-        #expect(problem("this is = = not toml")?.hasPrefix("tariff file t.toml: invalid TOML") == true)
+        #expect(problem(Self.tariffText.replacingOccurrences(of: "Asia/Shanghai", with: "Mars/Olympus"))?.contains("timezone") == true)
+        #expect(problem(Self.tariffText.replacingOccurrences(of: "\"22:00\"", with: "\"25:00\""))?.contains("periods[1].start") == true)
+        #expect(problem(Self.tariffText.replacingOccurrences(of: "register = \"valley\"", with: "register = \"cheap\""))?.contains("periods[1].register") == true)
+        #expect(problem("this is = = not toml")?.hasPrefix("tariff file t.toml") == true)
         let missing = "/nonexistent/tariff.toml"
         #expect(throws: TariffScheduleFile.LoadError.self) { try TariffScheduleFile.load(path: missing) }
+    }
+}
+
+@Suite struct SpedUpClockTests {
+    @Test func meterClocksKeepRealTimeWhenConsumptionIsSpedUp() async throws {
+        let clock = ScaledWallClock(timeScale: 3600)
+        try await Task.sleep(for: .milliseconds(50))
+        // 50 ms of real time is three minutes of consumption, but the meter clock moved 50 ms.
+        let wall = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        #expect(clock.nowMilliseconds() - wall >= 60_000)
+        #expect(abs(clock.civilMilliseconds() - wall) < 5_000)
+        let env = MeterEnvironment(now: 2_000_000_000, civilNow: 1_751_256_000, utcOffsetSeconds: 8 * 3600, watts: 0,
+                                   consumption: ConsumptionModel(schedule: FlatSchedule()), password: password("02000000"))
+        #expect(env.meterClock == dateTime(2025, 6, 30, 12, 0, 0))
     }
 }

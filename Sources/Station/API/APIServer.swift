@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// What the API needs besides the station itself.
+public struct APIServerSettings: Sendable {
+    /// Instants in responses are written in this zone (the station's).
+    public var timeZone: TimeZone
+    /// A command retried from job review gets a new validity deadline this far from now
+    /// (`[dispatch] deadline`).
+    public var dispatchDeadline: Duration
+    /// Terminal health by terminal id (true = online), owned by the collector; terminals it does
+    /// not list count as offline in the stats.
+    public var terminalsOnline: @Sendable () -> [String: Bool]
+
+    public init(timeZone: TimeZone, dispatchDeadline: Duration,
+                terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] }) {
+        self.timeZone = timeZone
+        self.dispatchDeadline = dispatchDeadline
+        self.terminalsOnline = terminalsOnline
+    }
+}
+
+/// The station's HTTP API (INTERFACES.md "HTTP API"): routes, bearer tokens with roles, JSON
+/// errors. `GET /metrics` is not registered here (issue 5 adds it).
+public enum APIServer {
+    /// Every route of the API on one router: `/healthz` without authentication, `/v1/…` behind
+    /// bearer tokens.
+    public static func buildRouter(core: StationCore, tokens: APITokens, settings: APIServerSettings) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        HealthRoutes.register(on: router)
+        let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: tokens))
+        let routes = APIRoutes(group: v1, station: APIStation(core: core, settings: settings))
+        TerminalRoutes.register(routes)
+        AccountRoutes.register(routes)
+        PaymentRoutes.register(routes)
+        CommandRoutes.register(routes)
+        ReviewRoutes.register(routes)
+        StatsRoutes.register(routes)
+        return router
+    }
+
+    /// A Hummingbird application serving `router` on `host:port`; run it as a service of the
+    /// daemon's `ServiceGroup` (it is one). `onServerRunning` is called once the socket is bound
+    /// (the place for `READY=1`).
+    public static func application(
+        router: Router<APIRequestContext>, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable () async -> Void = {}
+    ) -> Application<RouterResponder<APIRequestContext>> {
+        Application(router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "chargecontrold"),
+                    onServerRunning: { _ in await onServerRunning() }, logger: logger)
+    }
+}
+
+/// `GET /healthz`: 200 while the daemon is up; no token needed.
+enum HealthRoutes {
+    static func register(on router: Router<APIRequestContext>) {
+        router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+    }
+}

@@ -1,0 +1,46 @@
+import ChargeControl
+import Foundation
+import Store
+import Tariffs
+
+/// An account as `GET /v1/accounts/ID` shows it: money as strings with micro-yuan beside them,
+/// the effective thresholds (the account's own or the station's), instants in the station zone.
+struct AccountView: Encodable {
+    let record: AccountRecord
+    let alarm: Money
+    let trip: Money
+    let zone: TimeZone
+
+    init(_ record: AccountRecord, rules: EvaluationRules, zone: TimeZone) {
+        self.record = record
+        alarm = record.alarmThreshold ?? rules.defaultAlarm.balance
+        trip = record.tripThreshold ?? rules.defaultTrip.balance
+        self.zone = zone
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accountID = "account_id", meterAddress = "meter_address", terminalID = "terminal_id", tariff, region
+        case balanceYuan = "balance_yuan", balanceMicroYuan = "balance_micro_yuan", state, relay, alarm
+        case keepPower = "keep_power", isProtected = "protected", lastReadingAt = "last_reading_at"
+        case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(record.id, forKey: .accountID)
+        try c.encode(record.meterAddress, forKey: .meterAddress)
+        try c.encode(record.terminalID, forKey: .terminalID)
+        try c.encode(record.tariff, forKey: .tariff)
+        try c.encode(record.region, forKey: .region)
+        try c.encode(record.balance.yuanString, forKey: .balanceYuan)
+        try c.encode(record.balance.microYuan, forKey: .balanceMicroYuan)
+        try c.encode(record.state.rawValue, forKey: .state)
+        try c.encode(record.meter.relay.rawValue, forKey: .relay)
+        try c.encode(record.meter.alarm, forKey: .alarm)
+        try c.encode(record.meter.keepPower, forKey: .keepPower)
+        try c.encode(record.isProtected, forKey: .isProtected)
+        try c.encode(record.lastReadingAt.map { RFC3339.format($0, in: zone) }, forKey: .lastReadingAt)
+        try c.encode(alarm.yuanString, forKey: .alarmYuan)
+        try c.encode(trip.yuanString, forKey: .tripYuan)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import Store
+import Tariffs
+
+/// `GET /v1/commands?account_id=ID`: the account's commands, newest first.
+enum CommandRoutes {
+    /// A queued command (INTERFACES.md keys, plus `deadline` and `detail`).
+    struct View: Encodable {
+        let id: Int64
+        let kind, state: String
+        let attempts: Int
+        let reason, detail, createdAt, notBefore, deadline: String
+        let acknowledgedAt, lastError: String?
+
+        init(_ c: CommandRecord, zone: TimeZone) {
+            id = c.id
+            kind = c.kind.rawValue
+            state = c.state.rawValue
+            attempts = c.attempts
+            reason = c.reason
+            detail = c.detail
+            createdAt = RFC3339.format(c.createdAt, in: zone)
+            notBefore = RFC3339.format(c.notBefore, in: zone)
+            deadline = RFC3339.format(c.deadline, in: zone)
+            acknowledgedAt = c.acknowledgedAt.map { RFC3339.format($0, in: zone) }
+            lastError = c.lastError
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, state, attempts, reason, detail, deadline
+            case createdAt = "created_at", notBefore = "not_before", acknowledgedAt = "acknowledged_at", lastError = "last_error"
+        }
+    }
+
+    static func register(_ routes: APIRoutes) {
+        let station = routes.station
+        routes.on(.get, "commands", .read) { request, _ in
+            guard let raw = request.uri.queryParameters.get("account_id") else {
+                throw APIError.badRequest("missing query parameter account_id")
+            }
+            let id = try FieldValidation.identifier(raw, "account_id")
+            _ = try await station.core.account(id)
+            let commands = try await station.core.store.commands(account: id)
+            return try JSONResponse.make(commands.map { View($0, zone: station.settings.timeZone) })
+        }
+    }
+}

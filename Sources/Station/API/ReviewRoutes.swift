@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import Store
+import Tariffs
+
+/// `GET /v1/review` (open items) and `POST /v1/review/ID/retry|resolve|cancel` `{"note": "…"}`.
+enum ReviewRoutes {
+    struct Body: Decodable {
+        let note: String
+    }
+
+    /// A job-review item.
+    struct View: Encodable {
+        let id: Int64
+        let kind, accountID, meterAddress, reason, openedAt, state: String
+        let commandID, readingID: Int64?
+        let closedAt, note: String?
+
+        init(_ item: ReviewItem, zone: TimeZone) {
+            id = item.id
+            kind = item.kind
+            accountID = item.accountID
+            meterAddress = item.meterAddress
+            reason = item.reason
+            openedAt = RFC3339.format(item.openedAt, in: zone)
+            state = item.state
+            commandID = item.commandID
+            readingID = item.readingID
+            closedAt = item.closedAt.map { RFC3339.format($0, in: zone) }
+            note = item.operatorNote
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, reason, state, note
+            case accountID = "account_id", meterAddress = "meter_address", openedAt = "opened_at"
+            case commandID = "command_id", readingID = "reading_id", closedAt = "closed_at"
+        }
+    }
+
+    static func register(_ routes: APIRoutes) {
+        let station = routes.station
+        let zone = station.settings.timeZone
+        routes.on(.get, "review", .read) { _, _ in
+            try JSONResponse.make(try await station.core.store.openReviewItems().map { View($0, zone: zone) })
+        }
+        for action in ReviewAction.allCases {
+            routes.on(.post, RouterPath("review/:id/\(action.rawValue)"), .operate) { request, context in
+                let raw = try context.parameters.require("id")
+                guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("review item id must be a positive integer, got \"\(raw)\"") }
+                let body = try await JSONRequestBody.decode(Body.self, from: request, context: context)
+                let note = body.note.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !note.isEmpty else { throw APIError.badRequest("note must not be empty: say what was done or why") }
+                let item = try await station.core.act(onReview: id, action, note: note, deadline: station.settings.dispatchDeadline)
+                return try JSONResponse.make(View(item, zone: zone))
+            }
+        }
+    }
+}

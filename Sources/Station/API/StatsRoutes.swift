@@ -1,0 +1,55 @@
+import Hummingbird
+import Store
+
+/// `GET /v1/stats?region=R`: controlled accounts, accounts by state, consumption, total balance
+/// and terminals online, for one region or (without `region`) the whole station.
+enum StatsRoutes {
+    struct View: Encodable {
+        let region: String?
+        let accounts: Int
+        let byState: [String: Int]
+        let consumptionKWh, totalBalanceYuan: String
+        let totalBalanceMicroYuan: Int64
+        let terminals, terminalsOnline: Int
+
+        init(_ s: StationStatistics) {
+            region = s.figures.region
+            accounts = s.figures.accounts
+            byState = s.figures.accountsByState
+            consumptionKWh = s.figures.consumption.kWhString
+            totalBalanceYuan = s.figures.totalBalance.yuanString
+            totalBalanceMicroYuan = s.figures.totalBalance.microYuan
+            terminals = s.figures.terminalIDs.count
+            terminalsOnline = s.terminalsOnline
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case region, accounts, terminals
+            case byState = "by_state", consumptionKWh = "consumption_kwh", totalBalanceYuan = "total_balance_yuan"
+            case totalBalanceMicroYuan = "total_balance_micro_yuan", terminalsOnline = "terminals_online"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(region, forKey: .region)
+            try c.encode(accounts, forKey: .accounts)
+            try c.encode(byState, forKey: .byState)
+            try c.encode(consumptionKWh, forKey: .consumptionKWh)
+            try c.encode(totalBalanceYuan, forKey: .totalBalanceYuan)
+            try c.encode(totalBalanceMicroYuan, forKey: .totalBalanceMicroYuan)
+            try c.encode(terminals, forKey: .terminals)
+            try c.encode(terminalsOnline, forKey: .terminalsOnline)
+        }
+    }
+
+    static func register(_ routes: APIRoutes) {
+        let station = routes.station
+        routes.on(.get, "stats", .read) { request, _ in
+            let region = try request.uri.queryParameters.get("region").map { v throws(APIError) in
+                try FieldValidation.identifier(v, "region")
+            }
+            let stats = try await station.core.statistics(region: region, terminalsOnline: station.settings.terminalsOnline())
+            return try JSONResponse.make(View(stats))
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Hummingbird
+import Store
+
+/// Store and station refusals that have a fitting HTTP status.
+protocol StoreRefusal: Error {
+    var apiError: APIError { get }
+}
+
+extension StoreError: StoreRefusal {
+    var apiError: APIError {
+        switch self {
+        case .unknownTerminal: .unprocessable(description)
+        case .unknownAccount, .unknownCommand, .unknownReviewItem: .notFound(description)
+        case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed: .conflict(description)
+        }
+    }
+}
+
+extension StationError: StoreRefusal {
+    var apiError: APIError { .unprocessable(description) }
+}
+
+extension EvaluationError: StoreRefusal {
+    var apiError: APIError { .unprocessable(description) }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Store
+
+/// What the API reads and asks of the station beyond provisioning and payments.
+extension StationCore {
+    /// The account, or `StoreError.unknownAccount`.
+    public func account(_ id: String) async throws -> AccountRecord {
+        guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
+        return record
+    }
+
+    /// An operator's action on an open review item, with their note. A retried command starts
+    /// over with a fresh validity deadline `deadline` from now, and the dispatcher is woken.
+    public func act(onReview id: Int64, _ action: ReviewAction, note: String, deadline: Duration) async throws -> ReviewItem {
+        let now = clock.now
+        let item = try await store.act(onReview: id, action, note: note, newDeadline: now.adding(deadline), at: now)
+        logger.notice("review item closed", metadata: [
+            "event": "review", "account": "\(item.accountID)", "meter": "\(item.meterAddress)",
+            "review_item": "\(id)", "action": "\(action.rawValue)",
+        ])
+        if action == .retry, item.commandID != nil { dispatcherDoorbell.ring() }
+        return item
+    }
+
+    /// The region's figures (the whole station's when `region` is nil) with terminal health
+    /// from `terminalsOnline` (terminal id → online); unlisted terminals count as offline.
+    public func statistics(region: String?, terminalsOnline: [String: Bool]) async throws -> StationStatistics {
+        let figures = try await store.statistics(region: region)
+        let online = figures.terminalIDs.filter { terminalsOnline[$0] == true }.count
+        return StationStatistics(figures: figures, terminalsOnline: online)
+    }
+}
+
+/// `RegionStatistics` with the terminal health the collector knows.
+public struct StationStatistics: Sendable, Hashable {
+    public let figures: RegionStatistics
+    /// How many of `figures.terminalIDs` are online.
+    public let terminalsOnline: Int
+}

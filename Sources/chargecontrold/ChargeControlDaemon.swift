@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Station
+import StationConfig
+import Systemd
+import Tariffs
+
+/// `chargecontrold`: the master station daemon (INTERFACES.md "chargecontrold").
+@main
+struct ChargeControlDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chargecontrold",
+        abstract: "The ChargeControl prepaid charge-control master station daemon.",
+        discussion: "Exit status: 0 after a clean stop or a passing --check-config; 1 when the configuration, tariffs or tokens are refused; 2 for a usage error."
+    )
+
+    @Option(help: "The configuration file (TOML).")
+    var config = "/etc/chargecontrol/chargecontrold.toml"
+
+    @Flag(help: "Validate the configuration, tariffs and tokens file, print a summary and exit.")
+    var checkConfig = false
+
+    @Option(help: "Use this tokens file instead of [api] tokens_file (systemd passes the LoadCredential copy).")
+    var tokensFile: String?
+
+    func run() async throws {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try LoadedConfiguration.load(path: config, tokensFile: tokensFile)
+        } catch {
+            FileHandle.standardError.write(Data("chargecontrold: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if checkConfig {
+            print(loaded.summary)
+            return
+        }
+        let settings = loaded.configuration.log
+        let destination: LogDestination? = switch settings.target {
+        case .auto: nil
+        case .journald: .journald
+        case .stderr: .stderr
+        }
+        LoggingSystem.bootstrap(LoggingSetup.factory(identifier: "chargecontrold", destination: destination, level: settings.level,
+                                                     journalStream: ProcessInfo.processInfo.environment["JOURNAL_STREAM"]))
+        let logger = Logger(label: "chargecontrold")
+        do {
+            try await StationDaemon(loaded: loaded, logger: logger).run()
+        } catch {
+            logger.critical("stopped: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Station
+import StationConfig
+import Tariffs
+
+/// The configuration with everything it names loaded and checked: tariffs and API tokens. A
+/// daemon that starts has all of it; `--check-config` stops here.
+struct LoadedConfiguration: Sendable {
+    let configuration: StationConfiguration
+    let tariffs: [String: Tariff]
+    let tokens: APITokens
+    let tokensPath: String
+    let file: String
+
+    struct Refusal: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func load(path: String, tokensFile: String?) throws -> LoadedConfiguration {
+        let configuration: StationConfiguration
+        do {
+            configuration = try StationConfiguration.load(path: path)
+        } catch {
+            throw Refusal(description: error.description)
+        }
+        let tariffs: [String: Tariff]
+        do {
+            tariffs = try TariffFolder.load(configuration.station.tariffs)
+        } catch {
+            throw Refusal(description: "\(path): station.tariffs: \(error.description)")
+        }
+        let tokensPath = tokensFile ?? configuration.api.tokensFile
+        let tokens: APITokens
+        do {
+            tokens = try TokensFile.load(path: tokensPath)
+        } catch {
+            throw Refusal(description: "\(path): api.tokens_file: \(error.description)")
+        }
+        return LoadedConfiguration(configuration: configuration, tariffs: tariffs, tokens: tokens, tokensPath: tokensPath, file: path)
+    }
+
+    var summary: String {
+        var lines = ["\(file): OK", configuration.summary]
+        lines.append("tariffs: " + tariffs.keys.sorted().joined(separator: ", "))
+        lines.append("tokens: \(tokens.count) in \(tokensPath)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,99 @@
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import Station
+
+/// Every route against every kind of caller: no token, a wrong one, and each role.
+@Suite struct APIAuthTests {
+    struct Route: Sendable, CustomStringConvertible {
+        let method: HTTPRequest.Method
+        let uri: String
+        let body: String?
+        let admits: Set<APIRole>
+        var description: String { "\(method) \(uri)" }
+    }
+
+    static let reads: Set<APIRole> = [.viewer, .operator]
+    static let routes: [Route] = [
+        Route(method: .post, uri: "/v1/terminals", body: #"{"terminal_id": "T2", "host": "10.0.0.2", "port": 9101}"#, admits: [.operator]),
+        Route(method: .post, uri: "/v1/accounts", body: """
+            {"account_id": "A2", "meter_address": "000000000002", "terminal_id": "T1", "tariff": "flat-test", "region": "north"}
+            """, admits: [.operator]),
+        Route(method: .get, uri: "/v1/accounts/A1", body: nil, admits: [.viewer, .operator, .payments]),
+        Route(method: .post, uri: "/v1/payments", body: paymentJSON(), admits: [.payments, .operator]),
+        Route(method: .get, uri: "/v1/commands?account_id=A1", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/review", body: nil, admits: reads),
+        Route(method: .post, uri: "/v1/review/1/retry", body: #"{"note": "terminal back"}"#, admits: [.operator]),
+        Route(method: .post, uri: "/v1/review/1/resolve", body: #"{"note": "done on site"}"#, admits: [.operator]),
+        Route(method: .post, uri: "/v1/review/1/cancel", body: #"{"note": "not needed"}"#, admits: [.operator]),
+        Route(method: .get, uri: "/v1/stats?region=north", body: nil, admits: reads),
+    ]
+
+    static let roleTokens: [(APIRole, String)] = [(.viewer, TestToken.viewer), (.payments, TestToken.payments), (.operator, TestToken.operator)]
+
+    @Test(arguments: routes)
+    func everyRoleGetsItsAnswer(_ route: Route) async throws {
+        let fixture = try await APIFixture.make()
+        try await fixture.test { client in
+            let none = try await client.call(route.method, route.uri, token: nil, body: route.body)
+            #expect(none.status == .unauthorized, "\(route) without a token")
+            #expect(none.error.contains("Bearer"))
+            let wrong = try await client.call(route.method, route.uri, token: TestToken.unknown, body: route.body)
+            #expect(wrong.status == .unauthorized, "\(route) with an unknown token")
+            for (role, token) in Self.roleTokens {
+                let answer = try await client.call(route.method, route.uri, token: token, body: route.body)
+                if route.admits.contains(role) {
+                    #expect(answer.status != .unauthorized && answer.status != .forbidden && answer.status.code < 500,
+                            "\(route) as \(role): \(answer.status) \(answer.text)")
+                } else {
+                    #expect(answer.status == .forbidden, "\(route) as \(role): \(answer.status)")
+                    #expect(answer.error.contains(role.rawValue))
+                }
+            }
+        }
+    }
+
+    @Test func authorisedReadsSucceed() async throws {
+        let fixture = try await APIFixture.make()
+        try await fixture.test { client in
+            for route in Self.routes where route.method == .get {
+                for (role, token) in Self.roleTokens where route.admits.contains(role) {
+                    let answer = try await client.call(.get, route.uri, token: token)
+                    #expect(answer.status == .ok, "\(route) as \(role): \(answer.text)")
+                }
+            }
+        }
+    }
+
+    @Test func healthNeedsNoToken() async throws {
+        let fixture = try await APIFixture.make()
+        try await fixture.test { client in
+            let answer = try await client.call(.get, "/healthz", token: nil)
+            #expect(answer.status == .ok)
+            #expect(answer.json["status"] as? String == "ok")
+        }
+    }
+
+    @Test func malformedAuthorizationIsUnauthorized() async throws {
+        let fixture = try await APIFixture.make()
+        try await fixture.test { client in
+            for header in ["Basic abc", "Bearer", "Bearer  ", TestToken.operator, "Token \(TestToken.operator)"] {
+                let answer = try await client.execute(uri: "/v1/review", method: .get, headers: [.authorization: header]) { $0 }
+                #expect(answer.status == .unauthorized, "\(header)")
+                #expect(answer.headers[.wwwAuthenticate] == "Bearer")
+            }
+            let lower = try await client.execute(uri: "/v1/review", method: .get,
+                                                 headers: [.authorization: "bearer \(TestToken.viewer)"]) { $0 }
+            #expect(lower.status == .ok)
+        }
+    }
+
+    @Test func metricsIsNotServedYet() async throws {
+        let fixture = try await APIFixture.make()
+        try await fixture.test { client in
+            let answer = try await client.call(.get, "/metrics", token: nil)
+            #expect(answer.status == .notFound)
+            #expect(!answer.error.isEmpty)
+        }
+    }
+}
