@@ -1,0 +1,254 @@
+import ChargeControl
+import Foundation
+import Logging
+import Store
+import Synchronization
+
+/// A reading on its way to the evaluator.
+public struct CollectedReading: Sendable, Hashable {
+    public var accountID: String
+    public var meterAddress: String
+    public var terminalID: String
+    public var reading: MeterReading
+    /// The meter's state from status word 3, read along with the registers.
+    public var meter: MeterState?
+
+    public init(accountID: String, meterAddress: String, terminalID: String, reading: MeterReading, meter: MeterState?) {
+        self.accountID = accountID
+        self.meterAddress = meterAddress
+        self.terminalID = terminalID
+        self.reading = reading
+        self.meter = meter
+    }
+}
+
+/// Running totals of the ingest queue, each only growing (except `pending`).
+public struct IngestStats: Sendable, Hashable {
+    /// Group transactions committed.
+    public var transactions = 0
+    /// Readings evaluated in committed transactions (baselines, billed, abnormal).
+    public var readingsCommitted = 0
+    public var baselines = 0
+    public var billed = 0
+    /// Abnormal readings: not billed, listed for review.
+    public var abnormal = 0
+    /// Readings whose evaluation failed; rolled back alone, the rest of their batch committed.
+    public var evaluationErrors = 0
+    /// Transactions that failed as a whole; their readings were dropped (the meters are read
+    /// again at their next slot, and registers are cumulative, so nothing goes unbilled).
+    public var failedTransactions = 0
+    public var droppedReadings = 0
+    /// The largest batch committed.
+    public var largestBatch = 0
+    /// Readings waiting now.
+    public var pending = 0
+
+    public init() {}
+}
+
+/// Group commit of collected readings: up to `maxBatch` readings, or whatever arrived within
+/// `maxDelay` of the oldest, are evaluated in one store transaction (one fsync), each account in
+/// its own savepoint so that one account's failure is logged and rolled back without losing the
+/// others. After a commit that queued commands the dispatcher's doorbell is rung.
+///
+/// `submit` applies back-pressure: when `capacity` readings wait, it waits for the next commit,
+/// so readers slow down to what the store sustains instead of growing memory.
+///
+/// ```swift
+/// let ingest = IngestQueue(core: core, logger: logger)
+/// group.addTask { await ingest.run() }     // until cancelled; drains what is pending
+/// ```
+public final class IngestQueue: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// Readings per transaction at most.
+        public var maxBatch: Int
+        /// How long the oldest waiting reading may wait for its batch to fill.
+        public var maxDelay: Duration
+        /// Readings waiting before `submit` waits.
+        public var capacity: Int
+
+        public init(maxBatch: Int = 1000, maxDelay: Duration = .milliseconds(250), capacity: Int = 20_000) {
+            self.maxBatch = max(1, maxBatch)
+            self.maxDelay = maxDelay
+            self.capacity = max(self.maxBatch, capacity)
+        }
+    }
+
+    private struct State {
+        var pending: [CollectedReading] = []
+        var oldestAt: ContinuousClock.Instant?
+        var stats = IngestStats()
+    }
+
+    public let configuration: Configuration
+    private let core: StationCore
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// Bumped when the first reading arrives and when a batch fills.
+    private let arrivals = CollectorSignal()
+    /// Bumped after each batch is taken: room for waiting submitters.
+    private let room = CollectorSignal()
+
+    public init(core: StationCore, configuration: Configuration = Configuration(), logger: Logger) {
+        self.core = core
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public var stats: IngestStats {
+        state.withLock { s in
+            var stats = s.stats
+            stats.pending = s.pending.count
+            return stats
+        }
+    }
+
+    /// Queues a reading for the next group commit; waits while the queue is full.
+    public func submit(_ reading: CollectedReading) async {
+        while true {
+            let generation = room.generation
+            let (accepted, wake) = state.withLock { s -> (Bool, Bool) in
+                guard s.pending.count < configuration.capacity || Task.isCancelled else { return (false, false) }
+                s.pending.append(reading)
+                if s.pending.count == 1 { s.oldestAt = .now }
+                return (true, s.pending.count == 1 || s.pending.count == configuration.maxBatch)
+            }
+            if accepted {
+                if wake { arrivals.bump() }
+                return
+            }
+            await room.wait(since: generation)
+        }
+    }
+
+    /// Commits batches until cancelled, then commits what is still pending.
+    public func run() async {
+        while !Task.isCancelled {
+            let generation = arrivals.generation
+            let (count, oldest) = state.withLock { ($0.pending.count, $0.oldestAt) }
+            guard count > 0, let oldest else {
+                await arrivals.wait(since: generation)
+                continue
+            }
+            if count < configuration.maxBatch {
+                let deadline = oldest.advanced(by: configuration.maxDelay)
+                if ContinuousClock.now < deadline {
+                    await arrivals.wait(since: generation) { try? await Task.sleep(until: deadline, clock: .continuous) }
+                    continue
+                }
+            }
+            if let batch = takeBatch() { await commit(batch) }
+        }
+        // Cancelled: commit what is left, outside the cancelled task so the store runs it.
+        while let batch = takeBatch() {
+            await Task { await self.commit(batch) }.value
+        }
+    }
+
+    private func takeBatch() -> [CollectedReading]? {
+        let batch = state.withLock { s -> [CollectedReading]? in
+            guard !s.pending.isEmpty else { return nil }
+            let batch: [CollectedReading]
+            if s.pending.count <= configuration.maxBatch {
+                batch = s.pending
+                s.pending = []
+                s.pending.reserveCapacity(configuration.maxBatch)
+            } else {
+                batch = Array(s.pending.prefix(configuration.maxBatch))
+                s.pending.removeFirst(configuration.maxBatch)
+            }
+            s.oldestAt = s.pending.isEmpty ? nil : .now
+            return batch
+        }
+        if batch != nil { room.bump() }
+        return batch
+    }
+
+    private struct Failure: Error, Sendable, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The journal fields of a reading (`ACCOUNT=`, `METER=`, `TERMINAL=`) plus `extra`.
+    private static func metadata(_ item: CollectedReading, _ extra: Logger.Metadata) -> Logger.Metadata {
+        extra.merging(["account": "\(item.accountID)", "meter": "\(item.meterAddress)", "terminal": "\(item.terminalID)"]) { $1 }
+    }
+
+    /// One transaction for the whole batch, one savepoint per reading.
+    private func commit(_ batch: [CollectedReading]) async {
+        let evaluator = core.evaluator
+        let now = core.clock.now
+        let results: [Result<Evaluation, Failure>]
+        do {
+            results = try await core.store.transaction { tx in
+                batch.map { item in
+                    do {
+                        return .success(try tx.savepoint {
+                            let account = try tx.account(item.accountID)
+                            guard account.meterAddress == item.meterAddress else {
+                                throw Failure(description: "account \(item.accountID) now has meter \(account.meterAddress), "
+                                              + "not \(item.meterAddress): reading dropped")
+                            }
+                            return try evaluator.apply(reading: item.reading, meter: item.meter, account: item.accountID,
+                                                       at: now, in: tx)
+                        })
+                    } catch {
+                        return .failure(Failure(description: "\(error)"))
+                    }
+                }
+            }
+        } catch {
+            state.withLock { s in
+                s.stats.failedTransactions += 1
+                s.stats.droppedReadings += batch.count
+            }
+            logger.error("group commit failed: \(batch.count) readings dropped (read again at their next slots)",
+                         metadata: ["error": "\(error)"])
+            return
+        }
+        var queuedCommands = false
+        var counts = IngestStats()
+        let debug = logger.logLevel <= .debug
+        for (item, result) in zip(batch, results) {
+            switch result {
+            case .failure(let failure):
+                counts.evaluationErrors += 1
+                logger.error("reading not evaluated", metadata: Self.metadata(item, ["error": "\(failure)"]))
+            case .success(let evaluation):
+                counts.readingsCommitted += 1
+                if !evaluation.commandIDs.isEmpty { queuedCommands = true }
+                switch evaluation.outcome {
+                case .abnormal(let reasons):
+                    counts.abnormal += 1
+                    logger.warning("abnormal reading: \(reasons.map(\.description).joined(separator: "; "))",
+                                   metadata: Self.metadata(item, ["event": "abnormal", "reasons": "\(reasons.map(\.code).joined(separator: ","))",
+                                                                  "total_kwh": "\(item.reading.total.kWhString)",
+                                                                  "balance": "\(evaluation.balance.yuanString)"]))
+                case .billed(let charge, let energy):
+                    counts.billed += 1
+                    if debug {
+                        logger.debug("reading billed", metadata: Self.metadata(item, [
+                            "event": "reading", "total_kwh": "\(item.reading.total.kWhString)", "energy_kwh": "\(energy.kWhString)",
+                            "charge": "\(charge.yuanString)", "balance": "\(evaluation.balance.yuanString)"]))
+                    }
+                case .baseline, .reevaluated:
+                    counts.baselines += 1
+                    if debug {
+                        logger.debug("baseline reading", metadata: Self.metadata(item, [
+                            "event": "reading", "total_kwh": "\(item.reading.total.kWhString)",
+                            "balance": "\(evaluation.balance.yuanString)"]))
+                    }
+                }
+            }
+        }
+        state.withLock { s in
+            s.stats.transactions += 1
+            s.stats.readingsCommitted += counts.readingsCommitted
+            s.stats.baselines += counts.baselines
+            s.stats.billed += counts.billed
+            s.stats.abnormal += counts.abnormal
+            s.stats.evaluationErrors += counts.evaluationErrors
+            s.stats.largestBatch = max(s.stats.largestBatch, batch.count)
+        }
+        if queuedCommands { core.dispatcherDoorbell.ring() }
+    }
+}

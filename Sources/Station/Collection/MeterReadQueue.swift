@@ -1,0 +1,157 @@
+import DLT645
+import Foundation
+import Store
+import Synchronization
+
+/// One meter in a terminal's queue.
+struct ScheduledMeter: Sendable {
+    let accountID: String
+    let meterText: String
+    let meter: MeterAddress
+    /// Identifies this assignment of the account: a re-provisioned account gets a new token and
+    /// entries holding the old one are dropped when they come up.
+    let token: Int
+    let strategy: ReadingStrategy
+    var due: Date
+    var memory: MeterReadMemory
+}
+
+/// A terminal's meters in due order (a binary min-heap on the due instant). Several workers take
+/// from it, so a terminal has at most that many reads outstanding while terminals run in
+/// parallel; the line itself keeps one request on the wire.
+///
+/// Removed or re-provisioned accounts are dropped lazily: the heap may hold stale entries, which
+/// are discarded when they reach the top.
+final class MeterReadQueue: Sendable {
+    let terminalID: String
+
+    private struct Assigned {
+        var meter: String
+        var strategy: ReadingStrategy
+        var token: Int
+    }
+
+    private struct State {
+        var heap: [ScheduledMeter] = []
+        var assigned: [String: Assigned] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let signal = CollectorSignal()
+
+    init(terminalID: String) { self.terminalID = terminalID }
+
+    /// Accounts read through this terminal.
+    var meterCount: Int { state.withLock { $0.assigned.count } }
+
+    /// Makes `assignments` this terminal's accounts. New or changed ones are scheduled with
+    /// `firstDue`; `onScheduled`/`onDropped` see every entry added and every stale one removed.
+    func assign(_ assignments: [(MeterAssignment, ReadingStrategy)], nextToken: () -> Int,
+                firstDue: (String, ReadingStrategy) -> Date, onScheduled: (Date) -> Void) {
+        var bump = false
+        state.withLock { s in
+            var next: [String: Assigned] = [:]
+            next.reserveCapacity(assignments.count)
+            for (a, strategy) in assignments {
+                guard let address = try? MeterAddress(a.meterAddress) else { continue }
+                if let old = s.assigned[a.accountID], old.meter == a.meterAddress, old.strategy == strategy {
+                    next[a.accountID] = old
+                    continue
+                }
+                let token = nextToken()
+                next[a.accountID] = Assigned(meter: a.meterAddress, strategy: strategy, token: token)
+                let due = firstDue(a.meterAddress, strategy)
+                onScheduled(due)
+                if Self.push(ScheduledMeter(accountID: a.accountID, meterText: a.meterAddress, meter: address, token: token,
+                                            strategy: strategy, due: due, memory: MeterReadMemory()), into: &s.heap) {
+                    bump = true
+                }
+            }
+            s.assigned = next
+        }
+        if bump { signal.bump() }
+    }
+
+    /// Whether `entry` is still this terminal's current assignment of its account.
+    func isCurrent(_ entry: ScheduledMeter) -> Bool {
+        state.withLock { $0.assigned[entry.accountID]?.token == entry.token }
+    }
+
+    /// Puts a read meter back with its new due instant, unless its account has gone or changed.
+    @discardableResult
+    func reschedule(_ entry: ScheduledMeter) -> Bool {
+        let (kept, bump) = state.withLock { s -> (Bool, Bool) in
+            guard s.assigned[entry.accountID]?.token == entry.token else { return (false, false) }
+            return (true, Self.push(entry, into: &s.heap))
+        }
+        if bump { signal.bump() }
+        return kept
+    }
+
+    /// The next meter due, taken out of the queue once its instant has come; waits until then
+    /// (or until an earlier one is added). Stale entries are passed to `onDropped`. Nil when the
+    /// task is cancelled.
+    func next(clock: any StationClock, onDropped: (ScheduledMeter) -> Void) async -> ScheduledMeter? {
+        while !Task.isCancelled {
+            let generation = signal.generation
+            let now = clock.now
+            var dropped: [ScheduledMeter] = []
+            let (ready, wakeAt) = state.withLock { s -> (ScheduledMeter?, Date?) in
+                while let top = s.heap.first {
+                    if s.assigned[top.accountID]?.token != top.token {
+                        dropped.append(Self.pop(&s.heap))
+                        continue
+                    }
+                    return top.due <= now ? (Self.pop(&s.heap), nil) : (nil, top.due)
+                }
+                return (nil, nil)
+            }
+            for d in dropped { onDropped(d) }
+            if let ready { return ready }
+            if let wakeAt {
+                await signal.wait(since: generation) { try? await clock.sleep(until: wakeAt) }
+            } else {
+                await signal.wait(since: generation)
+            }
+        }
+        return nil
+    }
+
+    // MARK: heap
+
+    private static func before(_ a: ScheduledMeter, _ b: ScheduledMeter) -> Bool {
+        a.due < b.due || (a.due == b.due && a.token < b.token)
+    }
+
+    /// Returns whether the entry became the earliest.
+    private static func push(_ entry: ScheduledMeter, into heap: inout [ScheduledMeter]) -> Bool {
+        heap.append(entry)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard before(heap[i], heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+        return i == 0
+    }
+
+    private static func pop(_ heap: inout [ScheduledMeter]) -> ScheduledMeter {
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, before(heap[l], heap[m]) { m = l }
+                if r < heap.count, before(heap[r], heap[m]) { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+
+/// Which meter the collector reads for an account, and through which terminal.
+public struct MeterAssignment: Sendable, Hashable {
+    public var accountID: String
+    public var meterAddress: String
+    public var terminalID: String
+
+    public init(accountID: String, meterAddress: String, terminalID: String) {
+        self.accountID = accountID
+        self.meterAddress = meterAddress
+        self.terminalID = terminalID
+    }
+}
+
+extension StationStore {
+    /// Every account's meter and terminal: what the collector schedules. Lighter than
+    /// `allAccounts()` (three columns), since the collector reloads it periodically.
+    public func meterAssignments() async throws -> [MeterAssignment] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, meter_address, terminal_id FROM account ORDER BY terminal_id, id").map {
+                MeterAssignment(accountID: $0["id"], meterAddress: $0["meter_address"], terminalID: $0["terminal_id"])
+            }
+        }
+    }
+}
+
+extension StoreTransaction {
+    /// Runs `body` in a savepoint: if it throws, everything it wrote is rolled back and the error
+    /// rethrown, while the enclosing transaction goes on. A group commit evaluates many accounts
+    /// in one transaction this way, so one account's failure neither half-applies nor loses the
+    /// others.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        guard let result else { preconditionFailure("a committed savepoint ran its body") }
+        return result
+    }
+}
