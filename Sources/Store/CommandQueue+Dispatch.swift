@@ -14,25 +14,31 @@ extension StationStore {
     /// oldest due first, like `dueCommands(at:limit:)`.
     public func dispatchableCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
         let ms = StoredInstant.millis(now)
-        func urgency(_ kind: String) -> String { "CASE WHEN \(kind) IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END" }
+        let sql = Self.dispatchableSQL
         return try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                WITH live AS (
-                    SELECT id, state, next_attempt_at,
-                        ROW_NUMBER() OVER (
-                            PARTITION BY meter_address
-                            ORDER BY CASE WHEN state = 'in_flight' THEN 0 ELSE 1 END, \(urgency("kind")), id
-                        ) AS position
-                    FROM command
-                    WHERE state = 'in_flight' OR (state = 'pending' AND not_before <= ?)
-                )
-                SELECT command.* FROM live JOIN command ON command.id = live.id
-                WHERE live.position = 1 AND live.state = 'pending' AND live.next_attempt_at <= ?
-                ORDER BY \(urgency("command.kind")), command.next_attempt_at, command.id
-                LIMIT ?
-                """, arguments: [ms, ms, limit]).map(CommandRecord.init(row:))
+            try Row.fetchAll(db, sql: sql, arguments: [ms, ms, limit]).map(CommandRecord.init(row:))
         }
     }
+
+    private static func urgency(_ kind: String) -> String {
+        "CASE WHEN \(kind) IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END"
+    }
+
+    private static let dispatchableSQL = """
+        WITH live AS (
+            SELECT id, state, next_attempt_at,
+                ROW_NUMBER() OVER (
+                    PARTITION BY meter_address
+                    ORDER BY CASE WHEN state = 'in_flight' THEN 0 ELSE 1 END, \(urgency("kind")), id
+                ) AS position
+            FROM command
+            WHERE state = 'in_flight' OR (state = 'pending' AND not_before <= ?)
+        )
+        SELECT command.* FROM live JOIN command ON command.id = live.id
+        WHERE live.position = 1 AND live.state = 'pending' AND live.next_attempt_at <= ?
+        ORDER BY \(urgency("command.kind")), command.next_attempt_at, command.id
+        LIMIT ?
+        """
 
     /// The earliest instant after `now` at which a pending command becomes due: what the
     /// dispatcher sleeps until. Commands already due but held back by their meter's queue are

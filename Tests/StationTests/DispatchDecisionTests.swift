@@ -39,7 +39,7 @@ struct DispatchDecisionTests {
 
     @Test func refusalsNameTheErrorWord() {
         #expect(DispatchFailure.line(.abnormalReply(.remoteControl, ErrorWord(0x04))).description
-            == "meter refused: ERR 04 (wrong password/unauthorised)")
+            == "meter refused: ERR 04H (wrong password/unauthorised)")
         #expect(DispatchFailure.line(.abnormalReply(.remoteControl, ErrorWord(esam: 0x0020))).description
             .contains("keep-power active"))
     }
@@ -81,7 +81,7 @@ struct DispatchDecisionTests {
         #expect(late.hasPrefix("deadline passed:") && late.contains("2026-11-23T10:00:20+08:00"))
         // Refusals go to review on the first attempt.
         #expect(policy.outcome(of: .line(.abnormalReply(.remoteControl, ErrorWord(0x04))), attempts: 1, deadline: deadline,
-                               now: t0, random: 0) == .review(reason: "meter refused: ERR 04 (wrong password/unauthorised)"))
+                               now: t0, random: 0) == .review(reason: "meter refused: ERR 04H (wrong password/unauthorised)"))
     }
 
     static let statusWords: [(UInt16, MeterState)] = [

@@ -29,9 +29,9 @@ struct DispatcherTests {
 
                 // The customer pays: allow-close (and alarm release) go out; the relay is armed.
                 try await rig.pay("50.00", order: "P1")
-                try await eventually("allow-close acknowledged") {
-                    try await rig.command(.allowClose)?.state == .acknowledged
-                        && rig.command(.alarmRelease)?.state == .acknowledged
+                try await eventually("allow-close and alarm release acknowledged") {
+                    let kinds = try await rig.commands().filter { $0.state == .acknowledged }.map(\.kind)
+                    return kinds.contains(.allowClose) && kinds.contains(.alarmRelease)
                 }
                 #expect(rig.simMeter?.relay == "armed")
                 #expect(try await rig.store.account("A1")?.meter == MeterState(relay: .armed, alarm: false))
@@ -213,7 +213,7 @@ struct DispatcherTests {
             _ = try await store.upsertAccount(id: account, meterAddress: meter, terminalID: "T1", tariff: "flat-test", region: "north",
                                               alarmThreshold: nil, tripThreshold: nil, isProtected: false, openingBalance: .zero, at: t)
         }
-        func plan(_ kind: CommandKind, notBefore: Date = t) -> PlannedCommand {
+        @Sendable func plan(_ kind: CommandKind, notBefore: Date = t) -> PlannedCommand {
             PlannedCommand(kind: kind, reason: .balanceAtOrBelowTrip, detail: "test", balance: .zero, notBefore: notBefore,
                            isDeferred: notBefore > t)
         }

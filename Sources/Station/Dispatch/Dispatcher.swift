@@ -215,7 +215,7 @@ public final class Dispatcher: Sendable {
         }
         let address: MeterAddress
         let deadline: MeterDateTime
-        do {
+        do throws(DLT645Error) {
             address = try MeterAddress(command.meterAddress)
             deadline = try MeterDateTime(command.deadline, in: policy.timeZone)
         } catch {
@@ -229,12 +229,12 @@ public final class Dispatcher: Sendable {
         statsBox.update { $0.sent += 1 }
         log.info("command sent", metadata: ["event": "command_sent", "deadline": "\(deadline)"])
         let reply: Reply
-        do {
+        do throws(TerminalLineError) {
             reply = try await line.send(.remoteControl(address, control), priority: .control)
         } catch {
             return .failed(.line(error))
         }
-        guard case .acknowledged(_, .remoteControl) = reply else {
+        guard case .acknowledged(_, let function) = reply, function == .remoteControl else {
             return .failed(.unexpectedReply("\(reply.function)"))
         }
         let expected = ControlEffects.expectedState(after: command.kind, from: account.meter)
@@ -251,7 +251,7 @@ public final class Dispatcher: Sendable {
         let word: StatusWord3
         do {
             let reply = try await line.send(.read(address, .statusWord3), priority: .control)
-            guard case .data(_, .statusWord3, let value, _) = reply else {
+            guard case .data(_, let identifier, let value, _) = reply, identifier == .statusWord3 else {
                 throw DispatchFailure.unexpectedReply("\(reply.function)")
             }
             word = try StatusWord3(wireBytes: value)
