@@ -30,6 +30,7 @@ struct DispatchDecisionTests {
         (.noLine(terminal: "T9"), .transient),
         (.unexpectedReply("read"), .transient),
         (.unsendable("invalid meter address"), .permanent),
+        (.recheckFailed("database is locked"), .transient),
     ]
 
     @Test(arguments: classification)

@@ -205,6 +205,31 @@ struct DispatcherTests {
         }
     }
 
+    @Test func aCommandPastItsDeadlineGoesToReviewUnsent() async throws {
+        try await withDispatchRig { rig in
+            try await rig.provision(opening: "10.00")  // alarm, valid for 24 h
+            rig.clock.advance(by: 86_400 + 60)
+            try await rig.withDispatcher(policy: try DispatchRig.policy()) { _ in
+                try await eventually("alarm in review") { try await rig.command(.alarm)?.state == .review }
+            }
+            #expect(try await rig.command(.alarm)?.lastError?.hasPrefix("deadline passed before sending") == true)
+            #expect(rig.logs.events("command_sent").isEmpty)
+            #expect(rig.simMeter?.alarm == false)
+        }
+    }
+
+    @Test func aCommandLeftInFlightByACrashIsRecoveredAndSent() async throws {
+        try await withDispatchRig { rig in
+            try await rig.provision(opening: "10.00")
+            let alarm = try #require(try await rig.command(.alarm))
+            #expect(try await rig.store.markInFlight(alarm.id, at: rig.clock.now))
+            try await rig.withDispatcher(policy: try DispatchRig.policy()) { _ in
+                try await eventually("alarm acknowledged") { try await rig.command(.alarm)?.state == .acknowledged }
+            }
+            #expect(rig.simMeter?.alarm == true)
+        }
+    }
+
     @Test func aMetersCommandsGoOneAtATimeOldestFirstAndWaitForARetry() async throws {
         let store = try StationStore.inMemory()
         let t = instant("2026-11-23T10:00:00+08:00")

@@ -76,6 +76,9 @@ public enum DispatchFailure: Error, Sendable, Hashable, CustomStringConvertible 
     case unexpectedReply(String)
     /// The command cannot be put on the wire (bad meter address, unrepresentable deadline).
     case unsendable(String)
+    /// The account could not be re-evaluated before sending (store or rules error): nothing was
+    /// sent; retried like a line failure so that it ends in review rather than looping.
+    case recheckFailed(String)
 
     /// Whether retrying may help.
     public enum Kind: Sendable, Hashable {
@@ -95,7 +98,7 @@ public enum DispatchFailure: Error, Sendable, Hashable, CustomStringConvertible 
             case .abnormalReply, .invalidRequest: .permanent
             case .cancelled: .interrupted
             }
-        case .noLine, .unexpectedReply: .transient
+        case .noLine, .unexpectedReply, .recheckFailed: .transient
         case .unsendable: .permanent
         }
     }
@@ -108,6 +111,7 @@ public enum DispatchFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case .noLine(let terminal): "no line to terminal \(terminal)"
         case .unexpectedReply(let reply): "unexpected reply: \(reply)"
         case .unsendable(let problem): "cannot send: \(problem)"
+        case .recheckFailed(let problem): "cannot re-check the account before sending: \(problem)"
         }
     }
 }

@@ -162,7 +162,7 @@ public final class Dispatcher: Sendable {
 
     /// Sends one command and records what became of it. Every store write is its own
     /// transaction with its audit row.
-    func dispatch(_ command: CommandRecord) async {
+    private func dispatch(_ command: CommandRecord) async {
         var log = logger
         log[metadataKey: "account"] = "\(command.accountID)"
         log[metadataKey: "meter"] = "\(command.meterAddress)"
@@ -176,17 +176,7 @@ public final class Dispatcher: Sendable {
         }
         let attempts = command.attempts + 1
         log[metadataKey: "attempt"] = "\(attempts)"
-        let resolution: Resolution
-        do {
-            resolution = try await attempt(command, attempts: attempts, log: &log)
-        } catch {
-            // The store failed mid-way and nothing was sent: give the command back, or leave it
-            // in flight for the next start's recovery.
-            log.error("store error while dispatching", metadata: ["error": "\(error)"])
-            let now = clock.now
-            _ = try? await store.putBack(command.id, until: now.adding(pollInterval), reason: "store error", at: now)
-            return
-        }
+        let resolution = await attempt(command, log: &log)
         do {
             try await settle(command, resolution, attempts: attempts, log: log)
         } catch {
@@ -195,13 +185,19 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// Re-checks, sends, reads back. Throws only store errors.
-    private func attempt(_ command: CommandRecord, attempts: Int, log: inout Logger) async throws -> Resolution {
+    /// Re-checks, sends, reads back.
+    private func attempt(_ command: CommandRecord, log: inout Logger) async -> Resolution {
         let now = clock.now
         let evaluator = core.evaluator
-        let (plan, account) = try await store.transaction { tx in
-            let evaluation = try evaluator.reevaluate(account: command.accountID, at: now, in: tx)
-            return (evaluation.plan, try tx.account(command.accountID))
+        let plan: ControlPlan
+        let account: AccountRecord
+        do {
+            (plan, account) = try await store.transaction { tx in
+                let evaluation = try evaluator.reevaluate(account: command.accountID, at: now, in: tx)
+                return (evaluation.plan, try tx.account(command.accountID))
+            }
+        } catch {
+            return .failed(.recheckFailed("\(error)"))
         }
         log[metadataKey: "terminal"] = "\(account.terminalID)"
         switch ControlEffects.recheck(command.kind, meter: command.meterAddress, accountMeter: account.meterAddress,
