@@ -157,3 +157,16 @@ struct DispatchDecisionTests {
             == .supersede(reason: "the account's meter is now 000000000009, not 000000000001"))
     }
 }
+
+@Suite("Dispatch policy never shows the password")
+struct DispatchPolicySecrecyTests {
+    @Test func printingOrDumpingThePolicyHidesThePassword() throws {
+        let policy = try DispatchRig.policy(password: "02A1B2C3")
+        var dumped = ""
+        dump(policy, to: &dumped)
+        for text in [policy.description, "\(policy)", String(reflecting: policy), dumped] {
+            #expect(!text.uppercased().contains("A1B2C3") && !text.contains("161") && !text.contains("178"))
+            #expect(text.contains("level 02"))
+        }
+    }
+}

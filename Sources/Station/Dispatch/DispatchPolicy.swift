@@ -125,3 +125,16 @@ public enum FailureOutcome: Sendable, Hashable {
     /// Back to pending at once without counting the attempt.
     case putBack
 }
+
+extension DispatchPolicy: CustomStringConvertible, CustomReflectable {
+    /// The settings with the password shown only by its level.
+    public var description: String {
+        "DispatchPolicy(maxAttempts: \(maxAttempts), backoff: \(backoffInitial)…\(backoffMax), jitter: \(jitter), "
+            + "password: \(password), operator: \(operatorCode), timeZone: \(timeZone.identifier))"
+    }
+
+    /// `dump` and debuggers see the same: never the password bytes.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["description": description])
+    }
+}
