@@ -1,0 +1,97 @@
+import ChargeControl
+import DLT645
+import Foundation
+
+/// The pure parts of dispatching: what a command means on the wire, what a meter should look like
+/// after it, what status word 3 says, and whether a queued command still holds.
+public enum ControlEffects {
+    /// N1 of the 1CH request for a command kind.
+    public static func remoteControlCommand(for kind: CommandKind) -> RemoteControlCommand {
+        switch kind {
+        case .trip: .trip
+        case .allowClose: .allowClose
+        case .directClose: .directClose
+        case .alarm: .alarm
+        case .alarmRelease: .alarmRelease
+        case .keepPower: .keepPower
+        case .keepPowerRelease: .keepPowerRelease
+        }
+    }
+
+    /// Relay commands are confirmed by reading status word 3 back.
+    public static func isRelayCommand(_ kind: CommandKind) -> Bool {
+        kind.group == "relay"
+    }
+
+    /// The meter's state after it acknowledged `kind`, starting from `state`. Allow-close arms an
+    /// open relay (the customer closes it) and leaves a closed one closed.
+    public static func expectedState(after kind: CommandKind, from state: MeterState) -> MeterState {
+        var s = state
+        switch kind {
+        case .trip: s.relay = .open
+        case .allowClose: s.relay = state.relay == .closed ? .closed : .armed
+        case .directClose: s.relay = .closed
+        case .alarm: s.alarm = true
+        case .alarmRelease: s.alarm = false
+        case .keepPower: s.keepPower = true
+        case .keepPowerRelease: s.keepPower = false
+        }
+        return s
+    }
+
+    /// The relay as status word 3 reports it: bit 4 clear → closed; bit 4 set with bit 6 (commanded
+    /// open) set → open; bit 4 set with bit 6 clear → armed (allowed to close, not yet closed).
+    public static func relay(from word: StatusWord3) -> RelayState {
+        guard word.contains(.relayOpen) else { return .closed }
+        return word.contains(.relayCommandedOpen) ? .open : .armed
+    }
+
+    /// The whole control state in status word 3: relay, pre-trip alarm (bit 7), keep-power (bit 12).
+    public static func meterState(from word: StatusWord3) -> MeterState {
+        MeterState(relay: relay(from: word), alarm: word.contains(.preTripAlarm), keepPower: word.contains(.keepPower))
+    }
+
+    /// `0010H`: status word 3 as the detail and the log show it.
+    public static func hex(_ word: StatusWord3) -> String {
+        let digits = String(word.rawValue, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "H"
+    }
+
+    /// "relay armed", "alarm on", "keep-power off": the part of the state a command is about.
+    public static func summary(of state: MeterState, for kind: CommandKind) -> String {
+        switch kind.group {
+        case "relay": "relay \(state.relay.rawValue)"
+        case "alarm": "alarm \(state.alarm ? "on" : "off")"
+        default: "keep-power \(state.keepPower ? "on" : "off")"
+        }
+    }
+
+    /// What the dispatcher does with a command just before sending it, given the plan the policy
+    /// makes now.
+    public enum Recheck: Sendable, Hashable {
+        /// Still wanted: send it.
+        case send
+        /// No longer wanted (the customer paid, the data turned abnormal, …): supersede it.
+        case supersede(reason: String)
+        /// Wanted, but not yet (a trip whose window has closed): back to pending until then.
+        case wait(until: Date, reason: String)
+    }
+
+    /// Whether `kind` for `meter` still holds under `plan` for an account whose meter is now
+    /// `accountMeter`.
+    public static func recheck(_ kind: CommandKind, meter: String, accountMeter: String, plan: ControlPlan,
+                               at now: Date) -> Recheck {
+        guard meter == accountMeter else {
+            return .supersede(reason: "the account's meter is now \(accountMeter), not \(meter)")
+        }
+        guard let planned = plan.commands.first(where: { $0.kind == kind }) else {
+            let wanted = plan.commands.map(\.kind.rawValue).joined(separator: ", ")
+            return .supersede(reason: "no longer wanted: balance \(plan.balance.yuanString), state \(plan.state.rawValue), "
+                + (wanted.isEmpty ? "nothing to send" : "the policy now plans \(wanted)"))
+        }
+        if planned.notBefore > now {
+            return .wait(until: planned.notBefore, reason: planned.detail)
+        }
+        return .send
+    }
+}
