@@ -24,6 +24,14 @@ public struct Evaluation: Sendable, Hashable {
     public let plan: ControlPlan
     /// Commands queued (or already queued and kept) for this plan.
     public let commandIDs: [Int64]
+    /// The commands this evaluation newly queued: the decisions to log.
+    public let newCommands: [QueuedCommand]
+}
+
+/// A command the evaluation put in the queue, with its queue id.
+public struct QueuedCommand: Sendable, Hashable {
+    public let id: Int64
+    public let command: PlannedCommand
 }
 
 /// Reading → validation → rating → balance → policy → commands, inside one store transaction.
@@ -90,9 +98,12 @@ public struct Evaluator: Sendable {
         let settings = try rules.settings(for: account)
         let plan = rules.policy.evaluate(balance: balance, settings: settings, meter: meter, data: data, at: now)
         var ids: [Int64] = []
+        var new: [QueuedCommand] = []
         for command in plan.commands {
-            ids.append(try tx.enqueue(command, account: account.id, meter: account.meterAddress,
-                                      deadline: rules.deadline(from: max(now, command.notBefore)), at: now))
+            let queued = try tx.queue(command, account: account.id, meter: account.meterAddress,
+                                      deadline: rules.deadline(from: max(now, command.notBefore)), at: now)
+            ids.append(queued.id)
+            if queued.isNew { new.append(QueuedCommand(id: queued.id, command: command)) }
         }
         if plan.state != account.state {
             let held = plan.held.map { "\($0.reason.rawValue): \($0.detail)" }.joined(separator: "; ")
@@ -102,6 +113,6 @@ public struct Evaluator: Sendable {
         }
         try tx.setControlState(account: account.id, state: plan.state, meter: meter == account.meter ? nil : meter, at: now)
         return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
-                          balance: balance, plan: plan, commandIDs: ids)
+                          balance: balance, plan: plan, commandIDs: ids, newCommands: new)
     }
 }

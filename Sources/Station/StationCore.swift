@@ -80,9 +80,25 @@ public final class StationCore: Sendable {
                 "event": "payment", "account": "\(payment.accountID)", "order_no": "\(payment.orderNo)",
                 "meter": "\(evaluation.meterAddress)", "balance": "\(evaluation.balance.yuanString)",
             ])
+            logDecisions(evaluation)
             if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
         }
         return outcome
+    }
+
+    /// One journal line per newly queued command: `EVENT=` is its kind, so
+    /// `journalctl EVENT=trip METER=…` answers when and why a meter was cut off.
+    public func logDecisions(_ evaluation: Evaluation, terminal: String? = nil) {
+        for queued in evaluation.newCommands {
+            let (id, command) = (queued.id, queued.command)
+            var metadata: Logger.Metadata = [
+                "event": "\(command.kind.rawValue)", "account": "\(evaluation.accountID)", "meter": "\(evaluation.meterAddress)",
+                "command_id": "\(id)", "balance": "\(command.balance.yuanString)", "reason": "\(command.reason.rawValue)",
+            ]
+            if let terminal { metadata["terminal"] = "\(terminal)" }
+            let when = command.isDeferred ? ", deferred to \(command.notBefore)" : ""
+            logger.notice("decided \(command.kind.rawValue): \(command.detail)\(when)", metadata: metadata)
+        }
     }
 
     /// Re-decides one account from its stored balance and wakes the dispatcher if needed.
@@ -91,6 +107,7 @@ public final class StationCore: Sendable {
         let now = clock.now
         let evaluator = self.evaluator
         let evaluation = try await store.transaction { tx in try evaluator.reevaluate(account: account, at: now, in: tx) }
+        logDecisions(evaluation)
         if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
         return evaluation
     }

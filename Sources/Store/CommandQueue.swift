@@ -80,10 +80,16 @@ public enum CommandQueue {
     @discardableResult
     public static func enqueue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                                at now: Date, in db: Database) throws -> Int64 {
+        try queue(planned, account: account, meter: meter, deadline: deadline, at: now, in: db).id
+    }
+
+    /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
+    public static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
+                             at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
         let live = "('pending', 'in_flight', 'review')"
         if let same = try Int64.fetchOne(db, sql: "SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN \(live)",
                                          arguments: [meter, planned.kind.rawValue]) {
-            return same
+            return (same, false)
         }
         let group = CommandKind.allCases.filter { $0.group == planned.kind.group && $0 != planned.kind }
         let stale = try Int64.fetchAll(db, sql: """
@@ -109,7 +115,7 @@ public enum CommandQueue {
                                          balanceMicroYuan: planned.balance.microYuan,
                                          detail: "\(planned.reason.rawValue): \(planned.detail)"
                                              + (planned.isDeferred ? " (deferred to \(planned.notBefore))" : "")), in: db)
-        return id
+        return (id, true)
     }
 
     /// Moves a command to `state`, recording the error and an audit row.

@@ -78,6 +78,11 @@ public struct StoreTransaction {
         try CommandQueue.enqueue(planned, account: account, meter: meter, deadline: deadline, at: at, in: db)
     }
 
+    /// Queues a planned command and tells whether it is new (false: an equal one was kept).
+    public func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date, at: Date) throws -> (id: Int64, isNew: Bool) {
+        try CommandQueue.queue(planned, account: account, meter: meter, deadline: deadline, at: at, in: db)
+    }
+
     /// Opens a review item for an abnormal reading.
     @discardableResult
     public func openReadingReview(account: String, meter: String, readingID: Int64, reason: String, at: Date) throws -> Int64 {

@@ -1,4 +1,5 @@
 import ChargeControl
+import DLT645
 import DLT645NIO
 import Foundation
 import Hummingbird
@@ -31,10 +32,21 @@ struct StationDaemon {
             TerminalLineConfiguration(host: terminal.host, port: terminal.port, requestTimeout: configuration.collection.timeout)
         }
         lines.update(try await store.terminals())
+
+        let ingest = IngestQueue(core: core, logger: logger)
+        let standard = configuration.collection.standard
+        let collector = Collector(
+            core: core, lines: lines, ingest: ingest,
+            configuration: Collector.Configuration(
+                strategy: ReadingStrategy(interval: standard.interval, jitter: standard.jitter, staleness: standard.staleness),
+                timeZone: configuration.station.timeZone),
+            logger: logger)
+        let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger)
         core.whenProvisioningChanges { [logger] in
             do { lines.update(try await store.terminals()) } catch {
                 logger.error("cannot reload terminals: \(error)")
             }
+            collector.accountsChanged()
         }
 
         let accounts = try await store.allAccounts().count
@@ -43,7 +55,7 @@ struct StationDaemon {
             router: APIServer.buildRouter(
                 core: core, tokens: loaded.tokens,
                 settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
-                                            terminalsOnline: { lines.health.mapValues(\.isConnected) })),
+                                            terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) })),
             host: listen.host, port: listen.port, logger: logger,
             onServerRunning: { [logger] in
                 notifier.ready()
@@ -51,7 +63,17 @@ struct StationDaemon {
                 logger.notice("ready: \(accounts) accounts, API on \(listen)", metadata: ["event": "ready"])
             })
 
-        let services: [any Service] = [RunService(name: "terminal lines", lines.run, stop: lines.shutdown), api]
+        let watchdog = Watchdog(notifier: notifier, store: store, clock: clock, logger: logger,
+                                heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
+                                cycle: { collector.stats.lastCycleDuration })
+        let services: [any Service] = [
+            RunService(name: "terminal lines", lines.run, stop: lines.shutdown),
+            RunService(name: "ingest", ingest.run),
+            RunService(name: "collector", collector.run),
+            RunService(name: "dispatcher", dispatcher.run),
+            RunService(name: "watchdog", watchdog.run),
+            api,
+        ]
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -70,6 +92,15 @@ struct StationDaemon {
                                                     attributes: [.posixPermissions: 0o750])
         }
         return try StationStore.open(path: path)
+    }
+
+    /// The dispatcher's settings from `[dispatch]`, `[meters]` and the station zone.
+    private func dispatchPolicy() throws -> DispatchPolicy {
+        let c = loaded.configuration
+        return DispatchPolicy(
+            maxAttempts: c.dispatch.maxAttempts, backoffInitial: c.dispatch.backoffInitial, backoffMax: c.dispatch.backoffMax,
+            password: try Password(c.meters.password.secretHexDigits), operatorCode: try OperatorCode(c.meters.operatorCode.hexDigits),
+            timeZone: c.station.timeZone)
     }
 
     /// The evaluation rules from the configuration and the loaded tariffs.

@@ -27,6 +27,13 @@ struct EvaluatorTests {
         let third = try await apply(store, evaluator, reading("2026-11-23T16:00:00+08:00", total: "161.00"), meter: MeterState(relay: .closed, alarm: true))
         #expect(third.balance == yuan("-0.50"))
         #expect(third.plan.commands.map(\.kind) == [.trip])
+        #expect(third.newCommands.map(\.command.kind) == [.trip])
+        // Deciding again queues nothing new: the pending trip is kept, and nothing is logged twice.
+        let again = try await store.transaction { tx in
+            try evaluator.reevaluate(account: "A1", at: instant("2026-11-23T16:01:00+08:00"), in: tx)
+        }
+        #expect(again.plan.commands.map(\.kind).contains(.trip))
+        #expect(again.newCommands.isEmpty)
         let commands = try await store.commands(account: "A1")
         #expect(commands.map(\.kind) == [.trip, .alarm])
         #expect(commands.allSatisfy { $0.state == .pending })

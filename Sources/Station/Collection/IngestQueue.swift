@@ -216,6 +216,7 @@ public final class IngestQueue: Sendable {
             case .success(let evaluation):
                 counts.readingsCommitted += 1
                 if !evaluation.commandIDs.isEmpty { queuedCommands = true }
+                core.logDecisions(evaluation, terminal: item.terminalID)
                 switch evaluation.outcome {
                 case .abnormal(let reasons):
                     counts.abnormal += 1
