@@ -10,7 +10,7 @@ struct ChargeCtl: AsyncParsableCommand {
         discussion: ExitStatus.help,
         subcommands: [
             TariffCommand.self, StatusCommand.self, TerminalCommand.self, AccountCommand.self, PayCommand.self,
-            CommandsCommand.self, ReviewCommand.self, StatsCommand.self, ImportCommand.self, MeterCommand.self,
+            CommandsCommand.self, ReviewCommand.self, StatsCommand.self, ImportCommand.self, AuditCommand.self, MeterCommand.self,
         ]
     )
 }

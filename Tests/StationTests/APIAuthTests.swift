@@ -27,6 +27,7 @@ import Testing
         Route(method: .post, uri: "/v1/review/1/resolve", body: #"{"note": "done on site"}"#, admits: [.operator]),
         Route(method: .post, uri: "/v1/review/1/cancel", body: #"{"note": "not needed"}"#, admits: [.operator]),
         Route(method: .get, uri: "/v1/stats?region=north", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/audit/verify", body: nil, admits: reads),
     ]
 
     static let roleTokens: [(APIRole, String)] = [(.viewer, TestToken.viewer), (.payments, TestToken.payments), (.operator, TestToken.operator)]

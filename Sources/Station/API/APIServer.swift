@@ -38,6 +38,7 @@ public enum APIServer {
         CommandRoutes.register(routes)
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)
+        AuditRoutes.register(routes)
         return router
     }
 
