@@ -42,11 +42,12 @@ struct ChargeControlDaemon: AsyncParsableCommand {
         case .journald: .journald
         case .stderr: .stderr
         }
-        LoggingSystem.bootstrap(LoggingSetup.factory(identifier: "chargecontrold", destination: destination, level: settings.level,
+        let level = LogLevelControl(settings.level)
+        LoggingSystem.bootstrap(LoggingSetup.factory(identifier: "chargecontrold", destination: destination, level: level,
                                                      journalStream: ProcessInfo.processInfo.environment["JOURNAL_STREAM"]))
         let logger = Logger(label: "chargecontrold")
         do {
-            try await StationDaemon(loaded: loaded, logger: logger).run()
+            try await StationDaemon(loaded: loaded, logger: logger, logLevel: level, tokensFile: tokensFile).run()
         } catch {
             logger.critical("stopped: \(error)")
             throw ExitCode(1)

@@ -16,6 +16,9 @@ import Tariffs
 struct StationDaemon {
     let loaded: LoadedConfiguration
     let logger: Logger
+    let logLevel: LogLevelControl
+    /// The `--tokens-file` override, kept for reloads.
+    let tokensFile: String?
 
     func run() async throws {
         let configuration = loaded.configuration
@@ -72,6 +75,11 @@ struct StationDaemon {
             RunService(name: "collector", collector.run),
             RunService(name: "dispatcher", dispatcher.run),
             RunService(name: "watchdog", watchdog.run),
+            RunService(name: "reload") {
+                var reloader = Reloader(file: loaded.file, tokensFile: tokensFile, current: loaded, core: core, notifier: notifier,
+                                        logLevel: logLevel, logger: logger)
+                await reloader.run()
+            },
             api,
         ]
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -113,8 +121,11 @@ struct StationDaemon {
     }
 }
 
-/// Adapts a `run()` that returns on cancellation into a ServiceLifecycle service.
-struct RunService: Service {
+/// Adapts a `run()` that returns on cancellation into a ServiceLifecycle service: a graceful
+/// shutdown cancels it (after `stop`, for services that also need telling). The group stops
+/// services in reverse order, so the API stops taking requests first and the lines close last,
+/// after the dispatcher has put back what it held and the ingest queue has committed.
+struct RunService: Service, CustomStringConvertible {
     let name: String
     let body: @Sendable () async -> Void
     let stop: @Sendable () -> Void
@@ -125,9 +136,13 @@ struct RunService: Service {
         self.stop = stop
     }
 
+    var description: String { name }
+
     func run() async throws {
         await withGracefulShutdownHandler {
-            await body()
+            await cancelWhenGracefulShutdown {
+                await body()
+            }
         } onGracefulShutdown: {
             stop()
         }

@@ -1,0 +1,58 @@
+import ChargeControl
+import Logging
+import ServiceLifecycle
+import Station
+import StationConfig
+import Systemd
+import UnixSignals
+
+/// SIGHUP: re-read the configuration and the tariffs folder and apply what can change while
+/// running — tariffs, thresholds, trip windows and holidays, validation limits, the log level —
+/// without dropping work; say in the journal what changed. A refused file changes nothing.
+/// Keys that need a restart (database, listen address, collection, dispatch, meters) are named.
+struct Reloader {
+    let file: String
+    let tokensFile: String?
+    var current: LoadedConfiguration
+    let core: StationCore
+    let notifier: ServiceNotifier
+    let logLevel: LogLevelControl
+    let logger: Logger
+
+    static let restartPrefixes = ["station.database", "api.", "collection.", "dispatch.", "meters."]
+
+    mutating func run() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            notifier.reloading()
+            reload()
+            notifier.ready()
+        }
+    }
+
+    private mutating func reload() {
+        let next: LoadedConfiguration
+        do {
+            next = try LoadedConfiguration.load(path: file, tokensFile: tokensFile)
+        } catch {
+            logger.error("reload refused; the running configuration stays: \(error)", metadata: ["event": "reload"])
+            return
+        }
+        var changes = next.configuration.changes(from: current.configuration)
+        let tariffNames = Set(next.tariffs.keys), oldNames = Set(current.tariffs.keys)
+        if tariffNames != oldNames || next.tariffs.contains(where: { current.tariffs[$0.key] != $0.value }) {
+            changes.append("tariffs: \(tariffNames.sorted().joined(separator: ", "))")
+        }
+        let c = next.configuration
+        core.replaceEvaluator(Evaluator(rules: EvaluationRules(
+            tariffs: next.tariffs, policy: ControlPolicy(calendar: c.control.calendar), limits: c.validation,
+            defaultAlarm: c.control.defaults.alarm, defaultTrip: c.control.defaults.trip,
+            reconnectMargin: c.control.defaults.reconnectMargin, commandLifetime: c.dispatch.deadline)))
+        logLevel.current = c.log.level
+        for change in changes {
+            let restart = Self.restartPrefixes.contains { change.hasPrefix($0) } ? " (takes effect after a restart)" : ""
+            logger.notice("reload: \(change)\(restart)", metadata: ["event": "reload"])
+        }
+        if changes.isEmpty { logger.notice("reload: nothing changed", metadata: ["event": "reload"]) }
+        current = next
+    }
+}
