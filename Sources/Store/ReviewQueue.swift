@@ -63,6 +63,11 @@ extension StationStore {
         }
     }
 
+    /// How many items wait for an operator.
+    public func openReviewCount() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_item WHERE state = 'open'") ?? 0 }
+    }
+
     public func reviewItem(_ id: Int64) async throws -> ReviewItem {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {

@@ -42,9 +42,9 @@ struct Watchdog {
     }
 
     private func updateStatus() async {
-        guard let counts = try? await store.commandCounts(), let review = try? await store.openReviewItems(limit: 10_000) else { return }
+        guard let counts = try? await store.commandCounts(), let review = try? await store.openReviewCount() else { return }
         let pending = (counts[.pending] ?? 0) + (counts[.inFlight] ?? 0)
         let lastCycle = cycle().map { " last cycle \($0.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" } ?? ""
-        notifier.status("commands pending \(pending), review \(review.count)\(lastCycle)")
+        notifier.status("commands pending \(pending), review \(review)\(lastCycle)")
     }
 }

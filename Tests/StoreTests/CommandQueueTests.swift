@@ -69,6 +69,7 @@ struct CommandQueueTests {
         #expect(c.state == .review)
         let open = try await store.openReviewItems()
         #expect(open.map(\.id) == [item])
+        #expect(try await store.openReviewCount() == 1)
         #expect(open.first?.commandID == id)
 
         let retried = try await store.act(onReview: item, .retry, note: "password fixed", newDeadline: t0.addingTimeInterval(90_000),
