@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Station
 import StationConfig
 import Store
+import Synchronization
 import Systemd
 import Tariffs
 
@@ -53,6 +54,7 @@ struct StationDaemon {
         }
 
         let accounts = try await store.allAccounts().count
+        let ready = ReadyFlag()
         let listen = configuration.api.listen
         let api = APIServer.application(
             router: APIServer.buildRouter(
@@ -62,13 +64,14 @@ struct StationDaemon {
             host: listen.host, port: listen.port, logger: logger,
             onServerRunning: { [logger] in
                 notifier.ready()
+                ready.set()
                 notifier.status("\(accounts) accounts; API on \(listen)")
                 logger.notice("ready: \(accounts) accounts, API on \(listen)", metadata: ["event": "ready"])
             })
 
         let watchdog = Watchdog(notifier: notifier, store: store, clock: clock, logger: logger,
                                 heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
-                                cycle: { collector.stats.lastCycleDuration })
+                                cycle: { collector.stats.lastCycleDuration }, isReady: { ready.isSet })
         let services: [any Service] = [
             RunService(name: "terminal lines", lines.run, stop: lines.shutdown),
             RunService(name: "ingest", ingest.run),
@@ -119,6 +122,13 @@ struct StationDaemon {
             defaultAlarm: c.control.defaults.alarm, defaultTrip: c.control.defaults.trip,
             reconnectMargin: c.control.defaults.reconnectMargin, commandLifetime: c.dispatch.deadline)
     }
+}
+
+/// Set once the API is bound and READY=1 has gone out.
+final class ReadyFlag: Sendable {
+    private let flag = Mutex(false)
+    func set() { flag.withLock { $0 = true } }
+    var isSet: Bool { flag.withLock { $0 } }
 }
 
 /// Adapts a `run()` that returns on cancellation into a ServiceLifecycle service: a graceful

@@ -16,6 +16,8 @@ struct Watchdog {
     /// The loops' last heartbeats (nil: not yet).
     let heartbeats: @Sendable () -> [Date?]
     let cycle: @Sendable () -> Duration?
+    /// Whether READY=1 has gone out: nothing is sent before it.
+    let isReady: @Sendable () -> Bool
 
     /// How old a heartbeat may be and still count. The loops beat at least every 10 s.
     static let freshness: TimeInterval = 30
@@ -25,6 +27,10 @@ struct Watchdog {
         let period: Duration = timeout.map { $0 / 2 } ?? .seconds(10)
         let started = clock.now
         while !Task.isCancelled {
+            guard isReady() else {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
             let now = clock.now
             let beats = heartbeats()
             // Before a loop's first beat, grace until the freshness window from start-up has passed.

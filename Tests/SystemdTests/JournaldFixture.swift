@@ -56,19 +56,19 @@ struct JournaldFixture {
     }
 
     /// Polls `journalctl -o json MATCH` until an entry appears (journald writes asynchronously).
-    func waitForEntry(matching match: String) async throws -> [String: String] {
+    func waitForEntry(matching match: String, and more: String...) async throws -> [String: String] {
         for _ in 0..<100 {
-            if let entry = try Self.query(match) { return entry }
+            if let entry = try Self.query([match] + more) { return entry }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("no journal entry matched \(match)")
         return [:]
     }
 
-    private static func query(_ match: String) throws -> [String: String]? {
+    private static func query(_ matches: [String]) throws -> [String: String]? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
-        p.arguments = ["-o", "json", "--no-pager", match]
+        p.arguments = ["-o", "json", "--no-pager"] + matches
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

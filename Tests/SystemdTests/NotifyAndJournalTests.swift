@@ -11,20 +11,8 @@ import Glibc
 @Suite("sd_notify and the journal, for real", .serialized)
 struct NotifyAndJournalTests {
     @Test func notifyMessagesReachTheSocket() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString).sock").path
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd); unlink(path) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in path.utf8.enumerated() { raw[i] = b }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
-        setenv("NOTIFY_SOCKET", path, 1)
+        let socket = try NotifySocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
         defer { unsetenv("NOTIFY_SOCKET") }
 
         let notifier = ServiceNotifier()
@@ -32,13 +20,7 @@ struct NotifyAndJournalTests {
         #expect(notifier.status("12 accounts\n3 pending"))
         #expect(notifier.watchdog())
         #expect(notifier.stopping())
-        var received: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 512)
-        for _ in 0..<4 {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            try #require(n > 0)
-            received.append(String(decoding: buffer[..<n], as: UTF8.self))
-        }
+        let received = (0..<4).compactMap { _ in socket.receive() }
         #expect(received == ["READY=1", "STATUS=12 accounts 3 pending", "WATCHDOG=1", "STOPPING=1"])
     }
 

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `chargecontrold` as systemd runs it: a notification socket and a watchdog timeout in its
+/// environment, its log going to a real journald (when one can be had here).
+@Suite("chargecontrold under systemd's protocols", .serialized)
+struct DaemonUnderSystemdTests {
+    static let binary: URL? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("chargecontrold")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    static let tariffs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/tariffs").standardized.path
+
+    /// A configuration in a fresh folder: SQLite file, tokens (0600), API on a free-ish port.
+    static func configuration(logTarget: String) throws -> (folder: URL, file: String, port: Int) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let tokens = folder.appendingPathComponent("tokens").path
+        try "viewer systemd-test-viewer-token-1\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+        chmod(tokens, 0o600)
+        let port = try freePort()
+        let file = folder.appendingPathComponent("chargecontrold.toml").path
+        try """
+            [station]
+            database = "station.sqlite"
+            tariffs = "\(tariffs)"
+            [api]
+            listen = "127.0.0.1:\(port)"
+            tokens_file = "tokens"
+            [log]
+            target = "\(logTarget)"
+            level = "info"
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        return (folder, file, port)
+    }
+
+    @Test(.enabled(if: binary != nil, "chargecontrold is not built (swift build --build-tests)"))
+    func readyWatchdogStoppingAndJournalEntries() async throws {
+        let journal = try JournaldFixture.start()
+        defer { journal?.stop() }
+        let (folder, file, _) = try Self.configuration(logTarget: journal == nil ? "stderr" : "journald")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let socket = try NotifySocket()
+
+        let process = Process()
+        process.executableURL = try #require(Self.binary)
+        process.arguments = ["--config", file]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = socket.path
+        environment["WATCHDOG_USEC"] = "1000000"  // ping every 0.5 s
+        environment.removeValue(forKey: "WATCHDOG_PID")
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.interrupt() } }
+
+        // READY=1 comes once the store is open and the API is bound; then status and watchdog pings.
+        var seen: [String] = []
+        while seen.filter({ $0 == "WATCHDOG=1" }).count < 2, let message = socket.receive() {
+            seen.append(message)
+        }
+        #expect(seen.first == "READY=1", "\(seen)")
+        #expect(seen.contains { $0.hasPrefix("STATUS=") }, "\(seen)")
+        #expect(seen.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(seen)")
+
+        kill(process.processIdentifier, SIGTERM)
+        var stopping = false
+        while !stopping, let message = socket.receive() { stopping = message == "STOPPING=1" }
+        #expect(stopping)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        guard let journal else { return }  // JournaldFixture printed why it skipped
+        let entry = try await journal.waitForEntry(matching: "_PID=\(process.processIdentifier)", and: "EVENT=ready")
+        #expect(entry["SYSLOG_IDENTIFIER"] == "chargecontrold")
+        #expect(entry["PRIORITY"] == "5")
+        #expect(entry["MESSAGE"]?.hasPrefix("ready:") == true)
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard ok else { throw CocoaError(.fileWriteUnknown) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
