@@ -1,20 +1,35 @@
 import Foundation
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A real systemd-journald for tests: reuses a running one, starts one when root, or skips with
-/// a printed reason.
+/// a printed reason. One per test process: suites run in parallel, so a journald started here
+/// stays up until the test process exits (an `atexit` hook stops it), never between tests.
 struct JournaldFixture {
-    private let process: Process?
-
     static let binary = "/lib/systemd/systemd-journald"
     static let socket = "/run/systemd/journal/socket"
 
+    private static let shared: Mutex<Result<JournaldFixture?, any Error>?> = Mutex(nil)
+    nonisolated(unsafe) private static var started: Process?
+
     /// nil (with the reason printed) when no journald can be had here.
     static func start() throws -> JournaldFixture? {
-        if isListening() { return JournaldFixture(process: nil) }
+        try shared.withLock { cached in
+            if let cached { return try cached.get() }
+            let result = Result { try launch() }
+            cached = result
+            return try result.get()
+        }
+    }
+
+    /// Does nothing: the shared journald outlives every test (see the type's note).
+    func stop() {}
+
+    private static func launch() throws -> JournaldFixture? {
+        if isListening() { return JournaldFixture() }
         guard getuid() == 0 else {
             print("skipped: journald test needs root to start \(binary) (not running as root)")
             return nil
@@ -31,13 +46,13 @@ struct JournaldFixture {
         // Wait for the socket to appear (bounded; no assertion on how long it takes).
         for _ in 0..<200 where !isListening() { usleep(25_000) }
         try #require(isListening(), "journald did not open \(socket)")
-        return JournaldFixture(process: p)
-    }
-
-    func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        started = p
+        atexit {
+            guard let p = JournaldFixture.started, p.isRunning else { return }
+            p.terminate()
+            p.waitUntilExit()
+        }
+        return JournaldFixture()
     }
 
     /// A stale socket file from a stopped journald is not enough: try to connect.
