@@ -111,6 +111,9 @@ public struct Evaluator: Sendable {
                                     balanceMicroYuan: balance.microYuan,
                                     detail: "\(account.state.rawValue) → \(plan.state.rawValue)" + (held.isEmpty ? "" : " (held: \(held))")))
         }
+        try Notifications.record(.init(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state, plan: plan,
+                                       newCommands: new, balance: balance, readingID: readingID, at: now,
+                                       timeZone: rules.policy.calendar.timeZone), in: tx)
         try tx.setControlState(account: account.id, state: plan.state, meter: meter == account.meter ? nil : meter, at: now)
         return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
                           balance: balance, plan: plan, commandIDs: ids, newCommands: new)
