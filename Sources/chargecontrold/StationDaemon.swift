@@ -72,7 +72,9 @@ struct StationDaemon {
         let watchdog = Watchdog(notifier: notifier, store: store, clock: clock, logger: logger,
                                 heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
                                 cycle: { collector.stats.lastCycleDuration }, isReady: { ready.isSet })
-        let services: [any Service] = [
+        // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
+        let delivery = configuration.notify.url.map { NotificationDelivery(store: store, url: $0, clock: clock, logger: logger) }
+        var services: [any Service] = [
             RunService(name: "terminal lines", lines.run, stop: lines.shutdown),
             RunService(name: "ingest", ingest.run),
             RunService(name: "collector", collector.run),
@@ -85,6 +87,8 @@ struct StationDaemon {
             },
             api,
         ]
+        // A service that returns ends the whole group, so delivery runs only when configured.
+        if let delivery { services.insert(RunService(name: "notifications", delivery.run), at: services.count - 1) }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
