@@ -28,6 +28,7 @@ import Testing
         Route(method: .post, uri: "/v1/review/1/cancel", body: #"{"note": "not needed"}"#, admits: [.operator]),
         Route(method: .get, uri: "/v1/stats?region=north", body: nil, admits: reads),
         Route(method: .get, uri: "/v1/audit/verify", body: nil, admits: reads),
+        Route(method: .get, uri: "/metrics", body: nil, admits: reads),
     ]
 
     static let roleTokens: [(APIRole, String)] = [(.viewer, TestToken.viewer), (.payments, TestToken.payments), (.operator, TestToken.operator)]
@@ -89,12 +90,19 @@ import Testing
         }
     }
 
-    @Test func metricsIsNotServedYet() async throws {
+    /// `/metrics` needs a token like every call but `/healthz`; paths that do not exist are 404 with
+    /// a JSON error, token or not.
+    @Test func metricsNeedsATokenAndUnknownPathsAreNotFound() async throws {
         let fixture = try await APIFixture.make()
         try await fixture.test { client in
-            let answer = try await client.call(.get, "/metrics", token: nil)
-            #expect(answer.status == .notFound)
-            #expect(!answer.error.isEmpty)
+            let anonymous = try await client.call(.get, "/metrics", token: nil)
+            #expect(anonymous.status == .unauthorized)
+            #expect(try await client.call(.get, "/metrics", token: TestToken.viewer).status == .ok)
+            for uri in ["/metrics/extra", "/v2/stats", "/nope"] {
+                let answer = try await client.call(.get, uri, token: nil)
+                #expect(answer.status == .notFound, "\(uri)")
+                #expect(!answer.error.isEmpty)
+            }
         }
     }
 }

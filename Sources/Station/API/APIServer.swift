@@ -22,11 +22,13 @@ public struct APIServerSettings: Sendable {
 }
 
 /// The station's HTTP API (INTERFACES.md "HTTP API"): routes, bearer tokens with roles, JSON
-/// errors. `GET /metrics` is not registered here (issue 5 adds it).
+/// errors, and `GET /metrics` (Prometheus text, viewer or operator token).
 public enum APIServer {
-    /// Every route of the API on one router: `/healthz` without authentication, `/v1/…` behind
-    /// bearer tokens.
-    public static func buildRouter(core: StationCore, tokens: APITokens, settings: APIServerSettings) -> Router<APIRequestContext> {
+    /// Every route of the API on one router: `/healthz` without authentication, `/v1/…` and
+    /// `/metrics` behind bearer tokens. Without `metrics`, `/metrics` shows the store's figures
+    /// and terminal health only (no collector, dispatcher or latency figures).
+    public static func buildRouter(core: StationCore, tokens: APITokens, settings: APIServerSettings,
+                                   metrics: StationMetrics? = nil) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         HealthRoutes.register(on: router)
@@ -39,6 +41,8 @@ public enum APIServer {
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)
         AuditRoutes.register(routes)
+        MetricsRoute.register(on: router, tokens: tokens, station: routes.station,
+                              metrics: metrics ?? StationMetrics(core: core, terminalsOnline: settings.terminalsOnline))
         return router
     }
 

@@ -1,0 +1,79 @@
+import Prometheus
+
+/// One metric family the station exposes on `/metrics`: its full name (prefix `chargecontrol_`)
+/// and its `# HELP` text. The catalogue below is the list the Grafana dashboard and the docs use.
+public struct StationMetric: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    public let help: String
+
+    init(_ name: String, _ help: String) {
+        self.name = "chargecontrol_" + name
+        self.help = help
+    }
+
+    var descriptor: MetricNameDescriptor { MetricNameDescriptor(metricName: name, unitName: "", helpText: help) }
+
+    public var description: String { name }
+}
+
+extension StationMetric {
+    // MARK: collection (from the collector's stats)
+    static let readsOK = StationMetric("reads_ok_total", "Meter reads that succeeded, by terminal, since the daemon started.")
+    static let readsFailed = StationMetric("reads_failed_total", "Meter reads that failed, by terminal, since the daemon started.")
+    static let abnormalReadings = StationMetric(
+        "abnormal_readings_total", "Readings found abnormal (not billed, listed for review) since the daemon started.")
+    static let cycleDuration = StationMetric(
+        "collection_cycle_duration_seconds", "Duration of the last complete collection cycle, from its start to its last read.")
+    static let cycleMaxLag = StationMetric(
+        "collection_cycle_max_lag_seconds", "Latest any read of the last complete cycle finished after its due instant.")
+    static let ingestPending = StationMetric("ingest_pending_readings", "Readings waiting for the next group commit.")
+    static let ingestFailedTransactions = StationMetric(
+        "ingest_failed_transactions_total", "Group-commit transactions that failed as a whole since the daemon started.")
+
+    // MARK: terminals
+    static let terminalUp = StationMetric("terminal_up", "1 when the terminal's last read succeeded recently, else 0.")
+    static let terminals = StationMetric("terminals", "Terminals provisioned.")
+    static let terminalsOnline = StationMetric("terminals_online", "Terminals whose last read succeeded recently.")
+
+    // MARK: commands and review (from the store)
+    static let commands = StationMetric("commands", "Commands in the store by kind and state.")
+    static let queueDepth = StationMetric("command_queue_depth", "Commands pending or in flight (deferred trips included).")
+    static let oldestPendingAge = StationMetric(
+        "command_oldest_pending_age_seconds",
+        "How long the longest-waiting due pending command has waited since it became due (0 when none).")
+    static let reviewItemsOpen = StationMetric("review_items_open", "Job-review items still open.")
+
+    // MARK: accounts (from the store)
+    static let accounts = StationMetric("accounts", "Cost-controlled accounts by control state.")
+    static let accountsBelowAlarm = StationMetric(
+        "accounts_below_alarm", "Accounts whose balance is at or below their alarm threshold.")
+    static let accountsBelowTrip = StationMetric(
+        "accounts_below_trip", "Accounts whose balance is at or below their trip threshold (protected ones included).")
+
+    // MARK: dispatch (from the dispatcher's stats)
+    static let dispatchSent = StationMetric("dispatch_sent_total", "Remote-control requests put on a line since the daemon started.")
+    static let dispatchAcknowledged = StationMetric(
+        "dispatch_acknowledged_total", "Commands the meters acknowledged since the daemon started.")
+    static let dispatchRetried = StationMetric("dispatch_retried_total", "Failed sends put back for a later attempt.")
+    static let dispatchReviewed = StationMetric("dispatch_reviewed_total", "Commands moved to job review by the dispatcher.")
+    static let dispatchSuperseded = StationMetric(
+        "dispatch_superseded_total", "Commands dropped before sending because the policy no longer wanted them.")
+    static let dispatchInFlight = StationMetric("dispatch_in_flight", "Commands being dispatched now.")
+
+    // MARK: payment → reconnection (recorded as acknowledgements happen)
+    static let paymentLatency = StationMetric(
+        "payment_allow_close_latency_seconds",
+        "From a payment's receipt to the meter's acknowledgement of the allow-close or direct close it caused.")
+    static let reconnectionsWithoutPayment = StationMetric(
+        "reconnections_without_payment_total",
+        "Acknowledged allow-close or direct close commands with no payment just before them (not in the latency histogram).")
+
+    /// Every family, in the order the docs list them.
+    public static let all: [StationMetric] = [
+        readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
+        terminalUp, terminals, terminalsOnline, commands, queueDepth, oldestPendingAge, reviewItemsOpen,
+        accounts, accountsBelowAlarm, accountsBelowTrip,
+        dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
+        paymentLatency, reconnectionsWithoutPayment,
+    ]
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Prometheus
+import Store
+
+/// The station's Prometheus metrics (`GET /metrics`, text format 0.0.4).
+///
+/// Gauges and cumulative counts are computed at scrape time from what already exists: the
+/// collector's and dispatcher's stats snapshots and one read transaction of store aggregates.
+/// No background timer runs. The payment → allow-close latency histogram is recorded as
+/// acknowledgements happen, by `latency` (wired into the dispatcher).
+///
+/// ```swift
+/// let latency = PaymentLatencyRecorder(store: store)
+/// let dispatcher = Dispatcher(core: core, lines: lines, policy: policy, logger: logger,
+///                             onAcknowledged: latency.commandAcknowledged)
+/// let metrics = StationMetrics(core: core, latency: latency,
+///                              collector: { collector.stats }, dispatcher: { dispatcher.stats })
+/// let router = APIServer.buildRouter(core: core, tokens: tokens, settings: settings, metrics: metrics)
+/// ```
+public final class StationMetrics: Sendable {
+    /// The MIME type of the text format.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    let core: StationCore
+    /// The reconnection latency, recorded by the dispatcher's observer.
+    public let latency: PaymentLatencyRecorder
+    private let collector: (@Sendable () -> CollectorStats)?
+    private let dispatcher: (@Sendable () -> DispatcherStats)?
+    private let terminalsOnline: (@Sendable () -> [String: Bool])?
+
+    /// - Parameters:
+    ///   - latency: the recorder the dispatcher feeds; a new one (never fed) when nil.
+    ///   - collector: the collector's stats; without it the read, cycle and ingest metrics are absent.
+    ///   - dispatcher: the dispatcher's stats; without it the `dispatch_*` metrics are absent.
+    ///   - terminalsOnline: terminal health by id; by default taken from the collector's stats.
+    public init(core: StationCore, latency: PaymentLatencyRecorder? = nil,
+                collector: (@Sendable () -> CollectorStats)? = nil,
+                dispatcher: (@Sendable () -> DispatcherStats)? = nil,
+                terminalsOnline: (@Sendable () -> [String: Bool])? = nil) {
+        self.core = core
+        self.latency = latency ?? PaymentLatencyRecorder(store: core.store)
+        self.collector = collector
+        self.dispatcher = dispatcher
+        self.terminalsOnline = terminalsOnline
+    }
+
+    /// The metrics in the Prometheus text format, as of now.
+    public func scrape() async throws -> String {
+        String(decoding: try await scrapeBytes(), as: UTF8.self)
+    }
+
+    /// `scrape()` as UTF-8 bytes.
+    public func scrapeBytes() async throws -> [UInt8] {
+        let rules = core.evaluator.rules
+        let figures = try await core.store.metricsFigures(defaultAlarm: rules.defaultAlarm.balance,
+                                                          defaultTrip: rules.defaultTrip.balance, at: core.clock.now)
+        let collected = collector?()
+        let online = terminalsOnline?() ?? collected?.terminals.mapValues(\.isOnline) ?? [:]
+        let scrape = ScrapeRegistry()
+        Self.record(figures, online: online, into: scrape)
+        if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
+        if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(8192)
+        latency.registry.emit(into: &buffer)
+        scrape.emit(into: &buffer)
+        return buffer
+    }
+
+    static func record(_ f: StoreMetricsFigures, online: [String: Bool], into r: ScrapeRegistry) {
+        for (key, count) in f.commands {
+            r.gauge(.commands, count, labels: [("kind", key.kind), ("state", key.state)])
+        }
+        r.gauge(.queueDepth, f.queueDepth)
+        r.gauge(.oldestPendingAge, f.oldestPendingAge.inSeconds)
+        r.gauge(.reviewItemsOpen, f.openReviewItems)
+        for (state, count) in f.accountsByState {
+            r.gauge(.accounts, count, labels: [("state", state)])
+        }
+        r.gauge(.accountsBelowAlarm, f.accountsAtOrBelowAlarm)
+        r.gauge(.accountsBelowTrip, f.accountsAtOrBelowTrip)
+        r.gauge(.terminals, f.terminalIDs.count)
+        var up = 0
+        for id in f.terminalIDs {
+            let isUp = online[id] == true
+            if isUp { up += 1 }
+            r.gauge(.terminalUp, isUp ? 1 : 0, labels: [("terminal", id)])
+        }
+        r.gauge(.terminalsOnline, up)
+    }
+
+    /// `terminals` (the provisioned ones) get zero read counts until the collector has read
+    /// through them, so that rates start from the first scrape.
+    static func record(_ c: CollectorStats, terminals: [String], into r: ScrapeRegistry) {
+        var byTerminal = c.terminals
+        for id in terminals where byTerminal[id] == nil { byTerminal[id] = CollectorStats.TerminalStats() }
+        for (terminal, t) in byTerminal {
+            r.counter(.readsOK, t.readsOK, labels: [("terminal", terminal)])
+            r.counter(.readsFailed, t.readsFailed, labels: [("terminal", terminal)])
+        }
+        r.counter(.abnormalReadings, c.abnormalReadings)
+        if let cycle = c.lastCycle {
+            r.gauge(.cycleDuration, cycle.duration.inSeconds)
+            r.gauge(.cycleMaxLag, cycle.maxLag.inSeconds)
+        }
+        r.gauge(.ingestPending, c.ingest.pending)
+        r.counter(.ingestFailedTransactions, c.ingest.failedTransactions)
+    }
+
+    static func record(_ d: DispatcherStats, into r: ScrapeRegistry) {
+        r.counter(.dispatchSent, d.sent)
+        r.counter(.dispatchAcknowledged, d.acknowledged)
+        r.counter(.dispatchRetried, d.retried)
+        r.counter(.dispatchReviewed, d.reviewed)
+        r.counter(.dispatchSuperseded, d.superseded)
+        r.gauge(.dispatchInFlight, d.inFlight)
+    }
+}
