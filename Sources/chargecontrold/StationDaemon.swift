@@ -45,7 +45,11 @@ struct StationDaemon {
                 strategy: ReadingStrategy(interval: standard.interval, jitter: standard.jitter, staleness: standard.staleness),
                 timeZone: configuration.station.timeZone),
             logger: logger)
-        let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger)
+        let latency = PaymentLatencyRecorder(store: store, logger: logger)
+        let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger,
+                                    onAcknowledged: latency.commandAcknowledged)
+        let metrics = StationMetrics(core: core, latency: latency, collector: { collector.stats }, dispatcher: { dispatcher.stats },
+                                     terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) })
         core.whenProvisioningChanges { [logger] in
             do { lines.update(try await store.terminals()) } catch {
                 logger.error("cannot reload terminals: \(error)")
@@ -60,7 +64,8 @@ struct StationDaemon {
             router: APIServer.buildRouter(
                 core: core, tokens: loaded.tokens,
                 settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
-                                            terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) })),
+                                            terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) }),
+                metrics: metrics),
             host: listen.host, port: listen.port, logger: logger,
             onServerRunning: { [logger] in
                 notifier.ready()

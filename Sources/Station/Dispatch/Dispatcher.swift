@@ -34,6 +34,8 @@ public final class Dispatcher: Sendable {
     private let lines: TerminalLines
     private let logger: Logger
     private let random: @Sendable () -> Double
+    /// Told of every acknowledged command (the payment → allow-close latency metric).
+    private let onAcknowledged: CommandAcknowledgedObserver?
     private let pollInterval: Duration
     private let maxInFlight: Int
     private let statsBox = DispatcherStatsBox()
@@ -50,9 +52,12 @@ public final class Dispatcher: Sendable {
     ///     rings the doorbell, and the next due instant is known).
     ///   - maxInFlight: commands dispatched at once, across all meters.
     ///   - random: values in 0..<1 for the back-off jitter.
+    ///   - onAcknowledged: called after each acknowledgement is stored.
     public init(core: StationCore, lines: TerminalLines, policy: DispatchPolicy, logger: Logger,
                 pollInterval: Duration = .seconds(1), maxInFlight: Int = 1000,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                onAcknowledged: CommandAcknowledgedObserver? = nil) {
+        self.onAcknowledged = onAcknowledged
         self.core = core
         self.lines = lines
         self.policy = policy
@@ -275,6 +280,7 @@ public final class Dispatcher: Sendable {
             try await store.acknowledge(command.id, meterState: state, detail: detail, at: now)
             statsBox.update { $0.acknowledged += 1 }
             log.notice("command acknowledged: \(detail)", metadata: ["event": "command_acknowledged"])
+            await onAcknowledged?(command, now)
         case .superseded(let reason):
             try await store.supersede(command.id, reason: reason, at: now)
             statsBox.update { $0.superseded += 1 }
