@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # System packages the build links against (DESIGN.md, STACK.md).
-DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config
+# libcurl4-openssl-dev: FoundationNetworking (chargectl, webhooks) links libcurl statically in `make install`.
+DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config libcurl4-openssl-dev
 
 .PHONY: deps build test demo release install clean
 
