@@ -103,3 +103,53 @@ func freePort() throws -> Int {
     guard ok else { throw CocoaError(.fileWriteUnknown) }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// SIGHUP (`systemctl reload`): the daemon says RELOADING=1, applies the new file, logs what
+/// changed, says READY=1 again; a broken file is refused and the daemon keeps running.
+@Suite("chargecontrold reload", .serialized)
+struct DaemonReloadTests {
+    @Test(.enabled(if: DaemonUnderSystemdTests.binary != nil, "chargecontrold is not built (swift build --build-tests)"))
+    func sighupAppliesAGoodFileAndRefusesABadOne() async throws {
+        let (folder, file, _) = try DaemonUnderSystemdTests.configuration(logTarget: "stderr")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let socket = try NotifySocket()
+        let log = folder.appendingPathComponent("daemon.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = try #require(DaemonUnderSystemdTests.binary)
+        process.arguments = ["--config", file]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = socket.path
+        environment.removeValue(forKey: "WATCHDOG_USEC")
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        defer { if process.isRunning { process.interrupt() } }
+
+        func next(_ wanted: String) -> Bool {
+            while let message = socket.receive() {
+                if message == wanted { return true }
+            }
+            return false
+        }
+        #expect(next("READY=1"))
+        let original = try String(contentsOfFile: file, encoding: .utf8)
+        try (original + "\n[control]\nalarm_yuan = \"25.00\"\n").write(toFile: file, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(next("RELOADING=1"))
+        #expect(next("READY=1"))
+        try (original + "\n[control]\nalarm_yuan = \"25.001\"\n").write(toFile: file, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(next("READY=1"))
+        #expect(process.isRunning)
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(text.contains("reload: control.alarm_yuan: 20.00 → 25.00"), "\(text)")
+        #expect(text.contains("reload refused; the running configuration stays"), "\(text)")
+        #expect(text.contains("control.alarm_yuan"), "\(text)")
+    }
+}
