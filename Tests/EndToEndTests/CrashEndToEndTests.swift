@@ -60,7 +60,7 @@ struct CrashEndToEndTests {
                                        amount: Self.yuan(cents: 50 + Int(random.next() % 250)))
                     }
                 }
-                let killAfter = Duration.milliseconds(300 + Int(random.next() % 1200))
+                let killAfter = Duration.milliseconds(800 + Int(random.next() % 2000))
                 let posted = await withTaskGroup(of: [Posted].self) { group in
                     for plan in plans { group.addTask { await Self.post(plan, to: s) } }
                     group.addTask {

@@ -52,6 +52,7 @@ struct StationOptions: Sendable {
     var backoffInitial = "200ms"
     var backoffMax = "1s"
     var deadline = "1h"
+    var registerSumTolerance = "0.02"
     static let daemonPassword = "02000000"
 }
 
@@ -96,7 +97,8 @@ final class E2EStation: @unchecked Sendable {
     }
 
     /// Runs `body` with a started simulator and daemon; stops both afterwards, also when `body`
-    /// throws. The folder is removed after a pass and kept (its path printed) after a failure.
+    /// throws. The folder is removed after a pass (unless `E2E_KEEP` is set) and kept (its path
+    /// printed) after a failure.
     static func with(_ name: String, _ options: StationOptions = StationOptions(),
                      _ body: (E2EStation) async throws -> Void) async throws {
         let station = try E2EStation(name: name, options: options)
@@ -110,7 +112,11 @@ final class E2EStation: @unchecked Sendable {
             throw error
         }
         await station.shutdown()
-        try? FileManager.default.removeItem(at: station.folder)
+        if ProcessInfo.processInfo.environment["E2E_KEEP"] == nil {
+            try? FileManager.default.removeItem(at: station.folder)
+        } else {
+            print("[\(name)] files kept in \(station.folder.path)")
+        }
     }
 
     func shutdown() async {
@@ -243,7 +249,7 @@ final class E2EStation: @unchecked Sendable {
             # energy than a real meter could register, so raise the rated-power limit (demo.toml).
             rated_power_kw = "10000000"
             clock_skew = "5m"
-            register_sum_tolerance_kwh = "0.02"
+            register_sum_tolerance_kwh = "\(o.registerSumTolerance)"
 
             """
         try text.write(to: configURL, atomically: true, encoding: .utf8)
