@@ -350,6 +350,9 @@ final class E2EStation: @unchecked Sendable {
             } catch {
                 lastError = error
             }
+            for process in [daemon, sim].compactMap({ $0 }) where process.endedOnItsOwn {
+                throw E2EFailure("[\(name)] \(process.name) ended (\(process.exitDescription)) while waiting for \(what)")
+            }
             if ContinuousClock.now >= deadline {
                 throw E2EFailure("[\(name)] timed out after \(seconds) s waiting for \(what)"
                     + (lastError.map { "; last error: \($0)" } ?? ""))

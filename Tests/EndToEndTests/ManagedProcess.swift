@@ -42,6 +42,13 @@ final class ManagedProcess: @unchecked Sendable {
     }
 
     var pid: Int32 { process.processIdentifier }
+
+    /// Ended without being told to (a crash, or a refusal to start).
+    var endedOnItsOwn: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !exited && !process.isRunning
+    }
     var isRunning: Bool { process.isRunning }
 
     /// The first line on stdout (the ready line), or nil when the process ends or stays silent
