@@ -156,6 +156,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Store", "Tariffs", "ChargeControl", "DLT645", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),

@@ -1,0 +1,60 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One HTTP answer: status, raw body, and the body parsed as JSON when it is.
+struct HTTPAnswer: Sendable, CustomStringConvertible {
+    let status: Int
+    let body: Data
+    var json: JSONValue? { JSONValue.parse(body) }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var description: String { "\(status) \(text)" }
+}
+
+/// A small JSON-over-HTTP client on URLSession (what `chargectl` uses too).
+struct HTTPClient: Sendable {
+    let session: URLSession
+
+    init(timeout: Double = 10) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        session = URLSession(configuration: configuration)
+    }
+
+    func send(_ method: String, _ url: String, token: String? = nil, json: String? = nil) async throws -> HTTPAnswer {
+        guard let target = URL(string: url) else { throw E2EFailure("bad URL \(url)") }
+        var request = URLRequest(url: target)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        let (data, response) = try await session.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw E2EFailure("\(method) \(url): not an HTTP response") }
+        return HTTPAnswer(status: http.statusCode, body: data)
+    }
+}
+
+/// A JSON object literal from key/value pairs (values already JSON-encoded where needed).
+func jsonObject(_ pairs: KeyValuePairs<String, any Sendable>) -> String {
+    var parts: [String] = []
+    for (key, value) in pairs {
+        let encoded: String
+        switch value {
+        case let s as String: encoded = jsonString(s)
+        case let b as Bool: encoded = b ? "true" : "false"
+        case let i as Int: encoded = String(i)
+        default: encoded = jsonString("\(value)")
+        }
+        parts.append("\(jsonString(key)): \(encoded)")
+    }
+    return "{" + parts.joined(separator: ", ") + "}"
+}
+
+func jsonString(_ s: String) -> String {
+    let data = try? JSONEncoder().encode(s)
+    return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+}

@@ -1,0 +1,156 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process of a test: its output goes to a log file (for diagnostics), it can be stopped
+/// politely (SIGTERM) or killed (SIGKILL), and all blocking waits run off the cooperative pool.
+final class ManagedProcess: @unchecked Sendable {
+    let name: String
+    let logURL: URL
+    private let process: Process
+    private let stdout: Pipe?
+    private let lock = NSLock()
+    private var exited = false
+
+    /// Starts `executable`; stderr (and stdout unless `pipeStdout`) goes to `logURL`, appended.
+    init(name: String, executable: URL, arguments: [String], logURL: URL, pipeStdout: Bool) throws {
+        self.name = name
+        self.logURL = logURL
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        let header = "----- \(name): \(executable.lastPathComponent) \(arguments.joined(separator: " "))\n"
+        log.write(Data(header.utf8))
+        process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardError = log
+        if pipeStdout {
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            stdout = pipe
+        } else {
+            process.standardOutput = log
+            stdout = nil
+        }
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? log.close()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Ended without being told to (a crash, or a refusal to start).
+    var endedOnItsOwn: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !exited && !process.isRunning
+    }
+    var isRunning: Bool { process.isRunning }
+
+    /// The first line on stdout (the ready line), or nil when the process ends or stays silent
+    /// for `seconds` (then it is killed).
+    func firstLine(within seconds: Double) async -> String? {
+        guard let handle = stdout?.fileHandleForReading else { return nil }
+        let watchdog = Task { [self] in
+            try await Task.sleep(for: .seconds(seconds))
+            if isRunning { Glibc.kill(pid, SIGKILL) }
+        }
+        defer { watchdog.cancel() }
+        return await offThePool {
+            var bytes: [UInt8] = []
+            while true {
+                let chunk = handle.readData(ofLength: 1)
+                guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+                if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+                bytes.append(byte)
+            }
+        }
+    }
+
+    /// SIGTERM, then SIGKILL when it has not exited within `grace` seconds; waits for the exit.
+    func stop(grace: Double = 5) async {
+        guard markExiting() else { return }
+        if process.isRunning { process.terminate() }
+        let ended = await waitForExit(within: grace)
+        if !ended {
+            Glibc.kill(pid, SIGKILL)
+            _ = await waitForExit(within: 10)
+        }
+    }
+
+    /// SIGKILL at once, as a crash or power cut would; waits for the exit.
+    func kill9() async {
+        guard markExiting() else { return }
+        Glibc.kill(pid, SIGKILL)
+        _ = await waitForExit(within: 10)
+    }
+
+    private func markExiting() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if exited { return false }
+        exited = true
+        return true
+    }
+
+    private func waitForExit(within seconds: Double) async -> Bool {
+        let process = self.process
+        return await offThePool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning {
+                if Date() > deadline { return false }
+                usleep(10_000)
+            }
+            return true
+        }
+    }
+
+    /// How the process ended, when it has.
+    var exitDescription: String {
+        guard !process.isRunning else { return "running" }
+        return "\(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus)"
+    }
+}
+
+/// The last `count` lines of a text file.
+func tail(of url: URL, lines count: Int) -> String {
+    guard let data = try? Data(contentsOf: url) else { return "(no log at \(url.path))" }
+    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    return lines.suffix(count).joined(separator: "\n")
+}
+
+/// Runs blocking work (pipes, waiting for a process) on a Dispatch thread, not the cooperative pool.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw E2EFailure("socket() failed: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw E2EFailure("bind() failed: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A failure of the end-to-end harness or of a bounded wait, with diagnostics.
+struct E2EFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
