@@ -45,7 +45,7 @@ install: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product meter-sim
 	@bin=$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path); \
 	for tool in chargecontrold chargectl meter-sim; do \
-	  install -Dm755 $$bin/$$tool $(DESTDIR)$(PREFIX)/bin/$$tool; \
+	  install -s -Dm755 $$bin/$$tool $(DESTDIR)$(PREFIX)/bin/$$tool; \
 	done
 	sed 's|/usr/bin/chargecontrold|$(PREFIX)/bin/chargecontrold|' deploy/chargecontrold.service > .chargecontrold.service.tmp
 	install -Dm644 .chargecontrold.service.tmp $(DESTDIR)/lib/systemd/system/chargecontrold.service
