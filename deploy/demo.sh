@@ -57,15 +57,15 @@ head -1 "$RUN/meter-sim.log"
     for t in $(seq 0 $((TERMINALS - 1))); do echo "T$t,127.0.0.1,$((SIM_PORT + t))"; done
 } > "$RUN/terminals.csv"
 {
-    echo "account_id,meter_address,terminal_id,tariff,region,opening_balance_yuan,protected"
+    echo "account_id,meter_address,terminal_id,tariff,region,opening_balance_yuan,customer_class"
     per=$((METERS / TERMINALS))
     for n in $(seq 1 $METERS); do
         # Balances from 21 to 80 yuan: the first alarms come within seconds, trips within minutes.
         balance=$((21 + (n * 37) % 60))
-        protected=false
-        [ "$n" = 1 ] && protected=true   # a hospital: keep power, never trip
+        class=""
+        [ "$n" = 1 ] && class=hospital   # [control.classes.hospital] protected = true: keep power, never trip
         region=$([ $((n % 2)) = 0 ] && echo east || echo west)
-        printf 'A%03d,%012d,T%d,%s,%s,%d.00,%s\n' "$n" "$n" $(((n - 1) / per)) "$TARIFF" "$region" "$balance" "$protected"
+        printf 'A%03d,%012d,T%d,%s,%s,%d.00,%s\n' "$n" "$n" $(((n - 1) / per)) "$TARIFF" "$region" "$balance" "$class"
     done
 } > "$RUN/accounts.csv"
 "$BIN/chargectl" import --terminals "$RUN/terminals.csv" --accounts "$RUN/accounts.csv"

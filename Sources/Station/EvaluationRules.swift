@@ -14,10 +14,14 @@ public struct EvaluationRules: Sendable {
     public var reconnectMargin: ReconnectMargin
     /// A command's validity deadline is its creation plus this (also written into 1CH N3..N8).
     public var commandLifetime: Duration
+    /// Default thresholds per customer class ([control.classes.NAME]).
+    public var classSettings: [String: ControlSettings]
+    /// Every class the configuration names (control or collection): others are refused.
+    public var customerClasses: Set<String>
 
     public init(tariffs: [String: Tariff], policy: ControlPolicy, limits: ValidationLimits,
                 defaultAlarm: AlarmThreshold, defaultTrip: TripThreshold, reconnectMargin: ReconnectMargin,
-                commandLifetime: Duration) {
+                commandLifetime: Duration, classSettings: [String: ControlSettings] = [:], customerClasses: Set<String> = []) {
         self.tariffs = tariffs
         self.policy = policy
         self.limits = limits
@@ -25,15 +29,20 @@ public struct EvaluationRules: Sendable {
         self.defaultTrip = defaultTrip
         self.reconnectMargin = reconnectMargin
         self.commandLifetime = commandLifetime
+        self.classSettings = classSettings
+        self.customerClasses = customerClasses.union(classSettings.keys)
     }
 
-    /// The account's thresholds: its own where set, the station's otherwise.
+    /// The account's thresholds: its own where set, else its class's, else the station's. An
+    /// account is protected when it or its class is.
     public func settings(for account: AccountRecord) throws(EvaluationError) -> ControlSettings {
+        let base = account.customerClass.flatMap { classSettings[$0] }
         do {
             return try ControlSettings(
-                alarm: account.alarmThreshold.map(AlarmThreshold.init) ?? defaultAlarm,
-                trip: account.tripThreshold.map(TripThreshold.init) ?? defaultTrip,
-                reconnectMargin: reconnectMargin, isProtected: account.isProtected)
+                alarm: account.alarmThreshold.map(AlarmThreshold.init) ?? base?.alarm ?? defaultAlarm,
+                trip: account.tripThreshold.map(TripThreshold.init) ?? base?.trip ?? defaultTrip,
+                reconnectMargin: base?.reconnectMargin ?? reconnectMargin,
+                isProtected: account.isProtected || base?.isProtected == true)
         } catch {
             throw .badSettings(account: account.id, problem: error.description)
         }

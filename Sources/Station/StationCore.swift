@@ -54,9 +54,12 @@ public final class StationCore: Sendable {
         guard evaluator.rules.tariffs[a.tariff] != nil else {
             throw StationError.unknownTariff(a.tariff)
         }
+        if let customerClass = a.customerClass, !evaluator.rules.customerClasses.contains(customerClass) {
+            throw StationError.unknownCustomerClass(customerClass, known: evaluator.rules.customerClasses.sorted())
+        }
         let now = clock.now
         let record = try await store.upsertAccount(
-            id: a.accountID, meterAddress: a.meterAddress, terminalID: a.terminalID, tariff: a.tariff, region: a.region,
+            id: a.accountID, meterAddress: a.meterAddress, terminalID: a.terminalID, tariff: a.tariff, region: a.region, customerClass: a.customerClass,
             alarmThreshold: a.alarm, tripThreshold: a.trip, isProtected: a.isProtected, openingBalance: a.openingBalance, at: now)
         let evaluation = try await reevaluate(account: record.id)
         await provisioningChanged()
@@ -120,18 +123,22 @@ public struct AccountProvisioning: Sendable, Hashable {
     public var terminalID: String
     public var tariff: String
     public var region: String
+    /// Picks the collection strategy and default thresholds; nil: the station defaults.
+    public var customerClass: String?
     public var alarm: Money?
     public var trip: Money?
     public var isProtected: Bool
     public var openingBalance: Money?
 
     public init(accountID: String, meterAddress: String, terminalID: String, tariff: String, region: String,
+                customerClass: String? = nil,
                 alarm: Money? = nil, trip: Money? = nil, isProtected: Bool = false, openingBalance: Money? = nil) {
         self.accountID = accountID
         self.meterAddress = meterAddress
         self.terminalID = terminalID
         self.tariff = tariff
         self.region = region
+        self.customerClass = customerClass
         self.alarm = alarm
         self.trip = trip
         self.isProtected = isProtected
@@ -142,10 +149,13 @@ public struct AccountProvisioning: Sendable, Hashable {
 /// Station-level refusals, each naming the problem.
 public enum StationError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownTariff(String)
+    case unknownCustomerClass(String, known: [String])
 
     public var description: String {
         switch self {
         case .unknownTariff(let t): "unknown tariff \"\(t)\" (not in the tariffs folder)"
+        case .unknownCustomerClass(let c, let known):
+            "unknown customer class \"\(c)\" (the configuration names: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
         }
     }
 }

@@ -23,6 +23,8 @@ public struct AccountRecord: Sendable, Hashable {
     public var terminalID: String
     public var tariff: String
     public var region: String
+    /// The customer class (collection strategy and default thresholds); nil: station defaults.
+    public var customerClass: String?
     /// nil: the station default applies.
     public var alarmThreshold: Money?
     public var tripThreshold: Money?
@@ -37,7 +39,7 @@ public struct AccountRecord: Sendable, Hashable {
     public var state: AccountControlState
 
     public init(id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
-                alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
+                customerClass: String? = nil, alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
                 balance: Money = .zero, tierYearStart: Date? = nil, tierYearUsed: Energy = .zero,
                 lastReadingID: Int64? = nil, lastReadingAt: Date? = nil,
                 meter: MeterState = MeterState(relay: .closed), state: AccountControlState = .normal) {
@@ -46,6 +48,7 @@ public struct AccountRecord: Sendable, Hashable {
         self.terminalID = terminalID
         self.tariff = tariff
         self.region = region
+        self.customerClass = customerClass
         self.alarmThreshold = alarmThreshold
         self.tripThreshold = tripThreshold
         self.isProtected = isProtected
@@ -64,6 +67,7 @@ public struct AccountRecord: Sendable, Hashable {
         terminalID = row["terminal_id"]
         tariff = row["tariff"]
         region = row["region"]
+        customerClass = row["customer_class"]
         alarmThreshold = (row["alarm_micro_yuan"] as Int64?).map(Money.init(microYuan:))
         tripThreshold = (row["trip_micro_yuan"] as Int64?).map(Money.init(microYuan:))
         isProtected = row["is_protected"]
@@ -123,7 +127,7 @@ extension StationStore {
     /// provisioning fields. Balances and meter state are never overwritten here: they come from
     /// the ledger and the meter.
     public func upsertAccount(
-        id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
+        id: String, meterAddress: String, terminalID: String, tariff: String, region: String, customerClass: String? = nil,
         alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
     ) async throws -> AccountRecord {
         try await writer.write { db in
@@ -138,25 +142,25 @@ extension StationStore {
             let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [id]) == true
             if exists {
                 try db.execute(sql: """
-                    UPDATE account SET meter_address = ?, terminal_id = ?, tariff = ?, region = ?, alarm_micro_yuan = ?,
-                        trip_micro_yuan = ?, is_protected = ?, updated_at = ? WHERE id = ?
-                    """, arguments: [meterAddress, terminalID, tariff, region, alarmThreshold?.microYuan,
+                    UPDATE account SET meter_address = ?, terminal_id = ?, tariff = ?, region = ?, customer_class = ?,
+                        alarm_micro_yuan = ?, trip_micro_yuan = ?, is_protected = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [meterAddress, terminalID, tariff, region, customerClass, alarmThreshold?.microYuan,
                                      tripThreshold?.microYuan, isProtected, ms, id])
                 if let openingBalance {
                     try Self.replaceOpening(account: id, amount: openingBalance, at: ms, in: db)
                 }
             } else {
                 try db.execute(sql: """
-                    INSERT INTO account (id, meter_address, terminal_id, tariff, region, alarm_micro_yuan, trip_micro_yuan,
-                        is_protected, balance_micro_yuan, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-                    """, arguments: [id, meterAddress, terminalID, tariff, region, alarmThreshold?.microYuan,
+                    INSERT INTO account (id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan,
+                        trip_micro_yuan, is_protected, balance_micro_yuan, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                    """, arguments: [id, meterAddress, terminalID, tariff, region, customerClass, alarmThreshold?.microYuan,
                                      tripThreshold?.microYuan, isProtected, ms, ms])
                 try Ledgers.post(account: id, kind: .opening, amount: openingBalance ?? .zero, at: ms,
                                  reference: "account opened", in: db)
             }
             try AuditTrail.append(AuditEvent(at: now, event: exists ? "account_updated" : "account_created", accountID: id,
-                                         meterAddress: meterAddress, detail: "tariff \(tariff), region \(region), protected \(isProtected)"),
+                                         meterAddress: meterAddress, detail: "tariff \(tariff), region \(region), class \(customerClass ?? "-"), protected \(isProtected)"),
                               in: db)
             return try Self.account(id, in: db)
         }

@@ -6,11 +6,14 @@ public struct MeterAssignment: Sendable, Hashable {
     public var accountID: String
     public var meterAddress: String
     public var terminalID: String
+    /// Picks the collection strategy ([collection.classes.NAME]); nil: the standard one.
+    public var customerClass: String?
 
-    public init(accountID: String, meterAddress: String, terminalID: String) {
+    public init(accountID: String, meterAddress: String, terminalID: String, customerClass: String? = nil) {
         self.accountID = accountID
         self.meterAddress = meterAddress
         self.terminalID = terminalID
+        self.customerClass = customerClass
     }
 }
 
@@ -19,8 +22,9 @@ extension StationStore {
     /// `allAccounts()` (three columns), since the collector reloads it periodically.
     public func meterAssignments() async throws -> [MeterAssignment] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, meter_address, terminal_id FROM account ORDER BY terminal_id, id").map {
-                MeterAssignment(accountID: $0["id"], meterAddress: $0["meter_address"], terminalID: $0["terminal_id"])
+            try Row.fetchAll(db, sql: "SELECT id, meter_address, terminal_id, customer_class FROM account ORDER BY terminal_id, id").map {
+                MeterAssignment(accountID: $0["id"], meterAddress: $0["meter_address"], terminalID: $0["terminal_id"],
+                                customerClass: $0["customer_class"])
             }
         }
     }

@@ -145,6 +145,11 @@ enum Schema {
                 CREATE INDEX outbox_due ON outbox(delivered_at, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("v2: customer class") { db in
+            // The class picks the account's collection strategy and default thresholds
+            // ([collection.classes.NAME], [control.classes.NAME]); NULL means the station defaults.
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN customer_class TEXT")
+        }
         return migrator
     }
 }

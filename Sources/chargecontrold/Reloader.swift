@@ -42,12 +42,8 @@ struct Reloader {
         if tariffNames != oldNames || next.tariffs.contains(where: { current.tariffs[$0.key] != $0.value }) {
             changes.append("tariffs: \(tariffNames.sorted().joined(separator: ", "))")
         }
-        let c = next.configuration
-        core.replaceEvaluator(Evaluator(rules: EvaluationRules(
-            tariffs: next.tariffs, policy: ControlPolicy(calendar: c.control.calendar), limits: c.validation,
-            defaultAlarm: c.control.defaults.alarm, defaultTrip: c.control.defaults.trip,
-            reconnectMargin: c.control.defaults.reconnectMargin, commandLifetime: c.dispatch.deadline)))
-        logLevel.current = c.log.level
+        core.replaceEvaluator(Evaluator(rules: EvaluationRules(next.configuration, tariffs: next.tariffs)))
+        logLevel.current = next.configuration.log.level
         for change in changes {
             let restart = Self.restartPrefixes.contains { change.hasPrefix($0) } ? " (takes effect after a restart)" : ""
             logger.notice("reload: \(change)\(restart)", metadata: ["event": "reload"])

@@ -26,7 +26,7 @@ struct StationDaemon {
         let notifier = ServiceNotifier()
         let store = try openStore(configuration.station.database)
         let clock = SystemStationClock()
-        let core = StationCore(store: store, evaluator: Evaluator(rules: rules()), clock: clock, logger: logger)
+        let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
 
         let recovered = try await store.recoverInFlight(at: clock.now)
         if recovered > 0 {
@@ -38,12 +38,12 @@ struct StationDaemon {
         lines.update(try await store.terminals())
 
         let ingest = IngestQueue(core: core, logger: logger)
-        let standard = configuration.collection.standard
+        let collection = configuration.collection
         let collector = Collector(
             core: core, lines: lines, ingest: ingest,
             configuration: Collector.Configuration(
-                strategy: ReadingStrategy(interval: standard.interval, jitter: standard.jitter, staleness: standard.staleness),
-                timeZone: configuration.station.timeZone),
+                strategy: ReadingStrategy(collection.standard), timeZone: configuration.station.timeZone,
+                strategies: { ReadingStrategy(collection.strategy(forClass: $0.customerClass)) }),
             logger: logger)
         let latency = PaymentLatencyRecorder(store: store, logger: logger)
         let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger,
@@ -121,15 +121,6 @@ struct StationDaemon {
             maxAttempts: c.dispatch.maxAttempts, backoffInitial: c.dispatch.backoffInitial, backoffMax: c.dispatch.backoffMax,
             password: try Password(c.meters.password.secretHexDigits), operatorCode: try OperatorCode(c.meters.operatorCode.hexDigits),
             timeZone: c.station.timeZone)
-    }
-
-    /// The evaluation rules from the configuration and the loaded tariffs.
-    private func rules() -> EvaluationRules {
-        let c = loaded.configuration
-        return EvaluationRules(
-            tariffs: loaded.tariffs, policy: ControlPolicy(calendar: c.control.calendar), limits: c.validation,
-            defaultAlarm: c.control.defaults.alarm, defaultTrip: c.control.defaults.trip,
-            reconnectMargin: c.control.defaults.reconnectMargin, commandLifetime: c.dispatch.deadline)
     }
 }
 

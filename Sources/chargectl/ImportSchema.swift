@@ -16,7 +16,7 @@ struct ImportSchema: Sendable {
     static let accounts = ImportSchema(
         noun: "accounts", path: "v1/accounts",
         required: ["account_id", "meter_address", "terminal_id", "tariff", "region"],
-        optional: ["alarm_yuan", "trip_yuan", "protected", "opening_balance_yuan"], kinds: ["protected": .boolean])
+        optional: ["customer_class", "alarm_yuan", "trip_yuan", "protected", "opening_balance_yuan"], kinds: ["protected": .boolean])
 
     /// Checks the header: every column known, every required one present, none twice.
     func check(header: [String]) throws(ImportRowError) {

@@ -37,6 +37,7 @@ struct AccountAdd: AsyncParsableCommand {
     @Option(help: "The terminal the meter hangs on.") var terminal: String
     @Option(help: "Tariff name.") var tariff: String
     @Option(help: "Region, for the stats.") var region: String
+    @Option(name: .customLong("class"), help: "Customer class ([collection.classes.NAME], [control.classes.NAME]).") var customerClass: String?
     @Option(help: "Alarm threshold in yuan (default: the station's).") var alarm: String?
     @Option(help: "Trip threshold in yuan (default: the station's).") var trip: String?
     @Flag(name: .customLong("protected"), help: "Never trip this account (hospital, …).") var isProtected = false
@@ -45,6 +46,7 @@ struct AccountAdd: AsyncParsableCommand {
     func run() async throws {
         var body: JSONObject = ["account_id": .string(id), "meter_address": .string(meter), "terminal_id": .string(terminal),
                                 "tariff": .string(tariff), "region": .string(region), "protected": .bool(isProtected)]
+        body["customer_class"] = customerClass.map(JSONValue.string)
         body["alarm_yuan"] = alarm.map(JSONValue.string)
         body["trip_yuan"] = trip.map(JSONValue.string)
         body["opening_balance_yuan"] = openingBalance.map(JSONValue.string)

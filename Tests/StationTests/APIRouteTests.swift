@@ -39,7 +39,7 @@ import Testing
             let shown = try await client.call(.get, "/v1/accounts/A2", token: TestToken.viewer)
             #expect(shown.status == .ok)
             let view = shown.json
-            let keys = ["account_id", "meter_address", "terminal_id", "tariff", "region", "balance_yuan", "balance_micro_yuan", "state",
+            let keys = ["account_id", "meter_address", "terminal_id", "tariff", "region", "customer_class", "balance_yuan", "balance_micro_yuan", "state",
                         "relay", "alarm", "keep_power", "protected", "last_reading_at", "alarm_yuan", "trip_yuan"]
             #expect(Set(view.keys) == Set(keys))
             #expect(view["balance_yuan"] as? String == "100.00")
@@ -54,6 +54,17 @@ import Testing
             let station = try await client.call(.get, "/v1/accounts/A1")
             #expect(station.json["alarm_yuan"] as? String == "20.00")
             #expect(station.json["trip_yuan"] as? String == "0.00")
+            #expect(station.json["customer_class"] is NSNull)
+
+            // A customer class brings its thresholds (shown as the ones in force).
+            let business = try await client.call(.post, "/v1/accounts", body: """
+                {"account_id": "A3", "meter_address": "000000000003", "terminal_id": "T1", "tariff": "flat-test",
+                 "region": "south", "customer_class": "business"}
+                """)
+            #expect(business.status == .created, "\(business.text)")
+            #expect(business.json["customer_class"] as? String == "business")
+            #expect(business.json["alarm_yuan"] as? String == "50.00")
+            #expect(business.json["trip_yuan"] as? String == "-10.00")
         }
     }
 
@@ -80,6 +91,9 @@ import Testing
             let money = try await client.call(.post, "/v1/accounts", body: account(extra: #", "alarm_yuan": 20"#))
             #expect(money.status == .badRequest)
             #expect(money.error.contains("alarm_yuan must be a string"))
+            let unknownClass = try await client.call(.post, "/v1/accounts", body: account(extra: #", "customer_class": "vip""#))
+            #expect(unknownClass.status == .unprocessableContent)
+            #expect(unknownClass.error.contains("unknown customer class \"vip\""), "\(unknownClass.text)")
             let order = try await client.call(.post, "/v1/accounts", body: account(extra: #", "alarm_yuan": "1.00", "trip_yuan": "5.00""#))
             #expect(order.status == .unprocessableContent, "\(order.text)")
             #expect(try await fixture.store.account("A2") == nil)

@@ -111,4 +111,23 @@ struct EvaluatorTests {
         }
         #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") } == 0)
     }
+
+    @Test func customerClassesSetThresholdsAndProtection() async throws {
+        let evaluator = Evaluator(rules: try rules())
+        // business: alarm at 50, trip only below −10 (friendly credit).
+        let business = try await storeWithAccount(opening: "5.00", customerClass: "business")
+        _ = try await apply(business, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        let owing = try await apply(business, evaluator, reading("2026-11-23T11:00:00+08:00", total: "120.00"),
+                                    meter: MeterState(relay: .closed, alarm: true))
+        #expect(owing.balance == yuan("-5.00"))
+        #expect(!owing.plan.commands.map(\.kind).contains(.trip))
+        let settings = try evaluator.rules.settings(for: try #require(try await business.account("A1")))
+        #expect(settings.alarm.balance == yuan("50.00") && settings.trip.balance == yuan("-10.00"))
+        // hospital: protected by its class even though the account itself is not flagged.
+        let hospital = try await storeWithAccount(opening: "1.00", customerClass: "hospital")
+        _ = try await apply(hospital, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        _ = try await apply(hospital, evaluator, reading("2026-11-23T11:00:00+08:00", total: "120.00"))
+        let kinds = try await hospital.commands(account: "A1").map(\.kind)
+        #expect(kinds.contains(.keepPower) && !kinds.contains(.trip))
+    }
 }

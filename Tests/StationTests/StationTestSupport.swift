@@ -34,7 +34,8 @@ func yuan(_ text: String) -> Money { (try? Money(yuan: text)) ?? Money(microYuan
 
 func kWh(_ text: String) -> Energy { (try? Energy(kWh: text)) ?? Energy(hundredths: .min) }
 
-/// Rules with trips allowed `windows` (all week by default), alarm 20, trip 0, margin 5.
+/// Rules with trips allowed `windows` (all week by default), alarm 20, trip 0, margin 5, and two
+/// customer classes: `hospital` (protected) and `business` (alarm 50, trip −10: friendly credit).
 func rules(windows: [String] = ["Mon-Sun 00:00-24:00"]) throws -> EvaluationRules {
     let tariff = try Tariff.parse(flatTariffText, file: "flat-test.toml")
     return EvaluationRules(
@@ -43,7 +44,11 @@ func rules(windows: [String] = ["Mon-Sun 00:00-24:00"]) throws -> EvaluationRule
         limits: ValidationLimits(ratedPower: RatedPower(watts: 20_000), clockSkew: ClockSkewLimit(seconds: 300),
                                  registerSumTolerance: Energy(hundredths: 2)),
         defaultAlarm: AlarmThreshold(yuan("20.00")), defaultTrip: TripThreshold(yuan("0.00")),
-        reconnectMargin: ReconnectMargin(yuan("5.00")), commandLifetime: .seconds(86_400))
+        reconnectMargin: ReconnectMargin(yuan("5.00")), commandLifetime: .seconds(86_400),
+        classSettings: [
+            "hospital": try ControlSettings(alarm: AlarmThreshold(yuan("20.00")), trip: TripThreshold(yuan("0.00")), isProtected: true),
+            "business": try ControlSettings(alarm: AlarmThreshold(yuan("50.00")), trip: TripThreshold(yuan("-10.00"))),
+        ])
 }
 
 /// A flat-register reading: all of `total` on the flat register.
@@ -54,12 +59,12 @@ func reading(_ at: String, total: String) -> MeterReading {
 }
 
 /// A store with terminal T1 and account A1 (meter 000000000001) holding `opening` yuan.
-func storeWithAccount(opening: String, protected: Bool = false) async throws -> StationStore {
+func storeWithAccount(opening: String, protected: Bool = false, customerClass: String? = nil) async throws -> StationStore {
     let store = try StationStore.inMemory()
     let t = instant("2026-11-23T09:00:00+08:00")
     try await store.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 9100), at: t)
     _ = try await store.upsertAccount(id: "A1", meterAddress: "000000000001", terminalID: "T1", tariff: "flat-test",
-                                      region: "north", alarmThreshold: nil, tripThreshold: nil, isProtected: protected,
-                                      openingBalance: yuan(opening), at: t)
+                                      region: "north", customerClass: customerClass, alarmThreshold: nil, tripThreshold: nil,
+                                      isProtected: protected, openingBalance: yuan(opening), at: t)
     return store
 }

@@ -9,7 +9,7 @@ import Testing
 struct StoreTests {
     @Test func migratesAnEmptyFileAndReopens() async throws {
         let (store, path) = try temporaryStore()
-        #expect(try store.appliedMigrations() == ["v1: station"])
+        #expect(try store.appliedMigrations() == ["v1: station", "v2: customer class"])
         try await provision(store)
         let reopened = try StationStore.open(path: path)
         #expect(try await reopened.account("A1")?.balance == yuan("50.00"))
@@ -41,6 +41,12 @@ struct StoreTests {
                                                     alarmThreshold: yuan("30.00"), tripThreshold: yuan("-5.00"), isProtected: true,
                                                     openingBalance: nil, at: t0)
         #expect(updated.balance == yuan("60.00"))
+        #expect(updated.customerClass == nil)
+        let classed = try await store.upsertAccount(id: "A1", meterAddress: "000000000001", terminalID: "T1", tariff: "r", region: "south",
+                                                    customerClass: "hospital", alarmThreshold: nil, tripThreshold: nil,
+                                                    isProtected: false, openingBalance: nil, at: t0)
+        #expect(classed.customerClass == "hospital")
+        #expect(try await store.meterAssignments().first?.customerClass == "hospital")
         #expect(updated.region == "south" && updated.isProtected && updated.tripThreshold == yuan("-5.00"))
         await #expect(throws: StoreError.openingBalanceAfterActivity(account: "A1")) {
             _ = try await store.upsertAccount(id: "A1", meterAddress: "000000000001", terminalID: "T1", tariff: "r", region: "n",

@@ -11,6 +11,7 @@ enum AccountRoutes {
         let terminalID: String
         let tariff: String
         let region: String
+        let customerClass: String?
         let alarmYuan: String?
         let tripYuan: String?
         let isProtected: Bool?
@@ -18,6 +19,7 @@ enum AccountRoutes {
 
         enum CodingKeys: String, CodingKey {
             case accountID = "account_id", meterAddress = "meter_address", terminalID = "terminal_id", tariff, region
+            case customerClass = "customer_class"
             case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan", isProtected = "protected"
             case openingBalanceYuan = "opening_balance_yuan"
         }
@@ -30,6 +32,7 @@ enum AccountRoutes {
                 terminalID: try FieldValidation.identifier(terminalID, "terminal_id"),
                 tariff: try FieldValidation.identifier(tariff, "tariff"),
                 region: try FieldValidation.identifier(region, "region"),
+                customerClass: try customerClass.map { v throws(APIError) in try FieldValidation.identifier(v, "customer_class") },
                 alarm: try alarmYuan.map { v throws(APIError) in try FieldValidation.money(v, "alarm_yuan") },
                 trip: try tripYuan.map { v throws(APIError) in try FieldValidation.money(v, "trip_yuan") },
                 isProtected: isProtected ?? false,
@@ -46,7 +49,8 @@ enum AccountRoutes {
             // Refuse thresholds the policy cannot use before anything is written.
             _ = try rules.settings(for: AccountRecord(
                 id: provisioning.accountID, meterAddress: provisioning.meterAddress, terminalID: provisioning.terminalID,
-                tariff: provisioning.tariff, region: provisioning.region, alarmThreshold: provisioning.alarm,
+                tariff: provisioning.tariff, region: provisioning.region, customerClass: provisioning.customerClass,
+                alarmThreshold: provisioning.alarm,
                 tripThreshold: provisioning.trip, isProtected: provisioning.isProtected))
             let existed = try await station.core.store.account(provisioning.accountID) != nil
             let record = try await station.core.upsertAccount(provisioning)

@@ -11,15 +11,21 @@ struct AccountView: Encodable {
     let trip: Money
     let zone: TimeZone
 
+    let isProtected: Bool
+
     init(_ record: AccountRecord, rules: EvaluationRules, zone: TimeZone) {
         self.record = record
-        alarm = record.alarmThreshold ?? rules.defaultAlarm.balance
-        trip = record.tripThreshold ?? rules.defaultTrip.balance
+        // The thresholds in force: the account's, its class's or the station's.
+        let settings = try? rules.settings(for: record)
+        alarm = settings?.alarm.balance ?? record.alarmThreshold ?? rules.defaultAlarm.balance
+        trip = settings?.trip.balance ?? record.tripThreshold ?? rules.defaultTrip.balance
+        isProtected = settings?.isProtected ?? record.isProtected
         self.zone = zone
     }
 
     enum CodingKeys: String, CodingKey {
         case accountID = "account_id", meterAddress = "meter_address", terminalID = "terminal_id", tariff, region
+        case customerClass = "customer_class"
         case balanceYuan = "balance_yuan", balanceMicroYuan = "balance_micro_yuan", state, relay, alarm
         case keepPower = "keep_power", isProtected = "protected", lastReadingAt = "last_reading_at"
         case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan"
@@ -32,13 +38,14 @@ struct AccountView: Encodable {
         try c.encode(record.terminalID, forKey: .terminalID)
         try c.encode(record.tariff, forKey: .tariff)
         try c.encode(record.region, forKey: .region)
+        try c.encode(record.customerClass, forKey: .customerClass)
         try c.encode(record.balance.yuanString, forKey: .balanceYuan)
         try c.encode(record.balance.microYuan, forKey: .balanceMicroYuan)
         try c.encode(record.state.rawValue, forKey: .state)
         try c.encode(record.meter.relay.rawValue, forKey: .relay)
         try c.encode(record.meter.alarm, forKey: .alarm)
         try c.encode(record.meter.keepPower, forKey: .keepPower)
-        try c.encode(record.isProtected, forKey: .isProtected)
+        try c.encode(isProtected, forKey: .isProtected)
         try c.encode(record.lastReadingAt.map { RFC3339.format($0, in: zone) }, forKey: .lastReadingAt)
         try c.encode(alarm.yuanString, forKey: .alarmYuan)
         try c.encode(trip.yuanString, forKey: .tripYuan)
