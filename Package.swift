@@ -111,6 +111,7 @@ let package = Package(
             name: "chargectl",
             dependencies: [
                 "Tariffs", "ChargeControl", "DLT645", "DLT645NIO",
+                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// Where the daemon is and who we are: `--url`/`CHARGECTL_URL`, `--token`/`CHARGECTL_TOKEN`,
-/// and `--json` for the daemon's own JSON instead of tables.
+/// Where the daemon is and who we are: `--url`/`CHARGECTL_URL`, `--token`/`CHARGECTL_TOKEN`, or
+/// the settings file (`ConfigFile`), and `--json` for the daemon's own JSON instead of tables.
 struct ConnectionOptions: ParsableArguments {
     static let defaultURL = "http://127.0.0.1:8645"
 
@@ -19,8 +19,15 @@ struct ConnectionOptions: ParsableArguments {
         _ = try resolvedURL()
     }
 
+    /// The settings file, read once per command.
+    private func configFile() throws -> ConfigFile {
+        let environment = ProcessInfo.processInfo.environment
+        guard let path = ConfigFile.defaultPath(environment: environment) else { return ConfigFile() }
+        do { return try ConfigFile.load(path: path) } catch { throw ValidationError(error.description) }
+    }
+
     func resolvedURL() throws -> URL {
-        let text = url ?? ProcessInfo.processInfo.environment["CHARGECTL_URL"] ?? Self.defaultURL
+        let text = try url ?? ProcessInfo.processInfo.environment["CHARGECTL_URL"] ?? configFile().url ?? Self.defaultURL
         guard let parsed = URL(string: text.hasSuffix("/") ? text : text + "/"), let scheme = parsed.scheme,
               scheme == "http" || scheme == "https", parsed.host != nil
         else {
@@ -32,7 +39,7 @@ struct ConnectionOptions: ParsableArguments {
     var client: StationClient {
         get throws {
             let environment = ProcessInfo.processInfo.environment["CHARGECTL_TOKEN"]
-            return StationClient(baseURL: try resolvedURL(), token: token ?? environment)
+            return StationClient(baseURL: try resolvedURL(), token: try token ?? environment ?? configFile().token)
         }
     }
 

@@ -89,3 +89,42 @@ import Testing
         #expect(TextTable.cell(nil) == "-")
     }
 }
+
+@Suite struct ConfigFileTests {
+    @Test func parsesAndRefusesWithTheFileAndKey() throws {
+        #expect(try ConfigFile.parse("url = \"http://10.0.0.5:8645\"\ntoken = \"t\"\n", path: "c.toml") == ConfigFile(url: "http://10.0.0.5:8645", token: "t"))
+        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.parse("uri = \"x\"", path: "c.toml") }
+        do {
+            _ = try ConfigFile.parse("url = 5", path: "c.toml")
+            Issue.record("a number was accepted")
+        } catch {
+            #expect(error.description == "c.toml: url: want a string")
+        }
+        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.parse("token = \"a\"\ntoken_file = \"/x\"", path: "c.toml") }
+    }
+
+    @Test func whereTheFileIs() {
+        #expect(ConfigFile.defaultPath(environment: ["CHARGECTL_CONFIG": "/etc/x.toml", "HOME": "/root"]) == "/etc/x.toml")
+        #expect(ConfigFile.defaultPath(environment: ["XDG_CONFIG_HOME": "/cfg", "HOME": "/root"]) == "/cfg/chargectl/config.toml")
+        #expect(ConfigFile.defaultPath(environment: ["HOME": "/home/op"]) == "/home/op/.config/chargectl/config.toml")
+        #expect(ConfigFile.defaultPath(environment: [:]) == nil)
+    }
+
+    @Test func aTokenInAReadableFileIsRefusedAndTokenFilesAreRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let open = folder.appendingPathComponent("open.toml").path
+        try "token = \"secret-token-123456\"\n".write(toFile: open, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: open)
+        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.load(path: open) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: open)
+        #expect(try ConfigFile.load(path: open).token == "secret-token-123456")
+        let tokenFile = folder.appendingPathComponent("op.token").path
+        try "from-file-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let viaFile = folder.appendingPathComponent("via.toml").path
+        try "url = \"http://h:1\"\ntoken_file = \"\(tokenFile)\"\n".write(toFile: viaFile, atomically: true, encoding: .utf8)
+        #expect(try ConfigFile.load(path: viaFile) == ConfigFile(url: "http://h:1", token: "from-file-token"))
+        #expect(try ConfigFile.load(path: folder.appendingPathComponent("absent.toml").path) == ConfigFile())
+    }
+}
