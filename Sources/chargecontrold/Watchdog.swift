@@ -25,16 +25,13 @@ struct Watchdog {
     func run() async {
         let timeout = notifier.watchdogTimeout
         let period: Duration = timeout.map { $0 / 2 } ?? .seconds(10)
-        let started = clock.now
+        let gate = WatchdogGate(freshness: Self.freshness, startedAt: clock.now)
         while !Task.isCancelled {
             guard isReady() else {
                 try? await Task.sleep(for: .milliseconds(50))
                 continue
             }
-            let now = clock.now
-            let beats = heartbeats()
-            // Before a loop's first beat, grace until the freshness window from start-up has passed.
-            let alive = beats.allSatisfy { beat in now.timeIntervalSince(beat ?? started) < Self.freshness }
+            let alive = gate.mayPing(heartbeats: heartbeats(), at: clock.now)
             if timeout != nil {
                 if alive {
                     notifier.watchdog()
