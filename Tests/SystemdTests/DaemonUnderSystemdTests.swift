@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -21,11 +24,22 @@ struct DaemonUnderSystemdTests {
     static let tariffs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Config/tariffs").standardized.path
 
     /// A configuration in a fresh folder: SQLite file, tokens (0600), API on a free-ish port.
+    /// POSTs JSON to the daemon as the operator; the status code.
+    static func post(_ path: String, _ body: String, port: Int) async throws -> Int {
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        request.setValue("Bearer systemd-test-operator-token-1", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
     static func configuration(logTarget: String) throws -> (folder: URL, file: String, port: Int) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let tokens = folder.appendingPathComponent("tokens").path
-        try "viewer systemd-test-viewer-token-1\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+        try "viewer systemd-test-viewer-token-1\noperator systemd-test-operator-token-1\n".write(toFile: tokens, atomically: true, encoding: .utf8)
         chmod(tokens, 0o600)
         let port = try freePort()
         let file = folder.appendingPathComponent("chargecontrold.toml").path
@@ -47,7 +61,7 @@ struct DaemonUnderSystemdTests {
     func readyWatchdogStoppingAndJournalEntries() async throws {
         let journal = try JournaldFixture.start()
         defer { journal?.stop() }
-        let (folder, file, _) = try Self.configuration(logTarget: journal == nil ? "stderr" : "journald")
+        let (folder, file, port) = try Self.configuration(logTarget: journal == nil ? "stderr" : "journald")
         defer { try? FileManager.default.removeItem(at: folder) }
         let socket = try NotifySocket()
 
@@ -73,6 +87,14 @@ struct DaemonUnderSystemdTests {
         #expect(seen.contains { $0.hasPrefix("STATUS=") }, "\(seen)")
         #expect(seen.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(seen)")
 
+        // An account with 5.00 yuan is below the 20.00 alarm threshold: the daemon decides an
+        // alarm at once and says so in the journal with METER= and EVENT=alarm.
+        #expect(try await Self.post("/v1/terminals", #"{"terminal_id": "T1", "host": "127.0.0.1", "port": 9}"#, port: port) == 201)
+        #expect(try await Self.post("/v1/accounts", """
+            {"account_id": "A1", "meter_address": "000000000001", "terminal_id": "T1",
+             "tariff": "zhejiang-residential-tou-tiered", "region": "north", "opening_balance_yuan": "5.00"}
+            """, port: port) == 201)
+
         kill(process.processIdentifier, SIGTERM)
         var stopping = false
         while !stopping, let message = socket.receive() { stopping = message == "STOPPING=1" }
@@ -85,6 +107,11 @@ struct DaemonUnderSystemdTests {
         #expect(entry["SYSLOG_IDENTIFIER"] == "chargecontrold")
         #expect(entry["PRIORITY"] == "5")
         #expect(entry["MESSAGE"]?.hasPrefix("ready:") == true)
+        let alarm = try await journal.waitForEntry(matching: "_PID=\(process.processIdentifier)", and: "EVENT=alarm")
+        #expect(alarm["METER"] == "000000000001")
+        #expect(alarm["ACCOUNT"] == "A1")
+        #expect(alarm["PRIORITY"] == "5")
+        #expect(alarm["COMMAND_ID"] != nil)
     }
 }
 
