@@ -74,9 +74,16 @@ struct StationDaemon {
                 logger.notice("ready: \(accounts) accounts, API on \(listen)", metadata: ["event": "ready"])
             })
 
-        let watchdog = Watchdog(notifier: notifier, store: store, clock: clock, logger: logger,
-                                heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
-                                cycle: { collector.stats.lastCycleDuration }, isReady: { ready.isSet })
+        let watchdog = WatchdogService(
+            notifier: notifier, logger: logger, heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
+            isReady: { ready.isSet },
+            status: {
+                guard let counts = try? await store.commandCounts(), let review = try? await store.openReviewCount() else { return nil }
+                let pending = (counts[.pending] ?? 0) + (counts[.inFlight] ?? 0)
+                let cycle = collector.stats.lastCycleDuration
+                    .map { " last cycle \($0.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" } ?? ""
+                return "commands pending \(pending), review \(review)\(cycle)"
+            })
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
         let delivery = configuration.notify.url.map { NotificationDelivery(store: store, url: $0, clock: clock, logger: logger) }
         var services: [any Service] = [

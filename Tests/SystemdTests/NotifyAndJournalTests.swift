@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 @testable import Systemd
 
@@ -22,6 +23,39 @@ struct NotifyAndJournalTests {
         #expect(notifier.stopping())
         let received = (0..<4).compactMap { _ in socket.receive() }
         #expect(received == ["READY=1", "STATUS=12 accounts 3 pending", "WATCHDOG=1", "STOPPING=1"])
+    }
+
+    /// The scheduler stalls on purpose (its heartbeat freezes): the pings stop while STATUS goes
+    /// on, and come back when it beats again.
+    @Test func watchdogPingsStopWhileALoopIsStalled() async throws {
+        let socket = try NotifySocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        setenv("WATCHDOG_USEC", "200000", 1)  // a ping every 100 ms
+        defer { unsetenv("NOTIFY_SOCKET"); unsetenv("WATCHDOG_USEC") }
+        let stalled = Flag()
+        let service = WatchdogService(
+            notifier: ServiceNotifier(), logger: Logger(label: "watchdog-test"), freshness: 30,
+            heartbeats: { [Date(), stalled.isSet ? Date().addingTimeInterval(-60) : Date()] },
+            isReady: { true }, status: { "test" })
+        let task = Task { await service.run() }
+        defer { task.cancel() }
+
+        func next() -> String? { socket.receive() }
+        var pings = 0
+        while pings < 2, let m = next() { if m == "WATCHDOG=1" { pings += 1 } }
+        #expect(pings == 2)
+
+        stalled.set()
+        // Let the period that was under way finish (two STATUS lines), then watch three periods.
+        var statuses = 0
+        while statuses < 2, let m = next() { if m.hasPrefix("STATUS=") { statuses += 1 } }
+        let watched = (0..<3).compactMap { _ in next() }
+        #expect(watched == ["STATUS=test", "STATUS=test", "STATUS=test"])
+
+        stalled.clear()
+        var resumed = false
+        for _ in 0..<10 { if next() == "WATCHDOG=1" { resumed = true; break } }
+        #expect(resumed)
     }
 
     @Test func withoutNotifySocketNothingIsSent() {
@@ -54,4 +88,12 @@ struct NotifyAndJournalTests {
         #expect(entry["PRIVATE"] == "x")
         #expect(entry["CODE_FUNC"] != nil)
     }
+}
+
+/// A flag shared with a service under test.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    func clear() { value.withLock { $0 = false } }
+    var isSet: Bool { value.withLock { $0 } }
 }
