@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
+        // MARK: a seeded generator shared by the simulator and the property tests
+        .target(name: "SeededRandom"),
+
         // MARK: wire format (pure)
         .target(name: "DLT645"),
         .target(
@@ -82,6 +85,7 @@ let package = Package(
         .target(
             name: "MeterSim",
             dependencies: [
+                "SeededRandom",
                 "DLT645",
                 "DLT645NIO",
                 "Tariffs",
@@ -124,7 +128,7 @@ let package = Package(
         ),
 
         // MARK: tests
-        .testTarget(name: "DLT645Tests", dependencies: ["DLT645"]),
+        .testTarget(name: "DLT645Tests", dependencies: ["DLT645", "SeededRandom"]),
         .testTarget(
             name: "DLT645NIOTests",
             dependencies: [
@@ -157,9 +161,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Store", "Tariffs", "ChargeControl", "DLT645", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TariffsTests", dependencies: ["Tariffs"]),
-        .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Store", "Tariffs", "ChargeControl", "DLT645", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TariffsTests", dependencies: ["Tariffs", "SeededRandom"]),
+        .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs", "SeededRandom"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import SeededRandom
 /// How meters consume: a per-meter load and the register schedule, applied lazily.
 ///
 /// Registers move only when a meter is looked at (a read, a command, an admin call): the
@@ -61,32 +62,5 @@ public struct LoadProfile: Sendable, Hashable {
         // 500…1500 per mille: averages to 1000 ‰ over many meters.
         let permille = 500 + Int64(rng.next() % 1001)
         return averageWatts * permille / 1000
-    }
-}
-
-/// A small, fast, seedable generator (Steele, Lea, Flood 2014): deterministic fault injection and
-/// load variation.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
-    @usableFromInline var state: UInt64
-
-    /// A generator starting from `seed`.
-    @inlinable
-    public init(seed: UInt64) { state = seed }
-
-    @inlinable
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// True with probability `p` (0…1).
-    @inlinable
-    public mutating func chance(_ p: Double) -> Bool {
-        if p <= 0 { return false }
-        if p >= 1 { return true }
-        return Double(next() >> 11) / Double(1 << 53) < p
     }
 }

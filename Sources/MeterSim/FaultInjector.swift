@@ -1,3 +1,4 @@
+import SeededRandom
 /// Fault injection per request (`--drop`, `--garble`, `--nak`, `--delay-ms`).
 public struct FaultConfiguration: Sendable, Hashable {
     /// Probability that a request is lost on the bus: the meter neither executes nor answers it.

@@ -1,20 +1,11 @@
+import SeededRandom
 import Foundation
 import Testing
 import Tariffs
 @testable import ChargeControl
 
-/// SplitMix64: a tiny seeded generator, so property tests replay exactly from their seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
+/// The shared seeded generator, so property tests replay exactly from their seed.
+typealias SeededGenerator = SplitMix64
 
 /// The station clock of a test: an instant from RFC 3339 text (test input is known good).
 func at(_ text: String) -> Date {
