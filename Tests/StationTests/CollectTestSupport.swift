@@ -9,21 +9,6 @@ import Tariffs
 import Testing
 @testable import Station
 
-/// Waits (polling, bounded) until `condition` holds; records an issue naming `what` if it never does.
-func eventually(_ what: String, within limit: Duration = .seconds(15),
-                _ condition: () async throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: limit)
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    if try await condition() { return }
-    Issue.record("timed out waiting for: \(what)")
-    throw CollectTestTimeout(what: what)
-}
-
-struct CollectTestTimeout: Error { let what: String }
 
 /// A quiet logger for the services under test.
 func collectLogger() -> Logger {

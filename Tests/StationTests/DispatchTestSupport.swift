@@ -142,21 +142,3 @@ func withDispatchRig(start: String = "2026-11-23T10:00:00+08:00", windows: [Stri
                                    start: startInstant))
     }
 }
-
-/// Polls `condition` every 10 ms until it holds; records an issue (and throws) after `limit`
-/// seconds of wall time. Tests assert on outcomes, never on how long they took.
-func eventually(_ what: String, limit: Double = 15, sourceLocation: SourceLocation = #_sourceLocation,
-                _ condition: @Sendable () async throws -> Bool) async throws {
-    let give = ContinuousClock.now.advanced(by: .milliseconds(Int64(limit * 1000)))
-    while ContinuousClock.now < give {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-    throw WaitTimeout(what: what)
-}
-
-struct WaitTimeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for: \(what)" }
-}

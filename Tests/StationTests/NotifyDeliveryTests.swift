@@ -32,17 +32,17 @@ struct NotifyDeliveryTests {
         try await addNotification(store, key: "alarm:1", at: start)
         let sender = ScriptedWebhookSender(clock: clock, script: [500, 500, 200])
         try await whileDelivering(service(store, clock, sender)) {
-            try await eventually("first attempt failed", limit: 15) {
+            try await eventually("first attempt failed") {
                 try await store.notifications().first?.attempts == 1 && clock.sleeperCount > 0
             }
             #expect(try await store.notifications().first?.nextAttemptAt == start.addingTimeInterval(5))
             clock.advance(to: start.addingTimeInterval(5))
-            try await eventually("second attempt failed", limit: 15) {
+            try await eventually("second attempt failed") {
                 try await store.notifications().first?.attempts == 2 && clock.sleeperCount > 0
             }
             #expect(try await store.notifications().first?.nextAttemptAt == start.addingTimeInterval(15))
             clock.advance(to: start.addingTimeInterval(15))
-            try await eventually("delivered", limit: 15) { try await store.notifications().first?.deliveredAt != nil }
+            try await eventually("delivered") { try await store.notifications().first?.deliveredAt != nil }
         }
         #expect(sender.calls.map(\.at) == [start, start.addingTimeInterval(5), start.addingTimeInterval(15)])
         #expect(sender.calls.map(\.key) == ["alarm:1", "alarm:1", "alarm:1"])
@@ -60,7 +60,7 @@ struct NotifyDeliveryTests {
         try await whileDelivering(delivery) {
             // Eight failures: 5, 10, 20, then the 40 s cap, past `alertAfter`.
             for n in 1...8 {
-                try await eventually("failure \(n)", limit: 15) {
+                try await eventually("failure \(n)") {
                     try await store.notifications().first?.attempts == n && clock.sleeperCount > 0
                 }
                 let row = try #require(try await store.notifications().first)
@@ -85,12 +85,12 @@ struct NotifyDeliveryTests {
         try await addNotification(store, key: "trip:2", at: start)
         let sender = ScriptedWebhookSender(clock: clock, script: [422, 200, 200])
         try await whileDelivering(service(store, clock, sender)) {
-            try await eventually("second delivered", limit: 15) {
+            try await eventually("second delivered") {
                 try await store.notifications().last?.deliveredAt != nil && clock.sleeperCount > 0
             }
             #expect(try await store.notifications().first?.lastError == "HTTP 422")
             clock.advance(to: start.addingTimeInterval(5))
-            try await eventually("first delivered", limit: 15) { try await store.notifications().first?.deliveredAt != nil }
+            try await eventually("first delivered") { try await store.notifications().first?.deliveredAt != nil }
         }
         #expect(sender.calls.map(\.key) == ["alarm:1", "trip:2", "alarm:1"])
     }
@@ -101,10 +101,10 @@ struct NotifyDeliveryTests {
         let sender = ScriptedWebhookSender(clock: clock, script: [])
         let delivery = service(store, clock, sender)
         try await whileDelivering(delivery) {
-            try await eventually("idle", limit: 15) { clock.sleeperCount > 0 }
+            try await eventually("idle") { clock.sleeperCount > 0 }
             try await addNotification(store, key: "restore:3", at: start)
             delivery.wake()
-            try await eventually("delivered", limit: 15) { try await store.notifications().first?.deliveredAt != nil }
+            try await eventually("delivered") { try await store.notifications().first?.deliveredAt != nil }
         }
         #expect(sender.calls.map(\.key) == ["restore:3"])
         #expect(delivery.stats.delivered == 1)

@@ -80,7 +80,7 @@ struct NotifyWebhookTests {
             // Time stands after the events; `wake()` looks at the outbox when the restore is written.
             let service = delivery(store, url, clock: ManualStationClock(instant("2026-11-24T00:00:00+08:00")))
             try await whileDelivering(service) {
-                try await eventually("all delivered", limit: 30) { try await store.outboxCounts().undelivered == 0 }
+                try await eventually("all delivered", within: .seconds(30)) { try await store.outboxCounts().undelivered == 0 }
                 // A later event goes too, and nothing before it again.
                 let paid = instant("2026-11-23T17:00:00+08:00")
                 _ = try await store.transaction { tx in
@@ -91,7 +91,7 @@ struct NotifyWebhookTests {
                     return try evaluator.reevaluate(account: "A1", at: paid, in: tx)
                 }
                 service.wake()
-                try await eventually("restore delivered", limit: 30) {
+                try await eventually("restore delivered", within: .seconds(30)) {
                     let counts = try await store.outboxCounts()
                     return counts.undelivered == 0 && counts.delivered == 4
                 }
@@ -117,7 +117,7 @@ struct NotifyWebhookTests {
         let fast = NotificationRetryPolicy(backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(40), jitter: 0))
         try await receiver.serve { url in
             try await whileDelivering(delivery(store, url, policy: fast)) {
-                try await eventually("delivered", limit: 30) { try await store.outboxCounts().delivered == 1 }
+                try await eventually("delivered", within: .seconds(30)) { try await store.outboxCounts().delivered == 1 }
             }
         }
         #expect(receiver.received.map(\.status) == [500, 503, 200])
@@ -136,7 +136,7 @@ struct NotifyWebhookTests {
         let clock = ManualStationClock(start)
         try await addNotification(store, key: "alarm:1", at: start)
         try await whileDelivering(delivery(store, url, clock: clock)) {
-            try await eventually("failed once", limit: 30) { try await store.notifications().first?.attempts == 1 }
+            try await eventually("failed once", within: .seconds(30)) { try await store.notifications().first?.attempts == 1 }
         }
         let row = try #require(try await store.notifications().first)
         #expect(row.deliveredAt == nil && row.lastError != nil)

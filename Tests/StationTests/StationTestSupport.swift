@@ -68,3 +68,23 @@ func storeWithAccount(opening: String, protected: Bool = false, customerClass: S
                                       isProtected: protected, openingBalance: yuan(opening), at: t)
     return store
 }
+
+/// Polls `condition` until it holds; records an issue naming `what` (and throws) after a
+/// generous bound of wall time. Tests assert on outcomes, never on how long they took.
+func eventually(_ what: String, within limit: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
+                _ condition: () async throws -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: limit)
+    while clock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    if try await condition() { return }
+    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+    throw WaitTimeout(what: what)
+}
+
+struct WaitTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for: \(what)" }
+}
