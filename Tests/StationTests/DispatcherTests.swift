@@ -78,6 +78,27 @@ struct DispatcherTests {
         }
     }
 
+    @Test func aTripOutsideTheWindowWaitsAndGoesOutWhenItOpens() async throws {
+        // Monday 18:00, trips only on weekdays 08:00–16:00: the trip waits for Tuesday 08:00.
+        try await withDispatchRig(start: "2026-11-23T18:00:00+08:00", windows: ["Mon-Fri 08:00-16:00"]) { rig in
+            try await rig.provision(opening: "-1.00")
+            try await rig.withDispatcher(policy: try DispatchRig.policy()) { _ in
+                try await eventually("alarm acknowledged") { try await rig.command(.alarm)?.state == .acknowledged }
+                // Overnight: still waiting, the relay still closed.
+                rig.clock.advance(to: instant("2026-11-24T07:59:59+08:00"))
+                #expect(try await rig.command(.trip)?.state == .pending)
+                #expect(rig.simMeter?.relay == "closed")
+                rig.clock.advance(to: instant("2026-11-24T08:00:00+08:00"))
+                try await eventually("trip acknowledged at the window's opening") {
+                    try await rig.command(.trip)?.state == .acknowledged
+                }
+            }
+            #expect(rig.simMeter?.relay == "open")
+            let trip = try #require(try await rig.command(.trip))
+            #expect(try #require(trip.acknowledgedAt) >= instant("2026-11-24T08:00:00+08:00"))
+        }
+    }
+
     @Test func aWrongPasswordGoesToReviewAtOnceAndIsNeverLogged() async throws {
         try await withDispatchRig(simPassword: "02123456") { rig in
             try await rig.provision(opening: "10.00")  // alarm only
