@@ -41,6 +41,7 @@ struct Bench: AsyncParsableCommand {
         let wanted = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let unknown = wanted.subtracting(["p1", "p3", "p4", "p5"])
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.sorted().joined(separator: ", "))") }
+        BenchCleanup.shared.install()
         let stationAccounts = accounts ?? 1_000
         let terminalCount = terminals > 0 ? terminals : min(64, max(1, stationAccounts / 250))
         let progress: (String) -> Void = { message in

@@ -65,6 +65,7 @@ final class BenchProcess: @unchecked Sendable {
         }
         try process.run()
         try? handle.close()
+        BenchCleanup.shared.add(pid: process.processIdentifier)
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -112,6 +113,7 @@ final class BenchProcess: @unchecked Sendable {
                 usleep(10_000)
             }
         }
+        BenchCleanup.shared.remove(pid: pid)
     }
 }
 
@@ -216,6 +218,7 @@ final class BenchStation: @unchecked Sendable {
         self.options = options
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("chargecontrol-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        BenchCleanup.shared.add(folder: folder)
         try FileManager.default.copyItem(at: options.tariffs, to: folder.appendingPathComponent("tariffs"))
         let tokens = "# bench\noperator \(operatorToken)\npayments \(paymentsToken)\nviewer \(viewerToken)\n"
         guard FileManager.default.createFile(atPath: folder.appendingPathComponent("tokens").path, contents: Data(tokens.utf8),
@@ -233,9 +236,11 @@ final class BenchStation: @unchecked Sendable {
             await station.shutdown()
             return result
         } catch {
-            let log = tail(station.folder.appendingPathComponent("chargecontrold.log"), lines: 15)
+            let logURL = station.folder.appendingPathComponent("chargecontrold.log")
+            let log = FileManager.default.fileExists(atPath: logURL.path)
+                ? "\n--- chargecontrold log, last lines:\n" + tail(logURL, lines: 15) : ""
             await station.shutdown()
-            throw BenchFailure("\(error)\n--- chargecontrold log, last lines:\n\(log)")
+            throw BenchFailure("\(error)\(log)")
         }
     }
 
@@ -243,6 +248,7 @@ final class BenchStation: @unchecked Sendable {
         await daemon?.stop()
         await sim?.stop()
         try? FileManager.default.removeItem(at: folder)
+        BenchCleanup.shared.remove(folder: folder)
     }
 
     static func address(_ n: Int) -> String {
@@ -414,4 +420,41 @@ final class BenchStation: @unchecked Sendable {
 func tail(_ url: URL, lines count: Int) -> String {
     guard let data = try? Data(contentsOf: url) else { return "(no log)" }
     return String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(count).joined(separator: "\n")
+}
+
+/// Child processes and temporary folders alive right now, so that SIGINT/SIGTERM to the bench
+/// stops them and removes the folders before it exits.
+final class BenchCleanup: @unchecked Sendable {
+    static let shared = BenchCleanup()
+    private let lock = NSLock()
+    private var pids: Set<Int32> = []
+    private var folders: Set<String> = []
+    private var sources: [any DispatchSourceSignal] = []
+
+    func add(pid: Int32) { lock.withLock { _ = pids.insert(pid) } }
+    func remove(pid: Int32) { lock.withLock { _ = pids.remove(pid) } }
+    func add(folder: URL) { lock.withLock { _ = folders.insert(folder.path) } }
+    func remove(folder: URL) { lock.withLock { _ = folders.remove(folder.path) } }
+
+    /// Installs the SIGINT/SIGTERM handlers (once, at start-up).
+    func install() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                let (pids, folders) = lock.withLock { (self.pids, self.folders) }
+                for pid in pids { Glibc.kill(pid, SIGTERM) }
+                let deadline = Date().addingTimeInterval(5)
+                for pid in pids {
+                    while Glibc.kill(pid, 0) == 0, waitpid(pid, nil, WNOHANG) == 0, Date() < deadline { usleep(20_000) }
+                    Glibc.kill(pid, SIGKILL)
+                }
+                for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+                FileHandle.standardError.write(Data("chargecontrol-bench: interrupted; processes stopped, temporary files removed\n".utf8))
+                exit(130)
+            }
+            source.resume()
+            lock.withLock { sources.append(source) }
+        }
+    }
 }

@@ -71,12 +71,12 @@ struct TripAndPayScenario {
             let provisionStart = clock.now
             try await station.provisionAccounts(accounts, opening: "-10.00")
             result.provisionSeconds = seconds(clock.now - provisionStart)
-            try await station.provisionTerminals()
 
             // p3: sample the acknowledged counter until every meter shows an open relay.
-            var samples: [(Double, Double)] = []  // (seconds since provisioning ended, acknowledged)
-            let tripStart = clock.now
+            var samples: [(Double, Double)] = []  // (seconds since the terminals became reachable, acknowledged)
             let atStart = try await station.metric(ackName) - before
+            let tripStart = clock.now
+            try await station.provisionTerminals()
             result.acknowledgedDuringProvisioning = Int(atStart)
             samples.append((0, atStart))
             let deadline = tripStart + .seconds(max(120, accounts / 50))
