@@ -3,31 +3,111 @@ import Foundation
 
 /// `chargecontrol-bench`: the measured scenarios (issue text names them). Build with
 /// `-c release`; a debug build measures the debugger's patience, not the code.
+///
+/// p4 is in-process; p1, p3 and p5 run their own `meter-sim` and `chargecontrold` (found next
+/// to this executable) on 127.0.0.1 in a temporary folder that is removed afterwards.
 @main
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargecontrol-bench",
         abstract: "Measure ChargeControl's scenarios and print a table (or JSON with --json)."
     )
 
-    @Option(help: "Meters for the scenarios that run a simulator (not used by p4).")
+    @Option(help: "Meters meter-sim simulates in p5 (at least --accounts).")
     var meters: Int = 1_000
 
-    @Option(help: "Accounts whose control policy p4 evaluates.")
-    var accounts: Int = 1_000_000
+    @Option(help: "Accounts: provisioned in p1, p3 and p5 (default 1000); evaluated in memory by p4 (default 1000000).")
+    var accounts: Int?
 
     @Option(help: "Seconds to spend rating intervals in p4.")
     var seconds: Int = 3
 
+    @Option(help: "Payments p1 times, one after another.")
+    var payments: Int = 200
+
+    @Option(help: "Simulated terminals (0: one per 250 meters, at most 64).")
+    var terminals: Int = 0
+
+    @Option(help: "Scenarios to run, comma-separated (p1, p3, p4, p5).")
+    var scenarios: String = "p1,p3,p4,p5"
+
+    @Option(help: "The tariffs folder (default: Config/tariffs of the checkout the bench was built from).")
+    var tariffs: String?
+
     @Flag(help: "Print one JSON object keyed by scenario id.")
     var json = false
 
-    func run() throws {
-        let p4 = try RatingScenario(ratingSeconds: seconds, accounts: accounts).run()
+    func run() async throws {
+        let wanted = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let unknown = wanted.subtracting(["p1", "p3", "p4", "p5"])
+        guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.sorted().joined(separator: ", "))") }
+        BenchCleanup.shared.install()
+        let stationAccounts = accounts ?? 1_000
+        let terminalCount = terminals > 0 ? terminals : min(64, max(1, stationAccounts / 250))
+        let progress: (String) -> Void = { message in
+            FileHandle.standardError.write(Data("chargecontrol-bench: \(message)\n".utf8))
+        }
+        var objects: [String] = []
+        var rows: [BenchRow] = []
+
+        if !wanted.isDisjoint(with: ["p1", "p3"]) {
+            let r = try await TripAndPayScenario(
+                accounts: stationAccounts, terminals: terminalCount, payments: payments,
+                tariffs: try BenchBinaries.tariffsFolder(tariffs), progress: progress).run()
+            if wanted.contains("p1") {
+                objects.append("\"p1\": {\"p50_ms\": \(ms(r.p50)), \"p99_ms\": \(ms(r.p99)), \"max_ms\": \(ms(r.max)), "
+                    + "\"accounts\": \(stationAccounts), \"payments\": \(r.latenciesMS.count), \"terminals\": \(terminalCount), "
+                    + "\"measured_to\": \"sim_meter_armed\", \"goal_p99_ms\": 250}")
+                rows += [
+                    BenchRow(scenario: "p1", measure: "payment → meter armed, p50", value: "\(ms(r.p50)) ms",
+                             note: "\(r.latenciesMS.count) payments, \(stationAccounts) accounts"),
+                    BenchRow(scenario: "p1", measure: "payment → meter armed, p99", value: "\(ms(r.p99)) ms", note: "goal ≤ 250 ms"),
+                    BenchRow(scenario: "p1", measure: "payment → meter armed, max", value: "\(ms(r.max)) ms",
+                             note: "to the sim's relay change (after the ack)"),
+                ]
+            }
+            if wanted.contains("p3") {
+                objects.append("\"p3\": {\"per_second\": \(r.perSecond), \"acknowledged\": \(r.acknowledged), "
+                    + "\"seconds\": \(ms(r.tripSeconds * 1000) / 1000), \"acknowledged_during_provisioning\": \(r.acknowledgedDuringProvisioning), "
+                    + "\"provision_seconds\": \(ms(r.provisionSeconds * 1000) / 1000), \"terminals\": \(terminalCount), \"goal_per_second\": 5000}")
+                rows += [
+                    BenchRow(scenario: "p3", measure: "trips acknowledged per second", value: "\(r.perSecond)",
+                             note: "goal ≥ 5000; \(stationAccounts) accounts, \(terminalCount) terminals"),
+                    BenchRow(scenario: "p3", measure: "acknowledged during provisioning", value: "\(r.acknowledgedDuringProvisioning)",
+                             note: String(format: "provisioning took %.2f s (not counted)", r.provisionSeconds)),
+                ]
+            }
+        }
+
+        if wanted.contains("p4") {
+            let p4 = try RatingScenario(ratingSeconds: seconds, accounts: accounts ?? 1_000_000).run()
+            objects.append("\"p4\": \(p4.json)")
+            rows += p4.rows
+        }
+
+        if wanted.contains("p5") {
+            let simMeters = max(meters, stationAccounts)
+            let r = try await MemoryScenario(
+                meters: simMeters, accounts: stationAccounts,
+                terminals: terminals > 0 ? terminals : min(64, max(1, simMeters / 250)),
+                tariffs: try BenchBinaries.tariffsFolder(tariffs), progress: progress).run()
+            objects.append("\"p5\": {\"bytes_per_account\": \(r.bytesPerAccount), \"bytes_per_sim_meter\": \(r.bytesPerSimMeter), "
+                + "\"accounts\": \(r.accounts), \"meters\": \(r.meters), \"daemon_rss_empty\": \(r.daemonEmpty), "
+                + "\"daemon_rss_full\": \(r.daemonFull), \"sim_rss_one\": \(r.simOne), \"sim_rss_full\": \(r.simMany)}")
+            rows += [
+                BenchRow(scenario: "p5", measure: "daemon bytes per account", value: "\(r.bytesPerAccount)",
+                         note: "goal ≤ 1024; VmRSS Δ over \(r.accounts) accounts"),
+                BenchRow(scenario: "p5", measure: "meter-sim bytes per meter", value: "\(r.bytesPerSimMeter)",
+                         note: "goal ≤ 256; VmRSS Δ over \(r.meters) meters"),
+            ]
+        }
+
         if json {
-            print("{\"p4\": \(p4.json)}")
+            print("{" + objects.joined(separator: ", ") + "}")
         } else {
-            print(p4.table)
+            print(formatTable(rows))
         }
     }
+
+    private func ms(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 }

@@ -29,22 +29,16 @@ struct RatingScenario {
                 + "\"peak_rss_mb\": \(String(format: "%.1f", Double(peakRSSBytes) / 1_048_576))}"
         }
 
-        var table: String {
-            let rows = [
-                ("p4", "rating intervals per second (1 core)", "\(perSecond)", "goal ≥ 5000000"),
-                ("p4", "intervals rated", "\(intervals)", String(format: "in %.2f s", ratingSeconds)),
-                ("p4", "policy: accounts evaluated", "\(accounts)", String(format: "in %.3f s", policySeconds)),
-                ("p4", "policy: accounts per second", "\(policyPerSecond)", "\(policyCommands) commands planned"),
-                ("p4", "policy: input size", String(format: "%.1f MiB", Double(accountsBytes) / 1_048_576), "balances, settings, meter states"),
-                ("p4", "peak resident memory", String(format: "%.1f MiB", Double(peakRSSBytes) / 1_048_576), "VmHWM"),
+        var rows: [BenchRow] {
+            [
+                BenchRow(scenario: "p4", measure: "rating intervals per second (1 core)", value: "\(perSecond)", note: "goal ≥ 5000000"),
+                BenchRow(scenario: "p4", measure: "intervals rated", value: "\(intervals)", note: String(format: "in %.2f s", ratingSeconds)),
+                BenchRow(scenario: "p4", measure: "policy: accounts evaluated", value: "\(accounts)", note: String(format: "in %.3f s", policySeconds)),
+                BenchRow(scenario: "p4", measure: "policy: accounts per second", value: "\(policyPerSecond)", note: "\(policyCommands) commands planned"),
+                BenchRow(scenario: "p4", measure: "policy: input size", value: String(format: "%.1f MiB", Double(accountsBytes) / 1_048_576),
+                         note: "balances, settings, meter states"),
+                BenchRow(scenario: "p4", measure: "peak resident memory", value: String(format: "%.1f MiB", Double(peakRSSBytes) / 1_048_576), note: "VmHWM"),
             ]
-            var lines = ["scenario  measure                                value            note"]
-            for row in rows {
-                lines.append(row.0.padding(toLength: 10, withPad: " ", startingAt: 0)
-                    + row.1.padding(toLength: 39, withPad: " ", startingAt: 0)
-                    + row.2.padding(toLength: 17, withPad: " ", startingAt: 0) + row.3)
-            }
-            return lines.joined(separator: "\n")
         }
     }
 

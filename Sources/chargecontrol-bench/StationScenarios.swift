@@ -1,0 +1,179 @@
+import Foundation
+
+/// One row of the printed table.
+struct BenchRow {
+    let scenario: String
+    let measure: String
+    let value: String
+    let note: String
+}
+
+func formatTable(_ rows: [BenchRow]) -> String {
+    var lines = ["scenario  measure                                value            note"]
+    for row in rows {
+        lines.append(row.scenario.padding(toLength: 10, withPad: " ", startingAt: 0)
+            + row.measure.padding(toLength: 39, withPad: " ", startingAt: 0)
+            + row.value.padding(toLength: 17, withPad: " ", startingAt: 0) + row.note)
+    }
+    return lines.joined(separator: "\n")
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+private func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
+
+/// p3 and p1 on one station: N accounts provisioned with a negative opening balance, so the
+/// daemon trips them all at once (p3: trips acknowledged per second, from
+/// `chargecontrol_dispatch_acknowledged_total`, counted from when the terminals become reachable,
+/// so the reading cycle that finds every balance negative is part of it); then K of them pay one after another, each timed
+/// from the payment POST's send until the simulated meter shows `armed` (p1).
+struct TripAndPayScenario {
+    let accounts: Int
+    let terminals: Int
+    let payments: Int
+    let tariffs: URL
+    let progress: (String) -> Void
+
+    struct Result {
+        // p3
+        var acknowledged = 0
+        var acknowledgedDuringProvisioning = 0
+        var tripSeconds = 0.0
+        var perSecond = 0
+        var provisionSeconds = 0.0
+        // p1
+        var latenciesMS: [Double] = []
+
+        var p50: Double { percentile(latenciesMS.sorted(), 50) }
+        var p99: Double { percentile(latenciesMS.sorted(), 99) }
+        var max: Double { latenciesMS.max() ?? 0 }
+    }
+
+    func run() async throws -> Result {
+        let options = BenchStation.Options(meters: accounts, terminals: terminals, tariffs: tariffs)
+        return try await BenchStation.with(options) { station in
+            var result = Result()
+            try await station.startSim()
+            try await station.startDaemon()
+            // Terminals first on closed ports: no meter is read (so none trips) while accounts are
+            // provisioned; then the real ports, and every account trips at once.
+            try await station.provisionTerminals(unreachable: true)
+            let ackName = "chargecontrol_dispatch_acknowledged_total"
+            let clock = ContinuousClock()
+            let before = try await station.metric(ackName)
+            progress("provisioning \(accounts) accounts with opening balance -10.00 on \(terminals) terminals")
+            let provisionStart = clock.now
+            try await station.provisionAccounts(accounts, opening: "-10.00")
+            result.provisionSeconds = seconds(clock.now - provisionStart)
+
+            // p3: sample the acknowledged counter until every meter shows an open relay.
+            var samples: [(Double, Double)] = []  // (seconds since the terminals became reachable, acknowledged)
+            let atStart = try await station.metric(ackName) - before
+            let tripStart = clock.now
+            try await station.provisionTerminals()
+            result.acknowledgedDuringProvisioning = Int(atStart)
+            samples.append((0, atStart))
+            let deadline = tripStart + .seconds(max(120, accounts / 50))
+            while true {
+                try await Task.sleep(for: .milliseconds(200))
+                let acked = try await station.metric(ackName) - before
+                samples.append((seconds(clock.now - tripStart), acked))
+                if Int(acked) >= accounts {
+                    let open = try await station.count(relay: "open")
+                    if open >= accounts { break }
+                }
+                guard clock.now < deadline else {
+                    throw BenchFailure("p3: only \(Int(acked)) of \(accounts) trips acknowledged after \(seconds(clock.now - tripStart)) s")
+                }
+            }
+            // Sustained rate: from the sample before the first acknowledgement after provisioning
+            // to the first sample holding the final count (every kind of command counts: trips,
+            // and alarms where the daemon sends them).
+            let first = samples.first { $0.1 > atStart } ?? samples[0]
+            let final = samples[samples.count - 1].1
+            let last = samples.first { $0.1 >= final } ?? samples[samples.count - 1]
+            let base = samples.last { $0.0 < first.0 } ?? samples[0]
+            result.acknowledged = Int(last.1)
+            result.tripSeconds = last.0 - base.0
+            result.perSecond = result.tripSeconds > 0 ? Int((last.1 - base.1) / result.tripSeconds) : 0
+            progress("p3: \(Int(last.1 - base.1)) trips acknowledged in \(String(format: "%.2f", result.tripSeconds)) s after provisioning")
+
+            // p1: K payments, one after another, on accounts spread over the terminals.
+            let count = min(payments, accounts)
+            progress("p1: \(count) payments, each timed until its meter shows armed")
+            for index in 0..<count {
+                let n = 1 + (index * accounts) / count
+                let body = "{\"order_no\": \"BENCH-\(n)\", \"account_id\": \"A\(n)\", \"amount_yuan\": \"100.00\", \"channel\": \"mobile_app\"}"
+                let sent = clock.now
+                let answer = try await station.http.send("POST", "\(station.api)/v1/payments", token: station.paymentsToken, json: body)
+                guard answer.status == 201 || answer.status == 200 else {
+                    throw BenchFailure("POST /v1/payments A\(n): \(answer.status) \(answer.text)")
+                }
+                let limit = sent + .seconds(60)
+                while try await station.relay(ofMeter: n) != "armed" {
+                    guard clock.now < limit else { throw BenchFailure("p1: meter \(n) not armed 60 s after its payment") }
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+                result.latenciesMS.append(seconds(clock.now - sent) * 1000)
+            }
+            return result
+        }
+    }
+}
+
+/// p5: resident memory. meter-sim's VmRSS at N meters minus at 1 meter, per meter; and
+/// chargecontrold's VmRSS with N accounts provisioned (and collected once) minus with none, per account.
+struct MemoryScenario {
+    let meters: Int
+    let accounts: Int
+    let terminals: Int
+    let tariffs: URL
+    let progress: (String) -> Void
+
+    struct Result {
+        var simOne = 0
+        var simMany = 0
+        var daemonEmpty = 0
+        var daemonFull = 0
+        var meters = 0
+        var accounts = 0
+        var bytesPerSimMeter: Int { meters > 1 ? (simMany - simOne) / (meters - 1) : 0 }
+        var bytesPerAccount: Int { accounts > 0 ? (daemonFull - daemonEmpty) / accounts : 0 }
+    }
+
+    func run() async throws -> Result {
+        let simMeters = max(meters, accounts)
+        let options = BenchStation.Options(meters: simMeters, terminals: terminals, tariffs: tariffs)
+        return try await BenchStation.with(options) { station in
+            var result = Result(meters: simMeters, accounts: accounts)
+            progress("p5: meter-sim at 1 meter, then \(simMeters)")
+            try await station.startSim(meters: 1, terminals: 1)
+            try await Task.sleep(for: .seconds(1))
+            result.simOne = station.sim?.residentBytes ?? 0
+            try await station.startSim()
+            try await Task.sleep(for: .seconds(1))
+            result.simMany = station.sim?.residentBytes ?? 0
+
+            try await station.startDaemon()
+            try await Task.sleep(for: .seconds(2))
+            result.daemonEmpty = station.daemon?.residentBytes ?? 0
+            try await station.provisionTerminals()
+            progress("p5: provisioning \(accounts) accounts")
+            try await station.provisionAccounts(accounts, opening: "1000.00")
+            // Let a few collection cycles read every meter, so readings and meter states are held.
+            let reads = "chargecontrol_reads_ok_total"
+            let deadline = ContinuousClock.now + .seconds(max(60, accounts / 100))
+            while try await station.metric(reads) < Double(accounts), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            result.daemonFull = station.daemon?.residentBytes ?? 0
+            return result
+        }
+    }
+}
