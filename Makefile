@@ -70,7 +70,7 @@ demo: build
 # the Swift backtracer (it fights ASan over the crash). Decoder inputs stay under 600 bytes
 # (two maximal frames and noise): longer ones only slowed it, byte-by-byte streaming being O(n·frame).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= frame-decoder tariff config
+FUZZ_TARGETS ?= frame-decoder tariff config payment
 FUZZ_SANITIZE ?= fuzzer,address
 FUZZ_RUNS ?=
 FUZZ_FLAGS ?= -detect_leaks=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses into .build-fuzz/<name>-fuzz (issue 6, fuzzing).
-#   Tests/Fuzz/build.sh [name ...]      names: frame-decoder tariff config (default: all)
+#   Tests/Fuzz/build.sh [name ...]      names: frame-decoder tariff config payment (default: all)
 #   FUZZ_SANITIZE=fuzzer Tests/Fuzz/build.sh   # without AddressSanitizer: several times faster
 # Our sources are compiled here, instrumented for coverage; their dependencies (TOMLKit with
 # toml++, swift-log) come uninstrumented from a SwiftPM release build in .build-fuzz/spm (first time
@@ -14,7 +14,7 @@ SPM=$OUT/spm
 mkdir -p "$OUT/mods-$SANITIZE"
 MODS=$OUT/mods-$SANITIZE
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(frame-decoder tariff config)
+[ ${#names[@]} -gt 0 ] || names=(frame-decoder tariff config payment)
 
 # The gold linker warns "Cannot export local symbol" for every instrumented symbol; harmless.
 quiet() { { "$@" 2>&1 || echo "fuzz: FAILED: $*" >&2; } | { grep -v 'Cannot export local symbol' || true; }; }
@@ -62,6 +62,10 @@ for name in "${names[@]}"; do
       deps; module Tariffs; module ChargeControl; module StationConfig
       link config Tests/Fuzz/ConfigFuzz.swift -I "$MODS" "${DEPFLAGS[@]}" \
         "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/StationConfig.o" "${DEPOBJS[@]}" "${LOGOBJS[@]}" ;;
+    payment)
+      deps; module Tariffs
+      link payment Tests/Fuzz/PaymentBodyFuzz.swift Sources/Station/API/FieldValidation.swift -I "$MODS" "${DEPFLAGS[@]}" \
+        "$MODS/Tariffs.o" "${DEPOBJS[@]}" ;;
     *) echo "fuzz: unknown harness '$name'" >&2; exit 2 ;;
   esac
 done
