@@ -5,7 +5,7 @@ SWIFT ?= swift
 # libcurl4-openssl-dev: FoundationNetworking (chargectl, webhooks) links libcurl statically in `make install`.
 DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config libcurl4-openssl-dev
 
-.PHONY: deps build test demo release install clean
+.PHONY: deps build test demo release install clean fuzz
 
 # Install what is missing when we are root; otherwise print the one apt-get line and stop.
 deps:
@@ -62,6 +62,31 @@ install: deps
 
 demo: build
 	@bash deploy/demo.sh
+
+# libFuzzer harnesses (Tests/Fuzz/README.md): each runs FUZZ_SECONDS from its seeds in
+# Tests/Fuzz/corpus/<name>/, new inputs go to .build-fuzz/corpus/<name>/ (not in git), a crash is
+# written to .build-fuzz/artifacts/<name>/ and fails the target. FUZZ_RUNS=N stops after N inputs.
+# Leak checks are off (TOMLKit leaks a little on every parse, Tests/Fuzz/README.md), and so is
+# the Swift backtracer (it fights ASan over the crash). Decoder inputs stay under 600 bytes
+# (two maximal frames and noise): longer ones only slowed it, byte-by-byte streaming being O(n·frame).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= frame-decoder tariff config payment
+FUZZ_SANITIZE ?= fuzzer,address
+FUZZ_RUNS ?=
+FUZZ_FLAGS ?= -detect_leaks=0
+fuzz:
+	FUZZ_SANITIZE=$(FUZZ_SANITIZE) bash Tests/Fuzz/build.sh $(FUZZ_TARGETS)
+	@set -o pipefail; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/artifacts/$$t; \
+	  case $$t in frame-decoder) len=-max_len=600;; *) len=;; esac; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s$(if $(FUZZ_RUNS), or $(FUZZ_RUNS) inputs) (log: .build-fuzz/$$t.log)"; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=malloc_context_size=0:quarantine_size_mb=16 .build-fuzz/$$t-fuzz \
+	    $(FUZZ_FLAGS) $$len -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -print_final_stats=1 \
+	    -artifact_prefix=.build-fuzz/artifacts/$$t/ .build-fuzz/corpus/$$t Tests/Fuzz/corpus/$$t \
+	    > .build-fuzz/$$t.log 2>&1 \
+	    || { tail -40 .build-fuzz/$$t.log; echo "fuzz: $$t FAILED; input in .build-fuzz/artifacts/$$t/"; exit 1; }; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' .build-fuzz/$$t.log; \
+	done
 
 clean:
 	rm -rf .build

@@ -1,5 +1,6 @@
 import ChargeControl
 import Foundation
+import Tariffs
 import TOMLKit
 
 /// The daemon's configuration, `chargecontrold.toml` (INTERFACES.md, `chargecontrold`), parsed
@@ -53,6 +54,10 @@ public struct StationConfiguration: Sendable, Hashable {
     ///     relative paths start (a relative `file` is taken from the current directory).
     /// - Throws: ``ConfigurationError`` with every problem found.
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
+        if let at = TOMLPrecheck.unsafeTableHeader(in: text) {
+            throw ConfigurationError(problems: [.init(file: file, key: "line \(at.line), column \(at.column)",
+                message: "a table header must start with a key (letters, digits, _ or -, or a quoted key)")])
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -9,6 +9,10 @@ extension Tariff {
     ///   - file: the name to put in errors, as the operator knows the file.
     /// - Throws: ``TariffError`` naming the file, the key and the problem.
     public static func parse(_ text: String, file: String) throws(TariffError) -> Tariff {
+        if let at = TOMLPrecheck.unsafeTableHeader(in: text) {
+            throw TariffError(file: file, key: "line \(at.line), column \(at.column)",
+                              problem: "a table header must start with a key (letters, digits, _ or -, or a quoted key)")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

@@ -110,3 +110,10 @@ struct ConfigErrorTests {
         }
     }
 }
+
+/// Fuzzing finding (Tests/Fuzz): `[*` aborted the process inside TOMLKit's toml++ instead of failing.
+@Suite struct ConfigTOMLAbortTests {
+    @Test func tableHeaderWithoutKeyIsAnErrorNotAnAbort() {
+        #expect(throws: ConfigurationError.self) { try StationConfiguration.parse("[station]\n[*\n", file: "c.toml") }
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses into .build-fuzz/<name>-fuzz (issue 6, fuzzing).
+#   Tests/Fuzz/build.sh [name ...]      names: frame-decoder tariff config payment (default: all)
+#   FUZZ_SANITIZE=fuzzer Tests/Fuzz/build.sh   # without AddressSanitizer: several times faster
+# Our sources are compiled here, instrumented for coverage; their dependencies (TOMLKit with
+# toml++, swift-log) come uninstrumented from a SwiftPM release build in .build-fuzz/spm (first time
+# ~2 min). No Package.swift target, so `make test` never builds any of this.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SWIFTC=${SWIFTC:-swiftc}
+SANITIZE=${FUZZ_SANITIZE:-fuzzer,address}
+OUT=.build-fuzz
+SPM=$OUT/spm
+mkdir -p "$OUT/mods-$SANITIZE"
+MODS=$OUT/mods-$SANITIZE
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(frame-decoder tariff config payment)
+
+# The gold linker warns "Cannot export local symbol" for every instrumented symbol; harmless.
+quiet() { { "$@" 2>&1 || echo "fuzz: FAILED: $*" >&2; } | { grep -v 'Cannot export local symbol' || true; }; }
+link() { # name, sources and flags...
+  local name=$1; shift
+  echo "fuzz: building $OUT/$name-fuzz (-sanitize=$SANITIZE)"
+  rm -f "$OUT/$name-fuzz"
+  quiet "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O "$@" -o "$OUT/$name-fuzz"
+  [ -x "$OUT/$name-fuzz" ] || { echo "fuzz: $name did not build" >&2; exit 1; }
+}
+
+deps() { # TOMLKit and Logging from SwiftPM, once
+  BIN=$SPM/x86_64-unknown-linux-gnu/release
+  if [ ! -f "$BIN/Modules/TOMLKit.swiftmodule" ] || [ ! -f "$BIN/Modules/Logging.swiftmodule" ]; then
+    echo "fuzz: building TOMLKit and swift-log with SwiftPM into $SPM (once)"
+    swift build --scratch-path "$SPM" -c release --target TOMLKit >/dev/null
+    swift build --scratch-path "$SPM" -c release --target Logging >/dev/null
+  fi
+  DEPFLAGS=(-I "$BIN/Modules" -Xcc "-fmodule-map-file=$BIN/CTOML.build/module.modulemap"
+            -Xcc -I -Xcc "$SPM/checkouts/TOMLKit/Sources/CTOML/include")
+  DEPOBJS=("$BIN"/TOMLKit.build/*.o "$BIN"/CTOML.build/Sources/*.o -lstdc++)
+  LOGOBJS=("$BIN"/Logging.build/*.o)
+}
+
+declare -A BUILT=()
+module() { # name, extra flags...: Sources/<name>/*.swift as an instrumented module, once per run
+  local name=$1; shift
+  [ -z "${BUILT[$name]:-}" ] || return 0
+  BUILT[$name]=1
+  echo "fuzz: compiling module $name"
+  quiet "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -wmo -package-name ChargeControl \
+    -module-name "$name" -emit-module -emit-module-path "$MODS/$name.swiftmodule" \
+    -c Sources/"$name"/*.swift -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}" "$@"
+  [ -f "$MODS/$name.o" ] || { echo "fuzz: module $name did not build" >&2; exit 1; }
+}
+
+for name in "${names[@]}"; do
+  case $name in
+    frame-decoder)
+      link frame-decoder Sources/DLT645/*.swift Tests/Fuzz/FrameDecoderFuzz.swift ;;
+    tariff)
+      deps; module Tariffs
+      link tariff Tests/Fuzz/TariffFuzz.swift -I "$MODS" "${DEPFLAGS[@]}" "$MODS/Tariffs.o" "${DEPOBJS[@]}" ;;
+    config)
+      deps; module Tariffs; module ChargeControl; module StationConfig
+      link config Tests/Fuzz/ConfigFuzz.swift -I "$MODS" "${DEPFLAGS[@]}" \
+        "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/StationConfig.o" "${DEPOBJS[@]}" "${LOGOBJS[@]}" ;;
+    payment)
+      deps; module Tariffs
+      link payment Tests/Fuzz/PaymentBodyFuzz.swift Sources/Station/API/FieldValidation.swift -I "$MODS" "${DEPFLAGS[@]}" \
+        "$MODS/Tariffs.o" "${DEPOBJS[@]}" ;;
+    *) echo "fuzz: unknown harness '$name'" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,24 @@
+import Testing
+@testable import Tariffs
+
+/// Regression tests for a fuzzing finding (Tests/Fuzz, `tariff` harness): toml++ inside TOMLKit
+/// aborts the process (`parse_key()` assertion; SwiftPM does not define NDEBUG, even in release)
+/// on a table header whose key starts with a character that is no key start. Minimised inputs: `[*` and `[` + line break.
+@Suite struct TOMLPrecheckTests {
+    @Test(arguments: ["[*", "[[%]]", "[ *x]", "name = \"x\"\n\n  [é]\n", "[[\t+]]", "[[[", "[\n", "[[ \r\na = 1"])
+    func tableHeaderThatAbortsTOMLKitIsAnError(_ text: String) {
+        #expect(throws: TariffError.self) { try Tariff.parse(text, file: "t.toml") }
+        #expect(TOMLPrecheck.unsafeTableHeader(in: text) != nil)
+    }
+
+    @Test func errorSaysWhere() {
+        let at = TOMLPrecheck.unsafeTableHeader(in: "a = 1\n[ok]\n[*bad]")
+        #expect(at?.line == 3)
+        #expect(at?.column == 2)
+    }
+
+    @Test(arguments: ["[a]", "[[a]]", "[ \"q\" ]", "['lit']", "[-x]", "[_]", "[]", "[", "[ [a]]", "a = [\n  [1, 2],\n]", "[a]\r\nb = 1", "# [*\n"])
+    func headersTOMLKitReportsItselfPassTheCheck(_ text: String) {
+        #expect(TOMLPrecheck.unsafeTableHeader(in: text) == nil)
+    }
+}
