@@ -1,4 +1,5 @@
 import Foundation
+import Tariffs
 import TOMLKit
 
 /// `chargectl`'s own settings file, so an operator need not repeat `--url` and `--token`:
@@ -58,6 +59,10 @@ struct ConfigFile: Equatable {
     }
 
     static func parse(_ text: String, path: String) throws(Problem) -> ConfigFile {
+        // toml++ aborts the process on some malformed table headers: refuse them first.
+        if let at = TOMLPrecheck.unsafeTableHeader(in: text) {
+            throw Problem(description: "\(path): line \(at.line), column \(at.column): a table header must start with a key")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

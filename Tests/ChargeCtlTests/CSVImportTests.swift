@@ -101,6 +101,8 @@ import Testing
             #expect(error.description == "c.toml: url: want a string")
         }
         #expect(throws: ConfigFile.Problem.self) { try ConfigFile.parse("token = \"a\"\ntoken_file = \"/x\"", path: "c.toml") }
+        // A header toml++ would abort on is refused as an error instead (fuzzing finding).
+        #expect(throws: ConfigFile.Problem.self) { try ConfigFile.parse("[*\nurl = \"x\"", path: "c.toml") }
     }
 
     @Test func whereTheFileIs() {
