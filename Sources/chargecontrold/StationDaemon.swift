@@ -98,15 +98,17 @@ struct StationDaemon {
                 await reloader.run()
             },
             api,
+            // Last in the list, so the first to hear of a shutdown: systemd learns at once.
+            RunService(name: "stopping", { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } },
+                       stop: { notifier.stopping() }),
         ]
         // A service that returns ends the whole group, so delivery runs only when configured.
-        if let delivery { services.insert(RunService(name: "notifications", delivery.run), at: services.count - 1) }
+        if let delivery { services.insert(RunService(name: "notifications", delivery.run), at: services.count - 2) }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-        notifier.stopping()
         logger.notice("stopped", metadata: ["event": "stopped"])
     }
 
