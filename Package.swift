@@ -28,6 +28,9 @@ let package = Package(
         // MARK: a seeded generator shared by the simulator and the property tests
         .target(name: "SeededRandom"),
 
+        // MARK: helpers for running the station's processes on loopback (bench and process tests)
+        .target(name: "LoopbackTools"),
+
         // MARK: wire format (pure)
         .target(name: "DLT645"),
         .target(
@@ -122,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrol-bench",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645",
+                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -142,6 +145,7 @@ let package = Package(
         .testTarget(
             name: "MeterSimTests",
             dependencies: [
+                "LoopbackTools",
                 "MeterSim", "DLT645", "DLT645NIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -149,7 +153,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "LoopbackTools", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "StationTests",
@@ -161,7 +165,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Store", "Tariffs", "ChargeControl", "DLT645", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Store", "Tariffs", "ChargeControl", "DLT645", "SeededRandom", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs", "SeededRandom"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs", "SeededRandom"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),

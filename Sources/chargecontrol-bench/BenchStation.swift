@@ -1,3 +1,4 @@
+import LoopbackTools
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -83,7 +84,7 @@ final class BenchProcess: @unchecked Sendable {
             Glibc.kill(pid, SIGKILL)
         }
         defer { watchdog.cancel() }
-        return await blocking {
+        return await offThePool {
             var bytes: [UInt8] = []
             while true {
                 guard let byte = handle.readData(ofLength: 1).first else {
@@ -102,7 +103,7 @@ final class BenchProcess: @unchecked Sendable {
         let process = self.process
         let pid = self.pid
         if process.isRunning { process.terminate() }
-        await blocking {
+        await offThePool {
             let deadline = Date().addingTimeInterval(grace)
             var killed = false
             while process.isRunning {
@@ -124,30 +125,6 @@ func procStatusField(_ field: String, pid: Int32) -> Int {
         return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
     }
     return 0
-}
-
-func blocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
-    }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw BenchFailure("socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw BenchFailure("bind() failed: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// One HTTP answer.

@@ -1,3 +1,4 @@
+import LoopbackTools
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -121,32 +122,6 @@ func tail(of url: URL, lines count: Int) -> String {
     guard let data = try? Data(contentsOf: url) else { return "(no log at \(url.path))" }
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
     return lines.suffix(count).joined(separator: "\n")
-}
-
-/// Runs blocking work (pipes, waiting for a process) on a Dispatch thread, not the cooperative pool.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
-    }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw E2EFailure("socket() failed: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw E2EFailure("bind() failed: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A failure of the end-to-end harness or of a bounded wait, with diagnostics.

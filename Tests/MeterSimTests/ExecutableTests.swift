@@ -1,3 +1,4 @@
+import LoopbackTools
 import DLT645
 import Foundation
 import Testing
@@ -75,9 +76,3 @@ import Testing
     }
 }
 
-/// Runs blocking work (pipes, waiting for a process) on a Dispatch thread, not the cooperative pool.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
-    }
-}

@@ -1,3 +1,4 @@
+import LoopbackTools
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -41,7 +42,7 @@ struct DaemonUnderSystemdTests {
         let tokens = folder.appendingPathComponent("tokens").path
         try "viewer systemd-test-viewer-token-1\noperator systemd-test-operator-token-1\n".write(toFile: tokens, atomically: true, encoding: .utf8)
         chmod(tokens, 0o600)
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let file = folder.appendingPathComponent("chargecontrold.toml").path
         try """
             [station]
@@ -113,22 +114,6 @@ struct DaemonUnderSystemdTests {
         #expect(alarm["PRIORITY"] == "5")
         #expect(alarm["COMMAND_ID"] != nil)
     }
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard ok else { throw CocoaError(.fileWriteUnknown) }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// SIGHUP (`systemctl reload`): the daemon says RELOADING=1, applies the new file, logs what
