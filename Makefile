@@ -5,7 +5,7 @@ SWIFT ?= swift
 # libcurl4-openssl-dev: FoundationNetworking (chargectl, webhooks) links libcurl statically in `make install`.
 DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config libcurl4-openssl-dev
 
-.PHONY: deps build test demo release install clean fuzz
+.PHONY: deps build test demo release install clean fuzz fuzz-smoke
 
 # Install what is missing when we are root; otherwise print the one apt-get line and stop.
 deps:
@@ -26,10 +26,12 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Build every product and test once, then run without rebuilding (STACK.md pitfall 10).
+# Build every product and test once, then run without rebuilding (STACK.md pitfall 10); then
+# each libFuzzer harness briefly (fuzz-smoke).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 release: deps
 	$(SWIFT) build -c release
@@ -69,24 +71,36 @@ demo: build
 # Leak checks are off (TOMLKit leaks a little on every parse, Tests/Fuzz/README.md), and so is
 # the Swift backtracer (it fights ASan over the crash). Decoder inputs stay under 600 bytes
 # (two maximal frames and noise): longer ones only slowed it, byte-by-byte streaming being O(n·frame).
+# FUZZ_DEPS=build takes TOMLKit and swift-log from the main debug build instead of a release
+# build of their own (Tests/Fuzz/build.sh). FUZZ_CORPUS is where new inputs go.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= frame-decoder tariff config payment
 FUZZ_SANITIZE ?= fuzzer,address
 FUZZ_RUNS ?=
 FUZZ_FLAGS ?= -detect_leaks=0
+FUZZ_DEPS ?= spm
+FUZZ_CORPUS ?= .build-fuzz/corpus
 fuzz:
-	FUZZ_SANITIZE=$(FUZZ_SANITIZE) bash Tests/Fuzz/build.sh $(FUZZ_TARGETS)
+	FUZZ_SANITIZE=$(FUZZ_SANITIZE) FUZZ_DEPS=$(FUZZ_DEPS) bash Tests/Fuzz/build.sh $(FUZZ_TARGETS)
 	@set -o pipefail; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p .build-fuzz/corpus/$$t .build-fuzz/artifacts/$$t; \
+	  mkdir -p $(FUZZ_CORPUS)/$$t .build-fuzz/artifacts/$$t; \
 	  case $$t in frame-decoder) len=-max_len=600;; *) len=;; esac; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s$(if $(FUZZ_RUNS), or $(FUZZ_RUNS) inputs) (log: .build-fuzz/$$t.log)"; \
 	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=malloc_context_size=0:quarantine_size_mb=16 .build-fuzz/$$t-fuzz \
 	    $(FUZZ_FLAGS) $$len -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -print_final_stats=1 \
-	    -artifact_prefix=.build-fuzz/artifacts/$$t/ .build-fuzz/corpus/$$t Tests/Fuzz/corpus/$$t \
+	    -artifact_prefix=.build-fuzz/artifacts/$$t/ $(FUZZ_CORPUS)/$$t Tests/Fuzz/corpus/$$t \
 	    > .build-fuzz/$$t.log 2>&1 \
 	    || { tail -40 .build-fuzz/$$t.log; echo "fuzz: $$t FAILED; input in .build-fuzz/artifacts/$$t/"; exit 1; }; \
 	  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' .build-fuzz/$$t.log; \
 	done
+
+# What `make test` (and so CI) adds: every harness built with AddressSanitizer against the debug
+# build's dependencies and run FUZZ_SMOKE_SECONDS from the seeds alone (a fresh corpus each
+# time, so a developer's long-run corpus does not slow it); a crash fails `make test`.
+FUZZ_SMOKE_SECONDS ?= 10
+fuzz-smoke:
+	rm -rf .build-fuzz/smoke-corpus
+	@$(MAKE) --no-print-directory fuzz FUZZ_DEPS=build FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_CORPUS=.build-fuzz/smoke-corpus
 
 clean:
 	rm -rf .build

@@ -3,7 +3,7 @@
 /// Written as 8 hex digits, level first (`"02123456"`), and sent in exactly that byte order: tools
 /// disagree on the order of the three password bytes [uncertain, PROTOCOL.md §3], so they are
 /// opaque and go out as configured. `description` hides the secret so it never reaches a log.
-public struct Password: Hashable, Sendable, CustomStringConvertible {
+public struct Password: Hashable, Sendable, CustomStringConvertible, CustomReflectable {
     /// PA, P0, P1, P2 as sent.
     public let bytes: [UInt8]
 
@@ -22,6 +22,10 @@ public struct Password: Hashable, Sendable, CustomStringConvertible {
 
     /// Never the secret itself.
     public var description: String { "Password(level \(hex(level)), ******)" }
+
+    /// `dump`, debuggers and the default description of a value holding one (`RemoteControl`,
+    /// `Request`) see the level only, never `bytes`.
+    public var customMirror: Mirror { Mirror(self, children: ["level": hex(level)]) }
 }
 
 /// The 4-byte operator code C0…C3 that a meter records in its control log.

@@ -58,6 +58,7 @@ extension StationConfiguration {
             SettingLine("station.timezone", station.timeZone.identifier),
             SettingLine("station.tariffs", station.tariffs),
             SettingLine("api.listen", api.listen.description),
+            SettingLine("api.allow_remote", String(api.allowRemote)),
             SettingLine("api.tokens_file", api.tokensFile),
             SettingLine("collection.timeout", collection.timeout.configText),
         ]

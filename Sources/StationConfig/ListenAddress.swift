@@ -32,6 +32,23 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Whether the host is this machine only: `localhost`, an IPv4 address in 127.0.0.0/8, or
+    /// `::1` (also written out in full). A name other than `localhost` is not: it may resolve
+    /// to any address.
+    public var isLoopback: Bool {
+        if host.lowercased() == "localhost" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        if octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }), octets[0] == "127" { return true }
+        let groups = host.split(separator: ":", omittingEmptySubsequences: false)
+        guard host.contains(":"), groups.allSatisfy({ $0.count <= 4 && UInt16($0.isEmpty ? "0" : $0, radix: 16) != nil }) else {
+            return false
+        }
+        // ::1 with any spelling of its leading zeros: every group zero but a final 1.
+        let values = groups.map { UInt16($0.isEmpty ? "0" : $0, radix: 16) ?? 0 }
+        let expands = host.contains("::") || groups.count == 8
+        return expands && values.last == 1 && values.dropLast().allSatisfy { $0 == 0 }
+    }
+
     /// `HOST:PORT`, with brackets around an IPv6 address.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -66,10 +66,6 @@ extension CommandKind {
 
     /// Reconnecting a paying customer goes ahead of everything else on the line.
     public var isUrgent: Bool { self == .allowClose || self == .directClose }
-
-    static func sqlList(_ kinds: [CommandKind]) -> String {
-        kinds.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-    }
 }
 
 /// The durable command queue: every transition is one transaction with its audit record.
@@ -86,15 +82,16 @@ public enum CommandQueue {
     /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
     public static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                              at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
-        let live = "('pending', 'in_flight', 'review')"
-        if let same = try Int64.fetchOne(db, sql: "SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN \(live)",
-                                         arguments: [meter, planned.kind.rawValue]) {
+        if let same = try Int64.fetchOne(db, sql: """
+            SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN ('pending', 'in_flight', 'review')
+            """, arguments: [meter, planned.kind.rawValue]) {
             return (same, false)
         }
         let group = CommandKind.allCases.filter { $0.group == planned.kind.group && $0 != planned.kind }
-        let stale = try Int64.fetchAll(db, sql: """
-            SELECT id FROM command WHERE meter_address = ? AND kind IN (\(CommandKind.sqlList(group))) AND state IN ('pending', 'review')
-            """, arguments: [meter])
+        // GRDB's SQL literal binds every interpolated value: the kinds become (?, ?) with arguments.
+        let stale = try SQLRequest<Int64>("""
+            SELECT id FROM command WHERE meter_address = \(meter) AND kind IN \(group.map(\.rawValue)) AND state IN ('pending', 'review')
+            """).fetchAll(db)
         let ms = StoredInstant.millis(now)
         for id in stale {
             try transition(id, to: .superseded, error: nil, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision", in: db)

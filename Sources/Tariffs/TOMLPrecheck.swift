@@ -13,6 +13,9 @@ package enum TOMLPrecheck {
     package static func unsafeTableHeader(in text: String) -> (line: Int, column: Int)? {
         var line = 1
         var bytes = text.utf8[...]
+        // toml++ skips a UTF-8 byte order mark before the first line, so `BOM[*` aborts like `[*`
+        // (found by the fuzz run `make test` makes).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         while !bytes.isEmpty {
             let end = bytes.firstIndex(where: { $0 == 0x0A }) ?? bytes.endIndex
             let last = end == bytes.endIndex

@@ -2,17 +2,22 @@
 # Builds the libFuzzer harnesses into .build-fuzz/<name>-fuzz (issue 6, fuzzing).
 #   Tests/Fuzz/build.sh [name ...]      names: frame-decoder tariff config payment (default: all)
 #   FUZZ_SANITIZE=fuzzer Tests/Fuzz/build.sh   # without AddressSanitizer: several times faster
+#   FUZZ_DEPS=build Tests/Fuzz/build.sh        # dependencies from the main debug build (.build/debug)
 # Our sources are compiled here, instrumented for coverage; their dependencies (TOMLKit with
-# toml++, swift-log) come uninstrumented from a SwiftPM release build in .build-fuzz/spm (first time
-# ~2 min). No Package.swift target, so `make test` never builds any of this.
+# toml++, swift-log) come uninstrumented either from a SwiftPM release build in .build-fuzz/spm
+# (FUZZ_DEPS=spm, the default: first time ~2 min, fastest toml++ for long runs) or from the main
+# debug build that `swift build` already made (FUZZ_DEPS=build: nothing more to build; `make test`
+# uses it for its short runs). No Package.swift target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SWIFTC=${SWIFTC:-swiftc}
 SANITIZE=${FUZZ_SANITIZE:-fuzzer,address}
+DEPS=${FUZZ_DEPS:-spm}
 OUT=.build-fuzz
 SPM=$OUT/spm
-mkdir -p "$OUT/mods-$SANITIZE"
-MODS=$OUT/mods-$SANITIZE
+# Modules compiled against one set of dependency modules do not load against the other.
+MODS=$OUT/mods-$SANITIZE-$DEPS
+mkdir -p "$MODS"
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(frame-decoder tariff config payment)
 
@@ -26,15 +31,26 @@ link() { # name, sources and flags...
   [ -x "$OUT/$name-fuzz" ] || { echo "fuzz: $name did not build" >&2; exit 1; }
 }
 
-deps() { # TOMLKit and Logging from SwiftPM, once
-  BIN=$SPM/x86_64-unknown-linux-gnu/release
-  if [ ! -f "$BIN/Modules/TOMLKit.swiftmodule" ] || [ ! -f "$BIN/Modules/Logging.swiftmodule" ]; then
-    echo "fuzz: building TOMLKit and swift-log with SwiftPM into $SPM (once)"
-    swift build --scratch-path "$SPM" -c release --target TOMLKit >/dev/null
-    swift build --scratch-path "$SPM" -c release --target Logging >/dev/null
-  fi
+deps() { # TOMLKit and Logging: from SwiftPM once (spm), or from the main debug build (build)
+  local checkouts
+  case $DEPS in
+    spm)
+      BIN=$SPM/x86_64-unknown-linux-gnu/release
+      checkouts=$SPM/checkouts
+      if [ ! -f "$BIN/Modules/TOMLKit.swiftmodule" ] || [ ! -f "$BIN/Modules/Logging.swiftmodule" ]; then
+        echo "fuzz: building TOMLKit and swift-log with SwiftPM into $SPM (once)"
+        swift build --scratch-path "$SPM" -c release --target TOMLKit >/dev/null
+        swift build --scratch-path "$SPM" -c release --target Logging >/dev/null
+      fi ;;
+    build)
+      BIN=.build/debug
+      checkouts=.build/checkouts
+      [ -f "$BIN/Modules/TOMLKit.swiftmodule" ] && [ -f "$BIN/Modules/Logging.swiftmodule" ] \
+        || { echo "fuzz: FUZZ_DEPS=build needs the main debug build: run swift build first" >&2; exit 1; } ;;
+    *) echo "fuzz: FUZZ_DEPS is spm or build, not '$DEPS'" >&2; exit 2 ;;
+  esac
   DEPFLAGS=(-I "$BIN/Modules" -Xcc "-fmodule-map-file=$BIN/CTOML.build/module.modulemap"
-            -Xcc -I -Xcc "$SPM/checkouts/TOMLKit/Sources/CTOML/include")
+            -Xcc -I -Xcc "$checkouts/TOMLKit/Sources/CTOML/include")
   DEPOBJS=("$BIN"/TOMLKit.build/*.o "$BIN"/CTOML.build/Sources/*.o -lstdc++)
   LOGOBJS=("$BIN"/Logging.build/*.o)
 }
@@ -45,6 +61,7 @@ module() { # name, extra flags...: Sources/<name>/*.swift as an instrumented mod
   [ -z "${BUILT[$name]:-}" ] || return 0
   BUILT[$name]=1
   echo "fuzz: compiling module $name"
+  rm -f "$MODS/$name.o"  # a stale object must not stand in for a failed compile
   quiet "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -wmo -package-name ChargeControl \
     -module-name "$name" -emit-module -emit-module-path "$MODS/$name.swiftmodule" \
     -c Sources/"$name"/*.swift -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}" "$@"

@@ -1,4 +1,5 @@
 import ChargeControl
+import Foundation
 import Hummingbird
 import Store
 import Tariffs
@@ -59,7 +60,9 @@ enum AccountRoutes {
         }
 
         routes.on(.get, "accounts/:id", .readAccount) { _, context in
-            let id = try context.parameters.require("id")
+            // Hummingbird hands over the segment as sent; chargectl percent-encodes ids (a space, a quote).
+            let raw = try context.parameters.require("id")
+            let id = raw.removingPercentEncoding ?? raw
             let record = try await station.core.account(id)
             return try JSONResponse.make(AccountView(record, rules: station.core.evaluator.rules, zone: station.settings.timeZone))
         }
