@@ -50,7 +50,25 @@ public struct Frame: Hashable, Sendable, CustomStringConvertible {
         return sum
     }
 
+    /// The data bytes with any password shown as `**`, so a frame in a log line or an error
+    /// message never carries a meter password (issue 6: access control).
     public var description: String {
-        "Frame(\(address) C=\(control) L=\(data.count) data=[\(data.map { hex($0) }.joined(separator: " "))])"
+        let secret = passwordRange
+        let shown = data.indices.map { secret.contains($0) ? "**" : hex(data[$0]) }
+        return "Frame(\(address) C=\(control) L=\(data.count) data=[\(shown.joined(separator: " "))])"
+    }
+
+    /// Where a master request carries passwords (PA P0 P1 P2, 4 bytes each): first for remote
+    /// control and the clear commands; after the DI for a write; old and new for a password change.
+    var passwordRange: Range<Int> {
+        guard !control.isReply else { return 0..<0 }
+        let range: Range<Int>
+        switch control.function {
+        case .remoteControl, .clearMaxDemand, .clearMeter, .clearEvents: range = 0..<4
+        case .write: range = 4..<8
+        case .changePassword: range = 4..<12
+        default: return 0..<0
+        }
+        return range.clamped(to: 0..<data.count)
     }
 }
