@@ -54,9 +54,9 @@ public struct StationConfiguration: Sendable, Hashable {
     ///     relative paths start (a relative `file` is taken from the current directory).
     /// - Throws: ``ConfigurationError`` with every problem found.
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
-        if let at = TOMLPrecheck.unsafeTableHeader(in: text) {
+        if let at = TOMLPrecheck.abort(in: text) {
             throw ConfigurationError(problems: [.init(file: file, key: "line \(at.line), column \(at.column)",
-                message: "a table header must start with a key (letters, digits, _ or -, or a quoted key)")])
+                                                      message: at.problem)])
         }
         let table: TOMLTable
         do {

@@ -6,6 +6,17 @@
 /// `toml::impl::parser::parse_key()`. A tariff or configuration reload with such a typo would
 /// take the daemon down.
 package enum TOMLPrecheck {
+    /// Where toml++ would abort on `text`, and what an operator should be told; nil if it is safe.
+    package static func abort(in text: String) -> (line: Int, column: Int, problem: String)? {
+        if let at = unsafeTableHeader(in: text) {
+            return (at.line, at.column, "a table header must start with a key (letters, digits, _ or -, or a quoted key)")
+        }
+        if let at = closingBraceAsArrayValue(in: text) {
+            return (at.line, at.column, "'}' where a value should be (an array's value or an inline table's key)")
+        }
+        return nil
+    }
+
     /// The 1-based line and column of the first table header toml++ would abort on, or nil.
     ///
     /// Line-based and conservative: a line inside a multi-line string or array that starts with

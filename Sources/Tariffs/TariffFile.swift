@@ -9,9 +9,8 @@ extension Tariff {
     ///   - file: the name to put in errors, as the operator knows the file.
     /// - Throws: ``TariffError`` naming the file, the key and the problem.
     public static func parse(_ text: String, file: String) throws(TariffError) -> Tariff {
-        if let at = TOMLPrecheck.unsafeTableHeader(in: text) {
-            throw TariffError(file: file, key: "line \(at.line), column \(at.column)",
-                              problem: "a table header must start with a key (letters, digits, _ or -, or a quoted key)")
+        if let at = TOMLPrecheck.abort(in: text) {
+            throw TariffError(file: file, key: "line \(at.line), column \(at.column)", problem: at.problem)
         }
         let root: TOMLTable
         do {

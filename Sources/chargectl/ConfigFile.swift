@@ -59,9 +59,9 @@ struct ConfigFile: Equatable {
     }
 
     static func parse(_ text: String, path: String) throws(Problem) -> ConfigFile {
-        // toml++ aborts the process on some malformed table headers: refuse them first.
-        if let at = TOMLPrecheck.unsafeTableHeader(in: text) {
-            throw Problem(description: "\(path): line \(at.line), column \(at.column): a table header must start with a key")
+        // toml++ aborts the process on some malformed input: refuse it first.
+        if let at = TOMLPrecheck.abort(in: text) {
+            throw Problem(description: "\(path): line \(at.line), column \(at.column): \(at.problem)")
         }
         let table: TOMLTable
         do {

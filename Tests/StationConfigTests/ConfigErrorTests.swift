@@ -116,4 +116,15 @@ struct ConfigErrorTests {
     @Test func tableHeaderWithoutKeyIsAnErrorNotAnAbort() {
         #expect(throws: ConfigurationError.self) { try StationConfiguration.parse("[station]\n[*\n", file: "c.toml") }
     }
+
+    /// Finding 4: `}` where an array value should start (`y=[}`) aborted in toml++'s parse_value().
+    @Test func closingBraceAsArrayValueIsAnErrorNotAnAbort() throws {
+        do {
+            _ = try StationConfiguration.parse("[station]\nname = \"x\"\nholidays = [\n}\n", file: "c.toml")
+            Issue.record("parsed")
+        } catch {
+            #expect(error.description.contains("c.toml"))
+            #expect(error.description.contains("line 4, column 1"))
+        }
+    }
 }

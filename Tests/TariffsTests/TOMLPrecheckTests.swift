@@ -24,4 +24,25 @@ import Testing
     func headersTOMLKitReportsItselfPassTheCheck(_ text: String) {
         #expect(TOMLPrecheck.unsafeTableHeader(in: text) == nil)
     }
+
+    /// Finding 4 (`config` harness, minimised to `y=[}`): `}` where an array value should start.
+    @Test(arguments: ["y=[}", "a = [1, }", "a = [\n  # note\n  }", "a = [ [ } ] ]", "a = [\r\n}", "t = {a = 1, }",
+                      "\u{FEFF}y=[}"])
+    func closingBraceWhereAValueShouldBeIsAnError(_ text: String) {
+        #expect(throws: TariffError.self) { try Tariff.parse(text, file: "t.toml") }
+        #expect(TOMLPrecheck.closingBraceAsArrayValue(in: text) != nil)
+    }
+
+    @Test func closingBraceErrorSaysWhere() {
+        let at = TOMLPrecheck.abort(in: "a = 1\nb = [2,\n   }")
+        #expect(at?.line == 3)
+        #expect(at?.column == 4)
+        #expect(at?.problem.contains("'}'") == true)
+    }
+
+    @Test(arguments: ["a = [1, 2]", "a = \"[}\"", "a = '[, }'", "a = \"\"\"\n[ }\"\"\"", "a = '''x\n, }'''", "# [ }\n",
+                      "t = {a = [1], b = {c = 2}}", "a = \"q\\\"[}\"", "a = [{x = 1}, {y = 2}]", "a = \"\"\"x\"\"\"\"\"\nb = [1]"])
+    func bracesInStringsCommentsAndValidNestingPass(_ text: String) {
+        #expect(TOMLPrecheck.closingBraceAsArrayValue(in: text) == nil)
+    }
 }
