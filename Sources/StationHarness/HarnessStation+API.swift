@@ -161,6 +161,16 @@ public struct ControlReceiptView: Sendable, Hashable {
     public let fate: String
     public let executed: Bool
 
+    public init(address: String, atMillis: Int64, command: String, deadline: String, fate: String = "deliver",
+                executed: Bool = true) {
+        self.address = address
+        self.atMillis = atMillis
+        self.command = command
+        self.deadline = deadline
+        self.fate = fate
+        self.executed = executed
+    }
+
     init?(json: JSONValue) {
         guard let address = json["address"]?.string, let at = json["at_ms"]?.int64, let command = json["command"]?.string,
               let deadline = json["deadline"]?.string, let fate = json["fate"]?.string, let executed = json["executed"]?.bool

@@ -101,30 +101,36 @@ public enum StationInvariants {
         }
         let found = try await store.writer.read { db -> Commands in
             var c = Commands()
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.id, c.kind, c.state,
-                    (SELECT COUNT(*) FROM audit a WHERE a.command_id = c.id AND a.event = c.kind) AS created,
-                    (SELECT COUNT(*) FROM audit a WHERE a.command_id = c.id AND a.event = 'command_acknowledged') AS acks,
-                    (SELECT COUNT(*) FROM audit a WHERE a.command_id = c.id AND a.event LIKE 'command_%' AND a.id >
-                        (SELECT MAX(b.id) FROM audit b WHERE b.command_id = c.id AND b.event = 'command_acknowledged')) AS after_ack,
-                    (SELECT COUNT(*) FROM review_item r WHERE r.command_id = c.id AND r.state = 'open') AS open_items
-                FROM command c ORDER BY c.id
-                """)
-            for row in rows {
+            // One pass over the commands' audit rows (the audit table has no index on command_id).
+            struct History { var created = 0, acks = 0, afterAck = 0 }
+            var kinds: [Int64: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, kind FROM command") { kinds[row["id"]] = row["kind"] }
+            var histories: [Int64: History] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT command_id, event FROM audit WHERE command_id IS NOT NULL ORDER BY id") {
+                let id: Int64 = row["command_id"], event: String = row["event"]
+                var h = histories[id] ?? History()
+                if event == kinds[id] { h.created += 1 }
+                if event.hasPrefix("command_") && h.acks > 0 { h.afterAck += 1 }
+                if event == "command_acknowledged" { h.acks += 1 }
+                histories[id] = h
+            }
+            var openItems: [Int64: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT command_id FROM review_item WHERE state = 'open' AND command_id IS NOT NULL") {
+                openItems[row["command_id"], default: 0] += 1
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, kind, state FROM command ORDER BY id") {
                 let id: Int64 = row["id"], kind: String = row["kind"], state: String = row["state"]
-                let created: Int = row["created"], acks: Int = row["acks"], afterAck: Int = row["after_ack"]
-                let openItems: Int = row["open_items"]
+                let h = histories[id] ?? History()
+                let open = openItems[id] ?? 0
                 c.counts[state, default: 0] += 1
                 if state == "in_flight" { c.inFlight.append(id) }
                 var problems: [String] = []
-                if created != 1 { problems.append("created \(created) times") }
-                if state == "acknowledged" && acks != 1 { problems.append("acknowledged \(acks) times") }
-                if state != "acknowledged" && acks != 0 { problems.append("\(state) after \(acks) acknowledgements") }
-                if afterAck != 0 { problems.append("\(afterAck) transitions after its acknowledgement") }
+                if h.created != 1 { problems.append("created \(h.created) times") }
+                if state == "acknowledged" && h.acks != 1 { problems.append("acknowledged \(h.acks) times") }
+                if state != "acknowledged" && h.acks != 0 { problems.append("\(state) after \(h.acks) acknowledgements") }
+                if h.afterAck != 0 { problems.append("\(h.afterAck) transitions after its acknowledgement") }
                 if !StationInvariants.commandStates.contains(state) { problems.append("unknown state") }
-                if (state == "review") != (openItems == 1) || openItems > 1 {
-                    problems.append("\(openItems) open review items")
-                }
+                if (state == "review") != (open == 1) || open > 1 { problems.append("\(open) open review items") }
                 if !problems.isEmpty { c.problems.append("command \(id) \(kind) \(state): " + problems.joined(separator: ", ")) }
             }
             for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM review_item GROUP BY kind, state") {
