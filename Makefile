@@ -5,7 +5,7 @@ SWIFT ?= swift
 # libcurl4-openssl-dev: FoundationNetworking (chargectl, webhooks) links libcurl statically in `make install`.
 DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config libcurl4-openssl-dev
 
-.PHONY: deps build test demo release install clean fuzz fuzz-smoke
+.PHONY: deps build test demo release install clean fuzz fuzz-smoke crash soak
 
 # Install what is missing when we are root; otherwise print the one apt-get line and stop.
 deps:
@@ -101,6 +101,21 @@ FUZZ_SMOKE_SECONDS ?= 10
 fuzz-smoke:
 	rm -rf .build-fuzz/smoke-corpus
 	@$(MAKE) --no-print-directory fuzz FUZZ_DEPS=build FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_CORPUS=.build-fuzz/smoke-corpus
+
+# Reliability (README "Reliability"): the same harnesses as `make test`'s short versions
+# (Sources/StationHarness), run longer against debug builds of meter-sim and chargecontrold.
+# crash: ROUNDS rounds of mixed load, kill -9 at a random moment, restart, check everything.
+# soak: MINUTES of load on a faulty bus (20 % drops, 5 % garbled, 5 % refused, a tenth of the
+# meters off the bus for a while), then the end state and the daemon's memory over time.
+ROUNDS ?= 200
+MINUTES ?= 10
+crash: deps
+	$(SWIFT) build --build-tests
+	set -o pipefail; CRASH_ROUNDS=$(ROUNDS) $(SWIFT) test --skip-build --filter CrashRoundsTests 2>&1 | tee .build/crash-report.txt
+
+soak: deps
+	$(SWIFT) build --build-tests
+	set -o pipefail; SOAK_SECONDS=$$(( $(MINUTES) * 60 )) $(SWIFT) test --skip-build --filter FaultSoakTests 2>&1 | tee .build/soak-report.txt
 
 clean:
 	rm -rf .build

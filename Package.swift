@@ -31,6 +31,12 @@ let package = Package(
         // MARK: helpers for running the station's processes on loopback (bench and process tests)
         .target(name: "LoopbackTools"),
 
+        // MARK: the station's processes driven from outside (process tests, crash rounds, fault soak, bench)
+        .target(
+            name: "StationHarness",
+            dependencies: ["LoopbackTools", "SeededRandom", "DLT645", "Store", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+
         // MARK: wire format (pure)
         .target(name: "DLT645"),
         .target(
@@ -165,7 +171,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Store", "Tariffs", "ChargeControl", "DLT645", "SeededRandom", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["StationHarness", "Store", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs", "SeededRandom"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs", "SeededRandom"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),

@@ -7,7 +7,9 @@ import Hummingbird
 /// - `GET /meters/ADDR` → one `MeterSnapshot`;
 /// - `GET /meters[?relay=closed|open|armed][&offline=true|false]` → a list, address order;
 /// - `POST /meters/ADDR` with any of `offline`, `relay` (`open`, `closed`, `armed`), `total_kwh`,
-///   `press_button`, `block_reads`, `alarm`, `keep_power` → the changed meter.
+///   `press_button`, `block_reads`, `alarm`, `keep_power` → the changed meter;
+/// - `GET /controls[?from=N]` → `{"from", "truncated", "receipts": [ControlReceipt]}`, the
+///   remote-control requests received from index N on (404 unless `--record-controls`).
 ///
 /// Unknown meters are 404, malformed input 400; errors are `{"error": "…"}`.
 public enum AdminAPI {
@@ -28,6 +30,18 @@ public enum AdminAPI {
             }
             let list = fleet.snapshots { state in filters.allSatisfy { $0(state) } }
             return json(.ok, list)
+        }
+        router.get("controls") { request, _ -> Response in
+            guard let log = fleet.controlLog else {
+                return error(.notFound, "remote-control requests are not recorded: start meter-sim with --record-controls")
+            }
+            var start = 0
+            if let text = request.uri.queryParameters.get("from") {
+                guard let n = Int(text), n >= 0 else { return error(.badRequest, "from=\(text): want a receipt index ≥ 0") }
+                start = n
+            }
+            let (receipts, truncated) = log.receipts(from: start)
+            return json(.ok, ControlLogPage(from: start, truncated: truncated, receipts: receipts))
         }
         router.get("meters/:address") { _, context -> Response in
             switch lookUp(context, in: fleet) {
@@ -83,3 +97,10 @@ public enum AdminAPI {
     }
 }
 
+
+/// One page of the control log as `GET /controls` shows it.
+struct ControlLogPage: Encodable {
+    let from: Int
+    let truncated: Bool
+    let receipts: [ControlReceipt]
+}

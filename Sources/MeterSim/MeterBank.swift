@@ -41,6 +41,8 @@ public final class MeterFleet: Sendable {
     public let clock: any SimClock
     /// The terminals, by index.
     public let terminals: [SimTerminal]
+    /// Remote-control requests received, when `configuration.recordControls`.
+    public let controlLog: ControlLog?
     let consumption: ConsumptionModel
     let load: LoadProfile
     /// The time zone's offset when it has no daylight saving (most meters' zones): saves a
@@ -52,6 +54,7 @@ public final class MeterFleet: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.clock = clock
+        controlLog = configuration.recordControls ? ControlLog() : nil
         consumption = ConsumptionModel(schedule: configuration.schedule)
         load = LoadProfile(averageWatts: configuration.loadWatts, seed: configuration.seed)
         let zone = configuration.timeZone

@@ -22,13 +22,14 @@ public enum SimArguments {
         public var delayMs: String?
         public var autoClose: Bool
         public var timezone: String
+        public var recordControls: Bool
 
         /// Raw values with the CLI's defaults.
         public init(listen: String, terminals: Int = 1, meters: Int, firstAddress: String = "000000000001",
                     admin: String? = nil, seed: UInt64 = 0, loadKW: String = "1", initialKWh: String = "0",
                     timeScale: Double = 1, tariff: String? = nil, password: String = "02000000",
                     drop: Double = 0, garble: Double = 0, nak: Double = 0, delayMs: String? = nil,
-                    autoClose: Bool = false, timezone: String = "Asia/Shanghai") {
+                    autoClose: Bool = false, timezone: String = "Asia/Shanghai", recordControls: Bool = false) {
             self.listen = listen
             self.terminals = terminals
             self.meters = meters
@@ -46,6 +47,7 @@ public enum SimArguments {
             self.delayMs = delayMs
             self.autoClose = autoClose
             self.timezone = timezone
+            self.recordControls = recordControls
         }
     }
 
@@ -103,7 +105,7 @@ public enum SimArguments {
             firstAddress: firstNumber, admin: admin, seed: raw.seed, loadWatts: loadWatts,
             initialHundredths: initial, timeScale: raw.timeScale, schedule: schedule, password: password,
             faults: FaultConfiguration(drop: raw.drop, garble: raw.garble, nak: raw.nak, delayMilliseconds: delay),
-            autoClose: raw.autoClose, timeZone: zone)
+            autoClose: raw.autoClose, timeZone: zone, recordControls: raw.recordControls)
         try configuration.validate()
         return configuration
     }

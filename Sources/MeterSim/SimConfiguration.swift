@@ -35,13 +35,16 @@ public struct SimConfiguration: Sendable {
     public var timeZone: TimeZone
     /// FEH wake-up bytes ahead of each reply (0…4).
     public var replyPreamble: Int
+    /// Keep a log of every remote-control request received (`--record-controls`, admin `GET /controls`).
+    public var recordControls: Bool
 
     /// A configuration with the CLI's defaults for everything optional.
     public init(host: String = "127.0.0.1", basePort: Int = 0, terminals: Int = 1, meters: Int = 1,
                 firstAddress: UInt64 = 1, admin: HostAndPort? = nil, seed: UInt64 = 0, loadWatts: Int64 = 1000,
                 initialHundredths: Int64 = 0, timeScale: Double = 1, schedule: any RegisterSchedule = FlatSchedule(),
                 password: Password = SimConfiguration.defaultPassword, faults: FaultConfiguration = FaultConfiguration(),
-                autoClose: Bool = false, timeZone: TimeZone = SimConfiguration.defaultTimeZone, replyPreamble: Int = 0) {
+                autoClose: Bool = false, timeZone: TimeZone = SimConfiguration.defaultTimeZone, replyPreamble: Int = 0,
+                recordControls: Bool = false) {
         self.host = host
         self.basePort = basePort
         self.terminals = terminals
@@ -58,6 +61,7 @@ public struct SimConfiguration: Sendable {
         self.autoClose = autoClose
         self.timeZone = timeZone
         self.replyPreamble = replyPreamble
+        self.recordControls = recordControls
     }
 
     /// `02000000`: level 02, password 000000.

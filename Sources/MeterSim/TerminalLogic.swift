@@ -36,6 +36,9 @@ extension MeterFleet {
             let reply: Reply?
             switch decision {
             case .drop:
+                if let controlLog, let receipt = ControlLog.receipt(of: frame, address: address, fate: .drop, reply: nil) {
+                    controlLog.record(receipt)
+                }
                 return .silence
             case .nak:
                 reply = .abnormal(address, frame.control.function, ErrorWord(UInt8(ErrorWord.other)))
@@ -51,6 +54,9 @@ extension MeterFleet {
                     // Unsupported function or malformed data: refuse it.
                     reply = .abnormal(address, frame.control.function, ErrorWord(UInt8(ErrorWord.other)))
                 }
+            }
+            if let controlLog, let receipt = ControlLog.receipt(of: frame, address: address, fate: decision, reply: reply) {
+                controlLog.record(receipt)
             }
             guard let reply else { return .silence }
             var bytes = [UInt8](repeating: 0xFE, count: configuration.replyPreamble)

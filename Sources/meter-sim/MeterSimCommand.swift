@@ -49,13 +49,15 @@ struct MeterSimCommand: AsyncParsableCommand {
     var autoClose = false
     @Option(help: "Time zone of the meters' clocks.")
     var timezone: String = "Asia/Shanghai"
+    @Flag(help: "Log every remote-control request received (admin GET /controls), for test harnesses.")
+    var recordControls = false
 
     func run() async throws {
         let raw = SimArguments.Raw(
             listen: listen, terminals: terminals, meters: meters, firstAddress: firstAddress, admin: admin,
             seed: seed, loadKW: loadKw, initialKWh: initialKwh, timeScale: timeScale, tariff: tariff,
             password: password, drop: drop, garble: garble, nak: nak, delayMs: delayMs, autoClose: autoClose,
-            timezone: timezone)
+            timezone: timezone, recordControls: recordControls)
         let configuration: SimConfiguration
         let fleet: MeterFleet
         do {

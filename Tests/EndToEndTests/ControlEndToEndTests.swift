@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Store
+import StationHarness
 import Testing
 
 /// Credit running out, payments and reconnection, against real `meter-sim` and `chargecontrold`
@@ -10,7 +11,7 @@ struct ControlEndToEndTests {
     /// Scenario 1: credit runs out → alarm → trip, and the simulated relay opens; a protected
     /// account runs out too but keeps power: its meter gets keep-power and no trip.
     @Test func creditRunsOutAlarmThenTripWhileTheProtectedAccountKeepsPower() async throws {
-        try await E2EStation.with("trip") { s in
+        try await HarnessStation.with("trip") { s in
             try await s.provisionTerminals()
             try await s.addAccount("A1", meter: 1, opening: "25.00")
             try await s.addAccount("H1", meter: 6, opening: "25.00", protected: true, region: "west")
@@ -64,7 +65,7 @@ struct ControlEndToEndTests {
     /// when the customer presses its button; the same order again is the same payment (200,
     /// identical body); the same order number with other content is 409.
     @Test func paymentArmsTheMeterAndOrdersAreIdempotent() async throws {
-        try await E2EStation.with("pay") { s in
+        try await HarnessStation.with("pay") { s in
             try await s.provisionTerminals()
             try await s.addAccount("P1", meter: 2, opening: "5.00")
             try await s.eventually("P1's trip acknowledged and its meter open") { () async throws -> Bool? in

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Store
+import StationHarness
 import Testing
 
 /// Remote control that fails: an unreachable meter (retries with back-off, then job review, then
@@ -14,7 +15,7 @@ struct DispatchFailureEndToEndTests {
         var options = StationOptions()
         options.requestTimeout = "1s"
         options.maxAttempts = 3
-        try await E2EStation.with("offline", options) { s in
+        try await HarnessStation.with("offline", options) { s in
             try await s.provisionTerminals()
             try await s.changeMeter(3, #"{"offline": true}"#)
             // Below the trip threshold from the start: alarm and trip are decided at provisioning.
@@ -69,7 +70,7 @@ struct DispatchFailureEndToEndTests {
     @Test func wrongMeterPasswordGoesToReviewAtOnce() async throws {
         var options = StationOptions()
         options.simPassword = "02999999"
-        try await E2EStation.with("password", options) { s in
+        try await HarnessStation.with("password", options) { s in
             try await s.provisionTerminals()
             try await s.addAccount("W1", meter: 4, opening: "-1.00")
             let trip = try await s.eventually("W1's trip in job review") { () async throws -> JSONValue? in

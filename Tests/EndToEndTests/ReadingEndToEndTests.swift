@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Store
+import StationHarness
 import Testing
 
 /// Readings that are not ordinary: abnormal values, and meters that answer no block reads.
@@ -13,7 +14,7 @@ struct ReadingEndToEndTests {
         var options = StationOptions()
         options.loadKW = "0"
         options.initialKWh = "1000"
-        try await E2EStation.with("abnormal", options) { s in
+        try await HarnessStation.with("abnormal", options) { s in
             try await s.provisionTerminals()
             try await s.addAccount("B1", meter: 1, opening: "15.00")
             try await s.addAccount("B2", meter: 6, opening: "15.00")
@@ -66,7 +67,7 @@ struct ReadingEndToEndTests {
         var options = StationOptions()
         options.loadKW = "2"
         options.registerSumTolerance = "5.00"
-        try await E2EStation.with("noblock", options) { s in
+        try await HarnessStation.with("noblock", options) { s in
             try await s.provisionTerminals()
             try await s.changeMeter(3, #"{"block_reads": false}"#)
             try await s.addAccount("N1", meter: 3, opening: "500.00")

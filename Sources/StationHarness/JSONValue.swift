@@ -1,7 +1,7 @@
 import Foundation
 
-/// A parsed JSON document, Sendable, with lenient accessors for assertions.
-enum JSONValue: Sendable, Hashable, Decodable, CustomStringConvertible {
+/// A parsed JSON document, Sendable, with lenient accessors for checks.
+public enum JSONValue: Sendable, Hashable, Decodable, CustomStringConvertible {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
@@ -9,7 +9,7 @@ enum JSONValue: Sendable, Hashable, Decodable, CustomStringConvertible {
     case bool(Bool)
     case null
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
@@ -19,25 +19,25 @@ enum JSONValue: Sendable, Hashable, Decodable, CustomStringConvertible {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
-    static func parse(_ data: Data) -> JSONValue? {
+    public static func parse(_ data: Data) -> JSONValue? {
         try? JSONDecoder().decode(JSONValue.self, from: data)
     }
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    var string: String? { if case .string(let s) = self { return s } else { return nil } }
-    var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    var int: Int? { if case .number(let n) = self { return Int(exactly: n.rounded()) } else { return nil } }
-    var int64: Int64? { if case .number(let n) = self { return Int64(exactly: n.rounded()) } else { return nil } }
-    var array: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
-    var isNull: Bool { if case .null = self { return true } else { return false } }
+    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    public var int: Int? { if case .number(let n) = self { return Int(exactly: n.rounded()) } else { return nil } }
+    public var int64: Int64? { if case .number(let n) = self { return Int64(exactly: n.rounded()) } else { return nil } }
+    public var array: [JSONValue] { if case .array(let a) = self { return a } else { return [] } }
+    public var isNull: Bool { if case .null = self { return true } else { return false } }
 
-    var description: String {
+    public var description: String {
         switch self {
-        case .object(let o): "{" + o.keys.sorted().map { "\"\($0)\": \(o[$0]!)" }.joined(separator: ", ") + "}"
+        case .object(let o): "{" + o.keys.sorted().map { "\"\($0)\": \(o[$0]?.description ?? "null")" }.joined(separator: ", ") + "}"
         case .array(let a): "[" + a.map(\.description).joined(separator: ", ") + "]"
         case .string(let s): "\"\(s)\""
         case .number(let n): n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)

@@ -4,27 +4,35 @@ import FoundationNetworking
 #endif
 
 /// One HTTP answer: status, raw body, and the body parsed as JSON when it is.
-struct HTTPAnswer: Sendable, CustomStringConvertible {
-    let status: Int
-    let body: Data
-    var json: JSONValue? { JSONValue.parse(body) }
-    var text: String { String(decoding: body, as: UTF8.self) }
-    var description: String { "\(status) \(text)" }
+public struct HTTPAnswer: Sendable, CustomStringConvertible {
+    public let status: Int
+    public let body: Data
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
+    public var json: JSONValue? { JSONValue.parse(body) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    public var description: String { "\(status) \(text)" }
 }
 
 /// A small JSON-over-HTTP client on URLSession (what `chargectl` uses too).
-struct HTTPClient: Sendable {
-    let session: URLSession
+public struct HTTPClient: Sendable {
+    public let session: URLSession
 
-    init(timeout: Double = 10) {
+    /// - Parameters:
+    ///   - timeout: per request and resource, seconds.
+    ///   - connectionsPerHost: requests in flight to one host (the bench wants many).
+    public init(timeout: Double = 10, connectionsPerHost: Int? = nil) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
+        if let connectionsPerHost { configuration.httpMaximumConnectionsPerHost = connectionsPerHost }
         session = URLSession(configuration: configuration)
     }
 
-    func send(_ method: String, _ url: String, token: String? = nil, json: String? = nil) async throws -> HTTPAnswer {
-        guard let target = URL(string: url) else { throw E2EFailure("bad URL \(url)") }
+    public func send(_ method: String, _ url: String, token: String? = nil, json: String? = nil) async throws -> HTTPAnswer {
+        guard let target = URL(string: url) else { throw HarnessFailure("bad URL \(url)") }
         var request = URLRequest(url: target)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -33,13 +41,13 @@ struct HTTPClient: Sendable {
             request.httpBody = Data(json.utf8)
         }
         let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw E2EFailure("\(method) \(url): not an HTTP response") }
+        guard let http = response as? HTTPURLResponse else { throw HarnessFailure("\(method) \(url): not an HTTP response") }
         return HTTPAnswer(status: http.statusCode, body: data)
     }
 }
 
 /// A JSON object literal from key/value pairs (values already JSON-encoded where needed).
-func jsonObject(_ pairs: KeyValuePairs<String, any Sendable>) -> String {
+public func jsonObject(_ pairs: KeyValuePairs<String, any Sendable>) -> String {
     var parts: [String] = []
     for (key, value) in pairs {
         let encoded: String
@@ -54,7 +62,8 @@ func jsonObject(_ pairs: KeyValuePairs<String, any Sendable>) -> String {
     return "{" + parts.joined(separator: ", ") + "}"
 }
 
-func jsonString(_ s: String) -> String {
+/// `s` as a JSON string literal.
+public func jsonString(_ s: String) -> String {
     let data = try? JSONEncoder().encode(s)
     return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }

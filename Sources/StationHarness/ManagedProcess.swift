@@ -4,22 +4,23 @@ import Foundation
 import Glibc
 #endif
 
-/// A child process of a test: its output goes to a log file (for diagnostics), it can be stopped
-/// politely (SIGTERM) or killed (SIGKILL), and all blocking waits run off the cooperative pool.
-final class ManagedProcess: @unchecked Sendable {
-    let name: String
-    let logURL: URL
+/// A child process of a harness: its output goes to a log file (for diagnostics), it can be
+/// stopped politely (SIGTERM) or killed (SIGKILL), its resident memory read, and all blocking
+/// waits run off the cooperative pool.
+public final class ManagedProcess: @unchecked Sendable {
+    public let name: String
+    public let logURL: URL
     private let process: Process
     private let stdout: Pipe?
     private let lock = NSLock()
     private var exited = false
 
     /// Starts `executable`; stderr (and stdout unless `pipeStdout`) goes to `logURL`, appended.
-    init(name: String, executable: URL, arguments: [String], logURL: URL, pipeStdout: Bool) throws {
+    public init(name: String, executable: URL, arguments: [String], logURL: URL, pipeStdout: Bool) throws {
         self.name = name
         self.logURL = logURL
         if !FileManager.default.fileExists(atPath: logURL.path) {
-            FileManager.default.createFile(atPath: logURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         }
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
@@ -42,19 +43,22 @@ final class ManagedProcess: @unchecked Sendable {
         try? log.close()
     }
 
-    var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.processIdentifier }
 
     /// Ended without being told to (a crash, or a refusal to start).
-    var endedOnItsOwn: Bool {
+    public var endedOnItsOwn: Bool {
         lock.lock()
         defer { lock.unlock() }
         return !exited && !process.isRunning
     }
-    var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { process.isRunning }
+
+    /// The resident set (VmRSS of /proc/PID/status) in bytes; 0 when it cannot be read.
+    public var residentBytes: Int { procStatusField("VmRSS", pid: pid) }
 
     /// The first line on stdout (the ready line), or nil when the process ends or stays silent
     /// for `seconds` (then it is killed).
-    func firstLine(within seconds: Double) async -> String? {
+    public func firstLine(within seconds: Double) async -> String? {
         guard let handle = stdout?.fileHandleForReading else { return nil }
         let watchdog = Task { [self] in
             try await Task.sleep(for: .seconds(seconds))
@@ -73,7 +77,7 @@ final class ManagedProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL when it has not exited within `grace` seconds; waits for the exit.
-    func stop(grace: Double = 5) async {
+    public func stop(grace: Double = 5) async {
         guard markExiting() else { return }
         if process.isRunning { process.terminate() }
         let ended = await waitForExit(within: grace)
@@ -84,7 +88,7 @@ final class ManagedProcess: @unchecked Sendable {
     }
 
     /// SIGKILL at once, as a crash or power cut would; waits for the exit.
-    func kill9() async {
+    public func kill9() async {
         guard markExiting() else { return }
         Glibc.kill(pid, SIGKILL)
         _ = await waitForExit(within: 10)
@@ -111,21 +115,30 @@ final class ManagedProcess: @unchecked Sendable {
     }
 
     /// How the process ended, when it has.
-    var exitDescription: String {
+    public var exitDescription: String {
         guard !process.isRunning else { return "running" }
         return "\(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus)"
     }
 }
 
+/// A field of /proc/PID/status (kB there) in bytes; 0 when it cannot be read.
+public func procStatusField(_ field: String, pid: Int32) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+    }
+    return 0
+}
+
 /// The last `count` lines of a text file.
-func tail(of url: URL, lines count: Int) -> String {
+public func tail(of url: URL, lines count: Int) -> String {
     guard let data = try? Data(contentsOf: url) else { return "(no log at \(url.path))" }
     let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
     return lines.suffix(count).joined(separator: "\n")
 }
 
-/// A failure of the end-to-end harness or of a bounded wait, with diagnostics.
-struct E2EFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// A failure of the harness or of a bounded wait, with diagnostics.
+public struct HarnessFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

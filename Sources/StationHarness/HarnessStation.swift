@@ -1,0 +1,255 @@
+import LoopbackTools
+import Foundation
+import Store
+
+/// One station's world: a temporary folder with the config, tokens, tariffs and SQLite file; a
+/// `meter-sim` and a `chargecontrold` process on 127.0.0.1; an HTTP client with the tokens.
+/// Shared by the process tests, the crash rounds, the fault soak and the bench.
+public final class HarnessStation: @unchecked Sendable {
+    public let name: String
+    public let options: StationOptions
+    public let folder: URL
+    public let http: HTTPClient
+    public let operatorToken = "op-" + UUID().uuidString
+    public let paymentsToken = "pay-" + UUID().uuidString
+    public let viewerToken = "view-" + UUID().uuidString
+    public let tariff = "zhejiang-residential-tou-tiered"
+
+    public private(set) var sim: ManagedProcess?
+    public private(set) var daemon: ManagedProcess?
+    public private(set) var terminalPorts: [Int] = []
+    public private(set) var adminPort = 0
+    public private(set) var apiPort = 0
+
+    public var configURL: URL { folder.appendingPathComponent("chargecontrold.toml") }
+    public var databasePath: String { folder.appendingPathComponent("station.sqlite").path }
+    public var daemonLog: URL { folder.appendingPathComponent("chargecontrold.log") }
+    public var simLog: URL { folder.appendingPathComponent("meter-sim.log") }
+    public var api: String { "http://127.0.0.1:\(apiPort)" }
+    public var admin: String { "http://127.0.0.1:\(adminPort)" }
+
+    /// Makes the folder (config, tokens mode 0600, tariffs); starts nothing.
+    public init(name: String, options: StationOptions, http: HTTPClient = HTTPClient()) throws {
+        self.name = name
+        self.options = options
+        self.http = http
+        folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(options.folderPrefix)-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: options.tariffs, to: folder.appendingPathComponent("tariffs"))
+        let tokens = "# harness\noperator \(operatorToken)\npayments \(paymentsToken)\nviewer \(viewerToken)\n"
+        guard FileManager.default.createFile(atPath: folder.appendingPathComponent("tokens").path, contents: Data(tokens.utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw HarnessFailure("cannot write the tokens file in \(folder.path)")
+        }
+    }
+
+    /// Runs `body` with a started simulator and daemon; stops both afterwards, also when `body`
+    /// throws. The folder is removed after a pass (unless `E2E_KEEP` is set) and kept (its path
+    /// printed, with the logs' last lines) after a failure.
+    public static func with<T>(_ name: String, _ options: StationOptions = StationOptions(),
+                               _ body: (HarnessStation) async throws -> T) async throws -> T {
+        let station = try HarnessStation(name: name, options: options)
+        let result: T
+        do {
+            try await station.startSim()
+            try await station.startDaemon()
+            result = try await body(station)
+        } catch {
+            print("[\(name)] FAILED: \(error)\n\(station.diagnostics())\n[\(name)] files kept in \(station.folder.path)")
+            await station.shutdown()
+            throw error
+        }
+        await station.shutdown()
+        if ProcessInfo.processInfo.environment["E2E_KEEP"] == nil {
+            station.removeFolder()
+        } else {
+            print("[\(name)] files kept in \(station.folder.path)")
+        }
+        return result
+    }
+
+    /// Stops the daemon, then the simulator.
+    public func shutdown() async {
+        await daemon?.stop()
+        await sim?.stop()
+    }
+
+    public func removeFolder() {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The last lines of both logs.
+    public func diagnostics(lines: Int = 40) -> String {
+        """
+        --- chargecontrold (\(daemon?.exitDescription ?? "not started")), last \(lines) lines of \(daemonLog.path):
+        \(tail(of: daemonLog, lines: lines))
+        --- meter-sim (\(sim?.exitDescription ?? "not started")), last 10 lines:
+        \(tail(of: simLog, lines: 10))
+        """
+    }
+
+    private func binary(_ name: String) throws -> URL {
+        guard let binaries = options.binaries else {
+            throw HarnessFailure("\(name) is not built next to the tests: run `swift build --build-tests`")
+        }
+        return try binaries.url(name)
+    }
+
+    // MARK: Processes
+
+    /// Starts `meter-sim` (stopping one this station started before) and learns its ports from
+    /// the ready line.
+    public func startSim() async throws {
+        await sim?.stop()
+        let o = options
+        var arguments = ["--listen", "127.0.0.1:0", "--terminals", "\(o.terminals)", "--meters", "\(o.meters)",
+                         "--first-address", Self.address(1), "--admin", "127.0.0.1:0", "--seed", "\(o.simSeed)",
+                         "--load-kw", o.loadKW, "--time-scale", o.timeScale, "--initial-kwh", o.initialKWh]
+        if let password = o.simPassword { arguments += ["--password", password] }
+        if o.recordControls { arguments.append("--record-controls") }
+        arguments += o.simExtra
+        let process = try ManagedProcess(name: "meter-sim", executable: try binary("meter-sim"), arguments: arguments,
+                                         logURL: simLog, pipeStdout: true)
+        sim = process
+        guard let line = await process.firstLine(within: o.simReadySeconds) else {
+            throw HarnessFailure("meter-sim printed no ready line (\(process.exitDescription))")
+        }
+        // "meter-sim: 2 terminals on 127.0.0.1:P-Q, 10 meters A-B, admin on 127.0.0.1:N"
+        let parts = line.components(separatedBy: ", ")
+        guard parts.count == 3, let ports = parts[0].split(separator: ":").last,
+              let first = ports.split(separator: "-").first.flatMap({ Int($0) }),
+              let adminText = parts[2].split(separator: ":").last, let admin = Int(adminText) else {
+            throw HarnessFailure("cannot parse the meter-sim ready line: \(line)")
+        }
+        terminalPorts = (0..<o.terminals).map { first + $0 }
+        adminPort = admin
+    }
+
+    /// Writes the config (first time) and starts the daemon, waiting until its API answers our
+    /// token. A port taken in between gets a fresh one.
+    public func startDaemon() async throws {
+        for attempt in 1...3 {
+            if apiPort == 0 || attempt > 1 {
+                apiPort = try freeLoopbackPort()
+                try writeConfig()
+            }
+            let process = try ManagedProcess(name: "chargecontrold", executable: try binary("chargecontrold"),
+                                             arguments: ["--config", configURL.path], logURL: daemonLog, pipeStdout: false)
+            daemon = process
+            if try await waitUntilUp(process) { return }
+            let log = tail(of: daemonLog, lines: 20)
+            guard log.contains("in use") || log.contains("EADDRINUSE") else {
+                throw HarnessFailure("chargecontrold stopped during start-up (\(process.exitDescription))")
+            }
+        }
+        throw HarnessFailure("chargecontrold could not bind an API port")
+    }
+
+    /// SIGKILL the daemon (nothing flushed, nothing said goodbye).
+    public func killDaemon() async {
+        await daemon?.kill9()
+    }
+
+    /// Starts the daemon again on the same database and port.
+    public func restartDaemon() async throws {
+        await daemon?.stop()
+        try await startDaemon()
+    }
+
+    /// True once our daemon answers; false when it exited first.
+    private func waitUntilUp(_ process: ManagedProcess) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(options.daemonReadySeconds)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { return false }
+            if let health = try? await http.send("GET", "\(api)/healthz"), health.status == 200,
+               let mine = try? await http.send("GET", "\(api)/v1/stats", token: viewerToken), mine.status == 200 {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessFailure("chargecontrold did not answer /healthz within \(options.daemonReadySeconds) s")
+    }
+
+    private func writeConfig() throws {
+        let o = options
+        let text = """
+            # generated by StationHarness (\(name))
+            [station]
+            database = "station.sqlite"
+            timezone = "Asia/Shanghai"
+            tariffs = "tariffs"
+
+            [api]
+            listen = "127.0.0.1:\(apiPort)"
+            tokens_file = "tokens"
+
+            [collection]
+            interval = "\(o.collectionInterval)"
+            timeout = "\(o.requestTimeout)"
+            jitter = "0s"
+            staleness = "60s"
+
+            [control]
+            alarm_yuan = "20.00"
+            trip_yuan = "0.00"
+            reconnect_margin_yuan = "5.00"
+            trip_windows = ["Mon-Sun 00:00-24:00"]
+            holidays = []
+
+            [dispatch]
+            max_attempts = \(o.maxAttempts)
+            backoff_initial = "\(o.backoffInitial)"
+            backoff_max = "\(o.backoffMax)"
+            deadline = "\(o.deadline)"
+
+            [meters]
+            password = "\(StationOptions.daemonPassword)"
+            operator = "00000001"
+
+            [log]
+            target = "stderr"
+            level = "\(o.logLevel)"
+
+            [validation]
+            # The meters consume 3600 times faster than real time: an interval holds far more
+            # energy than a real meter could register, so raise the rated-power limit (demo.toml).
+            rated_power_kw = "10000000"
+            clock_skew = "5m"
+            register_sum_tolerance_kwh = "\(o.registerSumTolerance)"
+
+            """
+        try text.write(to: configURL, atomically: true, encoding: .utf8)
+    }
+
+    // MARK: Waiting
+
+    /// Polls `probe` every 100 ms until it returns a value, for at most `seconds`; on timeout
+    /// throws with what was awaited and the last error seen.
+    @discardableResult
+    public func eventually<T: Sendable>(_ what: String, within seconds: Double = 30,
+                                        _ probe: () async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var lastError: (any Error)?
+        while true {
+            do {
+                if let value = try await probe() { return value }
+            } catch {
+                lastError = error
+            }
+            for process in [daemon, sim].compactMap({ $0 }) where process.endedOnItsOwn {
+                throw HarnessFailure("[\(name)] \(process.name) ended (\(process.exitDescription)) while waiting for \(what)")
+            }
+            if ContinuousClock.now >= deadline {
+                throw HarnessFailure("[\(name)] timed out after \(seconds) s waiting for \(what)"
+                    + (lastError.map { "; last error: \($0)" } ?? ""))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Opens the station's SQLite file from the harness (a second connection: WAL allows it).
+    public func openStore() throws -> StationStore {
+        try StationStore.open(path: databasePath)
+    }
+}
