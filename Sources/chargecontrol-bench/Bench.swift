@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "p2: also time the next N readings after the first cycle (the steady state).")
     var steady = true
 
-    @Option(help: "Accounts: provisioned in p1, p3 and p5 (default 1000); evaluated in memory by p4 (default 1000000).")
+    @Option(help: "Accounts: provisioned in p1 and p3 (HTTP) and p5 (written into the database) (default 1000); evaluated in memory by p4 (default 1000000).")
     var accounts: Int?
 
     @Option(help: "Seconds to spend rating intervals in p4.")

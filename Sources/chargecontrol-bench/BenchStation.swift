@@ -273,7 +273,12 @@ final class BenchStation: @unchecked Sendable {
     }
 
     func terminal(ofMeter n: Int) -> Int {
-        let per = (options.meters + options.terminals - 1) / options.terminals
+        Self.terminal(ofMeter: n, meters: options.meters, terminals: options.terminals)
+    }
+
+    /// Meter n's (1-based) terminal index: contiguous blocks, as meter-sim lays them out.
+    static func terminal(ofMeter n: Int, meters: Int, terminals: Int) -> Int {
+        let per = (meters + terminals - 1) / terminals
         return (n - 1) / per
     }
 

@@ -74,8 +74,7 @@ struct CycleRestartScenario {
             progress("meter-sim: \(accounts) meters on \(terminals) terminals")
             try await station.startSim()
 
-            let tariff = try TariffFolder.load(station.folder.appendingPathComponent("tariffs").path)[station.tariff]
-                .orThrow("no tariff \(station.tariff) in the tariffs folder")
+            let tariff = try station.benchTariff()
             progress("seeding \(accounts) accounts into \(station.database.lastPathComponent)")
             let plan = StationSeed.Plan(accounts: accounts, terminalPorts: station.terminalPorts, tariff: tariff,
                                         balance: Self.balance(ofAccount:), baselineAt: Date().addingTimeInterval(-900))

@@ -1,6 +1,7 @@
 import ChargeControl
 import Foundation
 import GRDB
+import Station
 import Store
 import Tariffs
 
@@ -26,11 +27,12 @@ struct StationSeed {
         /// When each account's baseline reading (all registers 0) was taken; nil: no baseline,
         /// the daemon's first reading is the baseline.
         var baselineAt: Date?
+        /// The meters meter-sim spreads over the terminals (when it simulates more than `accounts`).
+        var simulatedMeters: Int?
 
-        /// Meter n's terminal: contiguous blocks, as meter-sim lays them out.
+        /// Meter n's terminal, as meter-sim lays them out.
         func terminal(ofMeter n: Int) -> Int {
-            let per = (accounts + terminalPorts.count - 1) / terminalPorts.count
-            return (n - 1) / per
+            BenchStation.terminal(ofMeter: n, meters: max(accounts, simulatedMeters ?? 0), terminals: terminalPorts.count)
         }
     }
 
@@ -120,5 +122,13 @@ extension Duration {
     /// The duration in seconds, as a Double (for printing rates).
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+extension BenchStation {
+    /// The station's tariff (`tariff`), loaded from its copy of the tariffs folder.
+    func benchTariff() throws -> Tariff {
+        try TariffFolder.load(folder.appendingPathComponent("tariffs").path)[tariff]
+            .orThrow("no tariff \(tariff) in \(folder.path)/tariffs")
     }
 }
