@@ -52,6 +52,10 @@ struct CycleRestartScenario {
         var stopSeconds = 0.0
         var restartSeconds = 0.0
         var crashRestartSeconds = 0.0
+        /// chargecontrold's CPU time (user + system) from exec to READY=1: on a shared machine
+        /// the wall time stretches with the load, this much less.
+        var restartCPUSeconds = 0.0
+        var crashRestartCPUSeconds = 0.0
 
         var readingsPerSecond: Int { cycleSeconds > 0 ? Int(Double(accounts) / cycleSeconds) : 0 }
     }
@@ -160,11 +164,13 @@ struct CycleRestartScenario {
                 result.stopSeconds = (clock.now - stopping).seconds
                 progress(String(format: "p6: graceful stop took %.2f s; starting again", result.stopSeconds))
                 result.restartSeconds = try await station.startDaemon(readyFrom: notify).seconds
+                result.restartCPUSeconds = station.daemon?.cpuSeconds ?? 0
                 progress(String(format: "p6: READY=1 after %.2f s; now kill -9 and start again", result.restartSeconds))
                 // Let the start-up's own writes settle, so the crash leaves a warm, used WAL.
                 try await Task.sleep(for: .seconds(2))
                 await station.daemon?.kill()
                 result.crashRestartSeconds = try await station.startDaemon(readyFrom: notify).seconds
+                result.crashRestartCPUSeconds = station.daemon?.cpuSeconds ?? 0
                 progress(String(format: "p6: READY=1 after kill -9 in %.2f s", result.crashRestartSeconds))
             }
             try watcher.close()
