@@ -131,8 +131,11 @@ let package = Package(
         .executableTarget(
             name: "chargecontrol-bench",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools",
+                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -4,8 +4,9 @@ import Foundation
 /// `chargecontrol-bench`: the measured scenarios (issue text names them). Build with
 /// `-c release`; a debug build measures the debugger's patience, not the code.
 ///
-/// p4 is in-process; p1, p3 and p5 run their own `meter-sim` and `chargecontrold` (found next
-/// to this executable) on 127.0.0.1 in a temporary folder that is removed afterwards.
+/// p4 and p7 are in-process; p1, p2, p3, p5 and p6 run their own `meter-sim` and
+/// `chargecontrold` (found next to this executable) on 127.0.0.1 in a temporary folder that is
+/// removed afterwards.
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,10 +14,16 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure ChargeControl's scenarios and print a table (or JSON with --json)."
     )
 
-    @Option(help: "Meters meter-sim simulates in p5 (at least --accounts).")
+    @Option(help: "Meters meter-sim simulates in p5 (at least --accounts); meters (one account each) in p2 and p6.")
     var meters: Int = 1_000
 
-    @Option(help: "Accounts: provisioned in p1, p3 and p5 (default 1000); evaluated in memory by p4 (default 1000000).")
+    @Option(help: "Readings p7 ingests (and inserts raw).")
+    var readings: Int = 20_000
+
+    @Flag(inversion: .prefixedNo, help: "p2: also time the next N readings after the first cycle (the steady state).")
+    var steady = true
+
+    @Option(help: "Accounts: provisioned in p1 and p3 (HTTP) and p5 (written into the database) (default 1000); evaluated in memory by p4 (default 1000000).")
     var accounts: Int?
 
     @Option(help: "Seconds to spend rating intervals in p4.")
@@ -28,19 +35,23 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Simulated terminals (0: one per 250 meters, at most 64).")
     var terminals: Int = 0
 
-    @Option(help: "Scenarios to run, comma-separated (p1, p3, p4, p5).")
-    var scenarios: String = "p1,p3,p4,p5"
+    @Option(help: "Scenarios to run, comma-separated (p1 … p7).")
+    var scenarios: String = "p1,p2,p3,p4,p5,p6,p7"
 
     @Option(help: "The tariffs folder (default: Config/tariffs of the checkout the bench was built from).")
     var tariffs: String?
+
+    @Flag(help: "p2/p6: keep the station's folder (config, database, logs) for profiling by hand.")
+    var keep = false
 
     @Flag(help: "Print one JSON object keyed by scenario id.")
     var json = false
 
     func run() async throws {
         let wanted = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        let unknown = wanted.subtracting(["p1", "p3", "p4", "p5"])
+        let unknown = wanted.subtracting(["p1", "p2", "p3", "p4", "p5", "p6", "p7"])
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.sorted().joined(separator: ", "))") }
+        guard meters > 0, readings > 0 else { throw ValidationError("--meters and --readings must be positive") }
         BenchCleanup.shared.install()
         let stationAccounts = accounts ?? 1_000
         let terminalCount = terminals > 0 ? terminals : min(64, max(1, stationAccounts / 250))
@@ -100,6 +111,30 @@ struct Bench: AsyncParsableCommand {
                 BenchRow(scenario: "p5", measure: "meter-sim bytes per meter", value: "\(r.bytesPerSimMeter)",
                          note: "goal ≤ 256; VmRSS Δ over \(r.meters) meters"),
             ]
+        }
+
+        if !wanted.isDisjoint(with: ["p2", "p6"]) {
+            let stationTerminals = terminals > 0 ? terminals : min(64, max(1, meters / 250))
+            let r = try await CycleRestartScenario(
+                accounts: meters, terminals: stationTerminals, runCycle: wanted.contains("p2"), steadyCycle: steady,
+                runRestart: wanted.contains("p6"), keepFolder: keep, tariffs: try BenchBinaries.tariffsFolder(tariffs),
+                progress: progress).run()
+            let report = CycleRestartReport(r)
+            if wanted.contains("p2") {
+                objects.append(report.p2JSON)
+                rows += report.p2Rows
+            }
+            if wanted.contains("p6") {
+                objects.append(report.p6JSON)
+                rows += report.p6Rows
+            }
+        }
+
+        if wanted.contains("p7") {
+            let r = try await IngestScenario(readings: readings, tariffs: try BenchBinaries.tariffsFolder(tariffs), progress: progress).run()
+            let report = IngestReport(r)
+            objects.append(report.json)
+            rows += report.rows
         }
 
         if json {

@@ -48,12 +48,20 @@ final class BenchProcess: @unchecked Sendable {
     private let stdout: Pipe?
     private var stopped = false
 
-    init(name: String, executable: URL, arguments: [String], log: URL, pipeStdout: Bool) throws {
+    /// - Parameter environment: added to the bench's own environment (`NOTIFY_SOCKET`).
+    init(name: String, executable: URL, arguments: [String], log: URL, pipeStdout: Bool,
+         environment: [String: String] = [:]) throws {
         self.name = name
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: log.path) {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
         let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         if pipeStdout {
@@ -94,6 +102,26 @@ final class BenchProcess: @unchecked Sendable {
                 bytes.append(byte)
             }
         }
+    }
+
+    /// Consumed CPU (user + system) so far, from /proc/PID/stat; 0 once the process is gone.
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3, utime 14 and stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// SIGKILL (a crash, as kill -9 makes one); waits for the exit.
+    func kill() async {
+        guard !stopped else { return }
+        stopped = true
+        let process = self.process
+        Glibc.kill(pid, SIGKILL)
+        await offThePool { process.waitUntilExit() }
+        BenchCleanup.shared.remove(pid: pid)
     }
 
     /// SIGTERM, SIGKILL after `grace` seconds; waits for the exit.
@@ -171,10 +199,14 @@ final class BenchStation: @unchecked Sendable {
         var loadKW = "0.5"
         var timeScale = "1"
         var collectionInterval = "2s"
+        /// At least `collectionInterval` (the configuration refuses less).
+        var staleness = "60s"
         var tariffs: URL
+        /// Leave the folder (config, database, logs) behind, for profiling by hand.
+        var keepFolder = false
     }
 
-    let options: Options
+    var options: Options
     let folder: URL
     let http = BenchHTTP()
     let operatorToken = "op-" + UUID().uuidString
@@ -189,6 +221,9 @@ final class BenchStation: @unchecked Sendable {
     private(set) var apiPort = 0
 
     var api: String { "http://127.0.0.1:\(apiPort)" }
+    /// The daemon's SQLite file (`[station] database`), which a scenario may write before the
+    /// daemon starts.
+    var database: URL { folder.appendingPathComponent("station.sqlite") }
     var admin: String { "http://127.0.0.1:\(adminPort)" }
 
     init(_ options: Options) throws {
@@ -224,7 +259,11 @@ final class BenchStation: @unchecked Sendable {
     func shutdown() async {
         await daemon?.stop()
         await sim?.stop()
-        try? FileManager.default.removeItem(at: folder)
+        if options.keepFolder {
+            FileHandle.standardError.write(Data("chargecontrol-bench: kept \(folder.path)\n".utf8))
+        } else {
+            try? FileManager.default.removeItem(at: folder)
+        }
         BenchCleanup.shared.remove(folder: folder)
     }
 
@@ -234,7 +273,12 @@ final class BenchStation: @unchecked Sendable {
     }
 
     func terminal(ofMeter n: Int) -> Int {
-        let per = (options.meters + options.terminals - 1) / options.terminals
+        Self.terminal(ofMeter: n, meters: options.meters, terminals: options.terminals)
+    }
+
+    /// Meter n's (1-based) terminal index: contiguous blocks, as meter-sim lays them out.
+    static func terminal(ofMeter n: Int, meters: Int, terminals: Int) -> Int {
+        let per = (meters + terminals - 1) / terminals
         return (n - 1) / per
     }
 
@@ -282,6 +326,22 @@ final class BenchStation: @unchecked Sendable {
         throw BenchFailure("chargecontrold did not answer within 120 s")
     }
 
+    /// Starts `chargecontrold` with `NOTIFY_SOCKET` set to `notify` and waits for its `READY=1`
+    /// (no HTTP polling): returns the time from just before the exec to the datagram's arrival.
+    func startDaemon(readyFrom notify: NotifyListener, within seconds: Double = 600) async throws -> Duration {
+        if apiPort == 0 { apiPort = try freeLoopbackPort() }
+        try writeConfig()
+        notify.drain()
+        let started = ContinuousClock.now
+        let process = try BenchProcess(
+            name: "chargecontrold", executable: try BenchBinaries.url("chargecontrold"),
+            arguments: ["--config", folder.appendingPathComponent("chargecontrold.toml").path],
+            log: folder.appendingPathComponent("chargecontrold.log"), pipeStdout: false,
+            environment: ["NOTIFY_SOCKET": notify.path])
+        daemon = process
+        return try await notify.waitForReady(of: process, within: seconds) - started
+    }
+
     private func writeConfig() throws {
         let text = """
             # generated by chargecontrol-bench
@@ -298,7 +358,7 @@ final class BenchStation: @unchecked Sendable {
             interval = "\(options.collectionInterval)"
             timeout = "5s"
             jitter = "0s"
-            staleness = "60s"
+            staleness = "\(options.staleness)"
 
             [control]
             alarm_yuan = "20.00"

@@ -1,4 +1,5 @@
 import Foundation
+import Tariffs
 
 /// One row of the printed table.
 struct BenchRow {
@@ -128,7 +129,8 @@ struct TripAndPayScenario {
 }
 
 /// p5: resident memory. meter-sim's VmRSS at N meters minus at 1 meter, per meter; and
-/// chargecontrold's VmRSS with N accounts provisioned (and collected once) minus with none, per account.
+/// chargecontrold's VmRSS with N accounts provisioned (and collected once) minus with none, per
+/// account (two daemon processes on one file: the first before the accounts were seeded).
 struct MemoryScenario {
     let meters: Int
     let accounts: Int
@@ -163,9 +165,14 @@ struct MemoryScenario {
             try await station.startDaemon()
             try await Task.sleep(for: .seconds(2))
             result.daemonEmpty = station.daemon?.residentBytes ?? 0
-            try await station.provisionTerminals()
-            progress("p5: provisioning \(accounts) accounts")
-            try await station.provisionAccounts(accounts, opening: "1000.00")
+            // Accounts are written into the file while the daemon is down (HTTP one by one takes
+            // hours at a million), then a new daemon process loads them.
+            await station.daemon?.stop()
+            progress("p5: seeding \(accounts) accounts")
+            let plan = StationSeed.Plan(accounts: accounts, terminalPorts: station.terminalPorts, tariff: try station.benchTariff(),
+                                        balance: { _ in Money(microYuan: 1_000_000_000) }, baselineAt: nil, simulatedMeters: simMeters)
+            _ = try await StationSeed.write(plan, to: station.database.path, progress: progress)
+            try await station.startDaemon()
             // Let a few collection cycles read every meter, so readings and meter states are held.
             let reads = "chargecontrol_reads_ok_total"
             let deadline = ContinuousClock.now + .seconds(max(60, accounts / 100))

@@ -1,0 +1,188 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Station
+import Tariffs
+
+/// p2 and p6 on one station of N accounts, seeded straight into the database file
+/// (`StationSeed`), each with a baseline reading 15 minutes old, so that the daemon's first
+/// reading of every meter is billed: read → validated → rated → charged → policy → commands.
+/// Balances: 1 % of the accounts at -5.00 (a trip is queued), 2 % at 10.00 (an alarm), the rest
+/// at 100.00.
+///
+/// p2: `chargecontrold` starts on that file with `[collection] interval = "1s"`, so every meter
+/// is due at once and the collector reads as fast as the station allows (the cycle's length is
+/// then the station's throughput, not the configured interval). Timed from `READY=1` until every
+/// account has a new reading committed (watched in the SQLite file, read-only: `MAX(reading.id)`
+/// every 100 ms, then a distinct-account count). Commit and evaluation share one transaction, so
+/// a committed reading is also rated, charged, decided and its commands queued. The first cycle
+/// after a start also reads every meter's clock (4 requests a meter instead of 2); the steady
+/// figure is the time for the next N readings after it.
+///
+/// p6: the daemon is stopped (SIGTERM) and started again with `interval = "15m"` (the shipped
+/// setting), timed from the exec to `READY=1` on a real notification socket; then killed with
+/// SIGKILL and started again the same way.
+struct CycleRestartScenario {
+    let accounts: Int
+    let terminals: Int
+    let runCycle: Bool
+    let steadyCycle: Bool
+    let runRestart: Bool
+    let keepFolder: Bool
+    let tariffs: URL
+    let progress: (String) -> Void
+
+    struct Result {
+        var accounts = 0
+        var terminals = 0
+        var seed = StationSeed.Timing()
+        /// Exec → READY=1 of the first start on the freshly seeded file.
+        var firstStartSeconds = 0.0
+        // p2
+        var cycleSeconds = 0.0
+        var firstCommitSeconds = 0.0
+        var steadySeconds: Double?
+        var readingsInCycle = 0
+        var commandsQueued = 0
+        var abnormalReadings = 0
+        var daemonCPUSeconds = 0.0
+        var simCPUSeconds = 0.0
+        var daemonRSSBytes = 0
+        // p6
+        var stopSeconds = 0.0
+        var restartSeconds = 0.0
+        var crashRestartSeconds = 0.0
+        /// chargecontrold's CPU time (user + system) from exec to READY=1: on a shared machine
+        /// the wall time stretches with the load, this much less.
+        var restartCPUSeconds = 0.0
+        var crashRestartCPUSeconds = 0.0
+
+        var readingsPerSecond: Int { cycleSeconds > 0 ? Int(Double(accounts) / cycleSeconds) : 0 }
+    }
+
+    static func balance(ofAccount n: Int) -> Money {
+        switch n % 100 {
+        case 0: Money(microYuan: -5_000_000)
+        case 1, 2: Money(microYuan: 10_000_000)
+        default: Money(microYuan: 100_000_000)
+        }
+    }
+
+    func run() async throws -> Result {
+        var options = BenchStation.Options(meters: accounts, terminals: terminals, tariffs: tariffs)
+        options.collectionInterval = "1s"
+        options.keepFolder = keepFolder
+        let clock = ContinuousClock()
+        return try await BenchStation.with(options) { station in
+            var result = Result(accounts: accounts, terminals: terminals)
+            progress("meter-sim: \(accounts) meters on \(terminals) terminals")
+            try await station.startSim()
+
+            let tariff = try station.benchTariff()
+            progress("seeding \(accounts) accounts into \(station.database.lastPathComponent)")
+            let plan = StationSeed.Plan(accounts: accounts, terminalPorts: station.terminalPorts, tariff: tariff,
+                                        balance: Self.balance(ofAccount:), baselineAt: Date().addingTimeInterval(-900))
+            result.seed = try await StationSeed.write(plan, to: station.database.path, progress: progress)
+            progress(String(format: "seeded in %.1f s (accounts %.1f s, baselines %.1f s)",
+                            result.seed.totalSeconds, result.seed.accountsSeconds, result.seed.baselinesSeconds))
+
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            let watcher = try DatabaseQueue(path: station.database.path, configuration: readOnly)
+            let baseline = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+
+            let notify = try NotifyListener(in: station.folder)
+            progress("chargecontrold: first start on the seeded file")
+            result.firstStartSeconds = try await station.startDaemon(readyFrom: notify).seconds
+            let ready = clock.now
+            progress(String(format: "READY=1 after %.2f s", result.firstStartSeconds))
+
+            if runCycle {
+                let daemonCPU = station.daemon?.cpuSeconds ?? 0
+                let simCPU = station.sim?.cpuSeconds ?? 0
+                let target = baseline + Int64(accounts)
+                var firstCommit: ContinuousClock.Instant?
+                var complete: ContinuousClock.Instant?
+                let deadline = ready + .seconds(max(600, accounts / 100))
+                var lastReport = ready
+                while complete == nil {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let seen = clock.now
+                    guard station.daemon?.isRunning == true else { throw BenchFailure("chargecontrold stopped during the cycle") }
+                    guard seen < deadline else { throw BenchFailure("p2: the cycle did not complete within \((deadline - ready).seconds) s") }
+                    let maxID = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+                    if firstCommit == nil, maxID > baseline { firstCommit = seen }
+                    if seen - lastReport > .seconds(10) {
+                        lastReport = seen
+                        progress("p2: \(maxID - baseline) readings stored after \(Int((seen - ready).seconds)) s")
+                    }
+                    guard maxID >= target else { continue }
+                    // At least N new readings: complete once they cover every account (a meter
+                    // read twice before another's first read would leave one short).
+                    let distinct = try await watcher.read {
+                        try Int.fetchOne($0, sql: "SELECT COUNT(DISTINCT account_id) FROM reading WHERE id > ?", arguments: [baseline]) ?? 0
+                    }
+                    if distinct >= accounts { complete = seen }
+                }
+                guard let complete else { throw BenchFailure("p2: no completion instant") }
+                result.cycleSeconds = (complete - ready).seconds
+                result.firstCommitSeconds = ((firstCommit ?? complete) - ready).seconds
+                result.daemonCPUSeconds = (station.daemon?.cpuSeconds ?? 0) - daemonCPU
+                result.simCPUSeconds = (station.sim?.cpuSeconds ?? 0) - simCPU
+                result.daemonRSSBytes = station.daemon?.residentBytes ?? 0
+                (result.commandsQueued, result.abnormalReadings) = try await watcher.read { db in
+                    (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM command") ?? 0,
+                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading WHERE id > ? AND status = 'abnormal'", arguments: [baseline]) ?? 0)
+                }
+                result.readingsInCycle = accounts
+                progress(String(format: "p2: every account's reading committed %.2f s after READY=1 (%d commands queued)",
+                                result.cycleSeconds, result.commandsQueued))
+
+                if steadyCycle {
+                    let steadyStart = clock.now
+                    let steadyFrom = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+                    let steadyTarget = steadyFrom + Int64(accounts)
+                    while true {
+                        try await Task.sleep(for: .milliseconds(100))
+                        guard station.daemon?.isRunning == true else { throw BenchFailure("chargecontrold stopped during the steady cycle") }
+                        guard clock.now < steadyStart + .seconds(max(600, accounts / 100)) else {
+                            throw BenchFailure("p2: the steady cycle did not complete")
+                        }
+                        let maxID = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+                        if maxID >= steadyTarget { break }
+                    }
+                    result.steadySeconds = (clock.now - steadyStart).seconds
+                    progress(String(format: "p2: the next %d readings took %.2f s", accounts, result.steadySeconds ?? 0))
+                }
+            }
+
+            if runRestart {
+                station.options.collectionInterval = "15m"
+                station.options.staleness = "1h"
+                let stopping = clock.now
+                await station.daemon?.stop(grace: 120)
+                result.stopSeconds = (clock.now - stopping).seconds
+                progress(String(format: "p6: graceful stop took %.2f s; starting again", result.stopSeconds))
+                result.restartSeconds = try await station.startDaemon(readyFrom: notify).seconds
+                result.restartCPUSeconds = station.daemon?.cpuSeconds ?? 0
+                progress(String(format: "p6: READY=1 after %.2f s; now kill -9 and start again", result.restartSeconds))
+                // Let the start-up's own writes settle, so the crash leaves a warm, used WAL.
+                try await Task.sleep(for: .seconds(2))
+                await station.daemon?.kill()
+                result.crashRestartSeconds = try await station.startDaemon(readyFrom: notify).seconds
+                result.crashRestartCPUSeconds = station.daemon?.cpuSeconds ?? 0
+                progress(String(format: "p6: READY=1 after kill -9 in %.2f s", result.crashRestartSeconds))
+            }
+            try watcher.close()
+            return result
+        }
+    }
+}
+
+extension Optional {
+    /// The value, or a `BenchFailure` saying what was missing.
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let self else { throw BenchFailure(message) }
+        return self
+    }
+}
