@@ -57,7 +57,7 @@ struct StationDaemon {
             collector.accountsChanged()
         }
 
-        let accounts = try await store.allAccounts().count
+        let accounts = try await store.accountCount()
         let ready = ReadyFlag()
         let listen = configuration.api.listen
         let api = APIServer.application(
