@@ -137,11 +137,17 @@ public final class Collector: Sendable {
         await withDiscardingTaskGroup { group in
             var nextRefresh = clock.now
             var loadedGeneration: UInt64?
+            // A change reloads every account; while accounts are added one by one over the API,
+            // back-to-back reloads made provisioning quadratic (issue 7, bench). Reloads after a
+            // change are spaced by four times the last reload's duration: at most a fifth of the
+            // time goes to reloading, and with few accounts (or a test clock) there is no wait.
+            var earliestChangeReload = clock.now
             while !Task.isCancelled {
                 let generation = changes.generation
                 let now = clock.now
                 state.withLock { $0.heartbeat = now }
-                if now >= nextRefresh || generation != loadedGeneration {
+                let changed = generation != loadedGeneration
+                if now >= nextRefresh || (changed && now >= earliestChangeReload) {
                     loadedGeneration = generation
                     nextRefresh = now.adding(configuration.refreshInterval)
                     do {
@@ -155,9 +161,14 @@ public final class Collector: Sendable {
                         logger.warning("cannot load the accounts to collect", metadata: ["error": "\(error)"])
                         nextRefresh = now.adding(configuration.heartbeatInterval)
                     }
+                    let finished = clock.now
+                    earliestChangeReload = finished.addingTimeInterval(4 * max(0, finished.timeIntervalSince(now)))
                 }
-                let wake = min(nextRefresh, now.adding(configuration.heartbeatInterval))
-                await changes.wait(since: generation) { try? await clock.sleep(until: wake) }
+                // A change not loaded yet wakes us at its reload time; newer ones wake us at once.
+                let latest = changes.generation
+                let regular = min(nextRefresh, now.adding(configuration.heartbeatInterval))
+                let wake = latest == loadedGeneration ? regular : min(regular, max(earliestChangeReload, clock.now))
+                await changes.wait(since: latest) { try? await clock.sleep(until: wake) }
             }
         }
     }
