@@ -107,7 +107,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 extension StationStore {
     /// Adds or updates a terminal.
     public func upsertTerminal(_ t: TerminalRecord, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 INSERT INTO terminal (id, host, port, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at
@@ -130,7 +130,7 @@ extension StationStore {
         id: String, meterAddress: String, terminalID: String, tariff: String, region: String, customerClass: String? = nil,
         alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
     ) async throws -> AccountRecord {
-        try await writer.write { db in
+        try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM terminal WHERE id = ?", arguments: [terminalID]) == true else {
                 throw StoreError.unknownTerminal(terminalID)
             }

@@ -168,30 +168,26 @@ extension StationStore {
 
     /// pending → in flight, counting the attempt. False when it is no longer pending.
     public func markInFlight(_ id: Int64, at now: Date) async throws -> Bool {
-        try await writer.write { db in
-            guard try CommandQueue.command(id, in: db).state == .pending else { return false }
-            try CommandQueue.transition(id, to: .inFlight, error: nil, at: now, detail: "sending", attemptsDelta: 1, in: db)
-            return true
-        }
+        try await transaction { tx in try tx.markInFlight(id, at: now) }
     }
 
     /// The meter accepted it.
     public func acknowledge(_ id: Int64, at now: Date, detail: String = "acknowledged by the meter") async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
         }
     }
 
     /// A failure that retrying may fix: back to pending, due again at `next`.
     public func retryLater(_ id: Int64, error: String, next: Date, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .pending, error: error, at: now, detail: "retry at \(next)", nextAttemptAt: next, in: db)
         }
     }
 
     /// The decision no longer holds (e.g. the customer paid before a trip went out).
     public func supersede(_ id: Int64, reason: String, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .superseded, error: nil, at: now, detail: reason, in: db)
         }
     }
@@ -199,7 +195,7 @@ extension StationStore {
     /// Retrying cannot fix it, or attempts/deadline ran out: a person takes over.
     @discardableResult
     public func moveToReview(_ id: Int64, reason: String, at now: Date) async throws -> Int64 {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .review, error: reason, at: now, detail: "moved to job review", in: db)
             let c = try CommandQueue.command(id, in: db)
             return try ReviewQueue.open(kind: "command", account: c.accountID, meter: c.meterAddress, commandID: id,
@@ -210,7 +206,7 @@ extension StationStore {
     /// After a crash, commands left in flight go back to pending: the attempt may or may not
     /// have reached the meter, and control commands are idempotent there. Returns how many.
     public func recoverInFlight(at now: Date) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM command WHERE state = 'in_flight'")
             for id in ids {
                 try CommandQueue.transition(id, to: .pending, error: "interrupted by a restart", at: now,

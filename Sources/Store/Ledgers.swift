@@ -41,7 +41,7 @@ public struct BalanceMismatch: Sendable, Hashable {
 extension StationStore {
     /// An operator's correction, with its reason; either sign.
     public func adjust(account: String, amount: Money, reason: String, at now: Date) async throws -> Money {
-        try await writer.write { db in
+        try await write { db in
             _ = try Self.account(account, in: db)
             let (_, balance) = try Ledgers.post(account: account, kind: .adjustment, amount: amount,
                                                 at: StoredInstant.millis(now), reference: reason, in: db)

@@ -97,7 +97,7 @@ extension StationStore {
     /// Records a delivery; false if the row was delivered already (or does not exist).
     @discardableResult
     public func markNotificationDelivered(_ id: Int64, at now: Date) async throws -> Bool {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
                            arguments: [StoredInstant.millis(now), id])
             return db.changesCount > 0
@@ -108,7 +108,7 @@ extension StationStore {
     /// row was delivered meanwhile, and is then left alone).
     @discardableResult
     public func markNotificationFailed(_ id: Int64, error: String, next: Date, at now: Date) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
                 WHERE id = ? AND delivered_at IS NULL

@@ -53,7 +53,7 @@ extension StationStore {
     /// Records a payment exactly once. When this returns `.created`, the payment, its ledger
     /// entry, the new balance and its audit record are committed and fsynced together.
     public func recordPayment(_ p: PaymentRequest, receivedAt now: Date) async throws -> PaymentOutcome {
-        try await writer.write { db in try Self.recordPayment(p, receivedAt: now, in: db) }
+        try await write { db in try Self.recordPayment(p, receivedAt: now, in: db) }
     }
 
     static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, in db: Database) throws -> PaymentOutcome {

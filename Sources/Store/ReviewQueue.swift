@@ -81,7 +81,7 @@ extension StationStore {
     /// `newDeadline` is the validity deadline a retried command gets.
     public func act(onReview id: Int64, _ action: ReviewAction, note: String, newDeadline: Date,
                     at now: Date) async throws -> ReviewItem {
-        try await writer.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownReviewItem(id)
             }

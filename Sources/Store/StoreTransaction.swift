@@ -103,8 +103,16 @@ public struct StoreTransaction {
 }
 
 extension StationStore {
-    /// Runs `body` in one write transaction (committed and fsynced when it returns).
+    /// Runs `body` as one write transaction (committed and fsynced when it returns). Writes that
+    /// arrive together share a commit, each in its own savepoint: a `body` that throws is rolled
+    /// back alone.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(StoreTransaction(db: db)) }
+        try await write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// `transaction` for a large write (a batch of readings): a commit round takes at most one,
+    /// so the small writes waiting beside it are delayed by one large write at most.
+    public func bulkTransaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await write(.bulk) { db in try body(StoreTransaction(db: db)) }
     }
 }

@@ -179,7 +179,7 @@ public final class IngestQueue: Sendable {
         let now = core.clock.now
         let results: [Result<Evaluation, Failure>]
         do {
-            results = try await core.store.transaction { tx in
+            results = try await core.store.bulkTransaction { tx in
                 batch.map { item in
                     do {
                         return .success(try tx.savepoint {
