@@ -36,13 +36,15 @@ public struct AccountRecord: Sendable, Hashable {
     public var lastReadingID: Int64?
     public var lastReadingAt: Date?
     public var meter: MeterState
+    /// When `meter` was seen (status word read, or a command acknowledged); nil: never.
+    public var meterStateAt: Date?
     public var state: AccountControlState
 
     public init(id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
                 customerClass: String? = nil, alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
                 balance: Money = .zero, tierYearStart: Date? = nil, tierYearUsed: Energy = .zero,
                 lastReadingID: Int64? = nil, lastReadingAt: Date? = nil,
-                meter: MeterState = MeterState(relay: .closed), state: AccountControlState = .normal) {
+                meter: MeterState = MeterState(relay: .closed), meterStateAt: Date? = nil, state: AccountControlState = .normal) {
         self.id = id
         self.meterAddress = meterAddress
         self.terminalID = terminalID
@@ -58,6 +60,7 @@ public struct AccountRecord: Sendable, Hashable {
         self.lastReadingID = lastReadingID
         self.lastReadingAt = lastReadingAt
         self.meter = meter
+        self.meterStateAt = meterStateAt
         self.state = state
     }
 
@@ -77,6 +80,7 @@ public struct AccountRecord: Sendable, Hashable {
         lastReadingID = row["last_reading_id"]
         lastReadingAt = (row["last_reading_at"] as Int64?).map(StoredInstant.date)
         meter = MeterState(relay: RelayState(rawValue: row["relay"]) ?? .closed, alarm: row["alarm"], keepPower: row["keep_power"])
+        meterStateAt = (row["meter_state_at"] as Int64?).map(StoredInstant.date)
         state = AccountControlState(rawValue: row["state"]) ?? .normal
     }
 }

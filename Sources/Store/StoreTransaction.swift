@@ -63,13 +63,17 @@ public struct StoreTransaction {
                          readingID: readingID, energy: energy, in: db).balance
     }
 
-    /// Records the control state the policy derived and, when known, the meter's state.
-    public func setControlState(account: String, state: AccountControlState, meter: MeterState?, at: Date) throws {
+    /// Records the control state the policy derived and, when known, the meter's state, seen at
+    /// `meterSeenAt` (default `at`).
+    public func setControlState(account: String, state: AccountControlState, meter: MeterState?, meterSeenAt: Date? = nil,
+                                at: Date) throws {
+        let seen = meter.map { _ in StoredInstant.millis(meterSeenAt ?? at) }
         try db.execute(sql: """
             UPDATE account SET state = ?, relay = COALESCE(?, relay), alarm = COALESCE(?, alarm),
-                keep_power = COALESCE(?, keep_power), updated_at = ?
+                keep_power = COALESCE(?, keep_power), meter_state_at = COALESCE(?, meter_state_at), updated_at = ?
             WHERE id = ?
-            """, arguments: [state.rawValue, meter?.relay.rawValue, meter?.alarm, meter?.keepPower, StoredInstant.millis(at), account])
+            """, arguments: [state.rawValue, meter?.relay.rawValue, meter?.alarm, meter?.keepPower, seen, StoredInstant.millis(at),
+                             account])
     }
 
     /// Queues a planned command (see `CommandQueue.enqueue`).
