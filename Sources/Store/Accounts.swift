@@ -112,7 +112,7 @@ extension StationStore {
     /// Adds or updates a terminal.
     public func upsertTerminal(_ t: TerminalRecord, at now: Date) async throws {
         try await write { db in
-            try db.execute(sql: """
+            try db.executeCached(sql: """
                 INSERT INTO terminal (id, host, port, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at
                 """, arguments: [t.id, t.host, t.port, StoredInstant.millis(now)])
@@ -121,7 +121,7 @@ extension StationStore {
 
     public func terminals() async throws -> [TerminalRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, host, port FROM terminal ORDER BY id").map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map {
                 TerminalRecord(id: $0["id"], host: $0["host"], port: $0["port"])
             }
         }
@@ -135,17 +135,17 @@ extension StationStore {
         alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
     ) async throws -> AccountRecord {
         try await write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM terminal WHERE id = ?", arguments: [terminalID]) == true else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM terminal WHERE id = ?"), arguments: [terminalID]) == true else {
                 throw StoreError.unknownTerminal(terminalID)
             }
-            if let owner = try String.fetchOne(db, sql: "SELECT id FROM account WHERE meter_address = ? AND id != ?",
+            if let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM account WHERE meter_address = ? AND id != ?"),
                                                arguments: [meterAddress, id]) {
                 throw StoreError.meterTakenByAnotherAccount(meter: meterAddress, account: owner)
             }
             let ms = StoredInstant.millis(now)
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [id]) == true
+            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM account WHERE id = ?"), arguments: [id]) == true
             if exists {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     UPDATE account SET meter_address = ?, terminal_id = ?, tariff = ?, region = ?, customer_class = ?,
                         alarm_micro_yuan = ?, trip_micro_yuan = ?, is_protected = ?, updated_at = ? WHERE id = ?
                     """, arguments: [meterAddress, terminalID, tariff, region, customerClass, alarmThreshold?.microYuan,
@@ -154,7 +154,7 @@ extension StationStore {
                     try Self.replaceOpening(account: id, amount: openingBalance, at: ms, in: db)
                 }
             } else {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     INSERT INTO account (id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan,
                         trip_micro_yuan, is_protected, balance_micro_yuan, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
@@ -172,14 +172,14 @@ extension StationStore {
 
     /// An opening balance may change only while it is the account's only ledger entry.
     private static func replaceOpening(account: String, amount: Money, at: Int64, in db: Database) throws {
-        let entries = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger WHERE account_id = ?", arguments: [account]) ?? 0
-        let current = try Int64.fetchOne(db, sql: "SELECT amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'opening'",
+        let entries = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM ledger WHERE account_id = ?"), arguments: [account]) ?? 0
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'opening'"),
                                          arguments: [account])
         if current == amount.microYuan { return }
         guard entries <= 1 else { throw StoreError.openingBalanceAfterActivity(account: account) }
-        try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, at = ? WHERE account_id = ? AND kind = 'opening'",
+        try db.executeCached(sql: "UPDATE ledger SET amount_micro_yuan = ?, at = ? WHERE account_id = ? AND kind = 'opening'",
                        arguments: [amount.microYuan, at, account])
-        try db.execute(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
+        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
     }
 
     public func account(_ id: String) async throws -> AccountRecord? {
@@ -187,7 +187,7 @@ extension StationStore {
     }
 
     static func account(_ id: String, in db: Database) throws -> AccountRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM account WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
         return AccountRecord(row: row)
@@ -196,7 +196,7 @@ extension StationStore {
     /// Every account, for loading the station's in-memory view at start-up.
     public func allAccounts() async throws -> [AccountRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY id").map(AccountRecord.init(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM account ORDER BY id")).map(AccountRecord.init(row:))
         }
     }
 }

@@ -87,23 +87,23 @@ public enum CommandQueue {
     public static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                              at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
         let live = "('pending', 'in_flight', 'review')"
-        if let same = try Int64.fetchOne(db, sql: "SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN \(live)",
+        if let same = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN \(live)"),
                                          arguments: [meter, planned.kind.rawValue]) {
             return (same, false)
         }
         let group = CommandKind.allCases.filter { $0.group == planned.kind.group && $0 != planned.kind }
-        let stale = try Int64.fetchAll(db, sql: """
+        let stale = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM command WHERE meter_address = ? AND kind IN (\(CommandKind.sqlList(group))) AND state IN ('pending', 'review')
-            """, arguments: [meter])
+            """), arguments: [meter])
         let ms = StoredInstant.millis(now)
         for id in stale {
             try transition(id, to: .superseded, error: nil, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision", in: db)
-            try db.execute(sql: """
+            try db.executeCached(sql: """
                 UPDATE review_item SET state = 'cancelled', closed_at = ?, operator_note = 'superseded by a newer decision'
                 WHERE command_id = ? AND state = 'open'
                 """, arguments: [ms, id])
         }
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO command (account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
                 deadline_at, attempts, next_attempt_at, state, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)
@@ -122,14 +122,14 @@ public enum CommandQueue {
     static func transition(_ id: Int64, to state: CommandState, error: String?, at now: Date, detail: String,
                            attemptsDelta: Int = 0, nextAttemptAt: Date? = nil, in db: Database) throws {
         let ms = StoredInstant.millis(now)
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE command SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
                 next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
                 acknowledged_at = CASE WHEN ? = 'acknowledged' THEN ? ELSE acknowledged_at END
             WHERE id = ?
             """, arguments: [state.rawValue, error, attemptsDelta, nextAttemptAt.map(StoredInstant.millis), ms,
                              state.rawValue, ms, id])
-        guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT * FROM command WHERE id = ?", arguments: [id]) else {
+        guard db.changesCount == 1, let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM command WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownCommand(id)
         }
         let c = CommandRecord(row: row)
@@ -138,7 +138,7 @@ public enum CommandQueue {
     }
 
     static func command(_ id: Int64, in db: Database) throws -> CommandRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM command WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM command WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownCommand(id)
         }
         return CommandRecord(row: row)
@@ -161,7 +161,7 @@ extension StationStore {
     /// The earliest instant a pending command becomes due, for the dispatcher's sleep.
     public func nextDueInstant() async throws -> Date? {
         try await writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(MAX(next_attempt_at, not_before)) FROM command WHERE state = 'pending'")
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(MAX(next_attempt_at, not_before)) FROM command WHERE state = 'pending'"))
                 .map(StoredInstant.date)
         }
     }
@@ -207,7 +207,7 @@ extension StationStore {
     /// have reached the meter, and control commands are idempotent there. Returns how many.
     public func recoverInFlight(at now: Date) async throws -> Int {
         try await write { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM command WHERE state = 'in_flight'")
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM command WHERE state = 'in_flight'"))
             for id in ids {
                 try CommandQueue.transition(id, to: .pending, error: "interrupted by a restart", at: now,
                                             detail: "recovered after restart", nextAttemptAt: now, in: db)
@@ -219,7 +219,7 @@ extension StationStore {
     /// An account's commands, newest first.
     public func commands(account: String, limit: Int = 100) async throws -> [CommandRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?"),
                              arguments: [account, limit]).map(CommandRecord.init(row:))
         }
     }
@@ -232,7 +232,7 @@ extension StationStore {
     public func commandCounts() async throws -> [CommandState: Int] {
         try await writer.read { db in
             var out: [CommandState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state")) {
                 if let s = CommandState(rawValue: row["state"]) { out[s] = row["n"] }
             }
             return out

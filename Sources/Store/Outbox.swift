@@ -67,7 +67,7 @@ public enum Outbox {
     @discardableResult
     public static func add(_ entry: OutboxEntry, at now: Date, in db: Database) throws -> Bool {
         let ms = StoredInstant.millis(now)
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO outbox (event_key, event, account_id, payload, created_at, attempts, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(event_key) DO NOTHING
             """, arguments: [entry.eventKey, entry.event, entry.accountID, entry.payload, ms, ms])
@@ -98,7 +98,7 @@ extension StationStore {
     @discardableResult
     public func markNotificationDelivered(_ id: Int64, at now: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
+            try db.executeCached(sql: "UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
                            arguments: [StoredInstant.millis(now), id])
             return db.changesCount > 0
         }
@@ -109,7 +109,7 @@ extension StationStore {
     @discardableResult
     public func markNotificationFailed(_ id: Int64, error: String, next: Date, at now: Date) async throws -> Int {
         try await write { db in
-            try db.execute(sql: """
+            try db.executeCached(sql: """
                 UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
                 WHERE id = ? AND delivered_at IS NULL
                 """, arguments: [StoredInstant.millis(max(next, now)), error, id])

@@ -16,13 +16,13 @@ public struct StoreTransaction {
 
     /// The account that owns a meter, if any.
     public func accountID(meter: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT id FROM account WHERE meter_address = ?", arguments: [meter])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM account WHERE meter_address = ?"), arguments: [meter])
     }
 
     /// The last accepted reading (the baseline the next one is validated and billed against).
     public func lastAcceptedReading(of account: AccountRecord) throws -> MeterReading? {
         guard let id = account.lastReadingID,
-              let row = try Row.fetchOne(db, sql: "SELECT * FROM reading WHERE id = ?", arguments: [id])
+              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reading WHERE id = ?"), arguments: [id])
         else { return nil }
         return MeterReading(
             collectedAt: StoredInstant.date(row["collected_at"]),
@@ -34,7 +34,7 @@ public struct StoreTransaction {
 
     /// Stores a reading; abnormal ones carry their reason codes and never become the baseline.
     public func insertReading(_ r: MeterReading, account: String, abnormal: [AbnormalReason]) throws -> Int64 {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO reading (account_id, collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths,
                 flat_hundredths, valley_hundredths, status, abnormal_reasons)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -47,7 +47,7 @@ public struct StoreTransaction {
 
     /// Makes an accepted reading the account's baseline and records its tier-year position.
     public func acceptReading(_ readingID: Int64, at: Date, account: String, position: TierYearPosition?) throws {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE account SET last_reading_id = ?, last_reading_at = ?,
                 tier_year_start_at = COALESCE(?, tier_year_start_at),
                 tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths)
@@ -68,7 +68,7 @@ public struct StoreTransaction {
     public func setControlState(account: String, state: AccountControlState, meter: MeterState?, meterSeenAt: Date? = nil,
                                 at: Date) throws {
         let seen = meter.map { _ in StoredInstant.millis(meterSeenAt ?? at) }
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE account SET state = ?, relay = COALESCE(?, relay), alarm = COALESCE(?, alarm),
                 keep_power = COALESCE(?, keep_power), meter_state_at = COALESCE(?, meter_state_at), updated_at = ?
             WHERE id = ?
