@@ -15,6 +15,11 @@ struct GroupCommitTests {
 
     struct Refused: Error {}
 
+    /// Whether each write was committed, by index.
+    final class Outcomes: Sendable {
+        let committed = Mutex<[Int: Bool]>([:])
+    }
+
     /// Runs `submit` while a blocking write holds the writer; releases it once `expected` writes wait.
     func whileHeld(_ store: StationStore, expected: Int, _ submit: @Sendable @escaping () async -> Void) async throws {
         let gate = Gate()
@@ -57,7 +62,7 @@ struct GroupCommitTests {
 
     @Test func aWriteThatThrowsIsRolledBackAloneAndItsCallerToldWhy() async throws {
         let (store, path) = try temporaryStore()
-        let outcomes = Mutex<[Int: Bool]>([:])
+        let outcomes = Outcomes()
         try await whileHeld(store, expected: 5) {
             await withTaskGroup(of: Void.self) { group in
                 for i in 0..<5 {
@@ -68,15 +73,15 @@ struct GroupCommitTests {
                                                   arguments: ["T\(i)"])
                                 if i == 2 { throw Refused() }
                             }
-                            outcomes.withLock { $0[i] = true }
+                            outcomes.committed.withLock { $0[i] = true }
                         } catch {
-                            outcomes.withLock { $0[i] = error is Refused ? false : true }
+                            outcomes.committed.withLock { $0[i] = !(error is Refused) }
                         }
                     }
                 }
             }
         }
-        #expect(outcomes.withLock { $0 } == [0: true, 1: true, 2: false, 3: true, 4: true])
+        #expect(outcomes.committed.withLock { $0 } == [0: true, 1: true, 2: false, 3: true, 4: true])
         // What the others wrote is durable: a fresh connection to the file sees it.
         let reopened = try StationStore.open(path: path)
         #expect(try await reopened.terminals().map(\.id).sorted() == ["T0", "T1", "T3", "T4"])
