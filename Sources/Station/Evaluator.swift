@@ -42,10 +42,14 @@ public struct Evaluator: Sendable {
     public init(rules: EvaluationRules) { self.rules = rules }
 
     /// Applies a new reading of the account's meter; `meter` is its state when status word 3 was
-    /// read along with the energy.
+    /// read along with the energy. That state is ignored when the stored one was seen later (a
+    /// command acknowledged while the reading waited for its group commit): stale, it would
+    /// undo the acknowledgement and queue the same command again.
     public func apply(reading: MeterReading, meter: MeterState?, account id: String, at now: Date,
                       in tx: StoreTransaction) throws -> Evaluation {
         let account = try tx.account(id)
+        let fresh = account.meterStateAt.map { reading.collectedAt >= $0 } ?? true
+        let meter = fresh ? meter : nil
         let tariff = try rules.tariff(for: account)
         let previous = try tx.lastAcceptedReading(of: account)
         let verdict = rules.limits.validate(reading, after: previous)
@@ -79,8 +83,8 @@ public struct Evaluator: Sendable {
             outcome = .abnormal(reasons)
         }
         let data: DataStatus = abnormal.isEmpty ? .normal : .abnormal(abnormal)
-        return try decide(account: account, balance: balance, meter: meter ?? account.meter, data: data,
-                          readingID: readingID, outcome: outcome, at: now, in: tx)
+        return try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
+                          data: data, readingID: readingID, outcome: outcome, at: now, in: tx)
     }
 
     /// Re-decides from the stored balance: after a payment or adjustment, when a deferred trip's
@@ -93,7 +97,8 @@ public struct Evaluator: Sendable {
                           readingID: nil, outcome: .reevaluated, at: now, in: tx)
     }
 
-    private func decide(account: AccountRecord, balance: Money, meter: MeterState, data: DataStatus, readingID: Int64?,
+    private func decide(account: AccountRecord, balance: Money, meter: MeterState, meterSeenAt: Date? = nil, data: DataStatus,
+                        readingID: Int64?,
                         outcome: Evaluation.Outcome, at now: Date, in tx: StoreTransaction) throws -> Evaluation {
         let settings = try rules.settings(for: account)
         let plan = rules.policy.evaluate(balance: balance, settings: settings, meter: meter, data: data, at: now)
@@ -114,7 +119,8 @@ public struct Evaluator: Sendable {
         try Notifications.record(.init(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state, plan: plan,
                                        newCommands: new, balance: balance, readingID: readingID, at: now,
                                        timeZone: rules.policy.calendar.timeZone), in: tx)
-        try tx.setControlState(account: account.id, state: plan.state, meter: meter == account.meter ? nil : meter, at: now)
+        try tx.setControlState(account: account.id, state: plan.state, meter: meter == account.meter ? nil : meter,
+                               meterSeenAt: meterSeenAt, at: now)
         return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
                           balance: balance, plan: plan, commandIDs: ids, newCommands: new)
     }

@@ -36,13 +36,15 @@ public struct AccountRecord: Sendable, Hashable {
     public var lastReadingID: Int64?
     public var lastReadingAt: Date?
     public var meter: MeterState
+    /// When `meter` was seen (status word read, or a command acknowledged); nil: never.
+    public var meterStateAt: Date?
     public var state: AccountControlState
 
     public init(id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
                 customerClass: String? = nil, alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
                 balance: Money = .zero, tierYearStart: Date? = nil, tierYearUsed: Energy = .zero,
                 lastReadingID: Int64? = nil, lastReadingAt: Date? = nil,
-                meter: MeterState = MeterState(relay: .closed), state: AccountControlState = .normal) {
+                meter: MeterState = MeterState(relay: .closed), meterStateAt: Date? = nil, state: AccountControlState = .normal) {
         self.id = id
         self.meterAddress = meterAddress
         self.terminalID = terminalID
@@ -58,6 +60,7 @@ public struct AccountRecord: Sendable, Hashable {
         self.lastReadingID = lastReadingID
         self.lastReadingAt = lastReadingAt
         self.meter = meter
+        self.meterStateAt = meterStateAt
         self.state = state
     }
 
@@ -77,6 +80,7 @@ public struct AccountRecord: Sendable, Hashable {
         lastReadingID = row["last_reading_id"]
         lastReadingAt = (row["last_reading_at"] as Int64?).map(StoredInstant.date)
         meter = MeterState(relay: RelayState(rawValue: row["relay"]) ?? .closed, alarm: row["alarm"], keepPower: row["keep_power"])
+        meterStateAt = (row["meter_state_at"] as Int64?).map(StoredInstant.date)
         state = AccountControlState(rawValue: row["state"]) ?? .normal
     }
 }
@@ -107,8 +111,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 extension StationStore {
     /// Adds or updates a terminal.
     public func upsertTerminal(_ t: TerminalRecord, at now: Date) async throws {
-        try await writer.write { db in
-            try db.execute(sql: """
+        try await write { db in
+            try db.executeCached(sql: """
                 INSERT INTO terminal (id, host, port, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at
                 """, arguments: [t.id, t.host, t.port, StoredInstant.millis(now)])
@@ -117,7 +121,7 @@ extension StationStore {
 
     public func terminals() async throws -> [TerminalRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, host, port FROM terminal ORDER BY id").map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map {
                 TerminalRecord(id: $0["id"], host: $0["host"], port: $0["port"])
             }
         }
@@ -130,18 +134,18 @@ extension StationStore {
         id: String, meterAddress: String, terminalID: String, tariff: String, region: String, customerClass: String? = nil,
         alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
     ) async throws -> AccountRecord {
-        try await writer.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM terminal WHERE id = ?", arguments: [terminalID]) == true else {
+        try await write { db in
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM terminal WHERE id = ?"), arguments: [terminalID]) == true else {
                 throw StoreError.unknownTerminal(terminalID)
             }
-            if let owner = try String.fetchOne(db, sql: "SELECT id FROM account WHERE meter_address = ? AND id != ?",
+            if let owner = try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM account WHERE meter_address = ? AND id != ?"),
                                                arguments: [meterAddress, id]) {
                 throw StoreError.meterTakenByAnotherAccount(meter: meterAddress, account: owner)
             }
             let ms = StoredInstant.millis(now)
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [id]) == true
+            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM account WHERE id = ?"), arguments: [id]) == true
             if exists {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     UPDATE account SET meter_address = ?, terminal_id = ?, tariff = ?, region = ?, customer_class = ?,
                         alarm_micro_yuan = ?, trip_micro_yuan = ?, is_protected = ?, updated_at = ? WHERE id = ?
                     """, arguments: [meterAddress, terminalID, tariff, region, customerClass, alarmThreshold?.microYuan,
@@ -150,7 +154,7 @@ extension StationStore {
                     try Self.replaceOpening(account: id, amount: openingBalance, at: ms, in: db)
                 }
             } else {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     INSERT INTO account (id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan,
                         trip_micro_yuan, is_protected, balance_micro_yuan, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
@@ -168,14 +172,14 @@ extension StationStore {
 
     /// An opening balance may change only while it is the account's only ledger entry.
     private static func replaceOpening(account: String, amount: Money, at: Int64, in db: Database) throws {
-        let entries = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger WHERE account_id = ?", arguments: [account]) ?? 0
-        let current = try Int64.fetchOne(db, sql: "SELECT amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'opening'",
+        let entries = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM ledger WHERE account_id = ?"), arguments: [account]) ?? 0
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'opening'"),
                                          arguments: [account])
         if current == amount.microYuan { return }
         guard entries <= 1 else { throw StoreError.openingBalanceAfterActivity(account: account) }
-        try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, at = ? WHERE account_id = ? AND kind = 'opening'",
+        try db.executeCached(sql: "UPDATE ledger SET amount_micro_yuan = ?, at = ? WHERE account_id = ? AND kind = 'opening'",
                        arguments: [amount.microYuan, at, account])
-        try db.execute(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
+        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
     }
 
     public func account(_ id: String) async throws -> AccountRecord? {
@@ -183,7 +187,7 @@ extension StationStore {
     }
 
     static func account(_ id: String, in db: Database) throws -> AccountRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM account WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
         return AccountRecord(row: row)
@@ -192,7 +196,7 @@ extension StationStore {
     /// Every account, for loading the station's in-memory view at start-up.
     public func allAccounts() async throws -> [AccountRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY id").map(AccountRecord.init(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM account ORDER BY id")).map(AccountRecord.init(row:))
         }
     }
 }

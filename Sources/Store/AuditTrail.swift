@@ -43,7 +43,7 @@ public enum AuditTrail {
     /// Appends inside the caller's transaction, so the record commits with what it describes.
     @discardableResult
     public static func append(_ e: AuditEvent, in db: Database) throws -> Int64 {
-        let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1") ?? genesis
+        let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")) ?? genesis
         let at = StoredInstant.millis(e.at)
         let hash = digest(prev: prev, at: at, event: e.event, account: e.accountID, meter: e.meterAddress,
                           command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail)

@@ -57,7 +57,7 @@ extension StationStore {
     /// back (or as expected) in one transaction. The account's control state is left as the
     /// policy set it.
     public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
             let c = try CommandQueue.command(id, in: db)
             let tx = StoreTransaction(db: db)
@@ -68,9 +68,19 @@ extension StationStore {
     /// in flight → pending until `next`, without counting the attempt: the command was not sent
     /// (a deferred trip whose window has closed again, or a send interrupted by shutdown).
     public func putBack(_ id: Int64, until next: Date, reason: String, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .pending, error: nil, at: now, detail: "not sent: \(reason); due again at \(next)",
                                         attemptsDelta: -1, nextAttemptAt: next, in: db)
         }
+    }
+}
+
+extension StoreTransaction {
+    /// pending → in flight, counting the attempt, inside this transaction (so the dispatcher's
+    /// re-check commits with it). False when the command is no longer pending.
+    public func markInFlight(_ id: Int64, at now: Date) throws -> Bool {
+        guard try CommandQueue.command(id, in: db).state == .pending else { return false }
+        try CommandQueue.transition(id, to: .inFlight, error: nil, at: now, detail: "sending", attemptsDelta: 1, in: db)
+        return true
     }
 }

@@ -82,9 +82,9 @@ public enum CommandQueue {
     /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
     public static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                              at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
-        if let same = try Int64.fetchOne(db, sql: """
+        if let same = try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN ('pending', 'in_flight', 'review')
-            """, arguments: [meter, planned.kind.rawValue]) {
+            """), arguments: [meter, planned.kind.rawValue]) {
             return (same, false)
         }
         let group = CommandKind.allCases.filter { $0.group == planned.kind.group && $0 != planned.kind }
@@ -95,12 +95,12 @@ public enum CommandQueue {
         let ms = StoredInstant.millis(now)
         for id in stale {
             try transition(id, to: .superseded, error: nil, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision", in: db)
-            try db.execute(sql: """
+            try db.executeCached(sql: """
                 UPDATE review_item SET state = 'cancelled', closed_at = ?, operator_note = 'superseded by a newer decision'
                 WHERE command_id = ? AND state = 'open'
                 """, arguments: [ms, id])
         }
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO command (account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
                 deadline_at, attempts, next_attempt_at, state, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)
@@ -119,14 +119,14 @@ public enum CommandQueue {
     static func transition(_ id: Int64, to state: CommandState, error: String?, at now: Date, detail: String,
                            attemptsDelta: Int = 0, nextAttemptAt: Date? = nil, in db: Database) throws {
         let ms = StoredInstant.millis(now)
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE command SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
                 next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
                 acknowledged_at = CASE WHEN ? = 'acknowledged' THEN ? ELSE acknowledged_at END
             WHERE id = ?
             """, arguments: [state.rawValue, error, attemptsDelta, nextAttemptAt.map(StoredInstant.millis), ms,
                              state.rawValue, ms, id])
-        guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT * FROM command WHERE id = ?", arguments: [id]) else {
+        guard db.changesCount == 1, let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM command WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownCommand(id)
         }
         let c = CommandRecord(row: row)
@@ -135,7 +135,7 @@ public enum CommandQueue {
     }
 
     static func command(_ id: Int64, in db: Database) throws -> CommandRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM command WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM command WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownCommand(id)
         }
         return CommandRecord(row: row)
@@ -158,37 +158,33 @@ extension StationStore {
     /// The earliest instant a pending command becomes due, for the dispatcher's sleep.
     public func nextDueInstant() async throws -> Date? {
         try await writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(MAX(next_attempt_at, not_before)) FROM command WHERE state = 'pending'")
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(MAX(next_attempt_at, not_before)) FROM command WHERE state = 'pending'"))
                 .map(StoredInstant.date)
         }
     }
 
     /// pending → in flight, counting the attempt. False when it is no longer pending.
     public func markInFlight(_ id: Int64, at now: Date) async throws -> Bool {
-        try await writer.write { db in
-            guard try CommandQueue.command(id, in: db).state == .pending else { return false }
-            try CommandQueue.transition(id, to: .inFlight, error: nil, at: now, detail: "sending", attemptsDelta: 1, in: db)
-            return true
-        }
+        try await transaction { tx in try tx.markInFlight(id, at: now) }
     }
 
     /// The meter accepted it.
     public func acknowledge(_ id: Int64, at now: Date, detail: String = "acknowledged by the meter") async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
         }
     }
 
     /// A failure that retrying may fix: back to pending, due again at `next`.
     public func retryLater(_ id: Int64, error: String, next: Date, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .pending, error: error, at: now, detail: "retry at \(next)", nextAttemptAt: next, in: db)
         }
     }
 
     /// The decision no longer holds (e.g. the customer paid before a trip went out).
     public func supersede(_ id: Int64, reason: String, at now: Date) async throws {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .superseded, error: nil, at: now, detail: reason, in: db)
         }
     }
@@ -196,7 +192,7 @@ extension StationStore {
     /// Retrying cannot fix it, or attempts/deadline ran out: a person takes over.
     @discardableResult
     public func moveToReview(_ id: Int64, reason: String, at now: Date) async throws -> Int64 {
-        try await writer.write { db in
+        try await write { db in
             try CommandQueue.transition(id, to: .review, error: reason, at: now, detail: "moved to job review", in: db)
             let c = try CommandQueue.command(id, in: db)
             return try ReviewQueue.open(kind: "command", account: c.accountID, meter: c.meterAddress, commandID: id,
@@ -207,8 +203,8 @@ extension StationStore {
     /// After a crash, commands left in flight go back to pending: the attempt may or may not
     /// have reached the meter, and control commands are idempotent there. Returns how many.
     public func recoverInFlight(at now: Date) async throws -> Int {
-        try await writer.write { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM command WHERE state = 'in_flight'")
+        try await write { db in
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM command WHERE state = 'in_flight'"))
             for id in ids {
                 try CommandQueue.transition(id, to: .pending, error: "interrupted by a restart", at: now,
                                             detail: "recovered after restart", nextAttemptAt: now, in: db)
@@ -220,7 +216,7 @@ extension StationStore {
     /// An account's commands, newest first.
     public func commands(account: String, limit: Int = 100) async throws -> [CommandRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?"),
                              arguments: [account, limit]).map(CommandRecord.init(row:))
         }
     }
@@ -233,7 +229,7 @@ extension StationStore {
     public func commandCounts() async throws -> [CommandState: Int] {
         try await writer.read { db in
             var out: [CommandState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state")) {
                 if let s = CommandState(rawValue: row["state"]) { out[s] = row["n"] }
             }
             return out

@@ -10,19 +10,19 @@ enum Ledgers {
     static func post(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
                      readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
         let effect = LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [account, kind.rawValue, amount.microYuan, at, reference, readingID, energy?.hundredths])
         let id = db.lastInsertedRowID
-        try db.execute(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
+        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
                        arguments: [effect.microYuan, at, account])
-        let balance = try Int64.fetchOne(db, sql: "SELECT balance_micro_yuan FROM account WHERE id = ?", arguments: [account]) ?? 0
+        let balance = try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan FROM account WHERE id = ?"), arguments: [account]) ?? 0
         return (id, Money(microYuan: balance))
     }
 
     static func entries(account: String, in db: Database) throws -> [LedgerEntry] {
-        try Row.fetchAll(db, sql: "SELECT kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id",
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id"),
                          arguments: [account]).map { row in
             LedgerEntry(kind: LedgerEntryKind(rawValue: row["kind"]) ?? .adjustment,
                         amount: Money(microYuan: row["amount_micro_yuan"]),
@@ -41,7 +41,7 @@ public struct BalanceMismatch: Sendable, Hashable {
 extension StationStore {
     /// An operator's correction, with its reason; either sign.
     public func adjust(account: String, amount: Money, reason: String, at now: Date) async throws -> Money {
-        try await writer.write { db in
+        try await write { db in
             _ = try Self.account(account, in: db)
             let (_, balance) = try Ledgers.post(account: account, kind: .adjustment, amount: amount,
                                                 at: StoredInstant.millis(now), reference: reason, in: db)
@@ -60,7 +60,7 @@ extension StationStore {
     public func verifyBalances() async throws -> [BalanceMismatch] {
         try await writer.read { db in
             var mismatches: [BalanceMismatch] = []
-            let accounts = try Row.fetchAll(db, sql: "SELECT id, balance_micro_yuan FROM account ORDER BY id")
+            let accounts = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, balance_micro_yuan FROM account ORDER BY id"))
             for row in accounts {
                 let id: String = row["id"]
                 let stored = Money(microYuan: row["balance_micro_yuan"])

@@ -67,7 +67,7 @@ public enum Outbox {
     @discardableResult
     public static func add(_ entry: OutboxEntry, at now: Date, in db: Database) throws -> Bool {
         let ms = StoredInstant.millis(now)
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO outbox (event_key, event, account_id, payload, created_at, attempts, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT(event_key) DO NOTHING
             """, arguments: [entry.eventKey, entry.event, entry.accountID, entry.payload, ms, ms])
@@ -97,8 +97,8 @@ extension StationStore {
     /// Records a delivery; false if the row was delivered already (or does not exist).
     @discardableResult
     public func markNotificationDelivered(_ id: Int64, at now: Date) async throws -> Bool {
-        try await writer.write { db in
-            try db.execute(sql: "UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
+        try await write { db in
+            try db.executeCached(sql: "UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ? AND delivered_at IS NULL",
                            arguments: [StoredInstant.millis(now), id])
             return db.changesCount > 0
         }
@@ -108,8 +108,8 @@ extension StationStore {
     /// row was delivered meanwhile, and is then left alone).
     @discardableResult
     public func markNotificationFailed(_ id: Int64, error: String, next: Date, at now: Date) async throws -> Int {
-        try await writer.write { db in
-            try db.execute(sql: """
+        try await write { db in
+            try db.executeCached(sql: """
                 UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
                 WHERE id = ? AND delivered_at IS NULL
                 """, arguments: [StoredInstant.millis(max(next, now)), error, id])

@@ -53,7 +53,7 @@ extension StationStore {
     /// Records a payment exactly once. When this returns `.created`, the payment, its ledger
     /// entry, the new balance and its audit record are committed and fsynced together.
     public func recordPayment(_ p: PaymentRequest, receivedAt now: Date) async throws -> PaymentOutcome {
-        try await writer.write { db in try Self.recordPayment(p, receivedAt: now, in: db) }
+        try await write { db in try Self.recordPayment(p, receivedAt: now, in: db) }
     }
 
     static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, in db: Database) throws -> PaymentOutcome {
@@ -66,7 +66,7 @@ extension StationStore {
         let received = StoredInstant.millis(now)
         let (ledgerID, balance) = try Ledgers.post(account: p.accountID, kind: .payment, amount: p.amount, at: received,
                                                    reference: "order \(p.orderNo) via \(p.channel.rawValue)", in: db)
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO payment (order_no, account_id, amount_micro_yuan, channel, paid_at, received_at, ledger_id, balance_after_micro_yuan)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [p.orderNo, p.accountID, p.amount.microYuan, p.channel.rawValue,
@@ -78,7 +78,7 @@ extension StationStore {
     }
 
     static func payment(orderNo: String, in db: Database) throws -> PaymentReceipt? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM payment WHERE order_no = ?", arguments: [orderNo]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM payment WHERE order_no = ?"), arguments: [orderNo]) else { return nil }
         return PaymentReceipt(orderNo: row["order_no"], accountID: row["account_id"],
                               amount: Money(microYuan: row["amount_micro_yuan"]),
                               channel: PaymentChannel(rawValue: row["channel"]) ?? .counter,

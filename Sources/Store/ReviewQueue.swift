@@ -44,7 +44,7 @@ public enum ReviewAction: String, Sendable, Hashable, CaseIterable {
 enum ReviewQueue {
     static func open(kind: String, account: String, meter: String, commandID: Int64?, readingID: Int64?,
                      reason: String, at now: Date, in db: Database) throws -> Int64 {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO review_item (kind, account_id, meter_address, command_id, reading_id, reason, opened_at, state)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'open')
             """, arguments: [kind, account, meter, commandID, readingID, reason, StoredInstant.millis(now)])
@@ -81,7 +81,7 @@ extension StationStore {
     /// `newDeadline` is the validity deadline a retried command gets.
     public func act(onReview id: Int64, _ action: ReviewAction, note: String, newDeadline: Date,
                     at now: Date) async throws -> ReviewItem {
-        try await writer.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownReviewItem(id)
             }
@@ -93,7 +93,7 @@ extension StationStore {
             case .retry:
                 newState = "retried"
                 if let c = item.commandID {
-                    try db.execute(sql: "UPDATE command SET attempts = 0, deadline_at = ? WHERE id = ?",
+                    try db.executeCached(sql: "UPDATE command SET attempts = 0, deadline_at = ? WHERE id = ?",
                                    arguments: [StoredInstant.millis(newDeadline), c])
                     try CommandQueue.transition(c, to: .pending, error: nil, at: now, detail: "operator retry: \(note)",
                                                 nextAttemptAt: now, in: db)
@@ -109,7 +109,7 @@ extension StationStore {
                     try CommandQueue.transition(c, to: .cancelled, error: nil, at: now, detail: "operator cancelled: \(note)", in: db)
                 }
             }
-            try db.execute(sql: "UPDATE review_item SET state = ?, closed_at = ?, operator_note = ? WHERE id = ?",
+            try db.executeCached(sql: "UPDATE review_item SET state = ?, closed_at = ?, operator_note = ? WHERE id = ?",
                            arguments: [newState, ms, note, id])
             try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: item.accountID, meterAddress: item.meterAddress,
                                              commandID: item.commandID, detail: "review item \(id) \(newState): \(note)"), in: db)

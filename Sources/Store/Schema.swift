@@ -150,6 +150,14 @@ enum Schema {
             // ([collection.classes.NAME], [control.classes.NAME]); NULL means the station defaults.
             try db.execute(sql: "ALTER TABLE account ADD COLUMN customer_class TEXT")
         }
+        migrator.registerMigration("v3: meter state instant, command lookups") { db in
+            // When the stored relay/alarm state was seen (a status word read or a command
+            // acknowledged): a reading whose status word is older does not overwrite it.
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN meter_state_at INTEGER")
+            // Queueing a decision looks up the meter's live commands: without this, a scan of
+            // every command ever queued.
+            try db.execute(sql: "CREATE INDEX command_meter ON command(meter_address, state)")
+        }
         return migrator
     }
 }

@@ -7,13 +7,17 @@ import GRDB
 /// - `journal_mode = WAL` so readers (API, stats) never block the writer.
 /// - `synchronous = FULL`: every commit fsyncs the WAL before returning, so a payment answered
 ///   201 survives kill -9 *and* power loss. NORMAL would survive kill -9 only.
-/// - The cost of an fsync per commit is paid per *transaction*, so the collector groups many
-///   readings into one transaction (group commit); a payment is its own small transaction.
+/// - The cost of an fsync per commit is paid per *transaction*, so every write goes through
+///   `GroupCommit`: writes that arrive while a commit runs commit together in the next one, each
+///   in its own savepoint (a payment, a command transition); the collector's readings come as
+///   one large write per batch.
 /// - `foreign_keys = ON`, and a busy timeout so a second process (chargectl against the file,
 ///   a future shard peer) waits instead of failing.
 public struct StationStore: Sendable {
     /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`.
     public let writer: any DatabaseWriter
+    /// Every write of the store goes through it (see `write`).
+    let group: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public static func open(path: String) throws -> StationStore {
@@ -28,7 +32,13 @@ public struct StationStore: Sendable {
 
     public init(writer: any DatabaseWriter) throws {
         self.writer = writer
+        group = GroupCommit(writer: writer)
         try Schema.migrator.migrate(writer)
+    }
+
+    /// Runs `body` as one write of the next group commit round; returns once it is committed.
+    func write<T: Sendable>(_ lane: GroupCommit.Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await group.write(lane, body)
     }
 
     static func configuration() -> Configuration {

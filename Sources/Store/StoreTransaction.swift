@@ -16,13 +16,13 @@ public struct StoreTransaction {
 
     /// The account that owns a meter, if any.
     public func accountID(meter: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT id FROM account WHERE meter_address = ?", arguments: [meter])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM account WHERE meter_address = ?"), arguments: [meter])
     }
 
     /// The last accepted reading (the baseline the next one is validated and billed against).
     public func lastAcceptedReading(of account: AccountRecord) throws -> MeterReading? {
         guard let id = account.lastReadingID,
-              let row = try Row.fetchOne(db, sql: "SELECT * FROM reading WHERE id = ?", arguments: [id])
+              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reading WHERE id = ?"), arguments: [id])
         else { return nil }
         return MeterReading(
             collectedAt: StoredInstant.date(row["collected_at"]),
@@ -34,7 +34,7 @@ public struct StoreTransaction {
 
     /// Stores a reading; abnormal ones carry their reason codes and never become the baseline.
     public func insertReading(_ r: MeterReading, account: String, abnormal: [AbnormalReason]) throws -> Int64 {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO reading (account_id, collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths,
                 flat_hundredths, valley_hundredths, status, abnormal_reasons)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -47,7 +47,7 @@ public struct StoreTransaction {
 
     /// Makes an accepted reading the account's baseline and records its tier-year position.
     public func acceptReading(_ readingID: Int64, at: Date, account: String, position: TierYearPosition?) throws {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE account SET last_reading_id = ?, last_reading_at = ?,
                 tier_year_start_at = COALESCE(?, tier_year_start_at),
                 tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths)
@@ -63,13 +63,17 @@ public struct StoreTransaction {
                          readingID: readingID, energy: energy, in: db).balance
     }
 
-    /// Records the control state the policy derived and, when known, the meter's state.
-    public func setControlState(account: String, state: AccountControlState, meter: MeterState?, at: Date) throws {
-        try db.execute(sql: """
+    /// Records the control state the policy derived and, when known, the meter's state, seen at
+    /// `meterSeenAt` (default `at`).
+    public func setControlState(account: String, state: AccountControlState, meter: MeterState?, meterSeenAt: Date? = nil,
+                                at: Date) throws {
+        let seen = meter.map { _ in StoredInstant.millis(meterSeenAt ?? at) }
+        try db.executeCached(sql: """
             UPDATE account SET state = ?, relay = COALESCE(?, relay), alarm = COALESCE(?, alarm),
-                keep_power = COALESCE(?, keep_power), updated_at = ?
+                keep_power = COALESCE(?, keep_power), meter_state_at = COALESCE(?, meter_state_at), updated_at = ?
             WHERE id = ?
-            """, arguments: [state.rawValue, meter?.relay.rawValue, meter?.alarm, meter?.keepPower, StoredInstant.millis(at), account])
+            """, arguments: [state.rawValue, meter?.relay.rawValue, meter?.alarm, meter?.keepPower, seen, StoredInstant.millis(at),
+                             account])
     }
 
     /// Queues a planned command (see `CommandQueue.enqueue`).
@@ -103,8 +107,16 @@ public struct StoreTransaction {
 }
 
 extension StationStore {
-    /// Runs `body` in one write transaction (committed and fsynced when it returns).
+    /// Runs `body` as one write transaction (committed and fsynced when it returns). Writes that
+    /// arrive together share a commit, each in its own savepoint: a `body` that throws is rolled
+    /// back alone.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(StoreTransaction(db: db)) }
+        try await write { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// `transaction` for a large write (a batch of readings): a commit round takes at most one,
+    /// so the small writes waiting beside it are delayed by one large write at most.
+    public func bulkTransaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await write(.bulk) { db in try body(StoreTransaction(db: db)) }
     }
 }

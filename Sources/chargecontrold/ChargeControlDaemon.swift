@@ -36,6 +36,7 @@ struct ChargeControlDaemon: AsyncParsableCommand {
             print(loaded.summary)
             return
         }
+        MemoryArenas.limit()
         let settings = loaded.configuration.log
         let destination: LogDestination? = switch settings.target {
         case .auto: nil

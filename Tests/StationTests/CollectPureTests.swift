@@ -47,6 +47,32 @@ struct CollectScheduleTests {
         }
     }
 
+    @Test func aLateReadIsNotFollowedByAReadInTheSameSecond() {
+        // A 2 s interval, as under a load test: a read held up until just before the meter's
+        // next slot, in the same second as that slot.
+        let fast = CollectionSchedule(strategy: ReadingStrategy(interval: .seconds(2)), random: { 0 })
+        let start = instant("2026-11-23T09:00:00+08:00")
+        var checked = 0
+        for n in 1...200 {
+            let meter = address(n)
+            guard fast.offsetMillis(of: meter) % 1000 >= 100 else { continue }
+            let due = fast.nextDue(for: meter, after: start)
+            let nextSlot = due.addingTimeInterval(2)
+            let collectedAt = nextSlot.addingTimeInterval(-0.05)
+            let end = collectedAt.addingTimeInterval(0.01)
+            // The slot alone would come 40 ms after the read ended, in the reading's second.
+            #expect(fast.nextDue(for: meter, after: end) == nextSlot)
+            #expect(nextSlot.unixSeconds == collectedAt.unixSeconds)
+            let next = fast.nextDue(for: meter, afterReadDue: due, endedAt: end, collectedAt: collectedAt)
+            #expect(next.unixSeconds > collectedAt.unixSeconds)
+            #expect(next == nextSlot.addingTimeInterval(2), "the slot after, on the meter's grid")
+            // A failed read (no reading) keeps the plain next slot.
+            #expect(fast.nextDue(for: meter, afterReadDue: due, endedAt: end, collectedAt: nil) == nextSlot)
+            checked += 1
+        }
+        #expect(checked > 100)
+    }
+
     @Test func jitterDelaysWithinTheJitter() {
         let jittered = CollectionSchedule(strategy: ReadingStrategy(interval: .seconds(900), jitter: .seconds(60)), random: { 0.5 })
         let start = instant("2026-11-23T09:00:00+08:00")

@@ -62,6 +62,29 @@ struct EvaluatorTests {
         #expect(good.outcome == .billed(charge: yuan("1.00"), energy: kWh("2.00")))
     }
 
+    @Test func aReadingOlderThanAnAcknowledgementDoesNotUndoIt() async throws {
+        let store = try await storeWithAccount(opening: "-2.00")
+        let evaluator = Evaluator(rules: try rules())
+        _ = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"),
+                            meter: MeterState(relay: .closed, alarm: true))
+        let trip = try #require(try await store.commands(account: "A1").first { $0.kind == .trip })
+        // The trip goes out and is acknowledged at 10:05 ...
+        let acknowledgedAt = instant("2026-11-23T10:05:00+08:00")
+        _ = try await store.markInFlight(trip.id, at: acknowledgedAt)
+        try await store.acknowledge(trip.id, meterState: MeterState(relay: .open, alarm: true), detail: "relay open", at: acknowledgedAt)
+        // ... while a reading collected at 10:04 (status word still closed) waited for its commit.
+        let late = try await apply(store, evaluator, reading("2026-11-23T10:04:59+08:00", total: "100.00"),
+                                   meter: MeterState(relay: .closed, alarm: true))
+        #expect(late.plan.commands.isEmpty, "the stale status word must not queue the trip again")
+        #expect(try await store.account("A1")?.meter.relay == .open)
+        #expect(try await store.commands(account: "A1").filter { $0.kind == .trip }.count == 1)
+        // A reading collected after the acknowledgement is believed (the meter was closed by hand).
+        let fresh = try await apply(store, evaluator, reading("2026-11-23T10:06:00+08:00", total: "100.00"),
+                                    meter: MeterState(relay: .closed, alarm: true))
+        #expect(try await store.account("A1")?.meter.relay == .closed)
+        #expect(fresh.plan.commands.map(\.kind).contains(.trip))
+    }
+
     @Test func paymentReevaluationAllowsCloseAtOnce() async throws {
         let store = try await storeWithAccount(opening: "-2.00")
         let evaluator = Evaluator(rules: try rules())

@@ -57,6 +57,20 @@ public struct CollectionSchedule: Sendable {
         return Date(timeIntervalSince1970: TimeInterval(base + min(max(0, jitter), jitterMillis)) / 1000)
     }
 
+    /// When a meter is due again after its read (due at `due`) ended at `end`: the next slot
+    /// after both, and, when the read gave a reading collected at `collectedAt`, in a later whole
+    /// second than that reading. Readings are validated to the second, so a late read whose next
+    /// slot follows within the same second would otherwise make a duplicate (abnormal) reading.
+    public func nextDue(for meter: String, afterReadDue due: Date, endedAt end: Date, collectedAt: Date?) -> Date {
+        var after = max(end, due)
+        if let collectedAt {
+            // Half a millisecond short of the next second: whole milliseconds floor to …999, and
+            // the next slot lies strictly after that.
+            after = max(after, Date(timeIntervalSince1970: collectedAt.timeIntervalSince1970.rounded(.down) + 0.9995))
+        }
+        return nextDue(for: meter, after: after)
+    }
+
     /// The index of the interval (on the epoch-aligned grid) that holds `date`.
     public func cycle(containing date: Date) -> Int64 {
         Self.floorDiv(Self.millis(date), intervalMillis)

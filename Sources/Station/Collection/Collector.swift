@@ -226,8 +226,9 @@ public final class Collector: Sendable {
             }
             if case .failure(let error) = result, error.isCancellation, Task.isCancelled { return }
             let end = clock.now
+            let collectedAt = if case .success(let sample) = result { sample.reading.collectedAt } else { Date?.none }
             entry.due = CollectionSchedule(strategy: entry.strategy, random: random)
-                .nextDue(for: entry.meterText, after: max(end, due))
+                .nextDue(for: entry.meterText, afterReadDue: due, endedAt: end, collectedAt: collectedAt)
             let current = queue.isCurrent(entry)
             let nextDue = entry.due
             if queue.reschedule(entry) {

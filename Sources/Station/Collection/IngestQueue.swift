@@ -60,14 +60,16 @@ public struct IngestStats: Sendable, Hashable {
 /// ```
 public final class IngestQueue: Sendable {
     public struct Configuration: Sendable, Hashable {
-        /// Readings per transaction at most.
+        /// Readings per transaction at most. A payment or command step waiting for the store
+        /// waits for at most one batch (`StationStore.bulkTransaction`), so batches stay short:
+        /// 250 readings already share one fsync, and take tens of milliseconds to evaluate.
         public var maxBatch: Int
         /// How long the oldest waiting reading may wait for its batch to fill.
         public var maxDelay: Duration
         /// Readings waiting before `submit` waits.
         public var capacity: Int
 
-        public init(maxBatch: Int = 1000, maxDelay: Duration = .milliseconds(250), capacity: Int = 20_000) {
+        public init(maxBatch: Int = 250, maxDelay: Duration = .milliseconds(250), capacity: Int = 20_000) {
             self.maxBatch = max(1, maxBatch)
             self.maxDelay = maxDelay
             self.capacity = max(self.maxBatch, capacity)
@@ -179,7 +181,7 @@ public final class IngestQueue: Sendable {
         let now = core.clock.now
         let results: [Result<Evaluation, Failure>]
         do {
-            results = try await core.store.transaction { tx in
+            results = try await core.store.bulkTransaction { tx in
                 batch.map { item in
                     do {
                         return .success(try tx.savepoint {

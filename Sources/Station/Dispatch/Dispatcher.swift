@@ -165,23 +165,46 @@ public final class Dispatcher: Sendable {
         case failed(DispatchFailure)
     }
 
-    /// Sends one command and records what became of it. Every store write is its own
-    /// transaction with its audit row.
+    /// The command marked in flight and the account re-evaluated, in one transaction.
+    private enum Claim: Sendable {
+        /// Someone else moved the command on (it is no longer pending).
+        case notPending
+        case claimed(Result<Recheck, DispatchFailure>)
+    }
+
+    /// What the re-check before sending saw.
+    private struct Recheck: Sendable {
+        let now: Date
+        let plan: ControlPlan
+        let account: AccountRecord
+    }
+
+    /// Sends one command and records what became of it. The claim (in flight, with the re-check)
+    /// and the outcome are one store write each; the store commits concurrent commands' writes
+    /// together (group commit), each durable before the step that depends on it.
     private func dispatch(_ command: CommandRecord) async {
         var log = logger
         log[metadataKey: "account"] = "\(command.accountID)"
         log[metadataKey: "meter"] = "\(command.meterAddress)"
         log[metadataKey: "command_id"] = "\(command.id)"
         log[metadataKey: "kind"] = "\(command.kind.rawValue)"
+        let recheck: Result<Recheck, DispatchFailure>
         do {
-            guard try await store.markInFlight(command.id, at: clock.now) else { return }
+            switch try await claim(command) {
+            case .notPending: return
+            case .claimed(let result): recheck = result
+            }
         } catch {
             log.error("cannot mark the command in flight", metadata: ["error": "\(error)"])
             return
         }
         let attempts = command.attempts + 1
         log[metadataKey: "attempt"] = "\(attempts)"
-        let resolution = await attempt(command, log: &log)
+        let resolution: Resolution
+        switch recheck {
+        case .success(let seen): resolution = await attempt(command, recheck: seen, log: &log)
+        case .failure(let failure): resolution = .failed(failure)
+        }
         do {
             try await settle(command, resolution, attempts: attempts, log: log)
         } catch {
@@ -190,20 +213,27 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// Re-checks, sends, reads back.
-    private func attempt(_ command: CommandRecord, log: inout Logger) async -> Resolution {
+    /// pending → in flight and the re-evaluation of the account, committed together. A failed
+    /// re-evaluation is rolled back alone: the command stays in flight and fails this attempt.
+    private func claim(_ command: CommandRecord) async throws -> Claim {
         let now = clock.now
         let evaluator = core.evaluator
-        let plan: ControlPlan
-        let account: AccountRecord
-        do {
-            (plan, account) = try await store.transaction { tx in
-                let evaluation = try evaluator.reevaluate(account: command.accountID, at: now, in: tx)
-                return (evaluation.plan, try tx.account(command.accountID))
+        return try await store.transaction { tx -> Claim in
+            guard try tx.markInFlight(command.id, at: now) else { return .notPending }
+            do {
+                return .claimed(.success(try tx.savepoint {
+                    let evaluation = try evaluator.reevaluate(account: command.accountID, at: now, in: tx)
+                    return Recheck(now: now, plan: evaluation.plan, account: try tx.account(command.accountID))
+                }))
+            } catch {
+                return .claimed(.failure(.recheckFailed("\(error)")))
             }
-        } catch {
-            return .failed(.recheckFailed("\(error)"))
         }
+    }
+
+    /// Decides from the re-check, sends, reads back.
+    private func attempt(_ command: CommandRecord, recheck: Recheck, log: inout Logger) async -> Resolution {
+        let (now, plan, account) = (recheck.now, recheck.plan, recheck.account)
         log[metadataKey: "terminal"] = "\(account.terminalID)"
         switch ControlEffects.recheck(command.kind, meter: command.meterAddress, accountMeter: account.meterAddress,
                                       plan: plan, at: now) {

@@ -1,0 +1,114 @@
+import GRDB
+import Synchronization
+
+/// Group commit of write transactions: writes submitted while a commit is running wait for it,
+/// then commit together in one SQLite transaction (so one WAL fsync under `synchronous = FULL`),
+/// each in its own savepoint.
+///
+/// Why: an fsync costs milliseconds, and the station's small writes (payments, every step of a
+/// command's life) come in bursts of hundreds. Committed one by one they are bounded by the
+/// fsync rate; grouped, a burst costs one fsync per round.
+///
+/// Each write keeps its own outcome: one that throws is rolled back to its savepoint and its
+/// caller gets the error, the others commit. A caller is resumed only once its round has
+/// committed (or failed as a whole), so "returned" still means "durable".
+///
+/// Rounds take every waiting `.urgent` write and at most one `.bulk` write (a group commit of
+/// readings), so a payment waits for at most one bulk write ahead of it.
+final class GroupCommit: Sendable {
+    /// How a write is scheduled.
+    enum Lane: Sendable {
+        /// Small and latency-bound: payments, command transitions.
+        case urgent
+        /// Large: one per round.
+        case bulk
+    }
+
+    /// A submitted write, type-erased: `run` executes it in a savepoint and returns how to
+    /// deliver its outcome once the round has committed; `fail` delivers a failed round.
+    private struct Job: Sendable {
+        let run: @Sendable (Database) -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    private struct State {
+        var urgent: [Job] = []
+        var bulk: [Job] = []
+        var committing = false
+        var rounds = 0
+    }
+
+    private let writer: any DatabaseWriter
+    private let state = Mutex(State())
+
+    init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    /// Rounds committed (or failed) so far.
+    var rounds: Int { state.withLock { $0.rounds } }
+
+    /// Writes waiting for the next round.
+    var waiting: Int { state.withLock { $0.urgent.count + $0.bulk.count } }
+
+    /// Runs `body` in the next round and returns its result once that round has committed.
+    func write<T: Sendable>(_ lane: Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(
+                run: { db in
+                    let outcome = Result { () throws -> T in
+                        var result: T?
+                        try db.inSavepoint {
+                            result = try body(db)
+                            return .commit
+                        }
+                        guard let result else { throw GroupCommitError.savepointWithoutResult }
+                        return result
+                    }
+                    return { continuation.resume(with: outcome) }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            let start = state.withLock { s -> Bool in
+                switch lane {
+                case .urgent: s.urgent.append(job)
+                case .bulk: s.bulk.append(job)
+                }
+                defer { s.committing = true }
+                return !s.committing
+            }
+            if start { commitNextRound() }
+        }
+    }
+
+    /// Takes the waiting writes and commits them; chains the next round from the completion,
+    /// until nothing waits.
+    private func commitNextRound() {
+        let round = state.withLock { s -> [Job] in
+            var round = s.urgent
+            s.urgent.removeAll(keepingCapacity: true)
+            if !s.bulk.isEmpty { round.append(s.bulk.removeFirst()) }
+            if round.isEmpty { s.committing = false }
+            return round
+        }
+        guard !round.isEmpty else { return }
+        writer.asyncWrite({ db in
+            round.map { $0.run(db) }
+        }, completion: { _, result in
+            switch result {
+            case .success(let deliveries):
+                for deliver in deliveries { deliver() }
+            case .failure(let error):
+                for job in round { job.fail(error) }
+            }
+            self.state.withLock { $0.rounds += 1 }
+            self.commitNextRound()
+        })
+    }
+}
+
+/// Internal failures of the group commit.
+enum GroupCommitError: Error, CustomStringConvertible {
+    case savepointWithoutResult
+
+    var description: String { "a committed savepoint returned no result" }
+}

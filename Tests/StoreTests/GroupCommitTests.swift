@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+@testable import Store
+
+@Suite("Store: group commit")
+struct GroupCommitTests {
+    /// Holds the writer with a write that blocks until released, so that the writes submitted
+    /// meanwhile queue up for one round.
+    final class Gate: Sendable {
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+    }
+
+    struct Refused: Error {}
+
+    /// Whether each write was committed, by index.
+    final class Outcomes: Sendable {
+        let committed = Mutex<[Int: Bool]>([:])
+    }
+
+    /// Runs `submit` while a blocking write holds the writer; releases it once `expected` writes wait.
+    func whileHeld(_ store: StationStore, expected: Int, _ submit: @Sendable @escaping () async -> Void) async throws {
+        let gate = Gate()
+        let holder = Task {
+            try await store.transaction { _ in
+                gate.started.signal()
+                gate.release.wait()
+            }
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { gate.started.wait(); c.resume() }
+        }
+        let writes = Task { await submit() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while store.group.waiting < expected && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(store.group.waiting == expected)
+        gate.release.signal()
+        try await holder.value
+        await writes.value
+    }
+
+    @Test func writesThatArriveDuringACommitShareTheNextOne() async throws {
+        let (store, _) = try temporaryStore()
+        let before = store.group.rounds
+        try await whileHeld(store, expected: 20) {
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<20 {
+                    group.addTask {
+                        try? await store.upsertTerminal(TerminalRecord(id: "T\(i)", host: "10.0.0.\(i)", port: 9000 + i), at: t0)
+                    }
+                }
+            }
+        }
+        // The holder's round, then one round for all twenty.
+        #expect(store.group.rounds - before == 2)
+        #expect(try await store.terminals().count == 20)
+    }
+
+    @Test func aWriteThatThrowsIsRolledBackAloneAndItsCallerToldWhy() async throws {
+        let (store, path) = try temporaryStore()
+        let outcomes = Outcomes()
+        try await whileHeld(store, expected: 5) {
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<5 {
+                    group.addTask {
+                        do {
+                            try await store.transaction { tx in
+                                try tx.db.execute(sql: "INSERT INTO terminal (id, host, port, updated_at) VALUES (?, 'h', 9000, 0)",
+                                                  arguments: ["T\(i)"])
+                                if i == 2 { throw Refused() }
+                            }
+                            outcomes.committed.withLock { $0[i] = true }
+                        } catch {
+                            outcomes.committed.withLock { $0[i] = !(error is Refused) }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(outcomes.committed.withLock { $0 } == [0: true, 1: true, 2: false, 3: true, 4: true])
+        // What the others wrote is durable: a fresh connection to the file sees it.
+        let reopened = try StationStore.open(path: path)
+        #expect(try await reopened.terminals().map(\.id).sorted() == ["T0", "T1", "T3", "T4"])
+    }
+}
