@@ -18,10 +18,10 @@ public enum CrashRounds {
         public var settleSeconds: Double = 180
         public var station: StationOptions
         /// Where progress lines go.
-        public var log: @Sendable (String) -> Void = { print($0) }
+        public var log: @Sendable (String) -> Void = progressLine
 
-        /// Fast consumption against small payments, so alarms, trips and reconnections keep coming
-        /// while the daemon is killed; slow meters (some commands on the wire at the kill), a few
+        /// Fast consumption against small payments and top-ups of accounts below zero, so alarms,
+        /// trips and reconnections keep coming while the daemon is killed; slow meters (some commands on the wire at the kill), a few
         /// refusals (job review), every control request logged by the meters.
         public init(station: StationOptions = StationOptions()) {
             var s = station
@@ -77,7 +77,7 @@ public enum CrashRounds {
     /// Runs the rounds on a fresh station and returns the report; throws only when the harness
     /// itself cannot go on (a process that will not start, a wait that times out).
     public static func run(_ options: Options) async throws -> Report {
-        try await HarnessStation.with("crash", options.station) { s in
+        try await HarnessStation.with("crash", options.station, keep: { !$0.problems.isEmpty }) { s in
             try await run(options, on: s)
         }
     }
@@ -112,7 +112,7 @@ public enum CrashRounds {
             let operatorSeed = random.next(), meterSeed = random.next()
             let killed = StopFlag()
             let (posted, actions) = await withTaskGroup(of: ([PostedPayment], OperatorActions).self) { group in
-                for plan in plans { group.addTask { (await StationLoad.post(plan, to: s), OperatorActions()) } }
+                for plan in plans { group.addTask { (await StationLoad.post(plan, to: s, topUp: true), OperatorActions()) } }
                 group.addTask { ([], await StationLoad.operate(s, accounts: accounts, seed: operatorSeed)) }
                 group.addTask {
                     var actions = OperatorActions()
@@ -126,13 +126,7 @@ public enum CrashRounds {
                     killed.set()
                     return ([], OperatorActions())
                 }
-                var posted: [PostedPayment] = []
-                var actions = OperatorActions()
-                for await (part, done) in group {
-                    posted += part
-                    actions.add(done)
-                }
-                return (posted, actions)
+                return await StationLoad.gather(&group)
             }
             report.kills += 1
             report.operators.add(actions)
@@ -209,14 +203,4 @@ public enum CrashRounds {
         report.elapsedSeconds = seconds(since: started)
         return report
     }
-}
-
-/// `[k: v]` as `k v, k v` in key order.
-func sorted(_ counts: [String: Int]) -> String {
-    counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-}
-
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }

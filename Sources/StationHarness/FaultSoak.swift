@@ -33,7 +33,7 @@ public enum FaultSoak {
             didSet { station.deadline = "\(deadlineSeconds)s" }
         }
         public var station: StationOptions
-        public var log: @Sendable (String) -> Void = { print($0) }
+        public var log: @Sendable (String) -> Void = progressLine
 
         /// The faults of the issue; dispatch with a short deadline so "ended by its deadline" is
         /// seen within the run.
@@ -91,7 +91,7 @@ public enum FaultSoak {
     public static func run(_ options: Options) async throws -> Report {
         var station = options.station
         station.meters = options.meters
-        return try await HarnessStation.with("soak", station) { s in
+        return try await HarnessStation.with("soak", station, keep: { !$0.problems.isEmpty }) { s in
             try await run(options, on: s)
         }
     }
@@ -149,13 +149,7 @@ public enum FaultSoak {
                 stop.set()
                 return ([], OperatorActions())
             }
-            var posted: [PostedPayment] = []
-            var actions = OperatorActions()
-            for await (part, done) in group {
-                posted += part
-                actions.add(done)
-            }
-            return (posted, actions)
+            return await StationLoad.gather(&group)
         }
         report.seconds = seconds(since: started)
         report.operators = actions

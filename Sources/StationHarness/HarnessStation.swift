@@ -46,8 +46,10 @@ public final class HarnessStation: @unchecked Sendable {
 
     /// Runs `body` with a started simulator and daemon; stops both afterwards, also when `body`
     /// throws. The folder is removed after a pass (unless `E2E_KEEP` is set) and kept (its path
-    /// printed, with the logs' last lines) after a failure.
+    /// printed, with the logs' last lines) after a failure, or when `keep` says so of the result
+    /// (a report with problems).
     public static func with<T>(_ name: String, _ options: StationOptions = StationOptions(),
+                               keep: (T) -> Bool = { _ in false },
                                _ body: (HarnessStation) async throws -> T) async throws -> T {
         let station = try HarnessStation(name: name, options: options)
         let result: T
@@ -61,7 +63,9 @@ public final class HarnessStation: @unchecked Sendable {
             throw error
         }
         await station.shutdown()
-        if ProcessInfo.processInfo.environment["E2E_KEEP"] == nil {
+        if keep(result) {
+            print("[\(name)] problems found\n\(station.diagnostics())\n[\(name)] files kept in \(station.folder.path)")
+        } else if ProcessInfo.processInfo.environment["E2E_KEEP"] == nil {
             station.removeFolder()
         } else {
             print("[\(name)] files kept in \(station.folder.path)")

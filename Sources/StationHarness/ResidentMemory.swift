@@ -52,7 +52,3 @@ public struct ResidentMemory: Sendable, CustomStringConvertible {
         return text
     }
 }
-
-func mib(_ bytes: Int) -> String {
-    String(format: "%.1f MiB", Double(bytes) / 1_048_576)
-}

@@ -44,6 +44,17 @@ public struct OperatorActions: Sendable, CustomStringConvertible {
 /// acting on job review and on accounts, meters dropping off the bus. Each client stops at its
 /// first transport error (the daemon is gone) or when `stop()` returns true.
 public enum StationLoad {
+    /// The payments posted and the operator actions of every client in `group`, together.
+    public static func gather(_ group: inout TaskGroup<([PostedPayment], OperatorActions)>) async -> ([PostedPayment], OperatorActions) {
+        var posted: [PostedPayment] = []
+        var actions = OperatorActions()
+        for await (part, done) in group {
+            posted += part
+            actions.add(done)
+        }
+        return (posted, actions)
+    }
+
     /// `yuan(cents: 250)` → `"2.50"`.
     public static func yuan(cents: Int) -> String {
         "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)"
@@ -58,14 +69,22 @@ public enum StationLoad {
     }
 
     /// Posts the payments one after another, `pause` between two, until the daemon stops
-    /// answering or `stop()`.
+    /// answering or `stop()`. With `topUp`, a payment to an account this client last saw below
+    /// zero brings it about 5 yuan above zero (plus the planned amount), as a customer paying to
+    /// be reconnected would: balances keep crossing the thresholds instead of sinking for good.
     public static func post(_ plan: [PlannedPayment], to s: HarnessStation, pause: Duration = .milliseconds(10),
-                            stop: @Sendable () -> Bool = { false }) async -> [PostedPayment] {
+                            topUp: Bool = false, stop: @Sendable () -> Bool = { false }) async -> [PostedPayment] {
         var out: [PostedPayment] = []
-        for p in plan {
+        var balances: [String: Int64] = [:]
+        for planned in plan {
             if stop() || Task.isCancelled { break }
+            var p = planned
+            if topUp, let balance = balances[p.account], balance < 0, let cents = Int(p.amount.replacingOccurrences(of: ".", with: "")) {
+                p = PlannedPayment(order: p.order, account: p.account, amount: yuan(cents: Int(-balance / 10_000) + 500 + cents))
+            }
             do {
                 let answer = try await s.pay(p.order, account: p.account, amount: p.amount)
+                if let balance = answer.json?["balance_micro_yuan"]?.int64 { balances[p.account] = balance }
                 out.append(PostedPayment(payment: p, answer: answer))
                 try? await Task.sleep(for: pause)
             } catch {
