@@ -12,7 +12,10 @@ import Store
 ///
 /// A request is matched to its command by meter, kind and the validity deadline it carries
 /// (second resolution, station time zone). Requests sent before an operator retry carry the
-/// old deadline and match nothing; they precede any acknowledgement of the command.
+/// old deadline and can match an earlier command of the same kind whose deadline fell in the same
+/// second (found by a 40-round run: command A went to review and was resolved "done on site", B
+/// was queued 5 ms later, then retried): a request is therefore only flagged when no command of
+/// that meter and kind was live (created, not yet acknowledged) when the meter got it.
 public struct MeterSideCheck: Sendable {
     /// Everything found wrong, one line each.
     public var problems: [String] = []
@@ -37,6 +40,8 @@ public struct MeterSideCheck: Sendable {
         struct Facts: Sendable {
             /// (meter, kind, deadline text) → commands.
             var commands: [String: [Command]] = [:]
+            /// (meter, kind) → every command's lifetime: queued, acknowledged (ms).
+            var lifetimes: [String: [(created: Int64, acknowledged: Int64?)]] = [:]
             /// command id → its in-flight audit rows (id, at), oldest first.
             var inFlight: [Int64: [(id: Int64, at: Int64)]] = [:]
             /// account → payments in audit order: (audit id, order number).
@@ -44,10 +49,12 @@ public struct MeterSideCheck: Sendable {
         }
         let facts = try await store.writer.read { db -> Facts in
             var f = Facts()
-            for row in try Row.fetchAll(db, sql: "SELECT id, account_id, meter_address, kind, state, deadline_at, acknowledged_at FROM command") {
+            for row in try Row.fetchAll(db, sql: "SELECT id, account_id, meter_address, kind, state, deadline_at, acknowledged_at, created_at FROM command") {
                 let deadline = StoredInstant.date(row["deadline_at"] as Int64)
                 guard let text = try? MeterDateTime(deadline, in: zone).description else { continue }
                 let key = "\(row["meter_address"] as String) \(row["kind"] as String) \(text)"
+                f.lifetimes["\(row["meter_address"] as String) \(row["kind"] as String)", default: []]
+                    .append((row["created_at"], row["acknowledged_at"]))
                 f.commands[key, default: []].append(Command(id: row["id"], account: row["account_id"], state: row["state"],
                                                             acknowledgedAt: row["acknowledged_at"]))
             }
@@ -68,7 +75,10 @@ public struct MeterSideCheck: Sendable {
             guard let candidates = facts.commands["\(receipt.address) \(receipt.command) \(receipt.deadline)"] else { continue }
             matched += 1
             let acknowledged = candidates.compactMap(\.acknowledgedAt)
-            if acknowledged.count == candidates.count, let last = acknowledged.max(), last < receipt.atMillis {
+            let live = facts.lifetimes["\(receipt.address) \(receipt.command)"]?.contains {
+                $0.created <= receipt.atMillis && ($0.acknowledged ?? .max) >= receipt.atMillis
+            } ?? false
+            if !live, acknowledged.count == candidates.count, let last = acknowledged.max(), last < receipt.atMillis {
                 problems.append("meter \(receipt.address) got \(receipt.command) (valid until \(receipt.deadline)) at "
                     + "\(receipt.atMillis) ms, after command \(candidates.map(\.id)) was acknowledged at \(last) ms")
             }

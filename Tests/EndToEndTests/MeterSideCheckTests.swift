@@ -69,6 +69,26 @@ struct MeterSideCheckTests {
         #expect(check.matched == 2, "another deadline is another command")
     }
 
+    /// Found by a 40-round run: command 7 acknowledged (resolved on site), command 8 of the same
+    /// kind queued in the same second, later retried with a new deadline: its first request
+    /// carries 7's deadline text and must not count as a resend of 7.
+    @Test func aRequestOfALaterCommandWithTheSameDeadlineSecondIsNoResend() async throws {
+        let (store, path) = try await store(balanceAfter: -1, chargeAfterPayment: nil)
+        defer { try? FileManager.default.removeItem(at: path) }
+        try await store.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO command (id, account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
+                    deadline_at, next_attempt_at, state, acknowledged_at, updated_at)
+                VALUES (8, 'K1', ?, 'trip', 'r', 'd', 0, 2400, 2400, ?, 2400, 'acknowledged', 3000, 3000)
+                """, arguments: [Self.meter, Self.deadlineMillis + 1_000])
+        }
+        var check = MeterSideCheck()
+        try await check.check([trip(at: 2500)], store: store, zone: Self.zone)
+        #expect(check.problems.isEmpty, "\(check.problems)")
+        try await check.check([trip(at: 3500)], store: store, zone: Self.zone)
+        #expect(check.problems.count == 1, "no command of the kind was live at 3,500 ms")
+    }
+
     @Test func aTripAfterAPaymentThatMadeItUnnecessaryIsFound() async throws {
         let (paid, paidPath) = try await store(balanceAfter: 3_000_000, chargeAfterPayment: nil)
         defer { try? FileManager.default.removeItem(at: paidPath) }
