@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrol-bench",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store",
+                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store", "StationHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

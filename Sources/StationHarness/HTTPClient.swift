@@ -67,3 +67,14 @@ public func jsonString(_ s: String) -> String {
     let data = try? JSONEncoder().encode(s)
     return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }
+
+/// The sum of metric family `name` over all its label sets in a Prometheus text exposition.
+public func prometheusSum(of name: String, in exposition: String) -> Double {
+    var total = 0.0
+    for line in exposition.split(separator: "\n") where line.hasPrefix(name) {
+        let rest = line.dropFirst(name.count)
+        guard rest.first == " " || rest.first == "{" else { continue }
+        total += line.split(separator: " ").last.flatMap { Double($0) } ?? 0
+    }
+    return total
+}

@@ -131,13 +131,7 @@ extension HarnessStation {
     public func metric(_ name: String) async throws -> Double {
         let answer = try await call("GET", "/metrics", token: viewerToken)
         guard answer.status == 200 else { throw HarnessFailure("GET /metrics: \(answer.status)") }
-        var total = 0.0
-        for line in answer.text.split(separator: "\n") where line.hasPrefix(name) {
-            let rest = line.dropFirst(name.count)
-            guard rest.first == " " || rest.first == "{" else { continue }
-            total += line.split(separator: " ").last.flatMap { Double($0) } ?? 0
-        }
-        return total
+        return prometheusSum(of: name, in: answer.text)
     }
 
     /// Every remote-control request the meters have received from receipt `from` on (needs

@@ -1,4 +1,5 @@
 import LoopbackTools
+import StationHarness
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -155,41 +156,6 @@ func procStatusField(_ field: String, pid: Int32) -> Int {
     return 0
 }
 
-/// One HTTP answer.
-struct BenchAnswer: Sendable {
-    let status: Int
-    let body: Data
-    var text: String { String(decoding: body, as: UTF8.self) }
-    func json() -> Any? { try? JSONSerialization.jsonObject(with: body) }
-}
-
-/// JSON over HTTP on URLSession, many requests in flight.
-struct BenchHTTP: Sendable {
-    let session: URLSession
-
-    init(timeout: Double = 30) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: configuration)
-    }
-
-    func send(_ method: String, _ url: String, token: String? = nil, json: String? = nil) async throws -> BenchAnswer {
-        guard let target = URL(string: url) else { throw BenchFailure("bad URL \(url)") }
-        var request = URLRequest(url: target)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let json {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(json.utf8)
-        }
-        let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw BenchFailure("\(method) \(url): not an HTTP response") }
-        return BenchAnswer(status: http.statusCode, body: data)
-    }
-}
-
 /// One measured world in a temporary folder: config, tokens (mode 0600), tariffs, SQLite file;
 /// a `meter-sim` and a `chargecontrold` on 127.0.0.1. `shutdown()` stops both and removes the folder.
 final class BenchStation: @unchecked Sendable {
@@ -208,7 +174,7 @@ final class BenchStation: @unchecked Sendable {
 
     var options: Options
     let folder: URL
-    let http = BenchHTTP()
+    let http = HTTPClient(timeout: 30, connectionsPerHost: 64)
     let operatorToken = "op-" + UUID().uuidString
     let paymentsToken = "pay-" + UUID().uuidString
     let viewerToken = "view-" + UUID().uuidString
@@ -427,7 +393,7 @@ final class BenchStation: @unchecked Sendable {
     /// The simulated meter's relay (`closed`, `open`, `armed`).
     func relay(ofMeter n: Int) async throws -> String {
         let answer = try await http.send("GET", "\(admin)/meters/\(Self.address(n))")
-        guard answer.status == 200, let object = answer.json() as? [String: Any], let relay = object["relay"] as? String else {
+        guard answer.status == 200, let relay = answer.json?["relay"]?.string else {
             throw BenchFailure("admin GET meter \(n): \(answer.status) \(answer.text)")
         }
         return relay
@@ -436,21 +402,15 @@ final class BenchStation: @unchecked Sendable {
     /// How many simulated meters have this relay state.
     func count(relay: String) async throws -> Int {
         let answer = try await http.send("GET", "\(admin)/meters?relay=\(relay)")
-        guard answer.status == 200, let list = answer.json() as? [Any] else { throw BenchFailure("admin GET meters: \(answer.status)") }
-        return list.count
+        guard answer.status == 200, let list = answer.json else { throw BenchFailure("admin GET meters: \(answer.status)") }
+        return list.array.count
     }
 
     /// The sum of a counter family on /metrics (all label sets).
     func metric(_ name: String) async throws -> Double {
         let answer = try await http.send("GET", "\(api)/metrics", token: viewerToken)
         guard answer.status == 200 else { throw BenchFailure("GET /metrics: \(answer.status)") }
-        var total = 0.0
-        for line in answer.text.split(separator: "\n") where line.hasPrefix(name) {
-            let rest = line.dropFirst(name.count)
-            guard rest.first == " " || rest.first == "{" else { continue }
-            total += line.split(separator: " ").last.flatMap { Double($0) } ?? 0
-        }
-        return total
+        return prometheusSum(of: name, in: answer.text)
     }
 }
 
