@@ -19,6 +19,23 @@ public struct MeterState: Sendable, Hashable, Codable {
         self.alarm = alarm
         self.keepPower = keepPower
     }
+
+    /// The meter's state once it has carried out `kind` (acknowledged remotely, or done on site
+    /// by a field crew). Allow-close arms an open relay (the customer closes it) and leaves a
+    /// closed one closed.
+    public func after(_ kind: CommandKind) -> MeterState {
+        var s = self
+        switch kind {
+        case .trip: s.relay = .open
+        case .allowClose: s.relay = relay == .closed ? .closed : .armed
+        case .directClose: s.relay = .closed
+        case .alarm: s.alarm = true
+        case .alarmRelease: s.alarm = false
+        case .keepPower: s.keepPower = true
+        case .keepPowerRelease: s.keepPower = false
+        }
+        return s
+    }
 }
 
 /// Where the relay should be.

@@ -53,7 +53,12 @@ import Testing
                     return commands.count == 2 && commands.allSatisfy { $0.state == .acknowledged }
                 }
                 try await rig.pay("50.00", order: "P1")  // allow close, alarm release
-                try await eventually("allow-close acknowledged") { try await rig.command(.allowClose)?.state == .acknowledged }
+                // Both commands the payment causes, or the count below races the alarm release.
+                try await eventually("allow-close and alarm release acknowledged") {
+                    let allowClose = try await rig.command(.allowClose)?.state
+                    let alarmRelease = try await rig.command(.alarmRelease)?.state
+                    return allowClose == .acknowledged && alarmRelease == .acknowledged
+                }
                 #expect(rig.simMeter?.relay == "armed")
                 let read = try await Self.everyGETAnswer(core: rig.core)
                 answers.withLock { $0 = read }

@@ -95,6 +95,9 @@ struct CommandQueueTests {
         _ = try await store.act(onReview: r2, .cancel, note: "customer moved out", newDeadline: t0, at: t0)
         #expect(try await store.command(trip).state == .acknowledged)
         #expect(try await store.command(alarm).state == .cancelled)
+        // Done on site: the meter is recorded as tripped; a cancelled command changes nothing.
+        #expect(try await store.account("A1")?.meter.relay == .open)
+        #expect(try await store.account("A2")?.meter.alarm == false)
         #expect(try await store.openReviewItems().isEmpty)
         let counts = try await store.commandCounts()
         #expect(counts[.acknowledged] == 1 && counts[.cancelled] == 1)

@@ -23,20 +23,9 @@ public enum ControlEffects {
         kind.group == "relay"
     }
 
-    /// The meter's state after it acknowledged `kind`, starting from `state`. Allow-close arms an
-    /// open relay (the customer closes it) and leaves a closed one closed.
+    /// The meter's state after it acknowledged `kind`, starting from `state` (`MeterState.after`).
     public static func expectedState(after kind: CommandKind, from state: MeterState) -> MeterState {
-        var s = state
-        switch kind {
-        case .trip: s.relay = .open
-        case .allowClose: s.relay = state.relay == .closed ? .closed : .armed
-        case .directClose: s.relay = .closed
-        case .alarm: s.alarm = true
-        case .alarmRelease: s.alarm = false
-        case .keepPower: s.keepPower = true
-        case .keepPowerRelease: s.keepPower = false
-        }
-        return s
+        state.after(kind)
     }
 
     /// The relay as status word 3 reports it: bit 4 clear → closed; bit 4 set with bit 6 (commanded
