@@ -147,15 +147,6 @@ final class BenchProcess: @unchecked Sendable {
     }
 }
 
-/// A field of /proc/PID/status in bytes.
-func procStatusField(_ field: String, pid: Int32) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-        return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
-    }
-    return 0
-}
-
 /// One measured world in a temporary folder: config, tokens (mode 0600), tariffs, SQLite file;
 /// a `meter-sim` and a `chargecontrold` on 127.0.0.1. `shutdown()` stops both and removes the folder.
 final class BenchStation: @unchecked Sendable {

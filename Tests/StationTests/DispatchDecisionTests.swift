@@ -120,7 +120,7 @@ struct DispatchDecisionTests {
 
     @Test(arguments: effects)
     func commandsHaveTheirEffects(kind: CommandKind, before: MeterState, after: MeterState, n1: RemoteControlCommand) {
-        #expect(ControlEffects.expectedState(after: kind, from: before) == after)
+        #expect(before.after(kind) == after)
         #expect(ControlEffects.remoteControlCommand(for: kind) == n1)
         #expect(ControlEffects.isRelayCommand(kind) == [.trip, .allowClose, .directClose].contains(kind))
     }

@@ -2,8 +2,8 @@ import ChargeControl
 import DLT645
 import Foundation
 
-/// The pure parts of dispatching: what a command means on the wire, what a meter should look like
-/// after it, what status word 3 says, and whether a queued command still holds.
+/// The pure parts of dispatching: what a command means on the wire, what status word 3 says, and
+/// whether a queued command still holds (what a meter looks like after it: `MeterState.after`).
 public enum ControlEffects {
     /// N1 of the 1CH request for a command kind.
     public static func remoteControlCommand(for kind: CommandKind) -> RemoteControlCommand {
@@ -21,11 +21,6 @@ public enum ControlEffects {
     /// Relay commands are confirmed by reading status word 3 back.
     public static func isRelayCommand(_ kind: CommandKind) -> Bool {
         kind.group == "relay"
-    }
-
-    /// The meter's state after it acknowledged `kind`, starting from `state` (`MeterState.after`).
-    public static func expectedState(after kind: CommandKind, from state: MeterState) -> MeterState {
-        state.after(kind)
     }
 
     /// The relay as status word 3 reports it: bit 4 clear → closed; bit 4 set with bit 6 (commanded

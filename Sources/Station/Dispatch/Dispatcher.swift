@@ -268,7 +268,7 @@ public final class Dispatcher: Sendable {
         guard case .acknowledged(_, let function) = reply, function == .remoteControl else {
             return .failed(.unexpectedReply("\(reply.function)"))
         }
-        let expected = ControlEffects.expectedState(after: command.kind, from: account.meter)
+        let expected = account.meter.after(command.kind)
         guard ControlEffects.isRelayCommand(command.kind) else {
             return .acknowledged(expected, detail: "\(ControlEffects.summary(of: expected, for: command.kind)) (9CH)")
         }
