@@ -64,12 +64,15 @@ public enum EvaluationError: Error, Sendable, Hashable, CustomStringConvertible 
     case unknownTariff(account: String, tariff: String)
     case badSettings(account: String, problem: String)
     case rating(account: String, problem: String)
+    /// The charge would take the balance past what 64 bits of micro-yuan hold.
+    case balanceOverflow(account: String)
 
     public var description: String {
         switch self {
         case .unknownTariff(let a, let t): "account \(a): unknown tariff \"\(t)\""
         case .badSettings(let a, let p): "account \(a): \(p)"
         case .rating(let a, let p): "account \(a): rating failed: \(p)"
+        case .balanceOverflow(let a): "account \(a): the charge would overflow the balance"
         }
     }
 }

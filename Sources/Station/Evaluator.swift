@@ -47,20 +47,30 @@ public struct Evaluator: Sendable {
     /// undo the acknowledgement and queue the same command again.
     public func apply(reading: MeterReading, meter: MeterState?, account id: String, at now: Date,
                       in tx: StoreTransaction) throws -> Evaluation {
-        let account = try tx.account(id)
+        let (account, baseline) = try tx.accountForReading(id)
+        return try apply(reading: reading, meter: meter, to: account, baseline: baseline, at: now, in: tx)
+    }
+
+    /// `apply` with the account and its baseline as read in this transaction
+    /// (`StoreTransaction.accountForReading`). Writes the reading, at most one ledger entry and
+    /// one account update (plus commands, audit and notifications when the decision changes).
+    public func apply(reading: MeterReading, meter: MeterState?, to account: AccountRecord, baseline previous: MeterReading?,
+                      at now: Date, in tx: StoreTransaction) throws -> Evaluation {
+        let id = account.id
         let fresh = account.meterStateAt.map { reading.collectedAt >= $0 } ?? true
         let meter = fresh ? meter : nil
         let tariff = try rules.tariff(for: account)
-        let previous = try tx.lastAcceptedReading(of: account)
         let verdict = rules.limits.validate(reading, after: previous)
         let abnormal = verdict.abnormalReasons
         let readingID = try tx.insertReading(reading, account: id, abnormal: abnormal)
         var balance = account.balance
+        var balanceDelta = Money.zero
+        var accepted: StoreTransaction.AcceptedReading?
         let outcome: Evaluation.Outcome
         switch verdict {
         case .baseline:
-            try tx.acceptReading(readingID, at: reading.collectedAt, account: id,
-                                 position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
+            accepted = .init(id: readingID, at: reading.collectedAt,
+                             position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
             outcome = .baseline
         case .accepted(let interval):
             let position = account.tierYearStart.map { TierYearPosition(yearStart: $0, used: account.tierYearUsed) }
@@ -71,9 +81,12 @@ public struct Evaluator: Sendable {
             } catch {
                 throw EvaluationError.rating(account: id, problem: error.description)
             }
-            balance = try tx.postCharge(account: id, amount: rated.charge, energy: interval.consumption.total, readingID: readingID,
-                                        reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
-            try tx.acceptReading(readingID, at: reading.collectedAt, account: id, position: rated.position)
+            balanceDelta = try tx.insertChargeEntry(account: id, amount: rated.charge, energy: interval.consumption.total,
+                                                    readingID: readingID,
+                                                    reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
+            guard let charged = balance.adding(balanceDelta) else { throw EvaluationError.balanceOverflow(account: id) }
+            balance = charged
+            accepted = .init(id: readingID, at: reading.collectedAt, position: rated.position)
             outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
         case .abnormal(let reasons):
             let text = reasons.map(\.description).joined(separator: "; ")
@@ -84,7 +97,8 @@ public struct Evaluator: Sendable {
         }
         let data: DataStatus = abnormal.isEmpty ? .normal : .abnormal(abnormal)
         return try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
-                          data: data, readingID: readingID, outcome: outcome, at: now, in: tx)
+                          data: data, readingID: readingID, outcome: outcome,
+                          update: .init(balanceDelta: balanceDelta, accepted: accepted), at: now, in: tx)
     }
 
     /// Re-decides from the stored balance: after a payment or adjustment, when a deferred trip's
@@ -97,9 +111,15 @@ public struct Evaluator: Sendable {
                           readingID: nil, outcome: .reevaluated, at: now, in: tx)
     }
 
+    /// What a reading changes on the account besides the decision: written with it in one update.
+    private struct ReadingUpdate {
+        var balanceDelta = Money.zero
+        var accepted: StoreTransaction.AcceptedReading?
+    }
+
     private func decide(account: AccountRecord, balance: Money, meter: MeterState, meterSeenAt: Date? = nil, data: DataStatus,
-                        readingID: Int64?,
-                        outcome: Evaluation.Outcome, at now: Date, in tx: StoreTransaction) throws -> Evaluation {
+                        readingID: Int64?, outcome: Evaluation.Outcome, update: ReadingUpdate = .init(),
+                        at now: Date, in tx: StoreTransaction) throws -> Evaluation {
         let settings = try rules.settings(for: account)
         let plan = rules.policy.evaluate(balance: balance, settings: settings, meter: meter, data: data, at: now)
         var ids: [Int64] = []
@@ -119,8 +139,8 @@ public struct Evaluator: Sendable {
         try Notifications.record(.init(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state, plan: plan,
                                        newCommands: new, balance: balance, readingID: readingID, at: now,
                                        timeZone: rules.policy.calendar.timeZone), in: tx)
-        try tx.setControlState(account: account.id, state: plan.state, meter: meter == account.meter ? nil : meter,
-                               meterSeenAt: meterSeenAt, at: now)
+        try tx.updateAccount(account.id, state: plan.state, meter: meter == account.meter ? nil : meter, meterSeenAt: meterSeenAt,
+                             balanceDelta: update.balanceDelta, accepted: update.accepted, at: now)
         return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
                           balance: balance, plan: plan, commandIDs: ids, newCommands: new)
     }

@@ -9,16 +9,24 @@ enum Ledgers {
     @discardableResult
     static func post(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
                      readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
-        let effect = LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
-        try db.executeCached(sql: """
-            INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [account, kind.rawValue, amount.microYuan, at, reference, readingID, energy?.hundredths])
+        let effect = try insertEntry(account: account, kind: kind, amount: amount, at: at, reference: reference,
+                                     readingID: readingID, energy: energy, in: db)
         let id = db.lastInsertedRowID
         try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
                        arguments: [effect.microYuan, at, account])
         let balance = try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan FROM account WHERE id = ?"), arguments: [account]) ?? 0
         return (id, Money(microYuan: balance))
+    }
+
+    /// The entry alone, returning its effect on the balance; the caller moves the balance in
+    /// the same transaction.
+    static func insertEntry(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
+                            readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> Money {
+        try db.executeCached(sql: """
+            INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [account, kind.rawValue, amount.microYuan, at, reference, readingID, energy?.hundredths])
+        return LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
     }
 
     static func entries(account: String, in db: Database) throws -> [LedgerEntry] {

@@ -47,6 +47,12 @@ public struct StationStore: Sendable {
         config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly {
+                // The writer's page cache (SQLite's default is 2 MiB): a batch of readings touches
+                // pages all over the account, reading and ledger trees, and with the default
+                // cache they were written to the WAL and read back within one transaction. 32 MiB.
+                try db.execute(sql: "PRAGMA cache_size = -32768")
+            }
         }
         return config
     }

@@ -22,14 +22,47 @@ public struct StoreTransaction {
     /// The last accepted reading (the baseline the next one is validated and billed against).
     public func lastAcceptedReading(of account: AccountRecord) throws -> MeterReading? {
         guard let id = account.lastReadingID,
-              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM reading WHERE id = ?"), arguments: [id])
+              let row = try Row.fetchOne(db.cachedStatement(sql: Self.readingByID), arguments: [id])
         else { return nil }
+        return Self.reading(row, from: 0)
+    }
+
+    /// The account and its baseline reading in one statement: the only read a new reading needs
+    /// (two account reads and a reading read per reading were half of ingestion's CPU, issue 7).
+    public func accountForReading(_ id: String) throws -> (account: AccountRecord, baseline: MeterReading?) {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.accountWithBaseline), arguments: [id]) else {
+            throw StoreError.unknownAccount(id)
+        }
+        let account = AccountRecord(row: row, from: 0)
+        let first = AccountRecord.columns.count
+        let baseline = (row[first] as Int64?) == nil ? nil : Self.reading(row, from: first)
+        return (account, baseline)
+    }
+
+    /// The baseline reading's columns, in the order `reading(_:from:)` decodes them.
+    private static let readingByID = """
+        SELECT collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
+        FROM reading WHERE id = ?
+        """
+    /// `AccountRecord.columns`, then the baseline's columns as in `readingByID` (NULL without one).
+    private static let accountWithBaseline = """
+        SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
+            a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
+            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state,
+            r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
+            r.valley_hundredths
+        FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?
+        """
+
+    /// The baseline's columns decoded from position `first` on.
+    private static func reading(_ row: Row, from first: Int) -> MeterReading {
+        let i = first
         return MeterReading(
-            collectedAt: StoredInstant.date(row["collected_at"]),
-            meterTime: (row["meter_time_at"] as Int64?).map(StoredInstant.date),
-            total: Energy(hundredths: row["total_hundredths"]),
-            registers: PerRegister(sharp: Energy(hundredths: row["sharp_hundredths"]), peak: Energy(hundredths: row["peak_hundredths"]),
-                                   flat: Energy(hundredths: row["flat_hundredths"]), valley: Energy(hundredths: row["valley_hundredths"])))
+            collectedAt: StoredInstant.date(row[i]),
+            meterTime: (row[i + 1] as Int64?).map(StoredInstant.date),
+            total: Energy(hundredths: row[i + 2]),
+            registers: PerRegister(sharp: Energy(hundredths: row[i + 3]), peak: Energy(hundredths: row[i + 4]),
+                                   flat: Energy(hundredths: row[i + 5]), valley: Energy(hundredths: row[i + 6])))
     }
 
     /// Stores a reading; abnormal ones carry their reason codes and never become the baseline.
@@ -67,13 +100,50 @@ public struct StoreTransaction {
     /// `meterSeenAt` (default `at`).
     public func setControlState(account: String, state: AccountControlState, meter: MeterState?, meterSeenAt: Date? = nil,
                                 at: Date) throws {
+        try updateAccount(account, state: state, meter: meter, meterSeenAt: meterSeenAt, at: at)
+    }
+
+    /// A reading the evaluation made the account's baseline, with its tier-year position.
+    public struct AcceptedReading: Sendable, Hashable {
+        public var id: Int64
+        public var at: Date
+        public var position: TierYearPosition?
+
+        public init(id: Int64, at: Date, position: TierYearPosition?) {
+            self.id = id
+            self.at = at
+            self.position = position
+        }
+    }
+
+    /// A charge's ledger entry alone: the balance moves with the `balanceDelta` of the
+    /// `updateAccount` that follows in the same savepoint, so a reading costs one account write,
+    /// not three (issue 7). Returns the entry's effect on the balance.
+    public func insertChargeEntry(account: String, amount: Money, energy: Energy, readingID: Int64, reference: String,
+                                  at: Date) throws -> Money {
+        try Ledgers.insertEntry(account: account, kind: .charge, amount: amount, at: StoredInstant.millis(at), reference: reference,
+                                readingID: readingID, energy: energy, in: db)
+    }
+
+    /// Everything an evaluation changes on the account row, in one UPDATE: the control state,
+    /// the meter's state when known, the balance moved by `balanceDelta` (whose ledger entry the
+    /// caller inserted in this transaction), and the accepted reading when there is one.
+    public func updateAccount(_ account: String, state: AccountControlState, meter: MeterState?, meterSeenAt: Date? = nil,
+                              balanceDelta: Money = .zero, accepted: AcceptedReading? = nil, at: Date) throws {
         let seen = meter.map { _ in StoredInstant.millis(meterSeenAt ?? at) }
         try db.executeCached(sql: """
             UPDATE account SET state = ?, relay = COALESCE(?, relay), alarm = COALESCE(?, alarm),
-                keep_power = COALESCE(?, keep_power), meter_state_at = COALESCE(?, meter_state_at), updated_at = ?
+                keep_power = COALESCE(?, keep_power), meter_state_at = COALESCE(?, meter_state_at), updated_at = ?,
+                balance_micro_yuan = balance_micro_yuan + ?,
+                last_reading_id = COALESCE(?, last_reading_id), last_reading_at = COALESCE(?, last_reading_at),
+                tier_year_start_at = COALESCE(?, tier_year_start_at),
+                tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths)
             WHERE id = ?
             """, arguments: [state.rawValue, meter?.relay.rawValue, meter?.alarm, meter?.keepPower, seen, StoredInstant.millis(at),
+                             balanceDelta.microYuan, accepted?.id, accepted.map { StoredInstant.millis($0.at) },
+                             accepted?.position.map { StoredInstant.millis($0.yearStart) }, accepted?.position?.used.hundredths,
                              account])
+        guard db.changesCount == 1 else { throw StoreError.unknownAccount(account) }
     }
 
     /// Queues a planned command (see `CommandQueue.enqueue`).

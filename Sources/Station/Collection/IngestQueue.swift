@@ -47,7 +47,8 @@ public struct IngestStats: Sendable, Hashable {
 }
 
 /// Group commit of collected readings: up to `maxBatch` readings, or whatever arrived within
-/// `maxDelay` of the oldest, are evaluated in one store transaction (one fsync), each account in
+/// `maxDelay` of the oldest, are evaluated in one store transaction (one fsync) for at most
+/// `evaluationBudget` (readings left over go first into the next one), each account in
 /// its own savepoint so that one account's failure is logged and rolled back without losing the
 /// others. After a commit that queued commands the dispatcher's doorbell is rung.
 ///
@@ -60,17 +61,23 @@ public struct IngestStats: Sendable, Hashable {
 /// ```
 public final class IngestQueue: Sendable {
     public struct Configuration: Sendable, Hashable {
-        /// Readings per transaction at most. A payment or command step waiting for the store
-        /// waits for at most one batch (`StationStore.bulkTransaction`), so batches stay short:
-        /// 250 readings already share one fsync, and take tens of milliseconds to evaluate.
+        /// Readings per transaction at most.
         public var maxBatch: Int
+        /// How long one transaction may evaluate readings before it commits what it has (the
+        /// rest go first into the next). A payment or command step waiting for the store waits
+        /// for at most one batch (`StationStore.bulkTransaction`), so a batch is bounded by time,
+        /// not only by count: on a fast machine it grows (fewer fsyncs), on a slow or busy one
+        /// it shrinks, and the wait stays the same (issue 7).
+        public var evaluationBudget: Duration
         /// How long the oldest waiting reading may wait for its batch to fill.
         public var maxDelay: Duration
         /// Readings waiting before `submit` waits.
         public var capacity: Int
 
-        public init(maxBatch: Int = 250, maxDelay: Duration = .milliseconds(250), capacity: Int = 20_000) {
+        public init(maxBatch: Int = 2_000, evaluationBudget: Duration = .milliseconds(20), maxDelay: Duration = .milliseconds(250),
+                    capacity: Int = 20_000) {
             self.maxBatch = max(1, maxBatch)
+            self.evaluationBudget = evaluationBudget
             self.maxDelay = maxDelay
             self.capacity = max(self.maxBatch, capacity)
         }
@@ -166,6 +173,16 @@ public final class IngestQueue: Sendable {
         return batch
     }
 
+    /// Readings a transaction had no time for: first in line for the next one.
+    private func putBack(_ rest: ArraySlice<CollectedReading>) {
+        state.withLock { s in
+            s.pending.insert(contentsOf: rest, at: 0)
+            // Due at once: they have waited for a batch already.
+            s.oldestAt = ContinuousClock.now - configuration.maxDelay
+        }
+        arrivals.bump()
+    }
+
     private struct Failure: Error, Sendable, CustomStringConvertible {
         let description: String
     }
@@ -175,38 +192,47 @@ public final class IngestQueue: Sendable {
         extra.merging(["account": "\(item.accountID)", "meter": "\(item.meterAddress)", "terminal": "\(item.terminalID)"]) { $1 }
     }
 
-    /// One transaction for the whole batch, one savepoint per reading.
-    private func commit(_ batch: [CollectedReading]) async {
+    /// One transaction for the batch (or the part of it evaluated within the budget), one
+    /// savepoint per reading.
+    private func commit(_ taken: [CollectedReading]) async {
         let evaluator = core.evaluator
         let now = core.clock.now
+        let budget = configuration.evaluationBudget
         let results: [Result<Evaluation, Failure>]
         do {
             results = try await core.store.bulkTransaction { tx in
-                batch.map { item in
+                let started = ContinuousClock.now
+                var results: [Result<Evaluation, Failure>] = []
+                results.reserveCapacity(taken.count)
+                for item in taken {
+                    if !results.isEmpty, ContinuousClock.now - started > budget { break }
                     do {
-                        return .success(try tx.savepoint {
-                            let account = try tx.account(item.accountID)
+                        results.append(.success(try tx.savepoint {
+                            let (account, baseline) = try tx.accountForReading(item.accountID)
                             guard account.meterAddress == item.meterAddress else {
                                 throw Failure(description: "account \(item.accountID) now has meter \(account.meterAddress), "
                                               + "not \(item.meterAddress): reading dropped")
                             }
-                            return try evaluator.apply(reading: item.reading, meter: item.meter, account: item.accountID,
+                            return try evaluator.apply(reading: item.reading, meter: item.meter, to: account, baseline: baseline,
                                                        at: now, in: tx)
-                        })
+                        }))
                     } catch {
-                        return .failure(Failure(description: "\(error)"))
+                        results.append(.failure(Failure(description: "\(error)")))
                     }
                 }
+                return results
             }
         } catch {
             state.withLock { s in
                 s.stats.failedTransactions += 1
-                s.stats.droppedReadings += batch.count
+                s.stats.droppedReadings += taken.count
             }
-            logger.error("group commit failed: \(batch.count) readings dropped (read again at their next slots)",
+            logger.error("group commit failed: \(taken.count) readings dropped (read again at their next slots)",
                          metadata: ["error": "\(error)"])
             return
         }
+        let batch = taken.prefix(results.count)
+        if results.count < taken.count { putBack(taken[results.count...]) }
         var queuedCommands = false
         var counts = IngestStats()
         let debug = logger.logLevel <= .debug
