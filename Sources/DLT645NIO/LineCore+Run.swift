@@ -33,7 +33,7 @@ extension LineCore {
     }
 
     private func timerLoop() async {
-        while !Task.isCancelled, let deadline = nextDeadline {
+        while !Task.isCancelled, let deadline = armNextDeadline() {
             if let deadline, deadline <= clock.now() {
                 tick()
                 continue

@@ -80,6 +80,28 @@ import Testing
         }
     }
 
+    /// The timer loop sleeps until the deadline it armed and is woken only for an earlier one
+    /// (issue 7): a short timeout that starts while it sleeps on a long one must still fire on
+    /// time, not when the long one would have.
+    @Test func shortTimeoutBehindALongOneFiresOnTime() async throws {
+        try await withTerminalLine { terminal, line in
+            terminal.set(Meters.one, meter(delay: .milliseconds(300)))
+            let clock = ContinuousClock()
+            let started = clock.now
+            async let slow = line.send(.read(Meters.one, Items.total), timeout: .seconds(30))
+            try await eventually("the slow read on the wire") { terminal.received.count == 1 }
+            // Queued behind the slow read; its 200 ms start when that one is answered.
+            let error = await lineError { () async throws(TerminalLineError) -> Reply in
+                try await line.send(.read(Meters.three, Items.total), timeout: .milliseconds(200))
+            }
+            let elapsed = clock.now - started
+            #expect(error == .timeout(.milliseconds(200)))
+            // 0.5 s when woken for the earlier deadline; 30 s if the loop slept on the first one.
+            #expect(elapsed < .seconds(15), "the short timeout fired after \(elapsed)")
+            _ = try await slow
+        }
+    }
+
     @Test func abnormalReplyThrowsItsErrorWord() async throws {
         try await withTerminalLine { terminal, line in
             terminal.set(Meters.one) { request in [.reply(.abnormal(Meters.one, request.function, ErrorWord(0x04)))] }

@@ -2,6 +2,7 @@ import ChargeControl
 import DLT645
 import DLT645NIO
 import Foundation
+import Store
 import Synchronization
 import Tariffs
 import Testing
@@ -84,6 +85,21 @@ struct CollectScheduleTests {
     @Test func clockCheckCadence() {
         #expect(MeterReader.clockEvery(interval: .seconds(900)) == 96)
         #expect(MeterReader.clockEvery(interval: .seconds(86_400 * 2)) == 1)
+    }
+
+    /// A meter never billed has its clock read at its first read; one read before has its first
+    /// check after a start at its own place in the period, so a start does not read every clock.
+    @Test func firstClockChecksAfterAStartAreSpreadOverThePeriod() {
+        func assignment(_ n: Int, billed: Bool) -> MeterAssignment {
+            MeterAssignment(accountID: "A\(n)", meterAddress: address(n), terminalID: "T1", hasAcceptedReading: billed)
+        }
+        #expect(MeterReader.readsBeforeFirstClockCheck(of: assignment(5, billed: false), every: 96) == 0)
+        #expect(MeterReader.readsBeforeFirstClockCheck(of: assignment(5, billed: true), every: 96) == 5)
+        #expect(MeterReader.readsBeforeFirstClockCheck(of: assignment(96 + 7, billed: true), every: 96) == 7)
+        #expect(MeterReader.readsBeforeFirstClockCheck(of: assignment(5, billed: true), every: 1) == 0)
+        // 960 consecutive meters: ten first checks in each of the 96 reads of a day.
+        let offsets = (1...960).map { MeterReader.readsBeforeFirstClockCheck(of: assignment($0, billed: true), every: 96) }
+        #expect(Dictionary(grouping: offsets, by: { $0 }).mapValues(\.count) == Dictionary(uniqueKeysWithValues: (0..<96).map { ($0, 10) }))
     }
 }
 

@@ -29,6 +29,7 @@ import Tariffs
                                    registers: PerRegister(sharp: Energy(hundredths: 1), peak: Energy(hundredths: 2),
                                                           flat: Energy(hundredths: 3), valley: Energy(hundredths: 1228)))
         let position = TierYearPosition(yearStart: t0, used: Energy(hundredths: 77))
+        #expect(try await store.meterAssignments().map(\.hasAcceptedReading) == [false])
         let before = try await store.transaction { tx in
             let (account, baseline) = try tx.accountForReading("A1")
             #expect(baseline == nil)
@@ -52,6 +53,7 @@ import Tariffs
         #expect(after.tierYearStart == t0)
         #expect(after.tierYearUsed == Energy(hundredths: 77))
         #expect(baseline == reading)
+        #expect(try await store.meterAssignments().map(\.hasAcceptedReading) == [true])
         // The cached balance still equals the ledger's replay.
         #expect(try await store.verifyBalances().isEmpty)
     }

@@ -10,6 +10,8 @@ import Synchronization
 /// - Each meter has a slot in its strategy's interval (`CollectionSchedule`); a terminal's meters
 ///   are read in slot order by `readsPerTerminal` workers (the line keeps one request on the
 ///   wire; a second one queued keeps the bus busy between replies), terminals in parallel.
+/// - Each meter's clock is read once per `clockCheckPeriod`; after a start, the first check of
+///   a meter read before is spread over the period (`MeterReader.readsBeforeFirstClockCheck`).
 /// - A failed read (timeout, offline, no line) is counted in the terminal's stats and the meter
 ///   waits for its next slot: no immediate retry.
 /// - The account list is reloaded every `refreshInterval` and at once after `accountsChanged()`.
@@ -187,6 +189,7 @@ public final class Collector: Sendable {
             return (s.queues, created)
         }
         let random = random
+        let clockPeriod = configuration.clockCheckPeriod
         for (id, queue) in queues {
             queue.assign(byTerminal[id] ?? [], nextToken: {
                 state.withLock { s in
@@ -195,6 +198,9 @@ public final class Collector: Sendable {
                 }
             }, firstDue: { meter, strategy in
                 CollectionSchedule(strategy: strategy, random: random).nextDue(for: meter, after: now)
+            }, firstMemory: { assignment, strategy in
+                let every = MeterReader.clockEvery(interval: strategy.interval, period: clockPeriod)
+                return MeterReadMemory(readsUntilClock: MeterReader.readsBeforeFirstClockCheck(of: assignment, every: every))
             }, onScheduled: { due in
                 state.withLock { $0.cycles.scheduled(due: due) }
             })

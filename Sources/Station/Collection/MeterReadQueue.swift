@@ -45,9 +45,11 @@ final class MeterReadQueue: Sendable {
     var meterCount: Int { state.withLock { $0.assigned.count } }
 
     /// Makes `assignments` this terminal's accounts. New or changed ones are scheduled with
-    /// `firstDue`; `onScheduled`/`onDropped` see every entry added and every stale one removed.
+    /// `firstDue` and start from `firstMemory`; `onScheduled`/`onDropped` see every entry added
+    /// and every stale one removed.
     func assign(_ assignments: [(MeterAssignment, ReadingStrategy)], nextToken: () -> Int,
-                firstDue: (String, ReadingStrategy) -> Date, onScheduled: (Date) -> Void) {
+                firstDue: (String, ReadingStrategy) -> Date, firstMemory: (MeterAssignment, ReadingStrategy) -> MeterReadMemory,
+                onScheduled: (Date) -> Void) {
         var bump = false
         state.withLock { s in
             var next: [String: Assigned] = [:]
@@ -63,7 +65,7 @@ final class MeterReadQueue: Sendable {
                 let due = firstDue(a.meterAddress, strategy)
                 onScheduled(due)
                 if Self.push(ScheduledMeter(accountID: a.accountID, meterText: a.meterAddress, meter: address, token: token,
-                                            strategy: strategy, due: due, memory: MeterReadMemory()), into: &s.heap) {
+                                            strategy: strategy, due: due, memory: firstMemory(a, strategy)), into: &s.heap) {
                     bump = true
                 }
             }

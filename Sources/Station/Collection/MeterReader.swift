@@ -2,6 +2,7 @@ import ChargeControl
 import DLT645
 import DLT645NIO
 import Foundation
+import Store
 import Tariffs
 
 /// How the reader reaches a meter: one read (11H) and the value bytes of its normal reply.
@@ -105,6 +106,19 @@ public struct MeterReader: Sendable {
     public static func clockEvery(interval: Duration, period: Duration = .seconds(86_400)) -> Int {
         let i = CollectionSchedule.millis(interval)
         return i <= 0 ? 1 : max(1, Int(CollectionSchedule.millis(period) / i))
+    }
+
+    /// Reads before a meter's first clock check after the collector starts.
+    ///
+    /// A meter the station has never billed (no accepted reading) has its clock read at its
+    /// first read. One read before had its clock checked within the period before that reading,
+    /// so its first check here falls at its own place in the period, spread by address: a start
+    /// (or restart) of the station no longer reads every clock in its first cycle, which doubled
+    /// the cycle's requests (two per meter for date and time; issue 7, p2) without finding
+    /// anything the next checks would not.
+    public static func readsBeforeFirstClockCheck(of assignment: MeterAssignment, every: Int) -> Int {
+        guard assignment.hasAcceptedReading, every > 1, let number = UInt64(assignment.meterAddress) else { return 0 }
+        return Int(number % UInt64(every))
     }
 
     static let singleItems: [DataIdentifier] = [.forwardActiveTotal] + (1...4).map { DataIdentifier.forwardActiveTariff($0) }
