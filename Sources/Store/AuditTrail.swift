@@ -47,7 +47,7 @@ public enum AuditTrail {
         let at = StoredInstant.millis(e.at)
         let hash = digest(prev: prev, at: at, event: e.event, account: e.accountID, meter: e.meterAddress,
                           command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail)
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO audit (at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -9,4 +9,39 @@ extension Database {
     func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }
+
+    /// Runs `body` in a savepoint whose statements come from the statement cache: if it throws,
+    /// what it wrote is rolled back and the error rethrown, while the enclosing transaction goes
+    /// on. GRDB's `inSavepoint` compiles `SAVEPOINT` and `RELEASE` afresh each time: a tenth of
+    /// the writer's CPU with a savepoint per reading and per command step (issue 7 profiles).
+    /// Outside a transaction it is GRDB's `inSavepoint` (which opens one).
+    func cachedSavepoint<T>(_ body: () throws -> T) throws -> T {
+        guard isInsideTransaction else {
+            var result: T?
+            try inSavepoint {
+                result = try body()
+                return .commit
+            }
+            guard let result else { throw CachedSavepointError.noResult }
+            return result
+        }
+        try executeCached(sql: "SAVEPOINT step")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try executeCached(sql: "ROLLBACK TO SAVEPOINT step")
+            try executeCached(sql: "RELEASE SAVEPOINT step")
+            throw error
+        }
+        try executeCached(sql: "RELEASE SAVEPOINT step")
+        return result
+    }
+}
+
+/// A committed savepoint whose body returned nothing (cannot happen; named rather than trapped).
+enum CachedSavepointError: Error, CustomStringConvertible {
+    case noResult
+
+    var description: String { "a committed savepoint returned no result" }
 }

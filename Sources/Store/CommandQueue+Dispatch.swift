@@ -16,7 +16,7 @@ extension StationStore {
         let ms = StoredInstant.millis(now)
         let sql = Self.dispatchableSQL
         return try await writer.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: [ms, ms, limit]).map(CommandRecord.init(row:))
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [ms, ms, limit]).map(CommandRecord.init(row:))
         }
     }
 
@@ -46,10 +46,10 @@ extension StationStore {
     public func nextDueInstant(after now: Date) async throws -> Date? {
         let ms = StoredInstant.millis(now)
         return try await writer.read { db in
-            try Int64.fetchOne(db, sql: """
+            try Int64.fetchOne(db.cachedStatement(sql: """
                 SELECT MIN(MAX(next_attempt_at, not_before)) FROM command
                 WHERE state = 'pending' AND MAX(next_attempt_at, not_before) > ?
-                """, arguments: [ms]).map(StoredInstant.date)
+                """), arguments: [ms]).map(StoredInstant.date)
         }
     }
 

@@ -87,11 +87,14 @@ public enum CommandQueue {
             """), arguments: [meter, planned.kind.rawValue]) {
             return (same, false)
         }
-        let group = CommandKind.allCases.filter { $0.group == planned.kind.group && $0 != planned.kind }
-        // GRDB's SQL literal binds every interpolated value: the kinds become (?, ?) with arguments.
-        let stale = try SQLRequest<Int64>("""
-            SELECT id FROM command WHERE meter_address = \(meter) AND kind IN \(group.map(\.rawValue)) AND state IN ('pending', 'review')
-            """).fetchAll(db)
+        // The meter's waiting commands of the same group but another kind. One cached statement
+        // for every kind (a SQL literal with the group's kinds was compiled on every decision).
+        let stale = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, kind FROM command WHERE meter_address = ? AND state IN ('pending', 'review') ORDER BY id
+            """), arguments: [meter]).compactMap { row -> Int64? in
+            let kind = CommandKind(rawValue: row[1])
+            return kind?.group == planned.kind.group && kind != planned.kind ? row[0] : nil
+        }
         let ms = StoredInstant.millis(now)
         for id in stale {
             try transition(id, to: .superseded, error: nil, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision", in: db)

@@ -56,15 +56,7 @@ final class GroupCommit: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 run: { db in
-                    let outcome = Result { () throws -> T in
-                        var result: T?
-                        try db.inSavepoint {
-                            result = try body(db)
-                            return .commit
-                        }
-                        guard let result else { throw GroupCommitError.savepointWithoutResult }
-                        return result
-                    }
+                    let outcome = Result { () throws -> T in try db.cachedSavepoint { try body(db) } }
                     return { continuation.resume(with: outcome) }
                 },
                 fail: { continuation.resume(throwing: $0) })
@@ -104,11 +96,4 @@ final class GroupCommit: Sendable {
             self.commitNextRound()
         })
     }
-}
-
-/// Internal failures of the group commit.
-enum GroupCommitError: Error, CustomStringConvertible {
-    case savepointWithoutResult
-
-    var description: String { "a committed savepoint returned no result" }
 }

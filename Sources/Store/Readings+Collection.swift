@@ -42,30 +42,7 @@ extension StoreTransaction {
     /// rethrown, while the enclosing transaction goes on. A group commit evaluates many accounts
     /// in one transaction this way, so one account's failure neither half-applies nor loses the
     /// others.
-    ///
-    /// Inside a transaction (always, through `StationStore.transaction`) the savepoint statements
-    /// come from the statement cache: GRDB's `inSavepoint` compiles `SAVEPOINT` and `RELEASE`
-    /// afresh each time, a tenth of ingestion's CPU at two per reading (issue 7, p7 profile).
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        guard db.isInsideTransaction else {
-            var result: T?
-            try db.inSavepoint {
-                result = try body()
-                return .commit
-            }
-            guard let result else { preconditionFailure("a committed savepoint ran its body") }
-            return result
-        }
-        try db.executeCached(sql: "SAVEPOINT account_step")
-        let result: T
-        do {
-            result = try body()
-        } catch {
-            try db.executeCached(sql: "ROLLBACK TO SAVEPOINT account_step")
-            try db.executeCached(sql: "RELEASE SAVEPOINT account_step")
-            throw error
-        }
-        try db.executeCached(sql: "RELEASE SAVEPOINT account_step")
-        return result
+        try db.cachedSavepoint(body)
     }
 }
