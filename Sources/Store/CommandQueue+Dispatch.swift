@@ -12,32 +12,33 @@ extension StationStore {
     /// holds back the meter's younger commands (an alarm goes before the trip that follows it),
     /// but a trip deferred to a later window holds back nothing. Reconnections first, then the
     /// oldest due first, like `dueCommands(at:limit:)`.
+    ///
+    /// The due commands are walked in that order through the partial index
+    /// `command_dispatch_order`, each kept unless an earlier live command of its meter exists
+    /// (an index probe on `command_meter`): the cost grows with the commands returned and skipped,
+    /// not with the queue: 2 ms for 1,000 of 200,000 queued, where the window over every live
+    /// command it replaces took 0.3 s, and ran after every dispatch (issue 7, p3).
     public func dispatchableCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
         let ms = StoredInstant.millis(now)
-        let sql = Self.dispatchableSQL
         return try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [ms, ms, limit]).map(CommandRecord.init(row:))
+            try Row.fetchAll(db.cachedStatement(sql: Self.dispatchableSQL), arguments: [ms, limit]).map(CommandRecord.init(row:))
         }
     }
 
-    private static func urgency(_ kind: String) -> String {
-        "CASE WHEN \(kind) IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END"
-    }
-
-    private static let dispatchableSQL = """
-        WITH live AS (
-            SELECT id, state, next_attempt_at,
-                ROW_NUMBER() OVER (
-                    PARTITION BY meter_address
-                    ORDER BY CASE WHEN state = 'in_flight' THEN 0 ELSE 1 END, \(urgency("kind")), id
-                ) AS position
-            FROM command
-            WHERE state = 'in_flight' OR (state = 'pending' AND not_before <= ?)
-        )
-        SELECT command.* FROM live JOIN command ON command.id = live.id
-        WHERE live.position = 1 AND live.state = 'pending' AND live.next_attempt_at <= ?
-        ORDER BY \(urgency("command.kind")), command.next_attempt_at, command.id
-        LIMIT ?
+    /// The urgency expression (0 for reconnections) is written out as in the index. `INDEXED BY`:
+    /// without statistics the planner prefers `command_due` and sorts every due command.
+    static let dispatchableSQL = """
+        SELECT c.* FROM command AS c INDEXED BY command_dispatch_order
+        WHERE c.state = 'pending' AND c.not_before <= ?1 AND c.next_attempt_at <= ?1
+            AND NOT EXISTS (
+                SELECT 1 FROM command AS o
+                WHERE o.meter_address = c.meter_address AND o.id != c.id
+                    AND (o.state = 'in_flight'
+                         OR (o.state = 'pending' AND o.not_before <= ?1
+                             AND (CASE WHEN o.kind IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END, o.id)
+                                 < (CASE WHEN c.kind IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END, c.id))))
+        ORDER BY CASE WHEN c.kind IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END, c.next_attempt_at, c.id
+        LIMIT ?2
         """
 
     /// The earliest instant after `now` at which a pending command becomes due: what the

@@ -166,6 +166,15 @@ enum Schema {
             // through its ledger (ledger_account, then reading_id).
             try db.execute(sql: "DROP INDEX reading_account_time")
         }
+        migrator.registerMigration("v5: dispatch order index") { db in
+            // The dispatcher's walk over due commands in sending order (reconnections first, then
+            // by due instant and id), pending ones only (`dispatchableCommands`).
+            try db.execute(sql: """
+                CREATE INDEX command_dispatch_order
+                ON command(CASE WHEN kind IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END, next_attempt_at, id)
+                WHERE state = 'pending'
+                """)
+        }
         return migrator
     }
 }

@@ -16,10 +16,6 @@ import Testing
 
     /// Interpolations of constant SQL text (file, expression): reviewed, none carries a value.
     static let reviewedFragments: Set<String> = [
-        // `urgency(_:)` writes a CASE over a column name; its only callers pass "kind" and "command.kind".
-        "CommandQueue+Dispatch.swift: kind",
-        "CommandQueue+Dispatch.swift: urgency(\"kind\")",
-        "CommandQueue+Dispatch.swift: urgency(\"command.kind\")",
         // `filter` is the constant "(?1 IS NULL OR region = ?1)": the region itself is bound as ?1.
         "RegionStatistics.swift: filter",
     ]

@@ -112,4 +112,16 @@ struct CommandQueueTests {
         #expect(try await store.command(trip).state == .superseded)
         #expect(try await store.openReviewItems().isEmpty)
     }
+
+    /// The dispatcher's query walks the dispatch-order index and probes each meter's commands,
+    /// instead of ranking every live command (issue 7, p3): its cost must not grow with the queue.
+    @Test func dispatchableCommandsWalkTheDispatchOrderIndex() async throws {
+        let (store, _) = try temporaryStore()
+        let plan = try await store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + StationStore.dispatchableSQL, arguments: [0, 10]).map { row -> String in row["detail"] }
+        }
+        #expect(plan.contains { $0.contains("SCAN c USING INDEX command_dispatch_order") }, "\(plan)")
+        #expect(plan.contains { $0.contains("USING INDEX command_meter") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "sorts instead of walking the index: \(plan)")
+    }
 }
