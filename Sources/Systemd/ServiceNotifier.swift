@@ -1,16 +1,30 @@
 import CSystemd
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Talks to systemd's notification socket (`Type=notify`, `WatchdogSec=`).
 ///
 /// Every call is a no-op when `NOTIFY_SOCKET` is unset, so the daemon and its tests call it
 /// unconditionally.
+///
+/// Messages go out in order from one thread of their own. `sd_notify` blocks while the socket's
+/// queue is full (ten datagrams by default), and called from a task it held a thread of Swift's
+/// cooperative pool: with the watchdog's STATUS lines unread and then STOPPING=1, both of this
+/// machine's two pool threads blocked and a graceful stop hung (issue 7, seen by the bench,
+/// which reads its socket only while it waits for READY=1).
 public struct ServiceNotifier: Sendable {
+    private static let sender = DispatchQueue(label: "chargecontrol.sd-notify")
+
     public init() {}
 
-    /// Sends raw `KEY=value` lines; true when systemd was told.
+    /// Queues raw `KEY=value` lines for systemd; true when there is a socket to send them to.
     @discardableResult
     public func send(_ state: String) -> Bool {
-        sd_notify(0, state) > 0
+        guard getenv("NOTIFY_SOCKET") != nil else { return false }
+        Self.sender.async { _ = sd_notify(0, state) }
+        return true
     }
 
     /// The store is open and every listener is bound.

@@ -58,6 +58,20 @@ struct NotifyAndJournalTests {
         #expect(resumed)
     }
 
+    /// Nobody reads the socket (its queue holds ten datagrams): the calls still return, so no
+    /// task of the daemon waits on systemd, and the messages follow in order once it reads.
+    @Test func anUnreadSocketDoesNotBlockTheCaller() async throws {
+        let socket = try NotifySocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+        let notifier = ServiceNotifier()
+        let sent = await Task { (0..<50).map { notifier.status("line \($0)") }.allSatisfy { $0 } }.value
+        #expect(sent)
+        #expect(notifier.stopping())
+        let received = (0..<51).compactMap { _ in socket.receive() }
+        #expect(received == (0..<50).map { "STATUS=line \($0)" } + ["STOPPING=1"])
+    }
+
     @Test func withoutNotifySocketNothingIsSent() {
         unsetenv("NOTIFY_SOCKET")
         #expect(!ServiceNotifier().ready())
