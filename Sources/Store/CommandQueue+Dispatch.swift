@@ -56,9 +56,10 @@ extension StationStore {
 
     /// The meter accepted the command: acknowledges it and records the meter's state as read
     /// back (or as expected) in one transaction. The account's control state is left as the
-    /// policy set it.
-    public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date) async throws {
-        try await write { db in
+    /// policy set it. `reconnection`: a customer waits for this one (see `reconnectionTransaction`).
+    public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date,
+                            reconnection: Bool = false) async throws {
+        try await write(reconnection ? .reconnection : .urgent) { db in
             try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
             let c = try CommandQueue.command(id, in: db)
             let tx = StoreTransaction(db: db)

@@ -13,13 +13,18 @@ import Synchronization
 /// caller gets the error, the others commit. A caller is resumed only once its round has
 /// committed (or failed as a whole), so "returned" still means "durable".
 ///
-/// Rounds take every waiting `.urgent` write and at most one `.bulk` write (a group commit of
-/// readings), so a payment waits for at most one bulk write ahead of it.
+/// Rounds take every waiting small write and at most one `.bulk` write (a group commit of
+/// readings), so a payment waits for at most one bulk write ahead of it. A `.reconnection` write
+/// (a payment, a reconnection command's step) also asks the bulk write under way to commit early
+/// (`reconnectionWaiting`): the bulk write checks between readings.
 final class GroupCommit: Sendable {
     /// How a write is scheduled.
     enum Lane: Sendable {
-        /// Small and latency-bound: payments, command transitions.
+        /// Small and latency-bound: command transitions, provisioning.
         case urgent
+        /// Small, and a customer waits for it: payments and the steps of a reconnection. Like
+        /// `.urgent`, and a bulk write under way yields to it.
+        case reconnection
         /// Large: one per round.
         case bulk
     }
@@ -36,6 +41,10 @@ final class GroupCommit: Sendable {
         var bulk: [Job] = []
         var committing = false
         var rounds = 0
+        /// `.reconnection` writes waiting for the next round.
+        var reconnectionsWaiting = 0
+        /// The round being committed holds `.reconnection` writes.
+        var reconnectionsInRound = false
     }
 
     private let writer: any DatabaseWriter
@@ -51,6 +60,10 @@ final class GroupCommit: Sendable {
     /// Writes waiting for the next round.
     var waiting: Int { state.withLock { $0.urgent.count + $0.bulk.count } }
 
+    /// A `.reconnection` write waits for the next round, or for the round under way to commit:
+    /// a bulk write should finish soon.
+    var reconnectionWaiting: Bool { state.withLock { $0.reconnectionsWaiting > 0 || $0.reconnectionsInRound } }
+
     /// Runs `body` in the next round and returns its result once that round has committed.
     func write<T: Sendable>(_ lane: Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -63,6 +76,9 @@ final class GroupCommit: Sendable {
             let start = state.withLock { s -> Bool in
                 switch lane {
                 case .urgent: s.urgent.append(job)
+                case .reconnection:
+                    s.urgent.append(job)
+                    s.reconnectionsWaiting += 1
                 case .bulk: s.bulk.append(job)
                 }
                 defer { s.committing = true }
@@ -78,6 +94,9 @@ final class GroupCommit: Sendable {
         let round = state.withLock { s -> [Job] in
             var round = s.urgent
             s.urgent.removeAll(keepingCapacity: true)
+            // Small writes run first in the round: the bulk write at its end can see them waiting.
+            s.reconnectionsInRound = s.reconnectionsWaiting > 0
+            s.reconnectionsWaiting = 0
             if !s.bulk.isEmpty { round.append(s.bulk.removeFirst()) }
             if round.isEmpty { s.committing = false }
             return round
@@ -92,7 +111,10 @@ final class GroupCommit: Sendable {
             case .failure(let error):
                 for job in round { job.fail(error) }
             }
-            self.state.withLock { $0.rounds += 1 }
+            self.state.withLock { s in
+                s.rounds += 1
+                s.reconnectionsInRound = false
+            }
             self.commitNextRound()
         })
     }

@@ -184,6 +184,16 @@ extension StationStore {
         try await write { db in try body(StoreTransaction(db: db)) }
     }
 
+    /// `transaction` for a payment or a step of a reconnection: a customer waits for it, so a
+    /// bulk write under way commits early (`reconnectionWritesWaiting`).
+    public func reconnectionTransaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await write(.reconnection) { db in try body(StoreTransaction(db: db)) }
+    }
+
+    /// A payment or reconnection step waits for the bulk write under way (or for the next round):
+    /// a bulk write checks this between its items and commits what it has.
+    public var reconnectionWritesWaiting: Bool { group.reconnectionWaiting }
+
     /// `transaction` for a large write (a batch of readings): a commit round takes at most one,
     /// so the small writes waiting beside it are delayed by one large write at most.
     public func bulkTransaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {

@@ -86,4 +86,61 @@ struct GroupCommitTests {
         let reopened = try StationStore.open(path: path)
         #expect(try await reopened.terminals().map(\.id).sorted() == ["T0", "T1", "T3", "T4"])
     }
+
+    /// A bulk write under way sees a payment or reconnection step waiting and can commit early
+    /// (issue 7: the ingest queue's batches yield to reconnections); an ordinary small write
+    /// does not ask for that.
+    @Test func aBulkWriteSeesAReconnectionWaitingButNotAnOrdinaryWrite() async throws {
+        let (store, _) = try temporaryStore()
+        #expect(!store.reconnectionWritesWaiting)
+
+        // The bulk write spins (bounded) until it sees the flag; the reconnection is sent once
+        // the bulk write runs.
+        let running = DispatchSemaphore(value: 0)
+        let bulk = Task {
+            try await store.bulkTransaction { _ -> Bool in
+                running.signal()
+                let limit = ContinuousClock.now + .seconds(30)
+                while ContinuousClock.now < limit {
+                    if store.reconnectionWritesWaiting { return true }
+                    usleep(1_000)
+                }
+                return false
+            }
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { running.wait(); c.resume() }
+        }
+        try await store.reconnectionTransaction { tx in try tx.upsertTerminalForTest("T1") }
+        #expect(try await bulk.value)
+        #expect(!store.reconnectionWritesWaiting)
+
+        // An ordinary write waiting beside a bulk one leaves the flag down.
+        let started = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let second = Task {
+            try await store.bulkTransaction { _ -> Bool in
+                started.signal()
+                proceed.wait()
+                return store.reconnectionWritesWaiting
+            }
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { started.wait(); c.resume() }
+        }
+        let ordinary = Task { try await store.transaction { tx in try tx.upsertTerminalForTest("T2") } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while store.group.waiting < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        proceed.signal()
+        #expect(try await second.value == false)
+        try await ordinary.value
+    }
+}
+
+extension StoreTransaction {
+    /// A small write for the lane tests.
+    func upsertTerminalForTest(_ id: String) throws {
+        try db.execute(sql: "INSERT INTO terminal (id, host, port, updated_at) VALUES (?, '127.0.0.1', 9000, 0)",
+                       arguments: [id])
+    }
 }

@@ -64,20 +64,24 @@ public final class IngestQueue: Sendable {
         /// Readings per transaction at most.
         public var maxBatch: Int
         /// How long one transaction may evaluate readings before it commits what it has (the
-        /// rest go first into the next). A payment or command step waiting for the store waits
-        /// for at most one batch (`StationStore.bulkTransaction`), so a batch is bounded by time,
-        /// not only by count: on a fast machine it grows (fewer fsyncs), on a slow or busy one
-        /// it shrinks, and the wait stays the same (issue 7).
+        /// rest go first into the next). A batch is bounded by time, not only by count: on a fast
+        /// machine it grows (fewer fsyncs), on a slow or busy one it shrinks (issue 7).
         public var evaluationBudget: Duration
+        /// Once a payment or a reconnection step waits for the store, the batch under way commits
+        /// after at most this much evaluation (`StationStore.reconnectionWritesWaiting`): a
+        /// reconnection waits for a few milliseconds of readings, not for a whole budget, at each
+        /// of its three writes (payment, claim, acknowledgement).
+        public var yieldAfter: Duration
         /// How long the oldest waiting reading may wait for its batch to fill.
         public var maxDelay: Duration
         /// Readings waiting before `submit` waits.
         public var capacity: Int
 
-        public init(maxBatch: Int = 2_000, evaluationBudget: Duration = .milliseconds(20), maxDelay: Duration = .milliseconds(250),
-                    capacity: Int = 20_000) {
+        public init(maxBatch: Int = 5_000, evaluationBudget: Duration = .milliseconds(50), yieldAfter: Duration = .milliseconds(5),
+                    maxDelay: Duration = .milliseconds(250), capacity: Int = 20_000) {
             self.maxBatch = max(1, maxBatch)
             self.evaluationBudget = evaluationBudget
+            self.yieldAfter = yieldAfter
             self.maxDelay = maxDelay
             self.capacity = max(self.maxBatch, capacity)
         }
@@ -197,15 +201,19 @@ public final class IngestQueue: Sendable {
     private func commit(_ taken: [CollectedReading]) async {
         let evaluator = core.evaluator
         let now = core.clock.now
-        let budget = configuration.evaluationBudget
+        let (budget, yieldAfter) = (configuration.evaluationBudget, configuration.yieldAfter)
+        let store = core.store
         let results: [Result<Evaluation, Failure>]
         do {
-            results = try await core.store.bulkTransaction { tx in
+            results = try await store.bulkTransaction { tx in
                 let started = ContinuousClock.now
                 var results: [Result<Evaluation, Failure>] = []
                 results.reserveCapacity(taken.count)
                 for item in taken {
-                    if !results.isEmpty, ContinuousClock.now - started > budget { break }
+                    if !results.isEmpty {
+                        let elapsed = ContinuousClock.now - started
+                        if elapsed > budget || (elapsed > yieldAfter && store.reconnectionWritesWaiting) { break }
+                    }
                     do {
                         results.append(.success(try tx.savepoint {
                             let (account, baseline) = try tx.accountForReading(item.accountID)

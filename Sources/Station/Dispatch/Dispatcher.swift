@@ -218,7 +218,7 @@ public final class Dispatcher: Sendable {
     private func claim(_ command: CommandRecord) async throws -> Claim {
         let now = clock.now
         let evaluator = core.evaluator
-        return try await store.transaction { tx -> Claim in
+        let body: @Sendable (StoreTransaction) throws -> Claim = { tx in
             guard try tx.markInFlight(command.id, at: now) else { return .notPending }
             do {
                 return .claimed(.success(try tx.savepoint {
@@ -229,6 +229,8 @@ public final class Dispatcher: Sendable {
                 return .claimed(.failure(.recheckFailed("\(error)")))
             }
         }
+        // A reconnection's steps go ahead of a batch of readings being committed.
+        return command.kind.isUrgent ? try await store.reconnectionTransaction(body) : try await store.transaction(body)
     }
 
     /// Decides from the re-check, sends, reads back.
@@ -307,7 +309,7 @@ public final class Dispatcher: Sendable {
         let now = clock.now
         switch resolution {
         case .acknowledged(let state, let detail):
-            try await store.acknowledge(command.id, meterState: state, detail: detail, at: now)
+            try await store.acknowledge(command.id, meterState: state, detail: detail, at: now, reconnection: command.kind.isUrgent)
             statsBox.update { $0.acknowledged += 1 }
             log.notice("command acknowledged: \(detail)", metadata: ["event": "command_acknowledged"])
             await onAcknowledged?(command, now)
