@@ -105,15 +105,16 @@ final class GroupCommit: Sendable {
         writer.asyncWrite({ db in
             round.map { $0.run(db) }
         }, completion: { _, result in
+            // Counted before the callers resume: one that looks finds its round done.
+            self.state.withLock { s in
+                s.rounds += 1
+                s.reconnectionsInRound = false
+            }
             switch result {
             case .success(let deliveries):
                 for deliver in deliveries { deliver() }
             case .failure(let error):
                 for job in round { job.fail(error) }
-            }
-            self.state.withLock { s in
-                s.rounds += 1
-                s.reconnectionsInRound = false
             }
             self.commitNextRound()
         })
