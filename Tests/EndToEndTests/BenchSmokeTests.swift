@@ -13,7 +13,7 @@ struct BenchSmokeTests {
     static let readings = 300
     static let payments = 5
 
-    @Test(.enabled(if: Binaries.available)) func everyScenarioRunsAndReportsItsKeys() throws {
+    @Test(.enabled(if: Binaries.available)) func everyScenarioRunsAndReportsItsKeys() async throws {
         let folder = try #require(StationBinaries.nextToTests).folder
         let bench = folder.appendingPathComponent("chargecontrol-bench")
         try #require(FileManager.default.isExecutableFile(atPath: bench.path), "chargecontrol-bench is not built in \(folder.path)")
@@ -23,18 +23,30 @@ struct BenchSmokeTests {
         process.arguments = ["--scenarios", "p1,p2,p3,p4,p5,p6,p7", "--accounts", "\(Self.accounts)", "--meters", "\(Self.meters)",
                              "--readings", "\(Self.readings)", "--payments", "\(Self.payments)", "--seconds", "1",
                              "--terminals", "2", "--no-steady", "--json"]
-        let output = Pipe()
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("bench-smoke-\(UUID().uuidString.prefix(8)).log")
+        // Output to files and the exit awaited through the termination handler: a test that
+        // blocked in waitUntilExit held one of the cooperative pool's threads (two here) for the
+        // whole run, and the line tests running beside it saw their timers fire late.
+        let stem = FileManager.default.temporaryDirectory.appendingPathComponent("bench-smoke-\(UUID().uuidString.prefix(8))")
+        let (out, log) = (stem.appendingPathExtension("json"), stem.appendingPathExtension("log"))
+        FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: log)
+        }
+        let outHandle = try FileHandle(forWritingTo: out)
         let logHandle = try FileHandle(forWritingTo: log)
-        defer { try? logHandle.close() }
-        process.standardOutput = output
+        process.standardOutput = outHandle
         process.standardError = logHandle
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let status = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int32, any Error>) in
+            process.terminationHandler = { c.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { c.resume(throwing: error) }
+        }
+        try? outHandle.close()
+        try? logHandle.close()
+        let data = try Data(contentsOf: out)
         let progress = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try #require(process.terminationStatus == 0, "chargecontrol-bench exited \(process.terminationStatus):\n\(progress)")
+        try #require(status == 0, "chargecontrol-bench exited \(status):\n\(progress)")
 
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any],
                                 "not one JSON object: \(String(decoding: data, as: UTF8.self))")
