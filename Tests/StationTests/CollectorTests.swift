@@ -207,4 +207,47 @@ struct IngestQueueTests {
         #expect(stats.transactions == 2 && stats.pending == 0)
         #expect(stats.readingsCommitted == 7)
     }
+
+    /// A reading that fails after it has written (its reading row and ledger entry are in, then
+    /// the charge would overflow the balance) is rolled back alone: the batch is evaluated in one
+    /// savepoint first, then again reading by reading (issue 7).
+    @Test func aReadingThatFailsAfterWritingLeavesNothingBehind() async throws {
+        let store = try StationStore.inMemory()
+        let core = StationCore(store: store, evaluator: Evaluator(rules: try rules()), clock: ManualStationClock(collectStart),
+                               logger: collectLogger())
+        try await core.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 1))
+        let openings = ["A1": yuan("50.00"), "A2": Money(microYuan: Int64.min + 1), "A3": yuan("50.00")]
+        for (n, id) in ["A1", "A2", "A3"].enumerated() {
+            _ = try await core.upsertAccount(AccountProvisioning(accountID: id, meterAddress: String(format: "%012d", n + 1),
+                                                                 terminalID: "T1", tariff: "flat-test", region: "north",
+                                                                 openingBalance: openings[id]))
+        }
+        let ingest = IngestQueue(core: core, configuration: .init(maxBatch: 3, maxDelay: .seconds(3600)), logger: collectLogger())
+        func batch(_ at: String, total: String) async {
+            for (n, id) in ["A1", "A2", "A3"].enumerated() {
+                await ingest.submit(CollectedReading(accountID: id, meterAddress: String(format: "%012d", n + 1), terminalID: "T1",
+                                                     reading: reading(at, total: total), meter: nil))
+            }
+        }
+        let runner = Task { await ingest.run() }
+        defer { runner.cancel() }
+        await batch("2026-11-23T09:15:00+08:00", total: "100.00")
+        try await eventually("baselines committed") { ingest.stats.transactions == 1 }
+        await batch("2026-11-23T09:30:00+08:00", total: "101.00")
+        try await eventually("billed batch committed") { ingest.stats.transactions == 2 }
+
+        let stats = ingest.stats
+        #expect(stats.readingsCommitted == 5 && stats.evaluationErrors == 1)
+        for id in ["A1", "A3"] {
+            #expect(try await store.account(id)?.balance ?? .zero < yuan("50.00"), "\(id) billed")
+        }
+        // A2: its baseline only; no charge; the balance as opened; the cache equals the replay.
+        #expect(try await store.account("A2")?.balance == Money(microYuan: Int64.min + 1))
+        #expect(try await store.ledger(account: "A2").map(\.kind) == [.opening])
+        let a2Readings = try await store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading WHERE account_id = 'A2'") ?? -1
+        }
+        #expect(a2Readings == 1)
+        #expect(try await store.verifyBalances().isEmpty)
+    }
 }
