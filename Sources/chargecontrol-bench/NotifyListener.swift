@@ -1,4 +1,5 @@
 import Foundation
+import StationHarness
 import LoopbackTools
 #if canImport(Glibc)
 import Glibc
@@ -50,7 +51,7 @@ final class NotifyListener: @unchecked Sendable {
 
     /// Waits for a datagram holding the line `READY=1`; returns the instant it arrived. Throws
     /// when `process` ends first or `seconds` pass.
-    func waitForReady(of process: BenchProcess, within seconds: Double) async throws -> ContinuousClock.Instant {
+    func waitForReady(of process: ManagedProcess, within seconds: Double) async throws -> ContinuousClock.Instant {
         let fd = self.fd
         let deadline = ContinuousClock.now + .seconds(seconds)
         let arrived: ContinuousClock.Instant? = await offThePool {
