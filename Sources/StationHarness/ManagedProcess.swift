@@ -81,15 +81,7 @@ public final class ManagedProcess: @unchecked Sendable {
             if isRunning { Glibc.kill(pid, SIGKILL) }
         }
         defer { watchdog.cancel() }
-        return await offThePool {
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = handle.readData(ofLength: 1)
-                guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-                if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-                bytes.append(byte)
-            }
-        }
+        return await offThePool { readLine(from: handle) }
     }
 
     /// SIGTERM, then SIGKILL when it has not exited within `grace` seconds; waits for the exit.
