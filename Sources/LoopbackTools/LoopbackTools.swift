@@ -36,3 +36,38 @@ public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -
         DispatchQueue.global().async { continuation.resume(returning: work()) }
     }
 }
+
+/// Reads one line (without its newline) a byte at a time, so nothing after it is consumed; nil
+/// when the stream ends before any byte.
+public func readLine(from handle: FileHandle) -> String? {
+    var bytes: [UInt8] = []
+    while true {
+        guard let byte = handle.readData(ofLength: 1).first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+        if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+        bytes.append(byte)
+    }
+}
+
+/// An AF_UNIX datagram socket bound at `path` (a stand-in for systemd's `NOTIFY_SOCKET`); the
+/// caller closes it and unlinks the path.
+public func boundDatagramSocket(path: String) throws -> Int32 {
+    guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+        throw LoopbackError(description: "socket path too long: \(path)")
+    }
+    let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw LoopbackError(description: "socket(AF_UNIX, SOCK_DGRAM): errno \(errno)") }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (i, b) in path.utf8.enumerated() { raw[i] = b }
+    }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard bound == 0 else {
+        let error = errno
+        close(fd)
+        throw LoopbackError(description: "bind \(path): errno \(error)")
+    }
+    return fd
+}

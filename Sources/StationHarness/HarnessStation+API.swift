@@ -13,7 +13,13 @@ extension HarnessStation {
 
     /// The terminal (0-based) serving meter `n` (1-based): contiguous blocks of ceil(M/T).
     public func terminal(ofMeter n: Int) -> Int {
-        let per = (options.meters + options.terminals - 1) / options.terminals
+        Self.terminal(ofMeter: n, meters: options.meters, terminals: options.terminals)
+    }
+
+    /// The terminal (0-based) serving meter `n` (1-based) of `meters` on `terminals`, as
+    /// meter-sim lays them out.
+    public static func terminal(ofMeter n: Int, meters: Int, terminals: Int) -> Int {
+        let per = (meters + terminals - 1) / terminals
         return (n - 1) / per
     }
 

@@ -16,7 +16,9 @@ public final class ManagedProcess: @unchecked Sendable {
     private var exited = false
 
     /// Starts `executable`; stderr (and stdout unless `pipeStdout`) goes to `logURL`, appended.
-    public init(name: String, executable: URL, arguments: [String], logURL: URL, pipeStdout: Bool) throws {
+    /// - Parameter environment: added to this process's own environment (`NOTIFY_SOCKET`).
+    public init(name: String, executable: URL, arguments: [String], logURL: URL, pipeStdout: Bool,
+                environment: [String: String] = [:]) throws {
         self.name = name
         self.logURL = logURL
         if !FileManager.default.fileExists(atPath: logURL.path) {
@@ -29,6 +31,9 @@ public final class ManagedProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardError = log
         if pipeStdout {
             let pipe = Pipe()
@@ -41,6 +46,7 @@ public final class ManagedProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         try? log.close()
+        InterruptCleanup.shared.add(pid: process.processIdentifier)
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -56,6 +62,16 @@ public final class ManagedProcess: @unchecked Sendable {
     /// The resident set (VmRSS of /proc/PID/status) in bytes; 0 when it cannot be read.
     public var residentBytes: Int { procStatusField("VmRSS", pid: pid) }
 
+    /// Consumed CPU (user + system) so far, from /proc/PID/stat; 0 once the process is gone.
+    public var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3, utime 14 and stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// The first line on stdout (the ready line), or nil when the process ends or stays silent
     /// for `seconds` (then it is killed).
     public func firstLine(within seconds: Double) async -> String? {
@@ -65,15 +81,7 @@ public final class ManagedProcess: @unchecked Sendable {
             if isRunning { Glibc.kill(pid, SIGKILL) }
         }
         defer { watchdog.cancel() }
-        return await offThePool {
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = handle.readData(ofLength: 1)
-                guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-                if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-                bytes.append(byte)
-            }
-        }
+        return await offThePool { readLine(from: handle) }
     }
 
     /// SIGTERM, then SIGKILL when it has not exited within `grace` seconds; waits for the exit.
@@ -85,6 +93,7 @@ public final class ManagedProcess: @unchecked Sendable {
             Glibc.kill(pid, SIGKILL)
             _ = await waitForExit(within: 10)
         }
+        InterruptCleanup.shared.remove(pid: pid)
     }
 
     /// SIGKILL at once, as a crash or power cut would; waits for the exit.
@@ -92,6 +101,7 @@ public final class ManagedProcess: @unchecked Sendable {
         guard markExiting() else { return }
         Glibc.kill(pid, SIGKILL)
         _ = await waitForExit(within: 10)
+        InterruptCleanup.shared.remove(pid: pid)
     }
 
     private func markExiting() -> Bool {

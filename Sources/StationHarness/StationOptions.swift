@@ -29,6 +29,8 @@ public struct StationOptions: Sendable {
 
     // MARK: chargecontrold
     public var collectionInterval = "2s"
+    /// At least `collectionInterval` (the configuration refuses less).
+    public var staleness = "60s"
     public var requestTimeout = "2s"
     public var maxAttempts = 6
     public var backoffInitial = "200ms"

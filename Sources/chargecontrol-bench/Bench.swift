@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StationHarness
 
 /// `chargecontrol-bench`: the measured scenarios (issue text names them). Build with
 /// `-c release`; a debug build measures the debugger's patience, not the code.
@@ -52,7 +53,7 @@ struct Bench: AsyncParsableCommand {
         let unknown = wanted.subtracting(["p1", "p2", "p3", "p4", "p5", "p6", "p7"])
         guard unknown.isEmpty else { throw ValidationError("unknown scenario(s): \(unknown.sorted().joined(separator: ", "))") }
         guard meters > 0, readings > 0 else { throw ValidationError("--meters and --readings must be positive") }
-        BenchCleanup.shared.install()
+        InterruptCleanup.shared.install(program: "chargecontrol-bench")
         let stationAccounts = accounts ?? 1_000
         let terminalCount = terminals > 0 ? terminals : min(64, max(1, stationAccounts / 250))
         let progress: (String) -> Void = { message in
@@ -64,7 +65,7 @@ struct Bench: AsyncParsableCommand {
         if !wanted.isDisjoint(with: ["p1", "p3"]) {
             let r = try await TripAndPayScenario(
                 accounts: stationAccounts, terminals: terminalCount, payments: payments,
-                tariffs: try BenchBinaries.tariffsFolder(tariffs), progress: progress).run()
+                tariffs: try benchTariffsFolder(tariffs), progress: progress).run()
             if wanted.contains("p1") {
                 objects.append("\"p1\": {\"p50_ms\": \(ms(r.p50)), \"p99_ms\": \(ms(r.p99)), \"max_ms\": \(ms(r.max)), "
                     + "\"accounts\": \(stationAccounts), \"payments\": \(r.latenciesMS.count), \"terminals\": \(terminalCount), "
@@ -101,7 +102,7 @@ struct Bench: AsyncParsableCommand {
             let r = try await MemoryScenario(
                 meters: simMeters, accounts: stationAccounts,
                 terminals: terminals > 0 ? terminals : min(64, max(1, simMeters / 250)),
-                tariffs: try BenchBinaries.tariffsFolder(tariffs), progress: progress).run()
+                tariffs: try benchTariffsFolder(tariffs), progress: progress).run()
             objects.append("\"p5\": {\"bytes_per_account\": \(r.bytesPerAccount), \"bytes_per_sim_meter\": \(r.bytesPerSimMeter), "
                 + "\"accounts\": \(r.accounts), \"meters\": \(r.meters), \"daemon_rss_empty\": \(r.daemonEmpty), "
                 + "\"daemon_rss_full\": \(r.daemonFull), \"sim_rss_one\": \(r.simOne), \"sim_rss_full\": \(r.simMany)}")
@@ -117,7 +118,7 @@ struct Bench: AsyncParsableCommand {
             let stationTerminals = terminals > 0 ? terminals : min(64, max(1, meters / 250))
             let r = try await CycleRestartScenario(
                 accounts: meters, terminals: stationTerminals, runCycle: wanted.contains("p2"), steadyCycle: steady,
-                runRestart: wanted.contains("p6"), keepFolder: keep, tariffs: try BenchBinaries.tariffsFolder(tariffs),
+                runRestart: wanted.contains("p6"), keepFolder: keep, tariffs: try benchTariffsFolder(tariffs),
                 progress: progress).run()
             let report = CycleRestartReport(r)
             if wanted.contains("p2") {
@@ -131,7 +132,7 @@ struct Bench: AsyncParsableCommand {
         }
 
         if wanted.contains("p7") {
-            let r = try await IngestScenario(readings: readings, tariffs: try BenchBinaries.tariffsFolder(tariffs), progress: progress).run()
+            let r = try await IngestScenario(readings: readings, tariffs: try benchTariffsFolder(tariffs), progress: progress).run()
             let report = IngestReport(r)
             objects.append(report.json)
             rows += report.rows

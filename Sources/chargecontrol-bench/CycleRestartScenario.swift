@@ -2,6 +2,7 @@ import ChargeControl
 import Foundation
 import GRDB
 import Station
+import StationHarness
 import Tariffs
 
 /// p2 and p6 on one station of N accounts, seeded straight into the database file
@@ -69,26 +70,25 @@ struct CycleRestartScenario {
     }
 
     func run() async throws -> Result {
-        var options = BenchStation.Options(meters: accounts, terminals: terminals, tariffs: tariffs)
+        var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
         options.collectionInterval = "1s"
-        options.keepFolder = keepFolder
         let clock = ContinuousClock()
-        return try await BenchStation.with(options) { station in
+        return try await HarnessStation.bench("p2", options, keepFolder: keepFolder) { station in
             var result = Result(accounts: accounts, terminals: terminals)
             progress("meter-sim: \(accounts) meters on \(terminals) terminals")
             try await station.startSim()
 
             let tariff = try station.benchTariff()
-            progress("seeding \(accounts) accounts into \(station.database.lastPathComponent)")
+            progress("seeding \(accounts) accounts into \(URL(fileURLWithPath: station.databasePath).lastPathComponent)")
             let plan = StationSeed.Plan(accounts: accounts, terminalPorts: station.terminalPorts, tariff: tariff,
                                         balance: Self.balance(ofAccount:), baselineAt: Date().addingTimeInterval(-900))
-            result.seed = try await StationSeed.write(plan, to: station.database.path, progress: progress)
+            result.seed = try await StationSeed.write(plan, to: station.databasePath, progress: progress)
             progress(String(format: "seeded in %.1f s (accounts %.1f s, baselines %.1f s)",
                             result.seed.totalSeconds, result.seed.accountsSeconds, result.seed.baselinesSeconds))
 
             var readOnly = Configuration()
             readOnly.readonly = true
-            let watcher = try DatabaseQueue(path: station.database.path, configuration: readOnly)
+            let watcher = try DatabaseQueue(path: station.databasePath, configuration: readOnly)
             let baseline = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
 
             let notify = try NotifyListener(in: station.folder)
@@ -168,7 +168,7 @@ struct CycleRestartScenario {
                 progress(String(format: "p6: READY=1 after %.2f s; now kill -9 and start again", result.restartSeconds))
                 // Let the start-up's own writes settle, so the crash leaves a warm, used WAL.
                 try await Task.sleep(for: .seconds(2))
-                await station.daemon?.kill()
+                await station.daemon?.kill9()
                 result.crashRestartSeconds = try await station.startDaemon(readyFrom: notify).seconds
                 result.crashRestartCPUSeconds = station.daemon?.cpuSeconds ?? 0
                 progress(String(format: "p6: READY=1 after kill -9 in %.2f s", result.crashRestartSeconds))

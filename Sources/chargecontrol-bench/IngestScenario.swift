@@ -1,5 +1,6 @@
 import ChargeControl
 import Foundation
+import StationHarness
 import GRDBSQLite
 import Logging
 import Station
@@ -46,10 +47,10 @@ struct IngestScenario {
     func run() async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chargecontrol-bench-p7-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        BenchCleanup.shared.add(folder: folder)
+        InterruptCleanup.shared.add(folder: folder)
         defer {
             try? FileManager.default.removeItem(at: folder)
-            BenchCleanup.shared.remove(folder: folder)
+            InterruptCleanup.shared.remove(folder: folder)
         }
         var result = Result(readings: readings, batch: batch)
         let loaded = try TariffFolder.load(tariffs.path)
@@ -67,7 +68,7 @@ struct IngestScenario {
         let at = Date()
         let rows = (1...readings).map { n in
             CollectedReading(
-                accountID: "A\(n)", meterAddress: BenchStation.address(n), terminalID: "T0",
+                accountID: "A\(n)", meterAddress: HarnessStation.address(n), terminalID: "T0",
                 reading: MeterReading(collectedAt: at, meterTime: at, total: Energy(hundredths: 5),
                                       registers: PerRegister(sharp: .zero, peak: .zero, flat: Energy(hundredths: 5), valley: .zero)),
                 meter: MeterState(relay: .closed))

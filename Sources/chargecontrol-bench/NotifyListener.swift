@@ -1,4 +1,5 @@
 import Foundation
+import StationHarness
 import LoopbackTools
 #if canImport(Glibc)
 import Glibc
@@ -14,24 +15,8 @@ final class NotifyListener: @unchecked Sendable {
     /// Binds `notify.sock` in `folder` (the path must fit `sun_path`, 108 bytes).
     init(in folder: URL) throws {
         path = folder.appendingPathComponent("notify.sock").path
-        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw BenchFailure("notification socket path too long: \(path)")
-        }
         unlink(path)
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw BenchFailure("socket(AF_UNIX, SOCK_DGRAM): errno \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in path.utf8.enumerated() { raw[i] = b }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
-            close(fd)
-            throw BenchFailure("bind \(path): errno \(errno)")
-        }
+        fd = try boundDatagramSocket(path: path)
         // Short receive timeouts, so a wait can notice its deadline and a dead daemon.
         var limit = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
@@ -50,7 +35,7 @@ final class NotifyListener: @unchecked Sendable {
 
     /// Waits for a datagram holding the line `READY=1`; returns the instant it arrived. Throws
     /// when `process` ends first or `seconds` pass.
-    func waitForReady(of process: BenchProcess, within seconds: Double) async throws -> ContinuousClock.Instant {
+    func waitForReady(of process: ManagedProcess, within seconds: Double) async throws -> ContinuousClock.Instant {
         let fd = self.fd
         let deadline = ContinuousClock.now + .seconds(seconds)
         let arrived: ContinuousClock.Instant? = await offThePool {

@@ -1,5 +1,6 @@
 import Foundation
 import LoopbackTools
+import StationHarness
 import Tariffs
 
 /// One row of the printed table.
@@ -58,8 +59,8 @@ struct TripAndPayScenario {
     }
 
     func run() async throws -> Result {
-        let options = BenchStation.Options(meters: accounts, terminals: terminals, tariffs: tariffs)
-        return try await BenchStation.with(options) { station in
+        let options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
+        return try await HarnessStation.bench("p1", options) { station in
             var result = Result()
             try await station.startSim()
             // The accounts go straight into the database file before the daemon opens it (over
@@ -70,7 +71,7 @@ struct TripAndPayScenario {
             let closedPorts = try station.terminalPorts.map { _ in try freeLoopbackPort() }
             let plan = StationSeed.Plan(accounts: accounts, terminalPorts: closedPorts, tariff: try station.benchTariff(),
                                         balance: { _ in Money(microYuan: -10_000_000) }, baselineAt: nil)
-            result.provisionSeconds = try await StationSeed.write(plan, to: station.database.path, progress: progress).totalSeconds
+            result.provisionSeconds = try await StationSeed.write(plan, to: station.databasePath, progress: progress).totalSeconds
             try await station.startDaemon()
             let ackName = "chargecontrol_dispatch_acknowledged_total"
             let clock = ContinuousClock()
@@ -154,8 +155,8 @@ struct MemoryScenario {
 
     func run() async throws -> Result {
         let simMeters = max(meters, accounts)
-        let options = BenchStation.Options(meters: simMeters, terminals: terminals, tariffs: tariffs)
-        return try await BenchStation.with(options) { station in
+        let options = StationOptions.bench(meters: simMeters, terminals: terminals, tariffs: tariffs)
+        return try await HarnessStation.bench("p5", options) { station in
             var result = Result(meters: simMeters, accounts: accounts)
             progress("p5: meter-sim at 1 meter, then \(simMeters)")
             try await station.startSim(meters: 1, terminals: 1)
@@ -174,7 +175,7 @@ struct MemoryScenario {
             progress("p5: seeding \(accounts) accounts")
             let plan = StationSeed.Plan(accounts: accounts, terminalPorts: station.terminalPorts, tariff: try station.benchTariff(),
                                         balance: { _ in Money(microYuan: 1_000_000_000) }, baselineAt: nil, simulatedMeters: simMeters)
-            _ = try await StationSeed.write(plan, to: station.database.path, progress: progress)
+            _ = try await StationSeed.write(plan, to: station.databasePath, progress: progress)
             try await station.startDaemon()
             // Let a few collection cycles read every meter, so readings and meter states are held.
             let reads = "chargecontrol_reads_ok_total"

@@ -1,5 +1,6 @@
 import ChargeControl
 import Foundation
+import StationHarness
 import GRDB
 import Station
 import Store
@@ -32,7 +33,7 @@ struct StationSeed {
 
         /// Meter n's terminal, as meter-sim lays them out.
         func terminal(ofMeter n: Int) -> Int {
-            BenchStation.terminal(ofMeter: n, meters: max(accounts, simulatedMeters ?? 0), terminals: terminalPorts.count)
+            HarnessStation.terminal(ofMeter: n, meters: max(accounts, simulatedMeters ?? 0), terminals: terminalPorts.count)
         }
     }
 
@@ -75,7 +76,7 @@ struct StationSeed {
                     """)
                 for n in first...last {
                     let id = "A\(n)"
-                    let meter = BenchStation.address(n)
+                    let meter = HarnessStation.address(n)
                     let balance = plan.balance(n).microYuan
                     try account.execute(arguments: [id, meter, "T\(plan.terminal(ofMeter: n))", plan.tariff.name, plan.region,
                                                     balance, ms, ms])
@@ -125,7 +126,7 @@ extension Duration {
     }
 }
 
-extension BenchStation {
+extension HarnessStation {
     /// The station's tariff (`tariff`), loaded from its copy of the tariffs folder.
     func benchTariff() throws -> Tariff {
         try TariffFolder.load(folder.appendingPathComponent("tariffs").path)[tariff]

@@ -48,7 +48,7 @@ import Testing
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         let handle = stdout.fileHandleForReading
-        let line = try #require(await offThePool { Self.readLine(from: handle) })
+        let line = try #require(await offThePool { readLine(from: handle) })
         #expect(line.hasPrefix("meter-sim: 2 terminals on 127.0.0.1:"))
         #expect(line.contains("20 meters 000000000101-000000000120"))
         // "… on 127.0.0.1:P-Q, …": the first port.
@@ -63,16 +63,6 @@ import Testing
         await offThePool { process.waitUntilExit() }
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
-    }
-
-    private static func readLine(from handle: FileHandle) -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = handle.readData(ofLength: 1)
-            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
     }
 }
 
