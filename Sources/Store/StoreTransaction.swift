@@ -19,14 +19,6 @@ public struct StoreTransaction {
         try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM account WHERE meter_address = ?"), arguments: [meter])
     }
 
-    /// The last accepted reading (the baseline the next one is validated and billed against).
-    public func lastAcceptedReading(of account: AccountRecord) throws -> MeterReading? {
-        guard let id = account.lastReadingID,
-              let row = try Row.fetchOne(db.cachedStatement(sql: Self.readingByID), arguments: [id])
-        else { return nil }
-        return Self.reading(row, from: 0)
-    }
-
     /// The account and its baseline reading in one statement: the only read a new reading needs
     /// (two account reads and a reading read per reading were half of ingestion's CPU, issue 7).
     public func accountForReading(_ id: String) throws -> (account: AccountRecord, baseline: MeterReading?) {
@@ -39,12 +31,8 @@ public struct StoreTransaction {
         return (account, baseline)
     }
 
-    /// The baseline reading's columns, in the order `reading(_:from:)` decodes them.
-    private static let readingByID = """
-        SELECT collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
-        FROM reading WHERE id = ?
-        """
-    /// `AccountRecord.columns`, then the baseline's columns as in `readingByID` (NULL without one).
+    /// `AccountRecord.columns`, then the baseline's columns in the order `reading(_:from:)`
+    /// decodes them (NULL without one).
     private static let accountWithBaseline = """
         SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
             a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
