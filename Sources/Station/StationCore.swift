@@ -73,7 +73,7 @@ public final class StationCore: Sendable {
     public func pay(_ payment: PaymentRequest) async throws -> PaymentOutcome {
         let now = clock.now
         let evaluator = self.evaluator
-        let (outcome, evaluation) = try await store.reconnectionTransaction { tx -> (PaymentOutcome, Evaluation?) in
+        let (outcome, evaluation) = try await store.transaction(reconnection: true) { tx -> (PaymentOutcome, Evaluation?) in
             let outcome = try tx.recordPayment(payment, receivedAt: now)
             guard case .created = outcome else { return (outcome, nil) }
             return (outcome, try evaluator.reevaluate(account: payment.accountID, at: now, in: tx))

@@ -56,7 +56,7 @@ extension StationStore {
 
     /// The meter accepted the command: acknowledges it and records the meter's state as read
     /// back (or as expected) in one transaction. The account's control state is left as the
-    /// policy set it. `reconnection`: a customer waits for this one (see `reconnectionTransaction`).
+    /// policy set it. `reconnection`: a customer waits for this one (see `transaction(reconnection:_:)`).
     public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date,
                             reconnection: Bool = false) async throws {
         try await write(reconnection ? .reconnection : .urgent) { db in

@@ -167,15 +167,11 @@ public struct StoreTransaction {
 extension StationStore {
     /// Runs `body` as one write transaction (committed and fsynced when it returns). Writes that
     /// arrive together share a commit, each in its own savepoint: a `body` that throws is rolled
-    /// back alone.
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await write { db in try body(StoreTransaction(db: db)) }
-    }
-
-    /// `transaction` for a payment or a step of a reconnection: a customer waits for it, so a
-    /// bulk write under way commits early (`reconnectionWritesWaiting`).
-    public func reconnectionTransaction<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        try await write(.reconnection) { db in try body(StoreTransaction(db: db)) }
+    /// back alone. `reconnection`: a payment or a step of a reconnection, which a customer waits
+    /// for, so a bulk write under way commits early (`reconnectionWritesWaiting`).
+    public func transaction<T: Sendable>(reconnection: Bool = false,
+                                         _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await write(reconnection ? .reconnection : .urgent) { db in try body(StoreTransaction(db: db)) }
     }
 
     /// A payment or reconnection step waits for the bulk write under way (or for the next round):

@@ -111,7 +111,7 @@ struct GroupCommitTests {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async { running.wait(); c.resume() }
         }
-        try await store.reconnectionTransaction { tx in try tx.upsertTerminalForTest("T1") }
+        try await store.transaction(reconnection: true) { tx in try tx.upsertTerminalForTest("T1") }
         #expect(try await bulk.value)
         #expect(!store.reconnectionWritesWaiting)
 

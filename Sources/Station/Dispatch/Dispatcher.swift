@@ -218,7 +218,8 @@ public final class Dispatcher: Sendable {
     private func claim(_ command: CommandRecord) async throws -> Claim {
         let now = clock.now
         let evaluator = core.evaluator
-        let body: @Sendable (StoreTransaction) throws -> Claim = { tx in
+        // A reconnection's steps go ahead of a batch of readings being committed.
+        return try await store.transaction(reconnection: command.kind.isUrgent) { tx -> Claim in
             guard try tx.markInFlight(command.id, at: now) else { return .notPending }
             do {
                 return .claimed(.success(try tx.savepoint {
@@ -229,8 +230,6 @@ public final class Dispatcher: Sendable {
                 return .claimed(.failure(.recheckFailed("\(error)")))
             }
         }
-        // A reconnection's steps go ahead of a batch of readings being committed.
-        return command.kind.isUrgent ? try await store.reconnectionTransaction(body) : try await store.transaction(body)
     }
 
     /// Decides from the re-check, sends, reads back.
