@@ -207,12 +207,6 @@ public final class IngestQueue: Sendable {
         let results: [Result<Evaluation, Failure>]
         do {
             results = try await store.bulkTransaction { tx in
-                /// Whether the batch should commit now, with `done` readings evaluated since `started`.
-                func timeIsUp(_ done: Int, since started: ContinuousClock.Instant) -> Bool {
-                    guard done > 0 else { return false }
-                    let elapsed = ContinuousClock.now - started
-                    return elapsed > budget || (elapsed > yieldAfter && store.reconnectionWritesWaiting)
-                }
                 func evaluate(_ item: CollectedReading) throws -> Evaluation {
                     let (account, baseline) = try tx.accountForReading(item.accountID)
                     guard account.meterAddress == item.meterAddress else {
@@ -222,36 +216,35 @@ public final class IngestQueue: Sendable {
                     return try evaluator.apply(reading: item.reading, meter: item.meter, to: account, baseline: baseline,
                                                at: now, in: tx)
                 }
+                /// The readings evaluated within the budget. `isolated`: each in its own savepoint,
+                /// a failure recorded and rolled back alone; else the first failure throws.
+                func evaluateBatch(isolated: Bool) throws -> [Result<Evaluation, Failure>] {
+                    let started = ContinuousClock.now
+                    var results: [Result<Evaluation, Failure>] = []
+                    results.reserveCapacity(taken.count)
+                    for item in taken {
+                        if !results.isEmpty {
+                            let elapsed = ContinuousClock.now - started
+                            if elapsed > budget || (elapsed > yieldAfter && store.reconnectionWritesWaiting) { break }
+                        }
+                        guard isolated else {
+                            results.append(.success(try evaluate(item)))
+                            continue
+                        }
+                        do {
+                            results.append(.success(try tx.savepoint { try evaluate(item) }))
+                        } catch {
+                            results.append(.failure(Failure(description: "\(error)")))
+                        }
+                    }
+                    return results
+                }
                 // Fast path: the batch in one savepoint. A savepoint per reading cost 9 % of the
                 // daemon's CPU in SQLite's savepoint bookkeeping (issue 7, p2 profile), and a
-                // reading that fails is rare.
-                var started = ContinuousClock.now
-                do {
-                    return try tx.savepoint {
-                        var results: [Result<Evaluation, Failure>] = []
-                        results.reserveCapacity(taken.count)
-                        for item in taken {
-                            if timeIsUp(results.count, since: started) { break }
-                            results.append(.success(try evaluate(item)))
-                        }
-                        return results
-                    }
-                } catch {
-                    // A reading failed: the batch was rolled back; again, each reading in its own
-                    // savepoint, so that the failure is rolled back alone.
-                }
-                started = ContinuousClock.now
-                var results: [Result<Evaluation, Failure>] = []
-                results.reserveCapacity(taken.count)
-                for item in taken {
-                    if timeIsUp(results.count, since: started) { break }
-                    do {
-                        results.append(.success(try tx.savepoint { try evaluate(item) }))
-                    } catch {
-                        results.append(.failure(Failure(description: "\(error)")))
-                    }
-                }
-                return results
+                // reading that fails is rare; when one does, the batch is rolled back and
+                // evaluated again, reading by reading.
+                if let results = try? tx.savepoint({ try evaluateBatch(isolated: false) }) { return results }
+                return try evaluateBatch(isolated: true)
             }
         } catch {
             state.withLock { s in
