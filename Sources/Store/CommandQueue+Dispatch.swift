@@ -60,8 +60,7 @@ extension StationStore {
     public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date,
                             reconnection: Bool = false) async throws {
         try await write(reconnection ? .reconnection : .urgent) { db in
-            try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
-            let c = try CommandQueue.command(id, in: db)
+            let c = try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
             let tx = StoreTransaction(db: db)
             try tx.setControlState(account: c.accountID, state: try tx.account(c.accountID).state, meter: meterState, at: now)
         }
@@ -71,8 +70,8 @@ extension StationStore {
     /// (a deferred trip whose window has closed again, or a send interrupted by shutdown).
     public func putBack(_ id: Int64, until next: Date, reason: String, at now: Date) async throws {
         try await write { db in
-            try CommandQueue.transition(id, to: .pending, error: nil, at: now, detail: "not sent: \(reason); due again at \(next)",
-                                        attemptsDelta: -1, nextAttemptAt: next, in: db)
+            _ = try CommandQueue.transition(id, to: .pending, error: nil, at: now, detail: "not sent: \(reason); due again at \(next)",
+                                            attemptsDelta: -1, nextAttemptAt: next, in: db)
         }
     }
 }

@@ -119,8 +119,10 @@ public enum CommandQueue {
     }
 
     /// Moves a command to `state`, recording the error and an audit row.
+    /// Returns the command as it now is.
+    @discardableResult
     static func transition(_ id: Int64, to state: CommandState, error: String?, at now: Date, detail: String,
-                           attemptsDelta: Int = 0, nextAttemptAt: Date? = nil, in db: Database) throws {
+                           attemptsDelta: Int = 0, nextAttemptAt: Date? = nil, in db: Database) throws -> CommandRecord {
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
             UPDATE command SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
@@ -129,12 +131,11 @@ public enum CommandQueue {
             WHERE id = ?
             """, arguments: [state.rawValue, error, attemptsDelta, nextAttemptAt.map(StoredInstant.millis), ms,
                              state.rawValue, ms, id])
-        guard db.changesCount == 1, let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM command WHERE id = ?"), arguments: [id]) else {
-            throw StoreError.unknownCommand(id)
-        }
-        let c = CommandRecord(row: row)
+        guard db.changesCount == 1 else { throw StoreError.unknownCommand(id) }
+        let c = try command(id, in: db)
         try AuditTrail.append(AuditEvent(at: now, event: "command_\(state.rawValue)", accountID: c.accountID, meterAddress: c.meterAddress,
                                          commandID: id, detail: "\(c.kind.rawValue): \(detail)" + (error.map { " — \($0)" } ?? "")), in: db)
+        return c
     }
 
     static func command(_ id: Int64, in db: Database) throws -> CommandRecord {
@@ -174,21 +175,21 @@ extension StationStore {
     /// The meter accepted it.
     public func acknowledge(_ id: Int64, at now: Date, detail: String = "acknowledged by the meter") async throws {
         try await write { db in
-            try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
+            _ = try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
         }
     }
 
     /// A failure that retrying may fix: back to pending, due again at `next`.
     public func retryLater(_ id: Int64, error: String, next: Date, at now: Date) async throws {
         try await write { db in
-            try CommandQueue.transition(id, to: .pending, error: error, at: now, detail: "retry at \(next)", nextAttemptAt: next, in: db)
+            _ = try CommandQueue.transition(id, to: .pending, error: error, at: now, detail: "retry at \(next)", nextAttemptAt: next, in: db)
         }
     }
 
     /// The decision no longer holds (e.g. the customer paid before a trip went out).
     public func supersede(_ id: Int64, reason: String, at now: Date) async throws {
         try await write { db in
-            try CommandQueue.transition(id, to: .superseded, error: nil, at: now, detail: reason, in: db)
+            _ = try CommandQueue.transition(id, to: .superseded, error: nil, at: now, detail: reason, in: db)
         }
     }
 

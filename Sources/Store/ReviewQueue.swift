@@ -101,10 +101,10 @@ extension StationStore {
             case .resolve:
                 newState = "resolved"
                 if let c = item.commandID {
-                    try CommandQueue.transition(c, to: .acknowledged, error: nil, at: now, detail: "done on site: \(note)", in: db)
+                    let command = try CommandQueue.transition(c, to: .acknowledged, error: nil, at: now,
+                                                              detail: "done on site: \(note)", in: db)
                     // The crew did what the command asked: record the meter as it now is, or the
                     // next evaluation decides the same command again (seen in the crash rounds).
-                    let command = try CommandQueue.command(c, in: db)
                     let tx = StoreTransaction(db: db)
                     let account = try tx.account(command.accountID)
                     try tx.setControlState(account: account.id, state: account.state, meter: account.meter.after(command.kind), at: now)
