@@ -66,17 +66,6 @@ public struct StoreTransaction {
         return db.lastInsertedRowID
     }
 
-    /// Makes an accepted reading the account's baseline and records its tier-year position.
-    public func acceptReading(_ readingID: Int64, at: Date, account: String, position: TierYearPosition?) throws {
-        try db.executeCached(sql: """
-            UPDATE account SET last_reading_id = ?, last_reading_at = ?,
-                tier_year_start_at = COALESCE(?, tier_year_start_at),
-                tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths)
-            WHERE id = ?
-            """, arguments: [readingID, StoredInstant.millis(at), position.map { StoredInstant.millis($0.yearStart) },
-                             position?.used.hundredths, account])
-    }
-
     /// Posts a charge for an interval and returns the new balance.
     public func postCharge(account: String, amount: Money, energy: Energy, readingID: Int64, reference: String,
                            at: Date) throws -> Money {

@@ -100,7 +100,8 @@ struct StationSeed {
                 try await store.transaction { tx in
                     for n in first...last {
                         let id = try tx.insertReading(zero, account: "A\(n)", abnormal: [])
-                        try tx.acceptReading(id, at: at, account: "A\(n)", position: position)
+                        try tx.updateAccount("A\(n)", state: .normal, meter: nil,
+                                             accepted: .init(id: id, at: at, position: position), at: now)
                     }
                 }
             }
