@@ -1,5 +1,6 @@
 import ChargeControl
 import Foundation
+import StationHarness
 import Tariffs
 
 /// p4: the pure core on one core. Rating intervals per second (goal ≥ 5,000,000/s), and the time
@@ -158,15 +159,6 @@ private func spread(_ index: Int) -> UInt64 {
     return mixed ^ (mixed >> 29)
 }
 
-/// A field of /proc/self/status in bytes (Linux), 0 elsewhere.
-private func procStatus(_ field: String) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-        let number = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        return number * 1024
-    }
-    return 0
-}
-
-func residentBytes() -> Int { procStatus("VmRSS") }
-func peakResidentBytes() -> Int { procStatus("VmHWM") }
+/// This process's resident set and its peak (`procStatusField` of /proc/self/status).
+func residentBytes() -> Int { procStatusField("VmRSS", pid: getpid()) }
+func peakResidentBytes() -> Int { procStatusField("VmHWM", pid: getpid()) }
