@@ -106,7 +106,7 @@ struct RatingScenario {
             rated += jobs.count
             elapsed = clock.now - started
         }
-        let ratingSeconds = seconds(elapsed)
+        let ratingSeconds = elapsed.seconds
 
         // Policy over many accounts: the inputs the evaluator would hold in memory.
         let rssBefore = residentBytes()
@@ -141,14 +141,10 @@ struct RatingScenario {
                 data: .normal, at: now)
             commands += plan.commands.count
         }
-        let policySeconds = seconds(clock.now - policyStarted)
+        let policySeconds = (clock.now - policyStarted).seconds
         return Result(
             intervals: rated, ratingSeconds: ratingSeconds, accounts: accounts, policySeconds: policySeconds,
             policyCommands: commands, accountsBytes: inputBytes, peakRSSBytes: peakResidentBytes(), checksum: checksum)
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

@@ -21,10 +21,6 @@ func formatTable(_ rows: [BenchRow]) -> String {
     return lines.joined(separator: "\n")
 }
 
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 private func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }
     let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
@@ -88,13 +84,13 @@ struct TripAndPayScenario {
             while true {
                 try await Task.sleep(for: .milliseconds(200))
                 let acked = try await station.metric(ackName) - before
-                samples.append((seconds(clock.now - tripStart), acked))
+                samples.append(((clock.now - tripStart).seconds, acked))
                 if Int(acked) >= accounts {
                     let open = try await station.count(relay: "open")
                     if open >= accounts { break }
                 }
                 guard clock.now < deadline else {
-                    throw BenchFailure("p3: only \(Int(acked)) of \(accounts) trips acknowledged after \(seconds(clock.now - tripStart)) s")
+                    throw BenchFailure("p3: only \(Int(acked)) of \(accounts) trips acknowledged after \((clock.now - tripStart).seconds) s")
                 }
             }
             // Sustained rate: from the sample before the first acknowledgement after provisioning
@@ -125,7 +121,7 @@ struct TripAndPayScenario {
                     guard clock.now < limit else { throw BenchFailure("p1: meter \(n) not armed 60 s after its payment") }
                     try await Task.sleep(for: .milliseconds(1))
                 }
-                result.latenciesMS.append(seconds(clock.now - sent) * 1000)
+                result.latenciesMS.append((clock.now - sent).seconds * 1000)
             }
             return result
         }
