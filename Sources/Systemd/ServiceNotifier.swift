@@ -9,11 +9,13 @@ import Glibc
 /// Every call is a no-op when `NOTIFY_SOCKET` is unset, so the daemon and its tests call it
 /// unconditionally.
 ///
-/// Messages go out in order from one thread of their own. `sd_notify` blocks while the socket's
-/// queue is full (ten datagrams by default), and called from a task it held a thread of Swift's
-/// cooperative pool: with the watchdog's STATUS lines unread and then STOPPING=1, both of this
-/// machine's two pool threads blocked and a graceful stop hung (issue 7, seen by the bench,
-/// which reads its socket only while it waits for READY=1).
+/// Messages go out in order from one thread of their own, to the socket `NOTIFY_SOCKET` named
+/// when they were sent. A send blocks while the socket's queue is full (ten datagrams by
+/// default), and `sd_notify` called from a task held a thread of Swift's cooperative pool: with
+/// the watchdog's STATUS lines unread and then STOPPING=1, both of this machine's two pool
+/// threads blocked and a graceful stop hung (issue 7, seen by the bench, which reads its socket
+/// only while it waits for READY=1). The datagram is sent here rather than by `sd_notify`, which
+/// would read `NOTIFY_SOCKET` only when the queue gets to it.
 public struct ServiceNotifier: Sendable {
     private static let sender = DispatchQueue(label: "chargecontrol.sd-notify")
 
@@ -22,9 +24,32 @@ public struct ServiceNotifier: Sendable {
     /// Queues raw `KEY=value` lines for systemd; true when there is a socket to send them to.
     @discardableResult
     public func send(_ state: String) -> Bool {
-        guard getenv("NOTIFY_SOCKET") != nil else { return false }
-        Self.sender.async { _ = sd_notify(0, state) }
+        guard let socket = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !socket.isEmpty else { return false }
+        Self.sender.async { Self.deliver(state, to: socket) }
         return true
+    }
+
+    /// One datagram to the socket at `path` (`@…`: Linux's abstract namespace), as `sd_notify`
+    /// sends it; blocks while the socket's queue is full.
+    private static func deliver(_ state: String, to path: String) {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var name = Array(path.utf8)
+        if name.first == UInt8(ascii: "@") { name[0] = 0 }
+        guard name.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in name.enumerated() { raw[i] = byte }
+        }
+        let length = socklen_t(MemoryLayout.offset(of: \sockaddr_un.sun_path) ?? 2) + socklen_t(name.count)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(state.utf8)
+        _ = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
+                bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), target, length) }
+            }
+        }
     }
 
     /// The store is open and every listener is bound.
