@@ -28,6 +28,11 @@ public enum AbnormalReason: Sendable, Hashable, CustomStringConvertible {
     case registerSumMismatch(total: Energy, sum: Energy)
     /// The meter's clock is too far from the station's.
     case clockSkew(seconds: Int64, limit: Int64)
+    /// A register outside 0…999999.99 kWh, which no meter's XXXXXX.XX register can show.
+    case registerOutOfRange(ReadingRegister, Energy)
+    /// The interval could not be billed: its charge does not fit, or would take the balance
+    /// past `AmountBounds.balance` (issue 17). Listed for review instead of stopping ingestion.
+    case unbillable(String)
 
     /// A stable code for storage, logs and the API (`register_backwards`).
     public var code: String {
@@ -38,6 +43,8 @@ public enum AbnormalReason: Sendable, Hashable, CustomStringConvertible {
         case .jumpAboveRatedPower: return "jump_above_rated_power"
         case .registerSumMismatch: return "register_sum_mismatch"
         case .clockSkew: return "clock_skew"
+        case .registerOutOfRange: return "register_out_of_range"
+        case .unbillable: return "unbillable"
         }
     }
 
@@ -55,6 +62,10 @@ public enum AbnormalReason: Sendable, Hashable, CustomStringConvertible {
             return "tariff registers add up to \(sum.kWhString) kWh but the total moved \(total.kWhString) kWh"
         case .clockSkew(let seconds, let limit):
             return "meter clock is \(seconds) s off the station clock (limit \(limit) s)"
+        case .registerOutOfRange(let register, let value):
+            return "\(register) register \(value.kWhString) kWh is outside 0…\(AmountBounds.register.kWhString) kWh"
+        case .unbillable(let problem):
+            return "not billed: \(problem)"
         }
     }
 }

@@ -28,12 +28,15 @@ public struct ControlSettings: Sendable, Hashable, Codable {
         case alarmBelowTrip
         case negativeMargin
         case overflow
+        /// A threshold or the margin beyond ±`AmountBounds.threshold`.
+        case outOfBounds(AmountOutOfBounds)
 
         public var description: String {
             switch self {
             case .alarmBelowTrip: return "the alarm threshold must be at or above the trip threshold, so the alarm comes first"
             case .negativeMargin: return "the reconnect margin must not be negative"
             case .overflow: return "the thresholds plus the margin do not fit"
+            case .outOfBounds(let bound): return bound.description
             }
         }
     }
@@ -50,6 +53,14 @@ public struct ControlSettings: Sendable, Hashable, Codable {
         reconnectMargin: ReconnectMargin = ReconnectMargin(Money(microYuan: 5_000_000)),
         isProtected: Bool = false
     ) throws(Problem) {
+        // Bounded, so that the reconnect and release levels below cannot overflow.
+        do throws(AmountOutOfBounds) {
+            try alarm.balance.checkWithin(AmountBounds.threshold, field: "alarm threshold")
+            try trip.balance.checkWithin(AmountBounds.threshold, field: "trip threshold")
+            try reconnectMargin.amount.checkWithin(AmountBounds.threshold, field: "reconnect margin")
+        } catch {
+            throw .outOfBounds(error)
+        }
         guard alarm.balance >= trip.balance else { throw .alarmBelowTrip }
         guard reconnectMargin.amount >= .zero else { throw .negativeMargin }
         guard alarm.balance.adding(reconnectMargin.amount) != nil else { throw .overflow }

@@ -25,6 +25,9 @@ extension ValidationLimits {
     /// than before counts as a rollover at 999999.99 only when the wrapped delta is within
     /// what the rated power allows over the interval; otherwise it ran backwards.
     public func validate(_ current: MeterReading, after previous: MeterReading?) -> ReadingVerdict {
+        // Registers first: every delta below is a plain subtraction of two in-range values.
+        let outOfRange = current.outOfRangeRegisters
+        if !outOfRange.isEmpty { return .abnormal(outOfRange) }
         var reasons: [AbnormalReason] = []
         if let meterTime = current.meterTime {
             let skew = meterTime.unixSeconds - current.collectedAt.unixSeconds
@@ -32,7 +35,8 @@ extension ValidationLimits {
                 reasons.append(.clockSkew(seconds: skew, limit: clockSkew.seconds))
             }
         }
-        guard let previous else { return reasons.isEmpty ? .baseline : .abnormal(reasons) }
+        // A baseline stored before registers were bounded is no baseline to subtract from.
+        guard let previous, previous.outOfRangeRegisters.isEmpty else { return reasons.isEmpty ? .baseline : .abnormal(reasons) }
         let start = previous.collectedAt.unixSeconds
         let end = current.collectedAt.unixSeconds
         if end == start { return .abnormal([.duplicate] + reasons) }
@@ -69,5 +73,18 @@ extension ValidationLimits {
         return .accepted(MeterInterval(
             from: previous.collectedAt, to: current.collectedAt,
             consumption: Consumption(registers: registers, total: total)))
+    }
+}
+
+extension MeterReading {
+    /// The registers outside 0…`AmountBounds.register`, as abnormal reasons.
+    var outOfRangeRegisters: [AbnormalReason] {
+        var reasons: [AbnormalReason] = []
+        let range = Int64(0)...AmountBounds.register.hundredths
+        if !range.contains(total.hundredths) { reasons.append(.registerOutOfRange(.total, total)) }
+        for register in TariffRegister.allCases where !range.contains(registers[register].hundredths) {
+            reasons.append(.registerOutOfRange(.tariff(register), registers[register]))
+        }
+        return reasons
     }
 }

@@ -18,10 +18,13 @@ public struct EvaluationRules: Sendable {
     public var classSettings: [String: ControlSettings]
     /// Every class the configuration names (control or collection): others are refused.
     public var customerClasses: Set<String>
+    /// The largest payment, and the largest adjustment either way (`[payments] max_yuan`).
+    public var maxPayment: Money
 
     public init(tariffs: [String: Tariff], policy: ControlPolicy, limits: ValidationLimits,
                 defaultAlarm: AlarmThreshold, defaultTrip: TripThreshold, reconnectMargin: ReconnectMargin,
-                commandLifetime: Duration, classSettings: [String: ControlSettings] = [:], customerClasses: Set<String> = []) {
+                commandLifetime: Duration, classSettings: [String: ControlSettings] = [:], customerClasses: Set<String> = [],
+                maxPayment: Money = AmountBounds.defaultPayment) {
         self.tariffs = tariffs
         self.policy = policy
         self.limits = limits
@@ -31,6 +34,7 @@ public struct EvaluationRules: Sendable {
         self.commandLifetime = commandLifetime
         self.classSettings = classSettings
         self.customerClasses = customerClasses.union(classSettings.keys)
+        self.maxPayment = maxPayment
     }
 
     /// The account's thresholds: its own where set, else its class's, else the station's. An
@@ -64,15 +68,12 @@ public enum EvaluationError: Error, Sendable, Hashable, CustomStringConvertible 
     case unknownTariff(account: String, tariff: String)
     case badSettings(account: String, problem: String)
     case rating(account: String, problem: String)
-    /// The charge would take the balance past what 64 bits of micro-yuan hold.
-    case balanceOverflow(account: String)
 
     public var description: String {
         switch self {
         case .unknownTariff(let a, let t): "account \(a): unknown tariff \"\(t)\""
         case .badSettings(let a, let p): "account \(a): \(p)"
         case .rating(let a, let p): "account \(a): rating failed: \(p)"
-        case .balanceOverflow(let a): "account \(a): the charge would overflow the balance"
         }
     }
 }

@@ -60,7 +60,14 @@ public struct Evaluator: Sendable {
         let fresh = account.meterStateAt.map { reading.collectedAt >= $0 } ?? true
         let meter = fresh ? meter : nil
         let tariff = try rules.tariff(for: account)
-        let verdict = rules.limits.validate(reading, after: previous)
+        var verdict = rules.limits.validate(reading, after: previous)
+        var rated: RatedInterval?
+        if case .accepted(let interval) = verdict {
+            switch Self.rate(interval, tariff: tariff, account: account) {
+            case .billable(let interval): rated = interval
+            case .unbillable(let reason): verdict = .abnormal([reason])
+            }
+        }
         let abnormal = verdict.abnormalReasons
         let readingID = try tx.insertReading(reading, account: id, abnormal: abnormal)
         var balance = account.balance
@@ -73,19 +80,12 @@ public struct Evaluator: Sendable {
                              position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
             outcome = .baseline
         case .accepted(let interval):
-            let position = account.tierYearStart.map { TierYearPosition(yearStart: $0, used: account.tierYearUsed) }
-                ?? tariff.position(yearToDate: .zero, at: interval.from)
-            let rated: RatedInterval
-            do {
-                rated = try tariff.rate(interval.consumption, from: interval.from, to: interval.to, position: position)
-            } catch {
-                throw EvaluationError.rating(account: id, problem: error.description)
-            }
+            guard let rated else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
             balanceDelta = try tx.insertChargeEntry(account: id, amount: rated.charge, energy: interval.consumption.total,
                                                     readingID: readingID,
                                                     reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
-            guard let charged = balance.adding(balanceDelta) else { throw EvaluationError.balanceOverflow(account: id) }
-            balance = charged
+            // Checked by `rate` already: the charged balance is within bounds.
+            balance = balance.adding(balanceDelta) ?? balance
             accepted = .init(id: readingID, at: reading.collectedAt, position: rated.position)
             outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
         case .abnormal(let reasons):
@@ -99,6 +99,31 @@ public struct Evaluator: Sendable {
         return try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
                           data: data, readingID: readingID, outcome: outcome,
                           update: .init(balanceDelta: balanceDelta, accepted: accepted), at: now, in: tx)
+    }
+
+    /// The interval's charge, or why it cannot be billed: a charge that does not fit, or one that
+    /// would take the balance past `AmountBounds.balance`. Such a reading is abnormal (reviewed,
+    /// not billed, no adverse decision) instead of an error that stops its batch (issue 17).
+    static func rate(_ interval: MeterInterval, tariff: Tariff, account: AccountRecord) -> Billing {
+        let position = account.tierYearStart.map { TierYearPosition(yearStart: $0, used: account.tierYearUsed) }
+            ?? tariff.position(yearToDate: .zero, at: interval.from)
+        let rated: RatedInterval
+        do {
+            rated = try tariff.rate(interval.consumption, from: interval.from, to: interval.to, position: position)
+        } catch {
+            return .unbillable(.unbillable(error.description))
+        }
+        let charge = Money(microYuan: 0 &- rated.charge.microYuan)
+        guard account.balance.adding(charge, within: AmountBounds.balance) != nil else {
+            return .unbillable(.unbillable(BalanceOutOfBounds(account: account.id, balance: account.balance, change: charge).description))
+        }
+        return .billable(rated)
+    }
+
+    /// An interval's charge, or why it has none.
+    enum Billing {
+        case billable(RatedInterval)
+        case unbillable(AbnormalReason)
     }
 
     /// Re-decides from the stored balance: after a payment or adjustment, when a deferred trip's

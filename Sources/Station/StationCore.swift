@@ -69,20 +69,43 @@ public final class StationCore: Sendable {
     // MARK: Payments
 
     /// Records a payment and re-evaluates the account in the same transaction; on `.created`
-    /// the dispatcher is woken so an allow-close goes out at once.
+    /// the dispatcher is woken so an allow-close goes out at once. A new order above
+    /// `[payments] max_yuan`, or one that would take the balance past `AmountBounds.balance`, is
+    /// refused with nothing written.
     public func pay(_ payment: PaymentRequest) async throws -> PaymentOutcome {
+        try await post(account: payment.accountID, event: "payment", message: "payment received",
+                       metadata: ["order_no": "\(payment.orderNo)"]) { tx, now, max in
+            try tx.recordPayment(payment, receivedAt: now, maxAmount: max)
+        }
+    }
+
+    /// Records an operator's adjustment exactly once and re-evaluates the account with it, like
+    /// a payment (an adjustment up may reconnect; one down may alarm or trip).
+    public func adjust(_ adjustment: AdjustmentRequest) async throws -> AdjustmentOutcome {
+        try await post(account: adjustment.accountID, event: "adjustment", message: "adjustment recorded",
+                       metadata: ["adjustment_no": "\(adjustment.adjustmentNo)", "amount": "\(adjustment.amount.yuanString)"]) {
+            tx, now, max in try tx.recordAdjustment(adjustment, receivedAt: now, maxAmount: max)
+        }
+    }
+
+    /// Records an idempotent posting with `record` and, when it is new, re-evaluates the account
+    /// in the same transaction (the reconnection lane: a customer may be waiting for power).
+    private func post<Receipt: Sendable & Hashable>(
+        account: String, event: String, message: Logger.Message, metadata: Logger.Metadata,
+        _ record: @escaping @Sendable (StoreTransaction, Date, Money) throws -> PostingOutcome<Receipt>
+    ) async throws -> PostingOutcome<Receipt> {
         let now = clock.now
         let evaluator = self.evaluator
-        let (outcome, evaluation) = try await store.transaction(reconnection: true) { tx -> (PaymentOutcome, Evaluation?) in
-            let outcome = try tx.recordPayment(payment, receivedAt: now)
+        let (outcome, evaluation) = try await store.transaction(reconnection: true) { tx -> (PostingOutcome<Receipt>, Evaluation?) in
+            let outcome = try record(tx, now, evaluator.rules.maxPayment)
             guard case .created = outcome else { return (outcome, nil) }
-            return (outcome, try evaluator.reevaluate(account: payment.accountID, at: now, in: tx))
+            return (outcome, try evaluator.reevaluate(account: account, at: now, in: tx))
         }
         if let evaluation {
-            logger.notice("payment received", metadata: [
-                "event": "payment", "account": "\(payment.accountID)", "order_no": "\(payment.orderNo)",
-                "meter": "\(evaluation.meterAddress)", "balance": "\(evaluation.balance.yuanString)",
-            ])
+            logger.notice(message, metadata: metadata.merging([
+                "event": "\(event)", "account": "\(account)", "meter": "\(evaluation.meterAddress)",
+                "balance": "\(evaluation.balance.yuanString)",
+            ]) { $1 })
             logDecisions(evaluation)
             if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
         }

@@ -85,6 +85,7 @@ extension StationConfiguration {
             SettingLine("validation.rated_power_kw", formatScaledDecimal(validation.ratedPower.watts, scale: 3, decimals: 3)),
             SettingLine("validation.clock_skew", Duration.seconds(validation.clockSkew.seconds).configText),
             SettingLine("validation.register_sum_tolerance_kwh", validation.registerSumTolerance.kWhString),
+            SettingLine("payments.max_yuan", payments.maxAmount.yuanString),
         ]
         return lines
     }

@@ -88,11 +88,17 @@ public struct ControlConfiguration: Sendable, Hashable {
 
     private static func money(_ section: Section, _ name: String, _ reader: TableReader, default fallback: Money) -> Money {
         reader.value(section, name, default: fallback, example: fallback.yuanString) { (text: String) throws(InvalidValue) -> Money in
+            let amount: Money
             do throws(DecimalError) {
-                return try Money(yuan: text, maxDecimals: 2)
+                amount = try Money(yuan: text, maxDecimals: 2)
             } catch {
                 throw InvalidValue(error.description)
             }
+            let bound = AmountBounds.threshold
+            guard amount.microYuan.magnitude <= bound.microYuan.magnitude else {
+                throw InvalidValue("\"\(text)\" is out of bounds: thresholds and margins lie between -\(bound.yuanString) and \(bound.yuanString) yuan")
+            }
+            return amount
         }
     }
 }

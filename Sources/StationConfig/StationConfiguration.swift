@@ -29,9 +29,11 @@ public struct StationConfiguration: Sendable, Hashable {
     public var notify: NotifySettings
     /// `[validation]`: rated power, clock skew, register tolerance.
     public var validation: ValidationLimits
+    /// `[payments]`: the largest payment or adjustment.
+    public var payments: PaymentSettings
 
     /// The sections a file may have.
-    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation"]
+    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -79,7 +81,8 @@ public struct StationConfiguration: Sendable, Hashable {
             meters: MeterSettings.read(root, reader),
             log: LogSettings.read(root, reader),
             notify: NotifySettings.read(root, reader),
-            validation: ValidationSection.read(root, reader)
+            validation: ValidationSection.read(root, reader),
+            payments: PaymentSettings.read(root, reader)
         )
         guard reader.problems.isEmpty, let configuration else {
             throw ConfigurationError(problems: reader.problems)
@@ -93,7 +96,7 @@ extension StationConfiguration {
     fileprivate init?(
         station: StationSettings, api: APISettings, collection: CollectionSettings, control: ControlConfiguration?,
         dispatch: DispatchSettings, meters: MeterSettings, log: LogSettings, notify: NotifySettings,
-        validation: ValidationLimits
+        validation: ValidationLimits, payments: PaymentSettings
     ) {
         guard let control else { return nil }
         self.station = station
@@ -105,5 +108,6 @@ extension StationConfiguration {
         self.log = log
         self.notify = notify
         self.validation = validation
+        self.payments = payments
     }
 }

@@ -160,7 +160,11 @@ extension StationStore {
         id: String, meterAddress: String, terminalID: String, tariff: String, region: String, customerClass: String? = nil,
         alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
     ) async throws -> AccountRecord {
-        try await write { db in
+        // The store's own check of the API's bounds: nothing out of bounds is ever written.
+        try openingBalance?.checkWithin(AmountBounds.balance, field: "opening_balance_yuan")
+        try alarmThreshold?.checkWithin(AmountBounds.threshold, field: "alarm_yuan")
+        try tripThreshold?.checkWithin(AmountBounds.threshold, field: "trip_yuan")
+        return try await write { db in
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM terminal WHERE id = ?"), arguments: [terminalID]) == true else {
                 throw StoreError.unknownTerminal(terminalID)
             }

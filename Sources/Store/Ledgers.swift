@@ -9,17 +9,27 @@ enum Ledgers {
     @discardableResult
     static func post(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
                      readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
-        let effect = try insertEntry(account: account, kind: kind, amount: amount, at: at, reference: reference,
-                                     readingID: readingID, energy: energy, in: db)
+        // The new balance is computed and bounded here, in Swift: SQLite turns an integer sum
+        // that overflows into a REAL, which no later read of the row could decode (issue 17).
+        guard let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan FROM account WHERE id = ?"),
+                                              arguments: [account])
+        else { throw StoreError.unknownAccount(account) }
+        let before = Money(microYuan: stored)
+        let effect = LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
+        guard let balance = before.adding(effect, within: AmountBounds.balance) else {
+            throw BalanceOutOfBounds(account: account, balance: before, change: effect)
+        }
+        try insertEntry(account: account, kind: kind, amount: amount, at: at, reference: reference,
+                        readingID: readingID, energy: energy, in: db)
         let id = db.lastInsertedRowID
-        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
-                       arguments: [effect.microYuan, at, account])
-        let balance = try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan FROM account WHERE id = ?"), arguments: [account]) ?? 0
-        return (id, Money(microYuan: balance))
+        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = ?, updated_at = ? WHERE id = ?",
+                             arguments: [balance.microYuan, at, account])
+        return (id, balance)
     }
 
     /// The entry alone, returning its effect on the balance; the caller moves the balance in
     /// the same transaction.
+    @discardableResult
     static func insertEntry(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
                             readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> Money {
         try db.executeCached(sql: """
@@ -39,6 +49,27 @@ enum Ledgers {
     }
 }
 
+/// A posting that would take a balance past ±`AmountBounds.balance`: refused, nothing written.
+public struct BalanceOutOfBounds: Error, Sendable, Hashable, CustomStringConvertible {
+    public let account: String
+    /// The balance before the posting.
+    public let balance: Money
+    /// The posting's effect on the balance.
+    public let change: Money
+
+    public init(account: String, balance: Money, change: Money) {
+        self.account = account
+        self.balance = balance
+        self.change = change
+    }
+
+    public var description: String {
+        let after = balance.adding(change).map { "\($0.yuanString) yuan" } ?? "beyond 64 bits"
+        return "account \(account): \(change.yuanString) yuan on a balance of \(balance.yuanString) would make it \(after); "
+            + "a balance must stay between -\(AmountBounds.balance.yuanString) and \(AmountBounds.balance.yuanString) yuan"
+    }
+}
+
 /// An account whose cached balance differs from the replay of its ledger.
 public struct BalanceMismatch: Sendable, Hashable {
     public let accountID: String
@@ -47,18 +78,6 @@ public struct BalanceMismatch: Sendable, Hashable {
 }
 
 extension StationStore {
-    /// An operator's correction, with its reason; either sign.
-    public func adjust(account: String, amount: Money, reason: String, at now: Date) async throws -> Money {
-        try await write { db in
-            _ = try Self.account(account, in: db)
-            let (_, balance) = try Ledgers.post(account: account, kind: .adjustment, amount: amount,
-                                                at: StoredInstant.millis(now), reference: reason, in: db)
-            try AuditTrail.append(AuditEvent(at: now, event: "adjustment", accountID: account, balanceMicroYuan: balance.microYuan,
-                                             detail: "\(amount.yuanString) yuan: \(reason)"), in: db)
-            return balance
-        }
-    }
-
     /// The account's ledger entries in posting order.
     public func ledger(account: String) async throws -> [LedgerEntry] {
         try await writer.read { db in try Ledgers.entries(account: account, in: db) }

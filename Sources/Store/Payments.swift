@@ -39,29 +39,37 @@ public struct PaymentReceipt: Sendable, Hashable {
     public let balanceAfter: Money
 }
 
-/// What posting a payment did.
-public enum PaymentOutcome: Sendable, Hashable {
+/// What posting an idempotent request (a payment, an adjustment) did.
+public enum PostingOutcome<Receipt: Sendable & Hashable>: Sendable, Hashable {
     /// Newly recorded (HTTP 201).
-    case created(PaymentReceipt)
-    /// The same order with the same content was recorded before (HTTP 200, same answer).
-    case duplicate(PaymentReceipt)
-    /// The order number exists with other content (HTTP 409).
-    case conflict(existing: PaymentReceipt)
+    case created(Receipt)
+    /// The same number with the same content was recorded before (HTTP 200, same answer).
+    case duplicate(Receipt)
+    /// The number exists with other content (HTTP 409).
+    case conflict(existing: Receipt)
 }
+
+/// What posting a payment did.
+public typealias PaymentOutcome = PostingOutcome<PaymentReceipt>
 
 extension StationStore {
     /// Records a payment exactly once. When this returns `.created`, the payment, its ledger
     /// entry, the new balance and its audit record are committed and fsynced together.
-    public func recordPayment(_ p: PaymentRequest, receivedAt now: Date) async throws -> PaymentOutcome {
-        try await write { db in try Self.recordPayment(p, receivedAt: now, in: db) }
+    /// A new order above `maxAmount` is refused (`AmountOutOfBounds`), and so is one that would
+    /// take the balance past `AmountBounds.balance` (`BalanceOutOfBounds`); a retry of an order
+    /// recorded before is answered as always, whatever the bound is now.
+    public func recordPayment(_ p: PaymentRequest, receivedAt now: Date,
+                              maxAmount: Money = AmountBounds.defaultPayment) async throws -> PaymentOutcome {
+        try await write { db in try Self.recordPayment(p, receivedAt: now, maxAmount: maxAmount, in: db) }
     }
 
-    static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, in db: Database) throws -> PaymentOutcome {
+    static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, maxAmount: Money, in db: Database) throws -> PaymentOutcome {
         if let existing = try payment(orderNo: p.orderNo, in: db) {
             let same = existing.accountID == p.accountID && existing.amount == p.amount && existing.channel == p.channel
                 && StoredInstant.millis(existing.paidAt) == StoredInstant.millis(p.paidAt)
             return same ? .duplicate(existing) : .conflict(existing: existing)
         }
+        try p.amount.checkWithin(maxAmount, field: "amount_yuan", positive: true, source: "[payments] max_yuan")
         _ = try account(p.accountID, in: db)
         let received = StoredInstant.millis(now)
         let (ledgerID, balance) = try Ledgers.post(account: p.accountID, kind: .payment, amount: p.amount, at: received,

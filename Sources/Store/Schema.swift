@@ -175,6 +175,36 @@ enum Schema {
                 WHERE state = 'pending'
                 """)
         }
+        migrator.registerMigration("v6: balance bounds") { db in
+            // The last line behind the Swift checks (AmountBounds, issue 17): SQLite turns an
+            // integer sum that overflows into a REAL, and a REAL balance is a row no read can
+            // decode. A write that would store one, or a balance past ±1,000,000,000.00 yuan
+            // (AmountBounds.balance; a test holds the two equal), is refused instead.
+            try db.execute(sql: """
+                CREATE TRIGGER account_balance_bounds_insert BEFORE INSERT ON account
+                WHEN typeof(NEW.balance_micro_yuan) != 'integer'
+                    OR NEW.balance_micro_yuan NOT BETWEEN -1000000000000000 AND 1000000000000000
+                BEGIN SELECT RAISE(ABORT, 'account balance out of bounds'); END;
+                CREATE TRIGGER account_balance_bounds_update BEFORE UPDATE OF balance_micro_yuan ON account
+                WHEN typeof(NEW.balance_micro_yuan) != 'integer'
+                    OR NEW.balance_micro_yuan NOT BETWEEN -1000000000000000 AND 1000000000000000
+                BEGIN SELECT RAISE(ABORT, 'account balance out of bounds'); END;
+                """)
+        }
+        migrator.registerMigration("v7: adjustments") { db in
+            // An operator's correction, idempotent by its number like a payment by its order.
+            try db.execute(sql: """
+                CREATE TABLE adjustment (
+                    adjustment_no TEXT PRIMARY KEY NOT NULL,
+                    account_id TEXT NOT NULL REFERENCES account(id),
+                    amount_micro_yuan INTEGER NOT NULL CHECK (amount_micro_yuan != 0),
+                    reason TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    ledger_id INTEGER NOT NULL REFERENCES ledger(id),
+                    balance_after_micro_yuan INTEGER NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

@@ -143,8 +143,8 @@ public struct StoreTransaction {
 
     /// Records a payment exactly once (see `StationStore.recordPayment`), so that the payment and
     /// the re-evaluation it triggers commit together.
-    public func recordPayment(_ p: PaymentRequest, receivedAt: Date) throws -> PaymentOutcome {
-        try StationStore.recordPayment(p, receivedAt: receivedAt, in: db)
+    public func recordPayment(_ p: PaymentRequest, receivedAt: Date, maxAmount: Money = AmountBounds.defaultPayment) throws -> PaymentOutcome {
+        try StationStore.recordPayment(p, receivedAt: receivedAt, maxAmount: maxAmount, in: db)
     }
 
     /// Appends an audit record.

@@ -147,6 +147,9 @@ private struct TariffFileReader {
                 let text = try string(step, "up_to_kwh", path: path)
                 let energy: Energy
                 do { energy = try Energy(kWh: text) } catch { throw fail(path + ".up_to_kwh", error.description) }
+                guard energy <= AmountBounds.tierEnergy else {
+                    throw fail(path + ".up_to_kwh", "\"\(text)\" is above the bound of \(AmountBounds.tierEnergy.kWhString) kWh a year")
+                }
                 if let previous, energy <= previous.bound {
                     throw fail(path + ".up_to_kwh", "\"\(text)\" is not above tiers.steps[\(index - 1)].up_to_kwh \"\(previous.text)\"; steps must be in increasing order")
                 }
@@ -203,11 +206,17 @@ private struct TariffFileReader {
 
     func price(_ table: TOMLTable, _ key: String, path: String) throws(TariffError) -> Price {
         let text = try string(table, key, path: path)
+        let price: Price
         do {
-            return try Price(yuanPerKWh: text)
+            price = try Price(yuanPerKWh: text)
         } catch {
             throw fail(join(path, key), error.description)
         }
+        // Bounded so that no register step × price can overflow (AmountBounds).
+        guard price <= AmountBounds.price else {
+            throw fail(join(path, key), "\"\(text)\" is above the bound of \(AmountBounds.price.yuanString) yuan per kWh")
+        }
+        return price
     }
 
     func arrayOfTables(_ table: TOMLTable, _ key: String, path: String) throws(TariffError) -> [TOMLTable] {

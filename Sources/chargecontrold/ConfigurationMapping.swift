@@ -13,7 +13,8 @@ extension EvaluationRules {
             defaultAlarm: c.control.defaults.alarm, defaultTrip: c.control.defaults.trip,
             reconnectMargin: c.control.defaults.reconnectMargin, commandLifetime: c.dispatch.deadline,
             classSettings: c.control.classes,
-            customerClasses: Set(c.control.classes.keys).union(c.collection.classes.keys))
+            customerClasses: Set(c.control.classes.keys).union(c.collection.classes.keys),
+            maxPayment: c.payments.maxAmount)
     }
 }
 

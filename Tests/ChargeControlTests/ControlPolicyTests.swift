@@ -101,4 +101,22 @@ struct PolicySettings: Sendable {
         #expect(throws: ControlSettings.Problem.alarmBelowTrip) { try settings(alarm: "0", trip: "1") }
         #expect(throws: ControlSettings.Problem.negativeMargin) { try settings(margin: "-1") }
     }
+
+    /// Issue 17: thresholds and the margin lie within ±10,000,000.00 yuan, so the reconnect and
+    /// release levels (sums of them) never overflow; the bounds themselves are accepted.
+    @Test func settingsAreBounded() throws {
+        _ = try settings(alarm: "10000000", trip: "-10000000", margin: "10000000")
+        for (alarm, trip, margin, field) in [("10000000.01", "0", "5", "alarm threshold"), ("20", "-10000000.01", "5", "trip threshold"),
+                                             ("20", "0", "10000000.01", "reconnect margin"),
+                                             ("9223372036854.775807", "0", "5", "alarm threshold")] {
+            do {
+                _ = try settings(alarm: alarm, trip: trip, margin: margin)
+                Issue.record("\(field) out of bounds accepted")
+            } catch ControlSettings.Problem.outOfBounds(let bound) {
+                #expect(bound.field == field)
+            } catch {
+                Issue.record("\(field): \(error)")
+            }
+        }
+    }
 }

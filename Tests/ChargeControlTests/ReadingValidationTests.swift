@@ -34,6 +34,10 @@ import Tariffs
         (900, 100_100, 60_100, 40_000, -301, ["clock_skew"]),
         (0, 100_100, 60_100, 40_000, 0, ["duplicate"]),
         (-60, 100_100, 60_100, 40_000, 0, ["out_of_order"]),
+        // Registers outside 0…999999.99 kWh (issue 17): abnormal before any delta is taken.
+        (900, 100_000_000, 60_100, 40_000, 0, ["register_out_of_range"]),
+        (900, Int64.max, 60_100, 40_000, 0, ["register_out_of_range"]),
+        (900, 100_100, Int64.min, 40_000, 0, ["register_out_of_range"]),
     ] as [(Int64, Int64, Int64, Int64, Int64, [String])])
     func classifies(_ seconds: Int64, _ total: Int64, _ peak: Int64, _ valley: Int64, _ skew: Int64, _ codes: [String]) {
         let verdict = limits.validate(reading(after: seconds, total: total, peak: peak, valley: valley, skew: skew), after: previous)

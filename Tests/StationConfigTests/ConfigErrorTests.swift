@@ -47,6 +47,13 @@ struct ConfigErrorTests {
         ("[dispatch]\ndeadline = \"forever\"", "dispatch.deadline: \"forever\": want a number followed by ms, s, m or h, such as \"15m\" or \"1h30m\""),
         ("[log]\nlevel = \"verbose\"", "log.level: \"verbose\" is not one of trace, debug, info, notice, warning, error, critical"),
         ("[log]\ntarget = \"syslog\"", "log.target: \"syslog\" is not one of auto, journald, stderr"),
+        // bounds (issue 17)
+        ("[payments]\nmax_yuan = \"1000000000.01\"", "payments.max_yuan: \"1000000000.01\" must be above 0.00 and at most 1000000000.00 yuan (the balance bound)"),
+        ("[payments]\nmax_yuan = \"0.00\"", "payments.max_yuan: \"0.00\" must be above 0.00 and at most 1000000000.00 yuan (the balance bound)"),
+        ("[payments]\nmax_yuan = \"9223372036854.78\"", "payments.max_yuan: \"9223372036854.78\" is out of range"),
+        ("[payments]\nmax = \"5.00\"", "payments.max: unknown key; known keys here: max_yuan"),
+        ("[control]\ntrip_yuan = \"-10000000.01\"", "control.trip_yuan: \"-10000000.01\" is out of bounds: thresholds and margins lie between -10000000.00 and 10000000.00 yuan"),
+        ("[control.classes.shop]\nalarm_yuan = \"9223372036854.77\"", "control.classes.shop.alarm_yuan: \"9223372036854.77\" is out of bounds: thresholds and margins lie between -10000000.00 and 10000000.00 yuan"),
         ("[notify]\nurl = \"ftp://gateway.example/hook\"", "notify.url: \"ftp://gateway.example/hook\" is not an http or https URL such as \"https://sms-gateway.example/hook\""),
         ("[notify]\nurl = \"not a url\"", "notify.url: \"not a url\" is not an http or https URL such as \"https://sms-gateway.example/hook\""),
         ("[validation]\nrated_power_kw = \"0\"", "validation.rated_power_kw: \"0\" must be above zero"),

@@ -42,6 +42,30 @@ struct EvaluatorTests {
         #expect(try await store.verifyAudit().isIntact)
     }
 
+    /// Issue 17: a charge that would take the balance past −`AmountBounds.balance` is not billed
+    /// and stops nothing: the reading is abnormal ("unbillable"), reviewed, and no trip is decided.
+    @Test func aChargePastTheBalanceBoundIsAnAbnormalReading() async throws {
+        let store = try await storeWithAccount(opening: "-999999990.00")
+        let evaluator = Evaluator(rules: try rules())
+        _ = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
+        // 100 kWh × 0.50 = 50.00 yuan: −1,000,000,040.00 would be past the bound.
+        let over = try await apply(store, evaluator, reading("2026-11-23T16:00:00+08:00", total: "200.00"))
+        guard case .abnormal(let reasons) = over.outcome else { Issue.record("not abnormal: \(over.outcome)"); return }
+        #expect(reasons.map(\.code) == ["unbillable"])
+        #expect(reasons.first?.description.contains("1000000000.00") == true, "\(reasons)")
+        #expect(over.balance == yuan("-999999990.00"))
+        #expect(!over.plan.commands.contains { $0.kind == .trip })
+        #expect(try await store.openReviewItems().map(\.kind) == ["reading"])
+        #expect(try await store.ledger(account: "A1").map(\.kind) == [.opening])
+        // A register no XXXXXX.XX meter can show is abnormal before any arithmetic is done on it.
+        let huge = MeterReading(collectedAt: instant("2026-11-23T17:00:00+08:00"), total: Energy(hundredths: .max),
+                                registers: PerRegister(sharp: .zero, peak: .zero, flat: Energy(hundredths: .max), valley: .zero))
+        let impossible = try await apply(store, evaluator, huge)
+        guard case .abnormal(let codes) = impossible.outcome else { Issue.record("not abnormal: \(impossible.outcome)"); return }
+        #expect(codes.map(\.code) == ["register_out_of_range", "register_out_of_range"])
+        #expect(try await store.verifyBalances().isEmpty)
+    }
+
     @Test func abnormalReadingIsNotBilledAndOpensReview() async throws {
         let store = try await storeWithAccount(opening: "5.00")
         let evaluator = Evaluator(rules: try rules())

@@ -10,7 +10,8 @@ struct StoreTests {
     @Test func migratesAnEmptyFileAndReopens() async throws {
         let (store, path) = try temporaryStore()
         #expect(try store.appliedMigrations() == ["v1: station", "v2: customer class", "v3: meter state instant, command lookups",
-                                                    "v4: no reading index by account", "v5: dispatch order index"])
+                                                    "v4: no reading index by account", "v5: dispatch order index",
+                                                    "v6: balance bounds", "v7: adjustments"])
         try await provision(store)
         let reopened = try StationStore.open(path: path)
         #expect(try await reopened.account("A1")?.balance == yuan("50.00"))
@@ -88,7 +89,8 @@ struct StoreTests {
             _ = try await store.recordPayment(PaymentRequest(orderNo: "O\(i)", accountID: "A1", amount: yuan("1.25"),
                                                              channel: .thirdParty, paidAt: t0), receivedAt: t0)
         }
-        _ = try await store.adjust(account: "A1", amount: yuan("-0.75"), reason: "meter swap correction", at: t0)
+        _ = try await store.recordAdjustment(AdjustmentRequest(adjustmentNo: "ADJ1", accountID: "A1", amount: yuan("-0.75"),
+                                                               reason: "meter swap correction"), receivedAt: t0)
         #expect(try await store.account("A1")?.balance == yuan("20.75"))
         #expect(try await store.verifyBalances().isEmpty)
         // A cache that drifts from the ledger is caught.

@@ -53,6 +53,11 @@ import Testing
         ("effective = \"2025-07-01T00:00:00+08:00\"", "effective = \"2025-07-01\"", "t.toml: prices[1].effective: \"2025-07-01\" is not an RFC 3339 instant with offset, such as \"2024-01-01T00:00:00+08:00\""),
         ("effective = \"2025-07-01T00:00:00+08:00\"", "effective = \"2024-01-01T00:00:00+08:00\"", "t.toml: prices[1].effective: \"2024-01-01T00:00:00+08:00\" is the same instant as prices[0].effective"),
         ("register = \"peak\"", "register = \"peak\"\nend = \"22:00\"", "t.toml: periods[0].end: unknown key; expected one of start, register"),
+        // Bounds (AmountBounds, issue 17): the bound itself parses (sampleBoundsParse), one step above does not.
+        ("peak   = \"0.6000\"", "peak   = \"100.0001\"", "t.toml: prices[1].peak: \"100.0001\" is above the bound of 100.0000 yuan per kWh"),
+        ("surcharge = \"0.3000\"", "surcharge = \"922337203685.4775\"", "t.toml: tiers.steps[2].surcharge: \"922337203685.4775\" is above the bound of 100.0000 yuan per kWh"),
+        ("sharp  = \"0.5680\"", "sharp  = \"9223372036854.7759\"", "t.toml: prices[0].sharp: \"9223372036854.7759\" is out of range"),
+        ("up_to_kwh = \"4800\"", "up_to_kwh = \"100000000.01\"", "t.toml: tiers.steps[1].up_to_kwh: \"100000000.01\" is above the bound of 100000000.00 kWh a year"),
     ])
     func refusesWithFileKeyAndProblem(_ original: String, _ replacement: String, _ message: String) {
         guard let range = sampleTariffText.range(of: original) else {

@@ -39,6 +39,8 @@ extension APIError {
             return error
         case let error as StoreRefusal:
             return error.apiError
+        case let error as RequestRefusal:
+            return APIError(error.kind == .malformed ? .badRequest : .unprocessableContent, error.message)
         case let error as HTTPError where error.status == .notFound:
             return .notFound("no such route")
         case let error as any HTTPResponseError where error.status == .contentTooLarge:

@@ -37,6 +37,7 @@ public enum APIServer {
         TerminalRoutes.register(routes)
         AccountRoutes.register(routes)
         PaymentRoutes.register(routes)
+        AdjustmentRoutes.register(routes)
         CommandRoutes.register(routes)
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)

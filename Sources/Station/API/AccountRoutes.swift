@@ -6,45 +6,10 @@ import Tariffs
 
 /// `POST /v1/accounts` (add 201 / update 200) and `GET /v1/accounts/ID`.
 enum AccountRoutes {
-    struct Body: Decodable {
-        let accountID: String
-        let meterAddress: String
-        let terminalID: String
-        let tariff: String
-        let region: String
-        let customerClass: String?
-        let alarmYuan: String?
-        let tripYuan: String?
-        let isProtected: Bool?
-        let openingBalanceYuan: String?
-
-        enum CodingKeys: String, CodingKey {
-            case accountID = "account_id", meterAddress = "meter_address", terminalID = "terminal_id", tariff, region
-            case customerClass = "customer_class"
-            case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan", isProtected = "protected"
-            case openingBalanceYuan = "opening_balance_yuan"
-        }
-
-        /// The provisioning request, every field checked.
-        func provisioning() throws(APIError) -> AccountProvisioning {
-            AccountProvisioning(
-                accountID: try FieldValidation.identifier(accountID, "account_id"),
-                meterAddress: try FieldValidation.meterAddress(meterAddress),
-                terminalID: try FieldValidation.identifier(terminalID, "terminal_id"),
-                tariff: try FieldValidation.identifier(tariff, "tariff"),
-                region: try FieldValidation.identifier(region, "region"),
-                customerClass: try customerClass.map { v throws(APIError) in try FieldValidation.identifier(v, "customer_class") },
-                alarm: try alarmYuan.map { v throws(APIError) in try FieldValidation.money(v, "alarm_yuan") },
-                trip: try tripYuan.map { v throws(APIError) in try FieldValidation.money(v, "trip_yuan") },
-                isProtected: isProtected ?? false,
-                openingBalance: try openingBalanceYuan.map { v throws(APIError) in try FieldValidation.money(v, "opening_balance_yuan") })
-        }
-    }
-
     static func register(_ routes: APIRoutes) {
         let station = routes.station
         routes.on(.post, "accounts", .operate) { request, context in
-            let body = try await JSONRequestBody.decode(Body.self, from: request, context: context)
+            let body = try await JSONRequestBody.decode(AccountBody.self, from: request, context: context)
             let provisioning = try body.provisioning()
             let rules = station.core.evaluator.rules
             // Refuse thresholds the policy cannot use before anything is written.

@@ -10,32 +10,6 @@ import Tariffs
 /// order was first received. An unknown account is 422 (the request is
 /// well-formed but names nothing we know; the path itself exists).
 enum PaymentRoutes {
-    struct Body: Decodable {
-        let orderNo: String
-        let accountID: String
-        let amountYuan: String
-        let channel: String
-        let paidAt: String?
-
-        enum CodingKeys: String, CodingKey {
-            case orderNo = "order_no", accountID = "account_id", amountYuan = "amount_yuan", channel, paidAt = "paid_at"
-        }
-
-        /// The payment, every field checked; `paid_at` defaults to `now`.
-        func request(now: Date) throws(APIError) -> PaymentRequest {
-            guard let channel = PaymentChannel(rawValue: channel) else {
-                let known = PaymentChannel.allCases.map(\.rawValue).joined(separator: ", ")
-                throw .badRequest("channel must be one of \(known), got \"\(self.channel)\"")
-            }
-            return PaymentRequest(
-                orderNo: try FieldValidation.identifier(orderNo, "order_no"),
-                accountID: try FieldValidation.identifier(accountID, "account_id"),
-                amount: try FieldValidation.money(amountYuan, "amount_yuan", positive: true),
-                channel: channel,
-                paidAt: try paidAt.map { v throws(APIError) in try FieldValidation.instant(v, "paid_at") } ?? now)
-        }
-    }
-
     /// A recorded payment and the balance right after it.
     struct View: Encodable {
         let orderNo, accountID, amountYuan: String
@@ -65,7 +39,7 @@ enum PaymentRoutes {
     static func register(_ routes: APIRoutes) {
         let station = routes.station
         routes.on(.post, "payments", .pay) { request, context in
-            let body = try await JSONRequestBody.decode(Body.self, from: request, context: context)
+            let body = try await JSONRequestBody.decode(PaymentBody.self, from: request, context: context)
             // Without paid_at the first receipt's instant stands, so a retry of the same order
             // (also without paid_at) is the same payment, not a conflict.
             let recorded = body.paidAt == nil ? try await station.core.store.payment(orderNo: body.orderNo) : nil

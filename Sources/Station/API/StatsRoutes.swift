@@ -45,7 +45,7 @@ enum StatsRoutes {
     static func register(_ routes: APIRoutes) {
         let station = routes.station
         routes.on(.get, "stats", .read) { request, _ in
-            let region = try request.uri.queryParameters.get("region").map { v throws(APIError) in
+            let region = try request.uri.queryParameters.get("region").map { v throws(RequestRefusal) in
                 try FieldValidation.identifier(v, "region")
             }
             let stats = try await station.core.statistics(region: region, terminalsOnline: station.settings.terminalsOnline())

@@ -1,5 +1,6 @@
 import Hummingbird
 import Store
+import Tariffs
 
 /// Store and station refusals that have a fitting HTTP status.
 protocol StoreRefusal: Error {
@@ -14,6 +15,14 @@ extension StoreError: StoreRefusal {
         case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed: .conflict(description)
         }
     }
+}
+
+extension AmountOutOfBounds: StoreRefusal {
+    var apiError: APIError { .unprocessable(description) }
+}
+
+extension BalanceOutOfBounds: StoreRefusal {
+    var apiError: APIError { .unprocessable(description) }
 }
 
 extension StationError: StoreRefusal {
