@@ -74,7 +74,7 @@ demo: build
 # FUZZ_DEPS=build takes TOMLKit and swift-log from the main debug build instead of a release
 # build of their own (Tests/Fuzz/build.sh). FUZZ_CORPUS is where new inputs go.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= frame-decoder tariff config payment
+FUZZ_TARGETS ?= frame-decoder tariff config station-core
 FUZZ_SANITIZE ?= fuzzer,address
 FUZZ_RUNS ?=
 FUZZ_FLAGS ?= -detect_leaks=0

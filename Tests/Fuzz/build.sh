@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses into .build-fuzz/<name>-fuzz (issue 6, fuzzing).
-#   Tests/Fuzz/build.sh [name ...]      names: frame-decoder tariff config payment (default: all)
+#   Tests/Fuzz/build.sh [name ...]      names: frame-decoder tariff config station-core (default: all)
 #   FUZZ_SANITIZE=fuzzer Tests/Fuzz/build.sh   # without AddressSanitizer: several times faster
 #   FUZZ_DEPS=build Tests/Fuzz/build.sh        # dependencies from the main debug build (.build/debug)
 # Our sources are compiled here, instrumented for coverage; their dependencies (TOMLKit with
@@ -19,7 +19,7 @@ SPM=$OUT/spm
 MODS=$OUT/mods-$SANITIZE-$DEPS
 mkdir -p "$MODS"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(frame-decoder tariff config payment)
+[ ${#names[@]} -gt 0 ] || names=(frame-decoder tariff config station-core)
 
 # The gold linker warns "Cannot export local symbol" for every instrumented symbol; harmless.
 quiet() { { "$@" 2>&1 || echo "fuzz: FAILED: $*" >&2; } | { grep -v 'Cannot export local symbol' || true; }; }
@@ -55,8 +55,26 @@ deps() { # TOMLKit and Logging: from SwiftPM once (spm), or from the main debug 
   LOGOBJS=("$BIN"/Logging.build/*.o)
 }
 
+store_deps() { # GRDB (system SQLite) and swift-crypto, which Store imports: always from the main debug build
+  local bin=.build/debug crypto=.build/checkouts/swift-crypto/Sources
+  [ -f "$bin/Modules/GRDB.swiftmodule" ] && [ -f "$bin/Modules/Crypto.swiftmodule" ] \
+    || { echo "fuzz: station-core needs the main debug build (GRDB, swift-crypto): run swift build first" >&2; exit 1; }
+  DEPFLAGS+=(-I "$bin/Modules" -Xcc "-fmodule-map-file=.build/checkouts/GRDB.swift/Sources/GRDBSQLite/module.modulemap"
+             -Xcc "-fmodule-map-file=$crypto/CCryptoBoringSSL/include/module.modulemap"
+             -Xcc "-fmodule-map-file=$crypto/CCryptoBoringSSLShims/include/module.modulemap"
+             -Xcc -I -Xcc "$crypto/CCryptoBoringSSL/include" -Xcc -I -Xcc "$crypto/CCryptoBoringSSLShims/include")
+  mapfile -t STOREOBJS < <(find "$bin"/GRDB.build "$bin"/Crypto.build "$bin"/CryptoBoringWrapper.build \
+    "$bin"/CCryptoBoringSSL.build "$bin"/CCryptoBoringSSLShims.build -name '*.o' | sort)
+  STOREOBJS+=(-lsqlite3)
+}
+
 declare -A BUILT=()
 module() { # name, extra flags...: Sources/<name>/*.swift as an instrumented module, once per run
+  local name=$1; shift
+  module_of "$name" Sources/"$name"/*.swift
+}
+
+module_of() { # name, sources...: those sources as the instrumented module <name>, once per run
   local name=$1; shift
   [ -z "${BUILT[$name]:-}" ] || return 0
   BUILT[$name]=1
@@ -64,7 +82,7 @@ module() { # name, extra flags...: Sources/<name>/*.swift as an instrumented mod
   rm -f "$MODS/$name.o"  # a stale object must not stand in for a failed compile
   quiet "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -wmo -package-name ChargeControl \
     -module-name "$name" -emit-module -emit-module-path "$MODS/$name.swiftmodule" \
-    -c Sources/"$name"/*.swift -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}" "$@"
+    -c "$@" -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}"
   [ -f "$MODS/$name.o" ] || { echo "fuzz: module $name did not build" >&2; exit 1; }
 }
 
@@ -79,10 +97,20 @@ for name in "${names[@]}"; do
       deps; module Tariffs; module ChargeControl; module StationConfig
       link config Tests/Fuzz/ConfigFuzz.swift -I "$MODS" "${DEPFLAGS[@]}" \
         "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/StationConfig.o" "${DEPOBJS[@]}" "${LOGOBJS[@]}" ;;
-    payment)
-      deps; module Tariffs
-      link payment Tests/Fuzz/PaymentBodyFuzz.swift Sources/Station/API/FieldValidation.swift -I "$MODS" "${DEPFLAGS[@]}" \
-        "$MODS/Tariffs.o" "${DEPOBJS[@]}" ;;
+    station-core)
+      # Store's GRDB and swift-crypto come from the main debug build, so the modules it sees
+      # must too: built in a run of their own with FUZZ_DEPS=build.
+      if [ "$DEPS" != build ]; then FUZZ_DEPS=build bash "$0" station-core; continue; fi
+      # The station core's own files, and a DLT645NIO of its Doorbell alone (the rest of that
+      # module needs SwiftNIO, which the core does not).
+      deps; store_deps; module Tariffs; module ChargeControl; module Store
+      module_of DLT645NIO Sources/DLT645NIO/Doorbell.swift
+      link station-core -package-name ChargeControl Tests/Fuzz/StationCoreFuzz.swift \
+        Sources/Station/API/RequestBodies.swift Sources/Station/API/FieldValidation.swift \
+        Sources/Station/StationCore.swift Sources/Station/Evaluator.swift Sources/Station/EvaluationRules.swift \
+        Sources/Station/StationClock.swift Sources/Station/Notify/NotificationEvent.swift \
+        -I "$MODS" "${DEPFLAGS[@]}" "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/Store.o" "$MODS/DLT645NIO.o" \
+        "${DEPOBJS[@]}" "${LOGOBJS[@]}" "${STOREOBJS[@]}" ;;
     *) echo "fuzz: unknown harness '$name'" >&2; exit 2 ;;
   esac
 done
