@@ -3,19 +3,6 @@ import Foundation
 import GRDB
 import Tariffs
 
-/// Where a queued command is in its life (INTERFACES.md `state`).
-public enum CommandState: String, Sendable, Hashable, CaseIterable {
-    case pending
-    case inFlight = "in_flight"
-    case acknowledged
-    case superseded
-    case cancelled
-    case review
-
-    /// States a command never leaves.
-    public var isFinal: Bool { self == .acknowledged || self == .superseded || self == .cancelled }
-}
-
 /// A row of the durable command queue.
 public struct CommandRecord: Sendable, Hashable {
     public let id: Int64
