@@ -56,17 +56,11 @@ public struct StationConfiguration: Sendable, Hashable {
     ///     relative paths start (a relative `file` is taken from the current directory).
     /// - Throws: ``ConfigurationError`` with every problem found.
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> StationConfiguration {
-        if let at = TOMLPrecheck.abort(in: text) {
-            throw ConfigurationError(problems: [.init(file: file, key: "line \(at.line), column \(at.column)",
-                                                      message: at.problem)])
-        }
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(problems: [.init(file: file, key: error.source.begin.debugDescription, message: error.description)])
+            table = try SafeTOML.table(from: text)
         } catch {
-            throw ConfigurationError(problems: [.init(file: file, key: "", message: "not a TOML document: \(error)")])
+            throw ConfigurationError(problems: [.init(file: file, key: error.position, message: error.problem)])
         }
         let reader = TableReader(file: file)
         let root = Section(path: "", table: table)

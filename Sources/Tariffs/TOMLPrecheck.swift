@@ -1,3 +1,5 @@
+import TOMLKit
+
 /// Guards TOMLKit's parser (toml++ 3, compiled without NDEBUG by SwiftPM even in release) from
 /// inputs that trip its assertions and abort the whole process instead of reporting an error.
 ///
@@ -68,6 +70,30 @@ package enum TOMLPrecheck {
             return true
         default:
             return false
+        }
+    }
+}
+
+/// Why a TOML text could not be read: where (`line 3, column 7`, or empty) and what.
+package struct TOMLReadError: Error, Sendable, Hashable {
+    package let position: String
+    package let problem: String
+}
+
+/// The one way the project parses TOML (tariff files, the daemon's configuration, chargectl's
+/// settings): toml++ aborts the process on some malformed input, so `TOMLPrecheck` refuses that
+/// first; then TOMLKit parses, and its errors come back with their position.
+package enum SafeTOML {
+    package static func table(from text: String) throws(TOMLReadError) -> TOMLTable {
+        if let at = TOMLPrecheck.abort(in: text) {
+            throw TOMLReadError(position: "line \(at.line), column \(at.column)", problem: at.problem)
+        }
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw TOMLReadError(position: error.source.begin.debugDescription, problem: error.description)
+        } catch {
+            throw TOMLReadError(position: "", problem: "not a TOML document: \(error)")
         }
     }
 }

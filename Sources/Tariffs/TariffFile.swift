@@ -9,16 +9,11 @@ extension Tariff {
     ///   - file: the name to put in errors, as the operator knows the file.
     /// - Throws: ``TariffError`` naming the file, the key and the problem.
     public static func parse(_ text: String, file: String) throws(TariffError) -> Tariff {
-        if let at = TOMLPrecheck.abort(in: text) {
-            throw TariffError(file: file, key: "line \(at.line), column \(at.column)", problem: at.problem)
-        }
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw TariffError(file: file, key: "\(error.source.begin.debugDescription)", problem: error.description)
+            root = try SafeTOML.table(from: text)
         } catch {
-            throw TariffError(file: file, key: "", problem: "not a TOML document: \(error)")
+            throw TariffError(file: file, key: error.position, problem: error.problem)
         }
         return try TariffFileReader(file: file).tariff(from: root)
     }

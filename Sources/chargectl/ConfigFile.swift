@@ -59,15 +59,11 @@ struct ConfigFile: Equatable {
     }
 
     static func parse(_ text: String, path: String) throws(Problem) -> ConfigFile {
-        // toml++ aborts the process on some malformed input: refuse it first.
-        if let at = TOMLPrecheck.abort(in: text) {
-            throw Problem(description: "\(path): line \(at.line), column \(at.column): \(at.problem)")
-        }
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
+            table = try SafeTOML.table(from: text)
         } catch {
-            throw Problem(description: "\(path): not valid TOML: \(error)")
+            throw Problem(description: "\(path): \(error.position.isEmpty ? "" : error.position + ": ")\(error.problem)")
         }
         var file = ConfigFile()
         for (key, value) in table {
