@@ -1,3 +1,5 @@
+import Tariffs
+
 /// A relay as a cost-control meter reports it.
 public enum RelayState: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Closed: the customer has power.
@@ -91,12 +93,12 @@ public struct MeterState: Sendable, Hashable {
     public mutating func setTotal(_ hundredths: Int64) {
         let others = Int64(sharp) + Int64(peak) + Int64(valley)
         if others <= hundredths {
-            self[register: TariffRegister.flat] = hundredths - others
+            self[register: TariffRegister.flat.rawValue] = hundredths - others
         } else {
             sharp = 0
             peak = 0
             valley = 0
-            self[register: TariffRegister.flat] = hundredths
+            self[register: TariffRegister.flat.rawValue] = hundredths
         }
     }
 

@@ -36,10 +36,8 @@ import Testing
     }
 
     @Test func consumptionSplitsAtPeriodBoundariesAndSums() throws {
-        // Peak 08:00-22:00, valley 22:00-08:00, at UTC+8.
-        let schedule = try DailyPeriodsSchedule(
-            periods: [.init(startMinute: 8 * 60, register: 2), .init(startMinute: 22 * 60, register: 4)],
-            utcOffsetSeconds: 8 * 3600)
+        // Peak 08:00-22:00, valley 22:00-08:00, Shanghai time.
+        let schedule = try TariffScheduleFile.schedule(fromTOML: ScheduleTests.tariffText)
         let model = ConsumptionModel(schedule: schedule)
         var meter = MeterState(at: noonShanghai)
         // Noon to next day 10:00 = 22 h: 10 h peak, 10 h valley, 2 h peak, at 3.6 kW (0.036 kWh/10 s).

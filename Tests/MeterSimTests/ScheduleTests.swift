@@ -3,16 +3,21 @@ import Testing
 @testable import MeterSim
 
 @Suite struct ScheduleTests {
-    let schedule: DailyPeriodsSchedule = {
+    /// Peak 08:00–18:00, sharp 18:00–22:00, valley 22:00–08:00, Shanghai time: the station's
+    /// own schedule (Tariffs), through the simulator's `TariffFileSchedule`.
+    static let threePeriods: TariffFileSchedule = {
         do {
-            return try DailyPeriodsSchedule(
-                periods: [.init(startMinute: 22 * 60, register: 4), .init(startMinute: 8 * 60, register: 2),
-                          .init(startMinute: 18 * 60, register: 1)],
-                utcOffsetSeconds: 8 * 3600)
-        } catch { preconditionFailure("valid schedule") }
+            return try TariffScheduleFile.schedule(fromTOML: tariffText + """
+
+                [[periods]]
+                start = "18:00"
+                register = "sharp"
+                """)
+        } catch { preconditionFailure("valid schedule: \(error)") }
     }()
 
     @Test func periodsAndTheirEnds() {
+        let schedule = Self.threePeriods
         // Noon Shanghai: peak until 18:00 local = 10:00 UTC.
         #expect(schedule.period(at: noonShanghai) == (2, noonShanghai + 6 * 3600))
         // 18:00 exactly: sharp until 22:00.
@@ -23,20 +28,9 @@ import Testing
         #expect(schedule.period(at: noonShanghai - 9 * 3600) == (4, noonShanghai - 4 * 3600))
     }
 
-    @Test func singlePeriodRunsAllDay() throws {
-        let one = try DailyPeriodsSchedule(periods: [.init(startMinute: 0, register: 3)], utcOffsetSeconds: 0)
-        #expect(one.period(at: 86_400 * 3 + 5) == (3, 86_400 * 4))
-    }
-
-    @Test func invalidPeriodsAreRefused() {
-        #expect(throws: DailyPeriodsSchedule.Problem.noPeriods) { try DailyPeriodsSchedule(periods: [], utcOffsetSeconds: 0) }
-        #expect(throws: DailyPeriodsSchedule.Problem.duplicateStart(minute: 60)) {
-            try DailyPeriodsSchedule(periods: [.init(startMinute: 60, register: 1), .init(startMinute: 60, register: 2)],
-                                     utcOffsetSeconds: 0)
-        }
-        #expect(throws: DailyPeriodsSchedule.Problem.registerOutOfRange(register: 5)) {
-            try DailyPeriodsSchedule(periods: [.init(startMinute: 0, register: 5)], utcOffsetSeconds: 0)
-        }
+    @Test func flatRunsOneRegisterForever() {
+        #expect(FlatSchedule().period(at: 86_400 * 3 + 5) == (3, Int64.max))
+        #expect(FlatSchedule(register: .valley).period(at: 0) == (4, Int64.max))
     }
 
     static let tariffText = """
