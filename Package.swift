@@ -37,12 +37,15 @@ let package = Package(
             dependencies: ["LoopbackTools", "SeededRandom", "DLT645", "Store", .product(name: "GRDB", package: "GRDB.swift")]
         ),
 
+        // MARK: the one "sleep until a deadline or a wake-up" of the loops (lines, collector, dispatcher, notifier)
+        .target(name: "Wakeup"),
+
         // MARK: wire format (pure)
         .target(name: "DLT645"),
         .target(
             name: "DLT645NIO",
             dependencies: [
-                "DLT645",
+                "DLT645", "Wakeup",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -80,7 +83,7 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store",
+                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "Wakeup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -33,19 +33,18 @@ extension LineCore {
     }
 
     private func timerLoop() async {
-        while !Task.isCancelled, let deadline = armNextDeadline() {
+        while !Task.isCancelled {
+            let seen = timerSignal.generation
+            guard let deadline = armNextDeadline() else { return }
             if let deadline, deadline <= clock.now() {
                 tick()
                 continue
             }
             // Sleep until the deadline, or until an event moves it.
-            await withTaskGroup(of: Void.self) { group in
-                if let deadline {
-                    group.addTask { try? await self.clock.sleepUntil(deadline) }
-                }
-                group.addTask { await self.timerBell.wait() }
-                await group.next()
-                group.cancelAll()
+            if let deadline {
+                await timerSignal.wait(since: seen) { try? await self.clock.sleepUntil(deadline) }
+            } else {
+                await timerSignal.wait(since: seen)
             }
             tick()
         }

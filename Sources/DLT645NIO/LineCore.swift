@@ -1,6 +1,7 @@
 import DLT645
 import NIOCore
 import Synchronization
+import Wakeup
 
 /// The driver of a line's state machine: holds it under a lock together with what the machine
 /// must not know about (callers' continuations, channels), feeds it events from callers, the
@@ -18,7 +19,7 @@ final class LineCore: Sendable {
         var lastID: UInt64 = 0
         var started = false
         /// The deadline the timer loop sleeps until (nil: it waits for the bell alone). An event
-        /// rings the bell only when it brings the next deadline before this one: a request's
+        /// bumps the timer signal only when it brings the next deadline before this one: a request's
         /// timeout is later than the one before it, and waking the loop (a task group, two tasks,
         /// a dispatch timer) at every request, write and reply was a tenth of the daemon's CPU
         /// while collecting (issue 7, p2 profile). A loop woken early just sleeps again.
@@ -34,10 +35,10 @@ final class LineCore: Sendable {
     }
 
     let clock: LineClock
-    /// Rung when the earliest deadline may have moved, to wake the timer loop.
-    let timerBell = Doorbell()
-    /// Rung when the machine asks for a connection, or at shutdown.
-    let connectBell = Doorbell()
+    /// Bumped when the earliest deadline may have moved, to wake the timer loop.
+    let timerSignal = WakeSignal()
+    /// Bumped when the machine asks for a connection, or at shutdown.
+    let connectSignal = WakeSignal()
     private let state: Mutex<State>
 
     init(machine: LineStateMachine, clock: LineClock) {
@@ -83,8 +84,8 @@ final class LineCore: Sendable {
 
     func shutdown() {
         update { s, _ in s.machine.shutdown() }
-        timerBell.ring()
-        connectBell.ring()
+        timerSignal.bump()
+        connectSignal.bump()
     }
 
     /// Channels not yet seen to close, to wait for at the end of `run()`.
@@ -95,6 +96,7 @@ final class LineCore: Sendable {
     /// Waits until the machine wants connection `generation`; nil at shutdown or cancellation.
     func nextConnectRequest() async -> Int? {
         while true {
+            let seen = connectSignal.generation
             let next = state.withLock { s -> Int?? in
                 if s.machine.isShutDown { return .some(nil) }
                 defer { s.pendingConnect = nil }
@@ -102,7 +104,7 @@ final class LineCore: Sendable {
             }
             if let next { return next }
             if Task.isCancelled { return nil }
-            await connectBell.wait()
+            await connectSignal.wait(since: seen)
         }
     }
 
@@ -139,7 +141,7 @@ final class LineCore: Sendable {
     // MARK: - Time
 
     /// The machine's next deadline, or nil when there is none; `.none` when shut down. The
-    /// timer loop sleeps until it: events ring the bell only for an earlier one.
+    /// timer loop sleeps until it: events bump the timer signal only for an earlier one.
     func armNextDeadline() -> Duration?? {
         state.withLock { s in
             guard !s.machine.isShutDown else { return .none }
@@ -166,7 +168,7 @@ final class LineCore: Sendable {
             return (s.effects(for: actions), true)
         }
         for effect in effects { perform(effect) }
-        if earlier { timerBell.ring() }
+        if earlier { timerSignal.bump() }
     }
 
     private func perform(_ effect: Effect) {
@@ -183,7 +185,7 @@ final class LineCore: Sendable {
         case .close(let channel):
             channel.close(promise: nil)
         case .ringConnect:
-            connectBell.ring()
+            connectSignal.bump()
         }
     }
 }

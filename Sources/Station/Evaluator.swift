@@ -26,6 +26,8 @@ public struct Evaluation: Sendable, Hashable {
     public let commandIDs: [Int64]
     /// The commands this evaluation newly queued: the decisions to log.
     public let newCommands: [QueuedCommand]
+    /// Notifications it wrote to the outbox.
+    public let notifications: Int
 }
 
 /// A command the evaluation put in the queue, with its queue id.
@@ -161,12 +163,12 @@ public struct Evaluator: Sendable {
                                     balanceMicroYuan: balance.microYuan,
                                     detail: "\(account.state.rawValue) → \(plan.state.rawValue)" + (held.isEmpty ? "" : " (held: \(held))")))
         }
-        try Notifications.record(.init(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state, plan: plan,
+        let notifications = try Notifications.record(.init(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state, plan: plan,
                                        newCommands: new, balance: balance, readingID: readingID, at: now,
                                        timeZone: rules.policy.calendar.timeZone), in: tx)
         try tx.updateAccount(account.id, state: plan.state, meter: meter == account.meter ? nil : meter, meterSeenAt: meterSeenAt,
                              balanceDelta: update.balanceDelta, accepted: update.accepted, at: now)
         return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
-                          balance: balance, plan: plan, commandIDs: ids, newCommands: new)
+                          balance: balance, plan: plan, commandIDs: ids, newCommands: new, notifications: notifications)
     }
 }

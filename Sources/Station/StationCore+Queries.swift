@@ -18,7 +18,7 @@ extension StationCore {
             "event": "review", "account": "\(item.accountID)", "meter": "\(item.meterAddress)",
             "review_item": "\(id)", "action": "\(action.rawValue)",
         ])
-        if action == .retry, item.commandID != nil { dispatcherDoorbell.ring() }
+        if action == .retry, item.commandID != nil { dispatcherSignal.bump() }
         return item
     }
 

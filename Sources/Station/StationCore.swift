@@ -1,10 +1,10 @@
 import ChargeControl
-import DLT645NIO
 import Foundation
 import Logging
 import Store
 import Synchronization
 import Tariffs
+import Wakeup
 
 /// The station's operations as the HTTP API and the services use them: provisioning, payments,
 /// account views, commands, job review and statistics. Every write that changes a balance
@@ -12,18 +12,18 @@ import Tariffs
 public final class StationCore: Sendable {
     public let store: StationStore
     public let clock: any StationClock
-    /// Rung whenever commands may have been queued, so the dispatcher looks at once.
-    public let dispatcherDoorbell: Doorbell
+    /// Bumped whenever commands may have been queued, so the dispatcher looks at once.
+    public let dispatcherSignal = WakeSignal()
+    /// Bumped whenever notifications were written to the outbox, so the notifier looks at once.
+    public let outboxSignal = WakeSignal()
     private let evaluatorBox: EvaluatorBox
     private let provisioningHooks = Mutex<[@Sendable () async -> Void]>([])
     let logger: Logger
 
-    public init(store: StationStore, evaluator: Evaluator, clock: any StationClock, logger: Logger,
-                dispatcherDoorbell: Doorbell = Doorbell()) {
+    public init(store: StationStore, evaluator: Evaluator, clock: any StationClock, logger: Logger) {
         self.store = store
         self.clock = clock
         self.logger = logger
-        self.dispatcherDoorbell = dispatcherDoorbell
         self.evaluatorBox = EvaluatorBox(evaluator)
     }
 
@@ -107,7 +107,7 @@ public final class StationCore: Sendable {
                 "balance": "\(evaluation.balance.yuanString)",
             ]) { $1 })
             logDecisions(evaluation)
-            if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
+            announce(evaluation)
         }
         return outcome
     }
@@ -127,6 +127,23 @@ public final class StationCore: Sendable {
         }
     }
 
+    /// Wakes the loops that have work after committed evaluations: the dispatcher when commands
+    /// were queued, the notifier when notifications were written.
+    public func announce(_ evaluations: Evaluation...) {
+        announce(evaluations)
+    }
+
+    /// `announce` for a batch.
+    public func announce(_ evaluations: some Sequence<Evaluation>) {
+        var commands = false, notifications = false
+        for evaluation in evaluations {
+            commands = commands || !evaluation.commandIDs.isEmpty
+            notifications = notifications || evaluation.notifications > 0
+        }
+        if commands { dispatcherSignal.bump() }
+        if notifications { outboxSignal.bump() }
+    }
+
     /// Re-decides one account from its stored balance and wakes the dispatcher if needed.
     @discardableResult
     public func reevaluate(account: String) async throws -> Evaluation {
@@ -134,7 +151,7 @@ public final class StationCore: Sendable {
         let evaluator = self.evaluator
         let evaluation = try await store.transaction { tx in try evaluator.reevaluate(account: account, at: now, in: tx) }
         logDecisions(evaluation)
-        if !evaluation.commandIDs.isEmpty { dispatcherDoorbell.ring() }
+        announce(evaluation)
         return evaluation
     }
 }

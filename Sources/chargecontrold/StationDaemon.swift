@@ -85,7 +85,7 @@ struct StationDaemon {
                 return "commands pending \(pending), review \(review)\(cycle)"
             })
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
-        let delivery = configuration.notify.url.map { NotificationDelivery(store: store, url: $0, clock: clock, logger: logger) }
+        let delivery = configuration.notify.url.map { NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal) }
         var services: [any Service] = [
             RunService(name: "terminal lines", lines.run, stop: lines.shutdown),
             RunService(name: "ingest", ingest.run),

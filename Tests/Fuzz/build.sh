@@ -69,12 +69,7 @@ store_deps() { # GRDB (system SQLite) and swift-crypto, which Store imports: alw
 }
 
 declare -A BUILT=()
-module() { # name, extra flags...: Sources/<name>/*.swift as an instrumented module, once per run
-  local name=$1; shift
-  module_of "$name" Sources/"$name"/*.swift
-}
-
-module_of() { # name, sources...: those sources as the instrumented module <name>, once per run
+module() { # name: Sources/<name>/*.swift as an instrumented module, once per run
   local name=$1; shift
   [ -z "${BUILT[$name]:-}" ] || return 0
   BUILT[$name]=1
@@ -82,7 +77,7 @@ module_of() { # name, sources...: those sources as the instrumented module <name
   rm -f "$MODS/$name.o"  # a stale object must not stand in for a failed compile
   quiet "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -wmo -package-name ChargeControl \
     -module-name "$name" -emit-module -emit-module-path "$MODS/$name.swiftmodule" \
-    -c "$@" -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}"
+    -c Sources/"$name"/*.swift -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}"
   [ -f "$MODS/$name.o" ] || { echo "fuzz: module $name did not build" >&2; exit 1; }
 }
 
@@ -101,15 +96,13 @@ for name in "${names[@]}"; do
       # Store's GRDB and swift-crypto come from the main debug build, so the modules it sees
       # must too: built in a run of their own with FUZZ_DEPS=build.
       if [ "$DEPS" != build ]; then FUZZ_DEPS=build bash "$0" station-core; continue; fi
-      # The station core's own files, and a DLT645NIO of its Doorbell alone (the rest of that
-      # module needs SwiftNIO, which the core does not).
-      deps; store_deps; module Tariffs; module ChargeControl; module Store
-      module_of DLT645NIO Sources/DLT645NIO/Doorbell.swift
+      # The station core's own files (it needs no SwiftNIO and no Hummingbird).
+      deps; store_deps; module Tariffs; module ChargeControl; module Store; module Wakeup
       link station-core -package-name ChargeControl Tests/Fuzz/StationCoreFuzz.swift \
         Sources/Station/API/RequestBodies.swift Sources/Station/API/FieldValidation.swift \
         Sources/Station/StationCore.swift Sources/Station/Evaluator.swift Sources/Station/EvaluationRules.swift \
         Sources/Station/StationClock.swift Sources/Station/Notify/NotificationEvent.swift \
-        -I "$MODS" "${DEPFLAGS[@]}" "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/Store.o" "$MODS/DLT645NIO.o" \
+        -I "$MODS" "${DEPFLAGS[@]}" "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/Store.o" "$MODS/Wakeup.o" \
         "${DEPOBJS[@]}" "${LOGOBJS[@]}" "${STOREOBJS[@]}" ;;
     *) echo "fuzz: unknown harness '$name'" >&2; exit 2 ;;
   esac

@@ -69,13 +69,21 @@ struct CollectorTests {
             try await rig.cycle(reads: 1)
             #expect(try await rig.store.commands(account: "A1").isEmpty)
 
-            // The dispatcher (not running here) is woken when a commit queues commands.
+            // The dispatcher (not running here) is woken when a commit queues commands, and the
+            // notifier when it writes notifications (the alarm's).
             let rung = Mutex(false)
-            let doorbell = rig.core.dispatcherDoorbell
+            let notified = Mutex(false)
+            let (dispatcher, outbox) = (rig.core.dispatcherSignal, rig.core.outboxSignal)
+            let (dispatcherSeen, outboxSeen) = (dispatcher.generation, outbox.generation)
             let listener = Task {
-                await doorbell.wait()
+                await dispatcher.wait(since: dispatcherSeen)
                 rung.withLock { $0 = !Task.isCancelled }
             }
+            let outboxListener = Task {
+                await outbox.wait(since: outboxSeen)
+                notified.withLock { $0 = !Task.isCancelled }
+            }
+            defer { outboxListener.cancel() }
             defer { listener.cancel() }
             #expect(!rung.withLock { $0 })
 
@@ -83,7 +91,8 @@ struct CollectorTests {
             try await rig.cycle(reads: 1)
             #expect(try await rig.balance("A1") == yuan("15.00"))
             #expect(try await rig.store.commands(account: "A1").map(\.kind) == [.alarm])
-            try await eventually("dispatcher doorbell rung") { rung.withLock { $0 } }
+            try await eventually("dispatcher woken") { rung.withLock { $0 } }
+            try await eventually("notifier woken") { notified.withLock { $0 } }
 
             rig.setTotal(0, kWh: "1060.00")  // 20.00 yuan → −5.00: trip
             try await rig.cycle(reads: 1)

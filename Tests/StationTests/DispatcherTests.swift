@@ -178,7 +178,7 @@ struct DispatcherTests {
                 let now = rig.clock.now
                 _ = try await rig.store.act(onReview: item.id, .retry, note: "terminal back", newDeadline: now.addingTimeInterval(86_400),
                                             at: now)
-                rig.core.dispatcherDoorbell.ring()
+                rig.core.dispatcherSignal.bump()
                 try await eventually("retried alarm acknowledged") { try await rig.command(.alarm)?.state == .acknowledged }
             }
             #expect(rig.simMeter?.alarm == true)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Store
 import Synchronization
+import Wakeup
 
 /// Reads every account's meter on schedule through its terminal's line and hands the readings to
 /// the `IngestQueue`.
@@ -77,7 +78,7 @@ public final class Collector: Sendable {
     private let logger: Logger
     private let random: @Sendable () -> Double
     private let state: Mutex<State>
-    private let changes = CollectorSignal()
+    private let changes = WakeSignal()
 
     /// - Parameters:
     ///   - lines: the terminals' shared lines (kept in step with the terminals table by their owner).

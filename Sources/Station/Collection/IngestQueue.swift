@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Store
 import Synchronization
+import Wakeup
 
 /// A reading on its way to the evaluator.
 public struct CollectedReading: Sendable, Hashable {
@@ -99,9 +100,9 @@ public final class IngestQueue: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     /// Bumped when the first reading arrives and when a batch fills.
-    private let arrivals = CollectorSignal()
+    private let arrivals = WakeSignal()
     /// Bumped after each batch is taken: room for waiting submitters.
-    private let room = CollectorSignal()
+    private let room = WakeSignal()
 
     public init(core: StationCore, configuration: Configuration = Configuration(), logger: Logger) {
         self.core = core
@@ -257,7 +258,8 @@ public final class IngestQueue: Sendable {
         }
         let batch = taken.prefix(results.count)
         if results.count < taken.count { putBack(taken[results.count...]) }
-        var queuedCommands = false
+        var evaluations: [Evaluation] = []
+        evaluations.reserveCapacity(results.count)
         var counts = IngestStats()
         let debug = logger.logLevel <= .debug
         for (item, result) in zip(batch, results) {
@@ -267,7 +269,7 @@ public final class IngestQueue: Sendable {
                 logger.error("reading not evaluated", metadata: Self.metadata(item, ["error": "\(failure)"]))
             case .success(let evaluation):
                 counts.readingsCommitted += 1
-                if !evaluation.commandIDs.isEmpty { queuedCommands = true }
+                evaluations.append(evaluation)
                 core.logDecisions(evaluation, terminal: item.terminalID)
                 switch evaluation.outcome {
                 case .abnormal(let reasons):
@@ -302,6 +304,6 @@ public final class IngestQueue: Sendable {
             s.stats.evaluationErrors += counts.evaluationErrors
             s.stats.largestBatch = max(s.stats.largestBatch, batch.count)
         }
-        if queuedCommands { core.dispatcherDoorbell.ring() }
+        core.announce(evaluations)
     }
 }

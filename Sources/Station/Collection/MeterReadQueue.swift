@@ -2,6 +2,7 @@ import DLT645
 import Foundation
 import Store
 import Synchronization
+import Wakeup
 
 /// One meter in a terminal's queue.
 struct ScheduledMeter: Sendable {
@@ -37,7 +38,7 @@ final class MeterReadQueue: Sendable {
     }
 
     private let state = Mutex(State())
-    private let signal = CollectorSignal()
+    private let signal = WakeSignal()
 
     init(terminalID: String) { self.terminalID = terminalID }
 

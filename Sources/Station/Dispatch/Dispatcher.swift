@@ -42,7 +42,6 @@ public final class Dispatcher: Sendable {
     /// Meters with a command being dispatched by this process.
     private let busyMeters = Mutex<Set<String>>([])
     /// Rung when a dispatch finishes, so the meter's next command goes at once.
-    private let finished = Doorbell()
 
     /// - Parameters:
     ///   - core: the store, the clock (injected: tests step it), the evaluator for the re-check
@@ -80,6 +79,8 @@ public final class Dispatcher: Sendable {
         await recover()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
+                // Read before looking: a command queued or a dispatch finished after this wakes the wait below.
+                let seen = core.dispatcherSignal.generation
                 let now = clock.now
                 statsBox.update { $0.lastHeartbeat = now }
                 var wake = now.adding(pollInterval)
@@ -95,7 +96,7 @@ public final class Dispatcher: Sendable {
                     if Task.isCancelled { break }
                     logger.error("cannot read the command queue", metadata: ["error": "\(error)"])
                 }
-                await waitForWork(until: wake)
+                await core.dispatcherSignal.wait(since: seen) { [clock, wake] in try? await clock.sleep(until: wake) }
             }
         }
     }
@@ -136,22 +137,7 @@ public final class Dispatcher: Sendable {
             return meters.count
         }
         statsBox.update { $0.inFlight = count }
-        finished.ring()
-    }
-
-    /// Returns at `wake`, when commands are queued (doorbell), when a dispatch finishes, or on
-    /// cancellation.
-    private func waitForWork(until wake: Date) async {
-        let clock = self.clock
-        let doorbell = core.dispatcherDoorbell
-        let finished = self.finished
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(until: wake) }
-            group.addTask { await doorbell.wait() }
-            group.addTask { await finished.wait() }
-            await group.next()
-            group.cancelAll()
-        }
+        core.dispatcherSignal.bump()
     }
 
     // MARK: One command

@@ -1,8 +1,8 @@
-import DLT645NIO
 import Foundation
 import Logging
 import Store
 import Tariffs
+import Wakeup
 
 /// Delivers the notification outbox to the webhook (`[notify] url`).
 ///
@@ -35,7 +35,7 @@ public final class NotificationDelivery: Sendable {
     private let pollInterval: Duration
     private let batchSize: Int
     private let random: @Sendable () -> Double
-    private let doorbell = Doorbell()
+    private let signal: WakeSignal
     private let statsBox = NotificationStatsBox()
 
     /// - Parameters:
@@ -44,10 +44,12 @@ public final class NotificationDelivery: Sendable {
     ///   - pollInterval: the longest sleep between two looks at the outbox; `wake()` looks at once.
     ///   - batchSize: rows read per look.
     ///   - random: values in 0..<1 for the back-off jitter.
+    ///   - signal: bumped when rows were written (`StationCore.outboxSignal`): the outbox is looked at once.
     public init(store: StationStore, url: URL, clock: any StationClock, logger: Logger,
                 sender: any WebhookSender = URLSessionWebhookSender(), policy: NotificationRetryPolicy = NotificationRetryPolicy(),
                 pollInterval: Duration = .seconds(1), batchSize: Int = 100,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, signal: WakeSignal = WakeSignal()) {
+        self.signal = signal
         self.store = store
         self.url = url
         self.clock = clock
@@ -63,12 +65,13 @@ public final class NotificationDelivery: Sendable {
     public var stats: NotificationStats { statsBox.snapshot }
 
     /// Looks at the outbox at once (after an evaluation that may have written to it).
-    public func wake() { doorbell.ring() }
+    public func wake() { signal.bump() }
 
     /// Delivers until the task is cancelled.
     public func run() async {
         var heldUntil: Date?
         while !Task.isCancelled {
+            let seen = signal.generation
             let now = clock.now
             statsBox.update { $0.lastHeartbeat = now }
             var wake = now.adding(pollInterval)
@@ -88,7 +91,7 @@ public final class NotificationDelivery: Sendable {
                     logger.error("cannot read the notification outbox", metadata: ["error": "\(error)"])
                 }
             }
-            await waitForWork(until: wake)
+            await signal.wait(since: seen) { [clock, wake] in try? await clock.sleep(until: wake) }
         }
     }
 
@@ -141,18 +144,6 @@ public final class NotificationDelivery: Sendable {
                     "notification not delivered, retrying: \(why)", metadata: metadata)
             if case .unavailable = verdict { return next }
             return nil
-        }
-    }
-
-    /// Returns at `wake`, on `wake()`, or on cancellation.
-    private func waitForWork(until wake: Date) async {
-        let clock = self.clock
-        let doorbell = self.doorbell
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await clock.sleep(until: wake) }
-            group.addTask { await doorbell.wait() }
-            await group.next()
-            group.cancelAll()
         }
     }
 }

@@ -103,10 +103,14 @@ public enum Notifications {
         return out
     }
 
-    /// Writes the decision's notifications into the outbox, in the decision's transaction.
-    public static func record(_ decision: Decision, in tx: StoreTransaction) throws {
-        for payload in payloads(for: decision) {
+    /// Writes the decision's notifications into the outbox, in the decision's transaction;
+    /// returns how many (the caller wakes the notifier when there are any).
+    @discardableResult
+    public static func record(_ decision: Decision, in tx: StoreTransaction) throws -> Int {
+        let payloads = payloads(for: decision)
+        for payload in payloads {
             try tx.addToOutbox(try payload.outboxEntry(), at: decision.at)
         }
+        return payloads.count
     }
 }

@@ -1,10 +1,16 @@
-import Foundation
 import Synchronization
 
-/// A generation counter tasks wait on: `bump()` wakes every waiter, and `wait(since:)` returns at
-/// once when the generation has already moved, so a bump between a check and the wait is never
-/// lost. Any number of waiters; cancelling a waiter makes it return.
-final class CollectorSignal: Sendable {
+/// The project's one way for a loop to sleep until a deadline or until something happens
+/// (issue 12: four copies of that, and two wake-up types in two targets, before).
+///
+/// A generation counter: `bump()` wakes every waiter; `wait(since:)` returns at once when the
+/// generation has moved since the caller read it, so a bump between a loop's look at its work and
+/// its wait is never lost. A loop reads `generation` before it looks, then waits since that.
+/// Any number of waiters; cancelling a waiter makes it return.
+///
+/// AsyncStream would do for one waiter, except that cancelling a task iterating one terminates
+/// the stream, and the loops cancel their waits all the time.
+public final class WakeSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -13,9 +19,13 @@ final class CollectorSignal: Sendable {
 
     private let state = Mutex(State())
 
-    var generation: UInt64 { state.withLock { $0.generation } }
+    public init() {}
 
-    func bump() {
+    /// How many bumps there have been (wrapping).
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Wakes every waiter, and every later `wait(since:)` of an older generation.
+    public func bump() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.generation &+= 1
             defer { s.waiters.removeAll(keepingCapacity: true) }
@@ -25,7 +35,7 @@ final class CollectorSignal: Sendable {
     }
 
     /// Returns once the generation differs from `generation`, or on cancellation.
-    func wait(since generation: UInt64) async {
+    public func wait(since generation: UInt64) async {
         let id = state.withLock { s in
             s.nextID += 1
             return s.nextID
@@ -45,8 +55,9 @@ final class CollectorSignal: Sendable {
         }
     }
 
-    /// Returns on a bump after `generation`, when `sleep` returns, or on cancellation.
-    func wait(since generation: UInt64, or sleep: @escaping @Sendable () async -> Void) async {
+    /// Returns on a bump after `generation`, when `sleep` returns (a sleep until the loop's next
+    /// deadline on its own clock), or on cancellation.
+    public func wait(since generation: UInt64, orAfter sleep: @escaping @Sendable () async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await sleep() }
             group.addTask { await self.wait(since: generation) }
