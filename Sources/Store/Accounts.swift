@@ -120,6 +120,10 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownCommand(Int64)
     case unknownReviewItem(Int64)
     case reviewItemClosed(Int64, state: String)
+    /// A stored row whose value cannot be read as its type (a REAL balance, text in a number
+    /// column, an unknown enum text): `key` is the row's key (account id, command id...),
+    /// `problem` names the column and the value.
+    case undecodableRow(table: String, key: String, problem: String)
 
     public var description: String {
         switch self {
@@ -130,6 +134,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownCommand(let id): "unknown command \(id)"
         case .unknownReviewItem(let id): "unknown review item \(id)"
         case .reviewItemClosed(let id, let state): "review item \(id) is already \(state)"
+        case .undecodableRow(let table, let key, let problem): "stored \(table) \"\(key)\" cannot be read: \(problem)"
         }
     }
 }
