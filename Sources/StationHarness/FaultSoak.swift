@@ -232,7 +232,8 @@ public enum FaultSoak {
             let now = StoredInstant.millis(Date())
             let allowed = (deadlineSeconds + slackSeconds) * 1000
             for row in try Row.fetchAll(db, sql: "SELECT at, event, command_id, detail FROM audit WHERE command_id IS NOT NULL ORDER BY id") {
-                let at: Int64 = row["at"], event: String = row["event"], id: Int64 = row["command_id"], detail: String = row["detail"]
+                let at: Int64 = try row.decode(forColumn: "at"), event: String = try row.decode(forColumn: "event")
+                let id: Int64 = try row.decode(forColumn: "command_id"), detail: String = try row.decode(forColumn: "detail")
                 if kinds.contains(event) || (event == "command_pending" && detail.contains("operator retry")) {
                     started[id] = at
                 } else if ends.contains(event), let start = started.removeValue(forKey: id), at - start > allowed {

@@ -50,23 +50,26 @@ public struct MeterSideCheck: Sendable {
         let facts = try await store.writer.read { db -> Facts in
             var f = Facts()
             for row in try Row.fetchAll(db, sql: "SELECT id, account_id, meter_address, kind, state, deadline_at, acknowledged_at, created_at FROM command") {
-                let deadline = StoredInstant.date(row["deadline_at"] as Int64)
+                let deadline = StoredInstant.date(try row.decode(forColumn: "deadline_at"))
                 guard let text = try? MeterDateTime(deadline, in: zone).description else { continue }
-                let key = "\(row["meter_address"] as String) \(row["kind"] as String) \(text)"
-                f.lifetimes["\(row["meter_address"] as String) \(row["kind"] as String)", default: []]
-                    .append((row["created_at"], row["acknowledged_at"]))
-                f.commands[key, default: []].append(Command(id: row["id"], account: row["account_id"], state: row["state"],
-                                                            acknowledgedAt: row["acknowledged_at"]))
+                let meter: String = try row.decode(forColumn: "meter_address"), kind: String = try row.decode(forColumn: "kind")
+                let meterKind = "\(meter) \(kind)"
+                let acknowledgedAt: Int64? = try row.decode(forColumn: "acknowledged_at")
+                f.lifetimes[meterKind, default: []].append((try row.decode(forColumn: "created_at"), acknowledgedAt))
+                f.commands["\(meterKind) \(text)", default: []].append(
+                    Command(id: try row.decode(forColumn: "id"), account: try row.decode(forColumn: "account_id"),
+                            state: try row.decode(forColumn: "state"), acknowledgedAt: acknowledgedAt))
             }
             for row in try Row.fetchAll(db, sql: "SELECT id, at, command_id FROM audit WHERE event = 'command_in_flight' ORDER BY id") {
-                f.inFlight[row["command_id"], default: []].append((row["id"], row["at"]))
+                f.inFlight[try row.decode(forColumn: "command_id"), default: []]
+                    .append(try (row.decode(forColumn: "id"), row.decode(forColumn: "at")))
             }
             for row in try Row.fetchAll(db, sql: "SELECT id, account_id, detail FROM audit WHERE event = 'payment' ORDER BY id") {
                 // "order ORDER: 1.00 yuan via channel"
-                let detail: String = row["detail"]
+                let detail: String = try row.decode(forColumn: "detail")
                 guard detail.hasPrefix("order "), let colon = detail.firstIndex(of: ":") else { continue }
                 let order = String(detail[detail.index(detail.startIndex, offsetBy: 6)..<colon])
-                f.payments[row["account_id"], default: []].append((row["id"], order))
+                f.payments[try row.decode(forColumn: "account_id"), default: []].append((try row.decode(forColumn: "id"), order))
             }
             return f
         }
@@ -91,7 +94,8 @@ public struct MeterSideCheck: Sendable {
             let lowest = try await store.writer.read { db -> Int64? in
                 guard let paid = try Row.fetchOne(db, sql: "SELECT ledger_id, balance_after_micro_yuan FROM payment WHERE order_no = ?",
                                                   arguments: [payment.order]) else { return nil }
-                let ledgerID: Int64 = paid["ledger_id"], balance: Int64 = paid["balance_after_micro_yuan"]
+                let ledgerID: Int64 = try paid.decode(forColumn: "ledger_id")
+                let balance: Int64 = try paid.decode(forColumn: "balance_after_micro_yuan")
                 let charges = try Int64.fetchOne(db, sql: """
                     SELECT COALESCE(SUM(CASE WHEN kind = 'charge' THEN amount_micro_yuan ELSE -amount_micro_yuan END), 0)
                     FROM ledger WHERE account_id = ? AND id > ? AND at <= ?

@@ -40,7 +40,9 @@ public enum StationInvariants {
         let disk = try await store.writer.read { db -> Disk in
             var d = Disk()
             for row in try Row.fetchAll(db, sql: "SELECT order_no, account_id, amount_micro_yuan, balance_after_micro_yuan FROM payment") {
-                d.payments[row["order_no"]] = (row["account_id"], row["amount_micro_yuan"], row["balance_after_micro_yuan"])
+                d.payments[try row.decode(forColumn: "order_no")] = try (
+                    row.decode(forColumn: "account_id"), row.decode(forColumn: "amount_micro_yuan"),
+                    row.decode(forColumn: "balance_after_micro_yuan"))
             }
             d.paymentLedgerRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger WHERE kind = 'payment'") ?? -1
             d.distinctLedgerIDs = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ledger_id) FROM payment") ?? -1
@@ -104,10 +106,12 @@ public enum StationInvariants {
             // One pass over the commands' audit rows (the audit table has no index on command_id).
             struct History { var created = 0, acks = 0, afterAck = 0 }
             var kinds: [Int64: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, kind FROM command") { kinds[row["id"]] = row["kind"] }
+            for row in try Row.fetchAll(db, sql: "SELECT id, kind FROM command") {
+                kinds[try row.decode(forColumn: "id")] = try row.decode(String.self, forColumn: "kind")
+            }
             var histories: [Int64: History] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT command_id, event FROM audit WHERE command_id IS NOT NULL ORDER BY id") {
-                let id: Int64 = row["command_id"], event: String = row["event"]
+                let id: Int64 = try row.decode(forColumn: "command_id"), event: String = try row.decode(forColumn: "event")
                 var h = histories[id] ?? History()
                 if event == kinds[id] { h.created += 1 }
                 if event.hasPrefix("command_") && h.acks > 0 { h.afterAck += 1 }
@@ -116,10 +120,11 @@ public enum StationInvariants {
             }
             var openItems: [Int64: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT command_id FROM review_item WHERE state = 'open' AND command_id IS NOT NULL") {
-                openItems[row["command_id"], default: 0] += 1
+                openItems[try row.decode(forColumn: "command_id"), default: 0] += 1
             }
             for row in try Row.fetchAll(db, sql: "SELECT id, kind, state FROM command ORDER BY id") {
-                let id: Int64 = row["id"], kind: String = row["kind"], state: String = row["state"]
+                let id: Int64 = try row.decode(forColumn: "id"), kind: String = try row.decode(forColumn: "kind")
+                let state: String = try row.decode(forColumn: "state")
                 let h = histories[id] ?? History()
                 let open = openItems[id] ?? 0
                 c.counts[state, default: 0] += 1
@@ -134,7 +139,8 @@ public enum StationInvariants {
                 if !problems.isEmpty { c.problems.append("command \(id) \(kind) \(state): " + problems.joined(separator: ", ")) }
             }
             for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM review_item GROUP BY kind, state") {
-                let kind: String = row["kind"], state: String = row["state"], n: Int = row["n"]
+                let kind: String = try row.decode(forColumn: "kind"), state: String = try row.decode(forColumn: "state")
+                let n: Int = try row.decode(forColumn: "n")
                 if state == "open" { c.open[kind, default: 0] += n } else { c.closed[state, default: 0] += n }
             }
             c.retries = try Int.fetchOne(db, sql: """

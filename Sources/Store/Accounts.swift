@@ -89,25 +89,24 @@ public struct AccountRecord: Sendable, Hashable {
         """
 
     /// Decodes `columns` from the row, starting at position `first`.
-    init(row: Row, from first: Int = 0) {
-        let i = first
-        id = row[i]
-        meterAddress = row[i + 1]
-        terminalID = row[i + 2]
-        tariff = row[i + 3]
-        region = row[i + 4]
-        customerClass = row[i + 5]
-        alarmThreshold = (row[i + 6] as Int64?).map(Money.init(microYuan:))
-        tripThreshold = (row[i + 7] as Int64?).map(Money.init(microYuan:))
-        isProtected = row[i + 8]
-        balance = Money(microYuan: row[i + 9])
-        tierYearStart = (row[i + 10] as Int64?).map(StoredInstant.date)
-        tierYearUsed = Energy(hundredths: row[i + 11])
-        lastReadingID = row[i + 12]
-        lastReadingAt = (row[i + 13] as Int64?).map(StoredInstant.date)
-        meter = MeterState(relay: RelayState(rawValue: row[i + 14]) ?? .closed, alarm: row[i + 15], keepPower: row[i + 16])
-        meterStateAt = (row[i + 17] as Int64?).map(StoredInstant.date)
-        state = AccountControlState(rawValue: row[i + 18]) ?? .normal
+    init(row: Row, from i: Int = 0) throws {
+        self = try row.decodeRecord(table: "account", key: .index(i)) {
+            try AccountRecord(
+                id: row.decode(atIndex: i), meterAddress: row.decode(atIndex: i + 1), terminalID: row.decode(atIndex: i + 2),
+                tariff: row.decode(atIndex: i + 3), region: row.decode(atIndex: i + 4), customerClass: row.decode(atIndex: i + 5),
+                alarmThreshold: row.decode(Int64?.self, atIndex: i + 6).map(Money.init(microYuan:)),
+                tripThreshold: row.decode(Int64?.self, atIndex: i + 7).map(Money.init(microYuan:)),
+                isProtected: row.decode(atIndex: i + 8),
+                balance: Money(microYuan: row.decode(atIndex: i + 9)),
+                tierYearStart: row.decode(Int64?.self, atIndex: i + 10).map(StoredInstant.date),
+                tierYearUsed: Energy(hundredths: row.decode(atIndex: i + 11)),
+                lastReadingID: row.decode(atIndex: i + 12),
+                lastReadingAt: row.decode(Int64?.self, atIndex: i + 13).map(StoredInstant.date),
+                meter: MeterState(relay: row.decode(RelayState.self, atIndex: i + 14), alarm: row.decode(atIndex: i + 15),
+                                  keepPower: row.decode(atIndex: i + 16)),
+                meterStateAt: row.decode(Int64?.self, atIndex: i + 17).map(StoredInstant.date),
+                state: row.decode(atIndex: i + 18))
+        }
     }
 }
 
@@ -120,6 +119,10 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownCommand(Int64)
     case unknownReviewItem(Int64)
     case reviewItemClosed(Int64, state: String)
+    /// A stored row whose value cannot be read as its type (a REAL balance, text in a number
+    /// column, an unknown enum text): `key` is the row's key (account id, command id...),
+    /// `problem` names the column and the value.
+    case undecodableRow(table: String, key: String, problem: String)
 
     public var description: String {
         switch self {
@@ -130,6 +133,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownCommand(let id): "unknown command \(id)"
         case .unknownReviewItem(let id): "unknown review item \(id)"
         case .reviewItemClosed(let id, let state): "review item \(id) is already \(state)"
+        case .undecodableRow(let table, let key, let problem): "stored \(table) \"\(key)\" cannot be read: \(problem)"
         }
     }
 }
@@ -147,8 +151,11 @@ extension StationStore {
 
     public func terminals() async throws -> [TerminalRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map {
-                TerminalRecord(id: $0["id"], host: $0["host"], port: $0["port"])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map { row in
+                try row.decodeRecord(table: "terminal", key: .name("id")) {
+                    try TerminalRecord(id: row.decode(forColumn: "id"), host: row.decode(forColumn: "host"),
+                                       port: row.decode(forColumn: "port"))
+                }
             }
         }
     }
@@ -212,8 +219,11 @@ extension StationStore {
         try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
     }
 
+    /// The account, nil when there is none; an account that cannot be read throws.
     public func account(_ id: String) async throws -> AccountRecord? {
-        try await writer.read { db in try? Self.account(id, in: db) }
+        try await writer.read { db in
+            do { return try Self.account(id, in: db) } catch StoreError.unknownAccount { return nil }
+        }
     }
 
     static func account(_ id: String, in db: Database) throws -> AccountRecord {
@@ -221,7 +231,7 @@ extension StationStore {
                                           arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
-        return AccountRecord(row: row)
+        return try AccountRecord(row: row)
     }
 
     /// How many accounts there are, without loading them (start-up reports it; loading a million
@@ -233,7 +243,7 @@ extension StationStore {
     /// Every account, for loading the station's in-memory view at start-up.
     public func allAccounts() async throws -> [AccountRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: AccountRecord.selectAll)).map { AccountRecord(row: $0) }
+            try Row.fetchAll(db.cachedStatement(sql: AccountRecord.selectAll)).map { try AccountRecord(row: $0) }
         }
     }
 }

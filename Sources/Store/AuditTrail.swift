@@ -66,18 +66,27 @@ public enum AuditTrail {
             """)
         while let row = try rows.next() {
             count += 1
-            let id: Int64 = row["id"]
-            let expected = digest(prev: prev, at: row["at"], event: row["event"], account: row["account_id"],
-                                  meter: row["meter_address"], command: row["command_id"],
-                                  balance: row["balance_micro_yuan"], detail: row["detail"])
-            let stored: String = row["hash"]
-            let storedPrev: String = row["prev_hash"]
-            guard storedPrev == prev, stored == expected else {
+            let id = try row.decode(Int64.self, atIndex: 0)
+            guard let stored = verifiedHash(of: row, after: prev) else {
                 return AuditVerification(rows: count, firstBrokenID: id)
             }
             prev = stored
         }
         return AuditVerification(rows: count, firstBrokenID: nil)
+    }
+
+    /// The row's hash (columns as `verify` selects them) when it follows from its content and
+    /// `prev`; nil when it does not, or when a field cannot be read: such a row cannot match its
+    /// hash either, so the chain is broken there.
+    private static func verifiedHash(of row: Row, after prev: String) -> String? {
+        guard let stored = try? row.decode(String.self, atIndex: 9),
+              let storedPrev = try? row.decode(String.self, atIndex: 8), storedPrev == prev,
+              let expected = try? digest(prev: prev, at: row.decode(atIndex: 1), event: row.decode(atIndex: 2),
+                                         account: row.decode(atIndex: 3), meter: row.decode(atIndex: 4),
+                                         command: row.decode(atIndex: 5), balance: row.decode(atIndex: 6),
+                                         detail: row.decode(atIndex: 7)),
+              stored == expected else { return nil }
+        return stored
     }
 
     /// SHA-256 over length-prefixed fields, so no choice of text can make two rows collide by

@@ -42,7 +42,8 @@ extension StationStore {
         return try await writer.read { db in
             var commands: [StoreMetricsFigures.KindState: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM command GROUP BY kind, state") {
-                commands[StoreMetricsFigures.KindState(kind: row["kind"], state: row["state"])] = row["n"]
+                let kind = try row.decode(String.self, forColumn: "kind"), state = try row.decode(String.self, forColumn: "state")
+                commands[StoreMetricsFigures.KindState(kind: kind, state: state)] = try row.decode(Int.self, forColumn: "n")
             }
             let depth = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM command WHERE state IN ('pending', 'in_flight')") ?? 0
             let oldest = try Int64.fetchOne(db, sql: """
@@ -51,7 +52,7 @@ extension StationStore {
             let review = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_item WHERE state = 'open'") ?? 0
             var byState: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM account GROUP BY state") {
-                byState[row["state"]] = row["n"]
+                byState[try row.decode(String.self, forColumn: "state")] = try row.decode(Int.self, forColumn: "n")
             }
             let below = try Row.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(balance_micro_yuan <= COALESCE(alarm_micro_yuan, ?)), 0) AS alarm,
@@ -59,11 +60,13 @@ extension StationStore {
                 FROM account
                 """, arguments: [defaultAlarm.microYuan, defaultTrip.microYuan])
             let terminals = try String.fetchAll(db, sql: "SELECT id FROM terminal ORDER BY id")
-            return StoreMetricsFigures(
+            return try StoreMetricsFigures(
                 commands: commands, queueDepth: depth,
-                oldestPendingAge: .milliseconds(max(0, oldest.map { ms - $0 } ?? 0)),
+                // Duration arithmetic: a nonsense stored instant cannot overflow it as Int64 `ms - $0` could.
+                oldestPendingAge: max(.zero, oldest.map { .milliseconds(ms) - .milliseconds($0) } ?? .zero),
                 openReviewItems: review, accountsByState: byState,
-                accountsAtOrBelowAlarm: below?["alarm"] ?? 0, accountsAtOrBelowTrip: below?["trip"] ?? 0,
+                accountsAtOrBelowAlarm: below?.decode(forColumn: "alarm") ?? 0,
+                accountsAtOrBelowTrip: below?.decode(forColumn: "trip") ?? 0,
                 terminalIDs: terminals)
         }
     }

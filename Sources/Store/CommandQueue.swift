@@ -20,23 +20,24 @@ public struct CommandRecord: Sendable, Hashable {
     public let state: CommandState
     public let lastError: String?
     public let acknowledgedAt: Date?
+}
 
-    init(row: Row) {
-        id = row["id"]
-        accountID = row["account_id"]
-        meterAddress = row["meter_address"]
-        kind = CommandKind(rawValue: row["kind"]) ?? .alarm
-        reason = row["reason"]
-        detail = row["detail"]
-        balanceSeen = Money(microYuan: row["balance_micro_yuan"])
-        createdAt = StoredInstant.date(row["created_at"])
-        notBefore = StoredInstant.date(row["not_before"])
-        deadline = StoredInstant.date(row["deadline_at"])
-        attempts = row["attempts"]
-        nextAttemptAt = StoredInstant.date(row["next_attempt_at"])
-        state = CommandState(rawValue: row["state"]) ?? .pending
-        lastError = row["last_error"]
-        acknowledgedAt = (row["acknowledged_at"] as Int64?).map(StoredInstant.date)
+extension CommandRecord {
+    init(row: Row) throws {
+        self = try row.decodeRecord(table: "command", key: .name("id")) {
+            try CommandRecord(
+                id: row.decode(forColumn: "id"), accountID: row.decode(forColumn: "account_id"),
+                meterAddress: row.decode(forColumn: "meter_address"), kind: row.decode(forColumn: "kind"),
+                reason: row.decode(forColumn: "reason"), detail: row.decode(forColumn: "detail"),
+                balanceSeen: Money(microYuan: row.decode(forColumn: "balance_micro_yuan")),
+                createdAt: StoredInstant.date(row.decode(forColumn: "created_at")),
+                notBefore: StoredInstant.date(row.decode(forColumn: "not_before")),
+                deadline: StoredInstant.date(row.decode(forColumn: "deadline_at")),
+                attempts: row.decode(forColumn: "attempts"),
+                nextAttemptAt: StoredInstant.date(row.decode(forColumn: "next_attempt_at")),
+                state: row.decode(forColumn: "state"), lastError: row.decode(forColumn: "last_error"),
+                acknowledgedAt: row.decode(Int64?.self, forColumn: "acknowledged_at").map(StoredInstant.date))
+        }
     }
 }
 
@@ -79,8 +80,11 @@ public enum CommandQueue {
         let stale = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, kind FROM command WHERE meter_address = ? AND state IN ('pending', 'review') ORDER BY id
             """), arguments: [meter]).compactMap { row -> Int64? in
-            let kind = CommandKind(rawValue: row[1])
-            return kind?.group == planned.kind.group && kind != planned.kind ? row[0] : nil
+            try row.decodeRecord(table: "command", key: .index(0)) { () -> Int64? in
+                let kind = try row.decode(CommandKind.self, atIndex: 1)
+                guard kind.group == planned.kind.group, kind != planned.kind else { return nil }
+                return try row.decode(Int64.self, atIndex: 0)
+            }
         }
         let ms = StoredInstant.millis(now)
         for id in stale {
@@ -129,7 +133,7 @@ public enum CommandQueue {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM command WHERE id = ?"), arguments: [id]) else {
             throw StoreError.unknownCommand(id)
         }
-        return CommandRecord(row: row)
+        return try CommandRecord(row: row)
     }
 }
 
@@ -221,7 +225,7 @@ extension StationStore {
         try await writer.read { db in
             var out: [CommandState: Int] = [:]
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state")) {
-                if let s = CommandState(rawValue: row["state"]) { out[s] = row["n"] }
+                out[try row.decode(CommandState.self, forColumn: "state")] = try row.decode(Int.self, forColumn: "n")
             }
             return out
         }

@@ -40,11 +40,13 @@ enum Ledgers {
     }
 
     static func entries(account: String, in db: Database) throws -> [LedgerEntry] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id"),
-                         arguments: [account]).map { row in
-            LedgerEntry(kind: LedgerEntryKind(rawValue: row["kind"]) ?? .adjustment,
-                        amount: Money(microYuan: row["amount_micro_yuan"]),
-                        at: StoredInstant.date(row["at"]), reference: row["reference"])
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id
+            """), arguments: [account]).map { row in
+            try row.decodeRecord(table: "ledger", key: .index(0)) {
+                try LedgerEntry(kind: row.decode(atIndex: 1), amount: Money(microYuan: row.decode(atIndex: 2)),
+                                at: StoredInstant.date(row.decode(atIndex: 3)), reference: row.decode(atIndex: 4))
+            }
         }
     }
 }
@@ -89,8 +91,10 @@ extension StationStore {
             var mismatches: [BalanceMismatch] = []
             let accounts = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, balance_micro_yuan FROM account ORDER BY id"))
             for row in accounts {
-                let id: String = row["id"]
-                let stored = Money(microYuan: row["balance_micro_yuan"])
+                let (id, stored) = try row.decodeRecord(table: "account", key: .index(0)) {
+                    try (row.decode(String.self, atIndex: 0), Money(microYuan: row.decode(atIndex: 1)))
+                }
+                // nil when the replay overflows or an entry cannot be read: listed as a mismatch either way.
                 let replayed = try? Ledger.balance(replaying: try Ledgers.entries(account: id, in: db))
                 if replayed != stored {
                     mismatches.append(BalanceMismatch(accountID: id, stored: stored, replayed: replayed))

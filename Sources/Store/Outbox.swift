@@ -32,18 +32,19 @@ public struct OutboxItem: Sendable, Hashable {
     public let nextAttemptAt: Date
     public let deliveredAt: Date?
     public let lastError: String?
+}
 
-    init(row: Row) {
-        id = row["id"]
-        eventKey = row["event_key"]
-        event = row["event"]
-        accountID = row["account_id"]
-        payload = row["payload"]
-        createdAt = StoredInstant.date(row["created_at"])
-        attempts = row["attempts"]
-        nextAttemptAt = StoredInstant.date(row["next_attempt_at"])
-        deliveredAt = (row["delivered_at"] as Int64?).map(StoredInstant.date)
-        lastError = row["last_error"]
+extension OutboxItem {
+    init(row: Row) throws {
+        self = try row.decodeRecord(table: "outbox", key: .name("id")) {
+            try OutboxItem(
+                id: row.decode(forColumn: "id"), eventKey: row.decode(forColumn: "event_key"), event: row.decode(forColumn: "event"),
+                accountID: row.decode(forColumn: "account_id"), payload: row.decode(forColumn: "payload"),
+                createdAt: StoredInstant.date(row.decode(forColumn: "created_at")), attempts: row.decode(forColumn: "attempts"),
+                nextAttemptAt: StoredInstant.date(row.decode(forColumn: "next_attempt_at")),
+                deliveredAt: row.decode(Int64?.self, forColumn: "delivered_at").map(StoredInstant.date),
+                lastError: row.decode(forColumn: "last_error"))
+        }
     }
 }
 
@@ -121,16 +122,17 @@ extension StationStore {
     /// Counts for status and metrics.
     public func outboxCounts() async throws -> OutboxCounts {
         try await writer.read { db in
-            let row = try Row.fetchOne(db, sql: """
+            // An aggregate without GROUP BY always returns one row.
+            guard let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(CASE WHEN delivered_at IS NULL THEN 1 END) AS undelivered,
                        COUNT(CASE WHEN delivered_at IS NULL AND attempts > 0 THEN 1 END) AS failing,
                        COUNT(delivered_at) AS delivered,
                        MIN(CASE WHEN delivered_at IS NULL THEN created_at END) AS oldest
                 FROM outbox
-                """)
-            return OutboxCounts(undelivered: row?["undelivered"] ?? 0, failing: row?["failing"] ?? 0,
-                                delivered: row?["delivered"] ?? 0,
-                                oldestUndeliveredAt: (row?["oldest"] as Int64?).map(StoredInstant.date))
+                """) else { return OutboxCounts(undelivered: 0, failing: 0, delivered: 0, oldestUndeliveredAt: nil) }
+            return try OutboxCounts(undelivered: row.decode(forColumn: "undelivered"), failing: row.decode(forColumn: "failing"),
+                                    delivered: row.decode(forColumn: "delivered"),
+                                    oldestUndeliveredAt: row.decode(Int64?.self, forColumn: "oldest").map(StoredInstant.date))
         }
     }
 

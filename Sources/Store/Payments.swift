@@ -87,11 +87,14 @@ extension StationStore {
 
     static func payment(orderNo: String, in db: Database) throws -> PaymentReceipt? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM payment WHERE order_no = ?"), arguments: [orderNo]) else { return nil }
-        return PaymentReceipt(orderNo: row["order_no"], accountID: row["account_id"],
-                              amount: Money(microYuan: row["amount_micro_yuan"]),
-                              channel: PaymentChannel(rawValue: row["channel"]) ?? .counter,
-                              paidAt: StoredInstant.date(row["paid_at"]), receivedAt: StoredInstant.date(row["received_at"]),
-                              balanceAfter: Money(microYuan: row["balance_after_micro_yuan"]))
+        return try row.decodeRecord(table: "payment", key: .name("order_no")) {
+            try PaymentReceipt(orderNo: row.decode(forColumn: "order_no"), accountID: row.decode(forColumn: "account_id"),
+                               amount: Money(microYuan: row.decode(forColumn: "amount_micro_yuan")),
+                               channel: row.decode(forColumn: "channel"),
+                               paidAt: StoredInstant.date(row.decode(forColumn: "paid_at")),
+                               receivedAt: StoredInstant.date(row.decode(forColumn: "received_at")),
+                               balanceAfter: Money(microYuan: row.decode(forColumn: "balance_after_micro_yuan")))
+        }
     }
 
     public func payment(orderNo: String) async throws -> PaymentReceipt? {

@@ -30,8 +30,12 @@ extension StationStore {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, meter_address, terminal_id, customer_class, last_reading_id IS NOT NULL FROM account ORDER BY terminal_id, id
-                """).map {
-                MeterAssignment(accountID: $0[0], meterAddress: $0[1], terminalID: $0[2], customerClass: $0[3], hasAcceptedReading: $0[4])
+                """).map { row in
+                try row.decodeRecord(table: "account", key: .index(0)) {
+                    try MeterAssignment(accountID: row.decode(atIndex: 0), meterAddress: row.decode(atIndex: 1),
+                                        terminalID: row.decode(atIndex: 2), customerClass: row.decode(atIndex: 3),
+                                        hasAcceptedReading: row.decode(atIndex: 4))
+                }
             }
         }
     }

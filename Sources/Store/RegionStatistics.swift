@@ -33,10 +33,10 @@ extension StationStore {
                 SELECT state, COUNT(*) AS n, COALESCE(SUM(balance_micro_yuan), 0) AS balance
                 FROM account WHERE \(filter) GROUP BY state
                 """, arguments: [region]) {
-                let n: Int = row["n"]
-                byState[row["state"]] = n
+                let n = try row.decode(Int.self, forColumn: "n")
+                byState[try row.decode(String.self, forColumn: "state")] = n
                 accounts += n
-                balance += row["balance"] as Int64
+                balance += try row.decode(Int64.self, forColumn: "balance")
             }
             let energy = try Int64.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(ledger.energy_hundredths), 0) FROM ledger JOIN account ON account.id = ledger.account_id

@@ -15,19 +15,19 @@ public struct ReviewItem: Sendable, Hashable {
     public let state: String
     public let closedAt: Date?
     public let operatorNote: String?
+}
 
-    init(row: Row) {
-        id = row["id"]
-        kind = row["kind"]
-        accountID = row["account_id"]
-        meterAddress = row["meter_address"]
-        commandID = row["command_id"]
-        readingID = row["reading_id"]
-        reason = row["reason"]
-        openedAt = StoredInstant.date(row["opened_at"])
-        state = row["state"]
-        closedAt = (row["closed_at"] as Int64?).map(StoredInstant.date)
-        operatorNote = row["operator_note"]
+extension ReviewItem {
+    init(row: Row) throws {
+        self = try row.decodeRecord(table: "review_item", key: .name("id")) {
+            try ReviewItem(
+                id: row.decode(forColumn: "id"), kind: row.decode(forColumn: "kind"), accountID: row.decode(forColumn: "account_id"),
+                meterAddress: row.decode(forColumn: "meter_address"), commandID: row.decode(forColumn: "command_id"),
+                readingID: row.decode(forColumn: "reading_id"), reason: row.decode(forColumn: "reason"),
+                openedAt: StoredInstant.date(row.decode(forColumn: "opened_at")), state: row.decode(forColumn: "state"),
+                closedAt: row.decode(Int64?.self, forColumn: "closed_at").map(StoredInstant.date),
+                operatorNote: row.decode(forColumn: "operator_note"))
+        }
     }
 }
 
@@ -73,7 +73,7 @@ extension StationStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownReviewItem(id)
             }
-            return ReviewItem(row: row)
+            return try ReviewItem(row: row)
         }
     }
 
@@ -85,7 +85,7 @@ extension StationStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownReviewItem(id)
             }
-            let item = ReviewItem(row: row)
+            let item = try ReviewItem(row: row)
             guard item.state == "open" else { throw StoreError.reviewItemClosed(id, state: item.state) }
             let ms = StoredInstant.millis(now)
             let newState: String
@@ -122,7 +122,7 @@ extension StationStore {
             guard let updated = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownReviewItem(id)
             }
-            return ReviewItem(row: updated)
+            return try ReviewItem(row: updated)
         }
     }
 

@@ -25,11 +25,16 @@ public struct StoreTransaction {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.accountWithBaseline), arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
-        let account = AccountRecord(row: row, from: 0)
+        let account = try AccountRecord(row: row, from: 0)
         let first = AccountRecord.columns.count
-        let baseline = (row[first] as Int64?) == nil ? nil : Self.reading(row, from: first)
+        let baseline = try row.decodeRecord(table: "reading", key: Self.baselineKey) {
+            try row.hasNull(atIndex: first) ? nil : Self.reading(row, from: first)
+        }
         return (account, baseline)
     }
+
+    /// A baseline that cannot be read is named by its id: the account's `last_reading_id`.
+    private static let baselineKey = Row.KeyColumn.index(AccountRecord.columns.firstIndex(of: "last_reading_id") ?? 0)
 
     /// `AccountRecord.columns`, then the baseline's columns in the order `reading(_:from:)`
     /// decodes them (NULL without one).
@@ -43,14 +48,15 @@ public struct StoreTransaction {
         """
 
     /// The baseline's columns decoded from position `first` on.
-    private static func reading(_ row: Row, from first: Int) -> MeterReading {
-        let i = first
-        return MeterReading(
-            collectedAt: StoredInstant.date(row[i]),
-            meterTime: (row[i + 1] as Int64?).map(StoredInstant.date),
-            total: Energy(hundredths: row[i + 2]),
-            registers: PerRegister(sharp: Energy(hundredths: row[i + 3]), peak: Energy(hundredths: row[i + 4]),
-                                   flat: Energy(hundredths: row[i + 5]), valley: Energy(hundredths: row[i + 6])))
+    private static func reading(_ row: Row, from i: Int) throws -> MeterReading {
+        try MeterReading(
+            collectedAt: StoredInstant.date(row.decode(atIndex: i)),
+            meterTime: row.decode(Int64?.self, atIndex: i + 1).map(StoredInstant.date),
+            total: Energy(hundredths: row.decode(atIndex: i + 2)),
+            registers: PerRegister(sharp: Energy(hundredths: row.decode(atIndex: i + 3)),
+                                   peak: Energy(hundredths: row.decode(atIndex: i + 4)),
+                                   flat: Energy(hundredths: row.decode(atIndex: i + 5)),
+                                   valley: Energy(hundredths: row.decode(atIndex: i + 6))))
     }
 
     /// Stores a reading; abnormal ones carry their reason codes and never become the baseline.

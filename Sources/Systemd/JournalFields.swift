@@ -9,7 +9,8 @@ public enum JournalFieldName {
         var out = ""
         for scalar in key.unicodeScalars {
             switch scalar {
-            case "a"..."z": out.unicodeScalars.append(Unicode.Scalar(scalar.value - 32)!)
+            // ASCII: the upper-case letter is 32 below; UInt8 makes the scalar without a failable init.
+            case "a"..."z": out.unicodeScalars.append(Unicode.Scalar(UInt8(truncatingIfNeeded: scalar.value - 32)))
             case "A"..."Z", "0"..."9", "_": out.unicodeScalars.append(scalar)
             default: out.append("_")
             }

@@ -15,13 +15,21 @@ struct SwiftStringLiteral: Sendable, CustomStringConvertible {
     var description: String { "\(file):\(line)" }
 }
 
-/// A small lexer for the one job the SQL audit needs: every string literal of a Swift file, with
-/// comments skipped and interpolations (including string literals nested in them) followed.
-/// Handles `"…"`, `"""…"""` and raw `#"…"#` literals; not a full Swift lexer.
+/// A small lexer for the jobs the source audits need: every string literal of a Swift file, with
+/// comments skipped and interpolations (including string literals nested in them) followed; and
+/// the code alone. Handles `"…"`, `"""…"""` and raw `#"…"#` literals; not a full Swift lexer.
 enum SwiftStringLiterals {
     static func scan(_ source: String, file: String) -> [SwiftStringLiteral] {
         var lexer = Lexer(bytes: Array(source.utf8), file: file)
         return lexer.literals()
+    }
+
+    /// The source with comments and the text of string literals blanked (interpolated code and
+    /// line breaks kept), so a pattern found in it is code, on the line it was on.
+    static func code(_ source: String) -> String {
+        var lexer = Lexer(bytes: Array(source.utf8), file: "")
+        _ = lexer.literals()
+        return String(decoding: lexer.code, as: UTF8.self)
     }
 
     private struct Lexer {
@@ -29,10 +37,18 @@ enum SwiftStringLiterals {
         let file: String
         var i = 0
         var found: [SwiftStringLiteral] = []
+        /// `bytes` with comments and literal text blanked (`code(_:)`).
+        var code: [UInt8]
 
         init(bytes: [UInt8], file: String) {
             self.bytes = bytes
             self.file = file
+            self.code = bytes
+        }
+
+        /// Blanks `range` in `code`, keeping line breaks.
+        mutating func blank(_ range: Range<Int>) {
+            for k in range.clamped(to: 0..<bytes.count) where bytes[k] != UInt8(ascii: "\n") { code[k] = UInt8(ascii: " ") }
         }
 
         func at(_ k: Int) -> UInt8 { k < bytes.count ? bytes[k] : 0 }
@@ -51,11 +67,15 @@ enum SwiftStringLiterals {
             var depth = 0
             while i < bytes.count {
                 if starts("//", i) {
+                    let from = i
                     while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+                    blank(from..<i)
                 } else if starts("/*", i) {
+                    let from = i
                     i += 2
                     while i < bytes.count && !starts("*/", i) { i += 1 }
                     i += 2
+                    blank(from..<i)
                 } else if bytes[i] == UInt8(ascii: "\"") || (bytes[i] == UInt8(ascii: "#") && rawStringAhead()) {
                     readLiteral()
                 } else if untilCloseParen && bytes[i] == UInt8(ascii: "(") {
@@ -118,10 +138,12 @@ enum SwiftStringLiterals {
                         continue
                     }
                     text += bytes[i..<min(i + escape.count + 1, bytes.count)]
+                    blank(i..<(i + escape.count + 1))
                     i += escape.count + 1
                     continue
                 }
                 text.append(bytes[i])
+                blank(i..<(i + 1))
                 i += 1
             }
             found.append(SwiftStringLiteral(file: file, line: lineNumber(start), text: String(decoding: text, as: UTF8.self),

@@ -56,7 +56,7 @@ extension APIError {
 }
 
 /// Turns every error below it into `{"error": "…"}`; unexpected errors are logged and become a
-/// 500 whose message points at the log.
+/// 500 whose message points at the log; 5xx refusals (an unreadable stored row) are logged too.
 struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
 
@@ -64,13 +64,14 @@ struct APIErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            if let refusal = APIError.from(error) {
-                return try refusal.response(from: request, context: context)
+            let refusal = APIError.from(error)
+            // A 5xx the station can name (a stored row it cannot read) is its own fault as well: logged too.
+            if refusal.map({ $0.status.kind == .serverError }) ?? true {
+                context.logger.error("request failed", metadata: [
+                    "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)",
+                ])
             }
-            context.logger.error("request failed", metadata: [
-                "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)",
-            ])
-            return try APIError(.internalServerError, "internal error; see the daemon's log")
+            return try (refusal ?? APIError(.internalServerError, "internal error; see the daemon's log"))
                 .response(from: request, context: context)
         }
     }

@@ -13,6 +13,9 @@ extension StoreError: StoreRefusal {
         case .unknownTerminal: .unprocessable(description)
         case .unknownAccount, .unknownCommand, .unknownReviewItem: .notFound(description)
         case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed: .conflict(description)
+        // The station's own fault, not the client's: a 500 that names the row, so the operator
+        // knows which account to repair (the middleware logs it too).
+        case .undecodableRow: APIError(.internalServerError, description)
         }
     }
 }
