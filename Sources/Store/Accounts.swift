@@ -123,6 +123,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// column, an unknown enum text): `key` is the row's key (account id, command id...),
     /// `problem` names the column and the value.
     case undecodableRow(table: String, key: String, problem: String)
+    /// A sum of stored amounts (the total balance of a region) past what 64 bits hold.
+    case totalOutOfRange(String)
 
     public var description: String {
         switch self {
@@ -134,6 +136,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownReviewItem(let id): "unknown review item \(id)"
         case .reviewItemClosed(let id, let state): "review item \(id) is already \(state)"
         case .undecodableRow(let table, let key, let problem): "stored \(table) \"\(key)\" cannot be read: \(problem)"
+        case .totalOutOfRange(let what): "\(what) does not fit 64 bits of micro-yuan; ask for one region at a time"
         }
     }
 }

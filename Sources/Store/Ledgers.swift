@@ -11,10 +11,11 @@ enum Ledgers {
                      readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
         // The new balance is computed and bounded here, in Swift: SQLite turns an integer sum
         // that overflows into a REAL, which no later read of the row could decode (issue 17).
-        guard let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan FROM account WHERE id = ?"),
-                                              arguments: [account])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan, id FROM account WHERE id = ?"),
+                                         arguments: [account])
         else { throw StoreError.unknownAccount(account) }
-        let before = Money(microYuan: stored)
+        // Decoded, not fetched as a bare Int64: that would clamp a stored REAL instead of refusing it.
+        let before = Money(microYuan: try row.decodeRecord(table: "account", key: .index(1)) { try row.decode(atIndex: 0) })
         let effect = LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
         guard let balance = before.adding(effect, within: AmountBounds.balance) else {
             throw BalanceOutOfBounds(account: account, balance: before, change: effect)

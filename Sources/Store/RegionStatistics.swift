@@ -28,15 +28,23 @@ extension StationStore {
             let filter = "(?1 IS NULL OR region = ?1)"
             var byState: [String: Int] = [:]
             var accounts = 0
-            var balance: Int64 = 0
+            // Summed as whole yuan and the micro-yuan left over, each of which fits 64 bits for
+            // any number of accounts within AmountBounds, then added in 128 bits: a sum of
+            // balances is the one figure that may leave Int64 (issue 17).
+            var balance: Int128 = 0
             for row in try Row.fetchAll(db, sql: """
-                SELECT state, COUNT(*) AS n, COALESCE(SUM(balance_micro_yuan), 0) AS balance
+                SELECT state, COUNT(*) AS n, COALESCE(SUM(balance_micro_yuan / 1000000), 0) AS yuan,
+                    COALESCE(SUM(balance_micro_yuan % 1000000), 0) AS micro
                 FROM account WHERE \(filter) GROUP BY state
                 """, arguments: [region]) {
                 let n = try row.decode(Int.self, forColumn: "n")
                 byState[try row.decode(String.self, forColumn: "state")] = n
                 accounts += n
-                balance += try row.decode(Int64.self, forColumn: "balance")
+                balance += Int128(try row.decode(Int64.self, forColumn: "yuan")) * Int128(Money.microYuanPerYuan)
+                    + Int128(try row.decode(Int64.self, forColumn: "micro"))
+            }
+            guard let total = Int64(exactly: balance) else {
+                throw StoreError.totalOutOfRange("the total balance of \(region.map { "region \"\($0)\"" } ?? "the station")")
             }
             let energy = try Int64.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(ledger.energy_hundredths), 0) FROM ledger JOIN account ON account.id = ledger.account_id
@@ -47,7 +55,7 @@ extension StationStore {
                 : try String.fetchAll(db, sql: "SELECT DISTINCT terminal_id FROM account WHERE \(filter) ORDER BY terminal_id",
                                       arguments: [region])
             return RegionStatistics(region: region, accounts: accounts, accountsByState: byState,
-                                    consumption: Energy(hundredths: energy), totalBalance: Money(microYuan: balance),
+                                    consumption: Energy(hundredths: energy), totalBalance: Money(microYuan: total),
                                     terminalIDs: terminals)
         }
     }

@@ -126,4 +126,26 @@ struct BalanceBoundsTests {
             #expect(sql.contains("BETWEEN -\(bound.microYuan) AND \(bound.microYuan)"), "\(sql)")
         }
     }
+
+    /// A sum of balances is the one figure that may leave Int64 (9,224 accounts at the bound):
+    /// exact while it fits, a clear error after, never a trap.
+    @Test func aTotalBalancePastInt64IsAnErrorNotATrap() async throws {
+        let (store, _) = try temporaryStore()
+        try await provision(store, opening: "-0.50")
+        try await store.writer.write { db in
+            for i in 0..<9_300 {
+                try db.execute(sql: """
+                    INSERT INTO account (id, meter_address, terminal_id, tariff, region, balance_micro_yuan, created_at, updated_at)
+                    VALUES (?, ?, 'T1', 'residential', ?, 999999999999999, 0, 0)
+                    """, arguments: ["B\(i)", String(format: "%012d", 100 + i), i < 9_000 ? "east" : "west"])
+            }
+        }
+        let east = try await store.statistics(region: "east")
+        #expect(east.totalBalance == Money(microYuan: 9_000 * 999_999_999_999_999))
+        let north = try await store.statistics(region: "north")
+        #expect(north.totalBalance == yuan("-0.50"))
+        await #expect(throws: StoreError.totalOutOfRange("the total balance of the station")) {
+            _ = try await store.statistics(region: nil)
+        }
+    }
 }

@@ -10,7 +10,7 @@ protocol StoreRefusal: Error {
 extension StoreError: StoreRefusal {
     var apiError: APIError {
         switch self {
-        case .unknownTerminal: .unprocessable(description)
+        case .unknownTerminal, .totalOutOfRange: .unprocessable(description)
         case .unknownAccount, .unknownCommand, .unknownReviewItem: .notFound(description)
         case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed: .conflict(description)
         // The station's own fault, not the client's: a 500 that names the row, so the operator
