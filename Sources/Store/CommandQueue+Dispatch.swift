@@ -19,9 +19,48 @@ extension StationStore {
     /// not with the queue: 2 ms for 1,000 of 200,000 queued, where the window over every live
     /// command it replaces took 0.3 s, and ran after every dispatch (issue 7, p3).
     public func dispatchableCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
+        try await dispatchable(at: now, limit: limit).commands
+    }
+
+    /// `dispatchableCommands`, and the due commands whose rows could not be read: those are
+    /// moved to job review (a stored row nobody can read must not hold back every meter's
+    /// commands, reconnections included, poll after poll; issue 17). Each with its problem.
+    public func dispatchable(at now: Date, limit: Int = 1000) async throws
+        -> (commands: [CommandRecord], quarantined: [(id: Int64, problem: String)])
+    {
         let ms = StoredInstant.millis(now)
-        return try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: Self.dispatchableSQL), arguments: [ms, limit]).map(CommandRecord.init(row:))
+        let (commands, unreadable) = try await writer.read { db -> ([CommandRecord], [(Int64, String)]) in
+            var commands: [CommandRecord] = []
+            var unreadable: [(Int64, String)] = []
+            for row in try Row.fetchAll(db.cachedStatement(sql: Self.dispatchableSQL), arguments: [ms, limit]) {
+                do {
+                    commands.append(try CommandRecord(row: row))
+                } catch let error as StoreError {
+                    // The id is the primary key, an INTEGER: it always reads.
+                    unreadable.append((try row.decode(Int64.self, forColumn: "id"), error.description))
+                }
+            }
+            return (commands, unreadable)
+        }
+        for (id, problem) in unreadable { try await quarantine(command: id, problem: problem, at: now) }
+        return (commands, unreadable.map { (id: $0.0, problem: $0.1) })
+    }
+
+    /// A pending command whose row cannot be read goes to job review with the problem named,
+    /// written without decoding it (account and meter are copied as stored).
+    private func quarantine(command id: Int64, problem: String, at now: Date) async throws {
+        let ms = StoredInstant.millis(now)
+        let reason = "the stored command cannot be read: \(problem)"
+        try await write { db in
+            try db.execute(sql: "UPDATE command SET state = 'review', last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+                           arguments: [reason, ms, id])
+            guard db.changesCount == 1 else { return }
+            try db.execute(sql: """
+                INSERT INTO review_item (kind, account_id, meter_address, command_id, reason, opened_at, state)
+                SELECT 'command', account_id, meter_address, id, ?, ?, 'open' FROM command WHERE id = ?
+                """, arguments: [reason, ms, id])
+            try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: nil, meterAddress: nil, commandID: id,
+                                             detail: "command \(id) moved to job review: \(reason)"), in: db)
         }
     }
 

@@ -150,6 +150,21 @@ import Testing
         #expect(try await store.command(good).kind == .trip)
         #expect(try await store.commands(account: "A1").map(\.id) == [good])
         try await healthyA1(store)
+
+        // The dispatcher's read does not stall on it: the row goes to job review, named, and
+        // the other meter's command is dispatched.
+        let (due, quarantined) = try await store.dispatchable(at: t0)
+        #expect(due.map(\.id) == [good])
+        #expect(quarantined.map(\.id) == [bad] && quarantined.first?.problem.contains("bogus") == true, "\(quarantined)")
+        let state = try await store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM command WHERE id = ?", arguments: [bad])
+        }
+        #expect(state == "review")
+        let items = try await store.openReviewItems()
+        #expect(items.map(\.commandID) == [bad] && items.first?.accountID == "A2", "\(items)")
+        #expect(items.first?.reason.contains("cannot be read") == true)
+        #expect(try await store.dispatchable(at: t0).quarantined.isEmpty, "once")
+        #expect(try await store.verifyAudit().isIntact)
     }
 
     @Test func anUnknownPaymentChannelIsAnErrorNotCounter() async throws {

@@ -118,7 +118,11 @@ public final class Dispatcher: Sendable {
     private func claimDue(at now: Date) async throws -> [CommandRecord] {
         let busy = busyMeters.withLock { $0.count }
         guard busy < maxInFlight else { return [] }
-        let due = try await store.dispatchableCommands(at: now, limit: maxInFlight)
+        let (due, quarantined) = try await store.dispatchable(at: now, limit: maxInFlight)
+        for (id, problem) in quarantined {
+            logger.error("stored command cannot be read: moved to job review",
+                         metadata: ["event": "review", "command_id": "\(id)", "error": "\(problem)"])
+        }
         let claimed = busyMeters.withLock { meters -> [CommandRecord] in
             var out: [CommandRecord] = []
             for c in due where meters.count < maxInFlight && !meters.contains(c.meterAddress) {
