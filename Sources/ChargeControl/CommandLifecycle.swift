@@ -27,7 +27,8 @@ public enum CommandEvent: Sendable, Hashable {
     /// Found in flight at start-up: the attempt may or may not have reached the meter, and
     /// control commands are idempotent there, so it goes again at `at`.
     case recover(at: Date)
-    /// Retrying cannot fix it, or attempts or the deadline ran out: a person takes over.
+    /// Retrying cannot fix it, or attempts or the deadline ran out (found while sending, or
+    /// while it waited): a person takes over.
     case giveUp(reason: String)
     /// A newer decision replaces it, or the re-check before sending found it unnecessary.
     case supersede
@@ -99,7 +100,7 @@ public struct IllegalCommandTransition: Error, Sendable, Hashable, CustomStringC
 ///            claim                 acknowledge
 ///  pending ─────────▶ in_flight ───────────────▶ acknowledged
 ///     ▲  ◀───────────────┤  │
-///     │  notSent, failed,│  │ giveUp                operatorResolve
+///     │  notSent, failed,│  │ giveUp (also from pending)  operatorResolve
 ///     │  recover         │  └────────▶ review ─────────────────────▶ acknowledged
 ///     │                  │               │  operatorCancel
 ///     └──────────────────┼───────────────┤──────────────────────────▶ cancelled
@@ -126,7 +127,7 @@ public enum CommandLifecycle {
             return CommandTransition(to: .pending, effects: [.recordError(error), .dueAt(retryAt)])
         case (.inFlight, .recover(let at)):
             return CommandTransition(to: .pending, effects: [.recordError("interrupted by a restart"), .dueAt(at)])
-        case (.inFlight, .giveUp(let reason)):
+        case (.pending, .giveUp(let reason)), (.inFlight, .giveUp(let reason)):
             return CommandTransition(to: .review, effects: [.recordError(reason), .openReviewItem(reason: reason)])
         case (.pending, .supersede), (.inFlight, .supersede):
             return CommandTransition(to: .superseded)

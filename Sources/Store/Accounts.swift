@@ -125,6 +125,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case undecodableRow(table: String, key: String, problem: String)
     /// A sum of stored amounts (the total balance of a region) past what 64 bits hold.
     case totalOutOfRange(String)
+    /// A command was not in the state its transition was decided in (`found`: its state now,
+    /// nil when unknown): another decider got there first, and nothing was written.
+    case lostRace(command: Int64, expected: CommandState, found: CommandState?)
 
     public var description: String {
         switch self {
@@ -136,6 +139,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownReviewItem(let id): "unknown review item \(id)"
         case .reviewItemClosed(let id, let state): "review item \(id) is already \(state)"
         case .undecodableRow(let table, let key, let problem): "stored \(table) \"\(key)\" cannot be read: \(problem)"
+        case .lostRace(let id, let expected, let found):
+            "command \(id) is \(found?.rawValue ?? "no longer \(expected.rawValue)"), not \(expected.rawValue): someone else moved it first"
         case .totalOutOfRange(let what): "\(what) does not fit 64 bits of micro-yuan; ask for one region at a time"
         }
     }

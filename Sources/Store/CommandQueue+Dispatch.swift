@@ -99,7 +99,7 @@ extension StationStore {
     public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date,
                             reconnection: Bool = false) async throws {
         try await write(reconnection ? .reconnection : .urgent) { db in
-            let c = try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
+            let c = try CommandQueue.apply(.acknowledge, to: id, from: .inFlight, at: now, detail: detail, in: db).command
             let tx = StoreTransaction(db: db)
             try tx.setControlState(account: c.accountID, state: try tx.account(c.accountID).state, meter: meterState, at: now)
         }
@@ -109,8 +109,8 @@ extension StationStore {
     /// (a deferred trip whose window has closed again, or a send interrupted by shutdown).
     public func putBack(_ id: Int64, until next: Date, reason: String, at now: Date) async throws {
         try await write { db in
-            _ = try CommandQueue.transition(id, to: .pending, error: nil, at: now, detail: "not sent: \(reason); due again at \(next)",
-                                            attemptsDelta: -1, nextAttemptAt: next, in: db)
+            _ = try CommandQueue.apply(.notSent(until: next), to: id, from: .inFlight, at: now,
+                                   detail: "not sent: \(reason); due again at \(next)", in: db)
         }
     }
 }
@@ -119,8 +119,11 @@ extension StoreTransaction {
     /// pending → in flight, counting the attempt, inside this transaction (so the dispatcher's
     /// re-check commits with it). False when the command is no longer pending.
     public func markInFlight(_ id: Int64, at now: Date) throws -> Bool {
-        guard try CommandQueue.command(id, in: db).state == .pending else { return false }
-        try CommandQueue.transition(id, to: .inFlight, error: nil, at: now, detail: "sending", attemptsDelta: 1, in: db)
-        return true
+        do {
+            try CommandQueue.apply(.claim, to: id, from: .pending, at: now, detail: "sending", in: db)
+            return true
+        } catch StoreError.lostRace {
+            return false
+        }
     }
 }

@@ -86,14 +86,11 @@ public enum CommandQueue {
                 return try row.decode(Int64.self, atIndex: 0)
             }
         }
-        let ms = StoredInstant.millis(now)
         for id in stale {
-            try transition(id, to: .superseded, error: nil, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision", in: db)
-            try db.executeCached(sql: """
-                UPDATE review_item SET state = 'cancelled', closed_at = ?, operator_note = 'superseded by a newer decision'
-                WHERE command_id = ? AND state = 'open'
-                """, arguments: [ms, id])
+            try apply(.supersede, to: id, at: now, detail: "superseded by a newer \(planned.kind.rawValue) decision",
+                      reviewNote: "superseded by a newer decision", in: db)
         }
+        let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
             INSERT INTO command (account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
                 deadline_at, attempts, next_attempt_at, state, updated_at)
@@ -109,24 +106,86 @@ public enum CommandQueue {
         return (id, true)
     }
 
-    /// Moves a command to `state`, recording the error and an audit row.
-    /// Returns the command as it now is.
+    /// What applying an event did: the command as it now is, and the review item it opened.
+    struct Applied {
+        let command: CommandRecord
+        let reviewItem: Int64?
+    }
+
+    /// Applies `event` to command `id` in the caller's transaction: the move is decided by the
+    /// pure `CommandLifecycle` from `expected` (the state the caller decided in; nil: the state
+    /// read here), and written only if the row is still in that state (`… WHERE id = ? AND
+    /// state = ?`), so two deciders can never both win: the loser gets
+    /// `StoreError.lostRace`, and nothing is written. Its effects follow in the same
+    /// transaction, then one audit row. `reviewNote`: the note a review item it closes keeps.
     @discardableResult
-    static func transition(_ id: Int64, to state: CommandState, error: String?, at now: Date, detail: String,
-                           attemptsDelta: Int = 0, nextAttemptAt: Date? = nil, in db: Database) throws -> CommandRecord {
+    static func apply(_ event: CommandEvent, to id: Int64, from expected: CommandState? = nil, at now: Date, detail: String,
+                      reviewNote: String? = nil, in db: Database) throws -> Applied {
+        let before = try command(id, in: db)
+        let from = expected ?? before.state
+        guard before.state == from else { throw StoreError.lostRace(command: id, expected: from, found: before.state) }
+        let move = try CommandLifecycle.transition(from: from, on: event)
+        var row = ColumnChanges()
+        for effect in move.effects { row.apply(effect, at: now) }
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
-            UPDATE command SET state = ?, last_error = COALESCE(?, last_error), attempts = attempts + ?,
-                next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
-                acknowledged_at = CASE WHEN ? = 'acknowledged' THEN ? ELSE acknowledged_at END
-            WHERE id = ?
-            """, arguments: [state.rawValue, error, attemptsDelta, nextAttemptAt.map(StoredInstant.millis), ms,
-                             state.rawValue, ms, id])
-        guard db.changesCount == 1 else { throw StoreError.unknownCommand(id) }
-        let c = try command(id, in: db)
-        try AuditTrail.append(AuditEvent(at: now, event: "command_\(state.rawValue)", accountID: c.accountID, meterAddress: c.meterAddress,
-                                         commandID: id, detail: "\(c.kind.rawValue): \(detail)" + (error.map { " — \($0)" } ?? "")), in: db)
-        return c
+            UPDATE command SET state = ?, attempts = CASE WHEN ? THEN 0 ELSE attempts + ? END,
+                deadline_at = COALESCE(?, deadline_at), next_attempt_at = COALESCE(?, next_attempt_at),
+                last_error = COALESCE(?, last_error), acknowledged_at = COALESCE(?, acknowledged_at), updated_at = ?
+            WHERE id = ? AND state = ?
+            """, arguments: [move.to.rawValue, row.resetAttempts, row.attemptsDelta, row.deadline, row.due, row.error,
+                             row.acknowledged ? ms : nil, ms, id, from.rawValue])
+        guard db.changesCount == 1 else { throw StoreError.lostRace(command: id, expected: from, found: nil) }
+        let after = try command(id, in: db)
+        var opened: Int64?
+        for effect in move.effects {
+            switch effect {
+            case .openReviewItem(let reason):
+                opened = try ReviewQueue.open(kind: .command, account: after.accountID, meter: after.meterAddress, commandID: id,
+                                              readingID: nil, reason: reason, at: now, in: db)
+            case .closeReviewItem(let state):
+                try db.executeCached(sql: """
+                    UPDATE review_item SET state = ?, closed_at = ?, operator_note = COALESCE(?, operator_note)
+                    WHERE command_id = ? AND state = 'open'
+                    """, arguments: [state.rawValue, ms, reviewNote, id])
+            case .recordMeterAsCommanded:
+                // Nobody read the meter back (done on site): record it as the command leaves it,
+                // or the next evaluation decides the same command again (seen in the crash rounds).
+                let tx = StoreTransaction(db: db)
+                let account = try tx.account(after.accountID)
+                try tx.setControlState(account: account.id, state: account.state, meter: account.meter.after(after.kind), at: now)
+            case .countAttempt, .uncountAttempt, .resetAttempts, .dueAt, .recordError, .stampAcknowledged:
+                break  // columns, written above
+            }
+        }
+        try AuditTrail.append(AuditEvent(at: now, event: "command_\(move.to.rawValue)", accountID: after.accountID,
+                                         meterAddress: after.meterAddress, commandID: id,
+                                         detail: "\(after.kind.rawValue): \(detail)" + (row.error.map { " — \($0)" } ?? "")), in: db)
+        return Applied(command: after, reviewItem: opened)
+    }
+
+    /// The command columns an event's effects set.
+    private struct ColumnChanges {
+        var attemptsDelta = 0
+        var resetAttempts = false
+        var deadline: Int64?
+        var due: Int64?
+        var error: String?
+        var acknowledged = false
+
+        mutating func apply(_ effect: CommandEffect, at now: Date) {
+            switch effect {
+            case .countAttempt: attemptsDelta += 1
+            case .uncountAttempt: attemptsDelta -= 1
+            case .resetAttempts(let newDeadline):
+                resetAttempts = true
+                deadline = StoredInstant.millis(newDeadline)
+            case .dueAt(let instant): due = StoredInstant.millis(instant)
+            case .recordError(let text): error = text
+            case .stampAcknowledged: acknowledged = true
+            case .recordMeterAsCommanded, .openReviewItem, .closeReviewItem: break  // not columns of the command
+            }
+        }
     }
 
     static func command(_ id: Int64, in db: Database) throws -> CommandRecord {
@@ -163,35 +222,39 @@ extension StationStore {
         try await transaction { tx in try tx.markInFlight(id, at: now) }
     }
 
-    /// The meter accepted it.
+    /// The meter accepted it (in flight → acknowledged).
     public func acknowledge(_ id: Int64, at now: Date, detail: String = "acknowledged by the meter") async throws {
         try await write { db in
-            _ = try CommandQueue.transition(id, to: .acknowledged, error: nil, at: now, detail: detail, in: db)
+            _ = try CommandQueue.apply(.acknowledge, to: id, from: .inFlight, at: now, detail: detail, in: db)
         }
     }
 
-    /// A failure that retrying may fix: back to pending, due again at `next`.
+    /// A failure that retrying may fix: in flight → pending, due again at `next`.
     public func retryLater(_ id: Int64, error: String, next: Date, at now: Date) async throws {
         try await write { db in
-            _ = try CommandQueue.transition(id, to: .pending, error: error, at: now, detail: "retry at \(next)", nextAttemptAt: next, in: db)
+            _ = try CommandQueue.apply(.failed(error: error, retryAt: next), to: id, from: .inFlight, at: now,
+                                   detail: "retry at \(next)", in: db)
         }
     }
 
-    /// The decision no longer holds (e.g. the customer paid before a trip went out).
+    /// The decision no longer holds (the customer paid before a trip went out): the dispatcher's
+    /// re-check of a command it holds in flight.
     public func supersede(_ id: Int64, reason: String, at now: Date) async throws {
         try await write { db in
-            _ = try CommandQueue.transition(id, to: .superseded, error: nil, at: now, detail: reason, in: db)
+            _ = try CommandQueue.apply(.supersede, to: id, from: .inFlight, at: now, detail: reason, in: db)
         }
     }
 
-    /// Retrying cannot fix it, or attempts/deadline ran out: a person takes over.
+    /// Retrying cannot fix it, or attempts or the deadline ran out: a person takes over. `from`:
+    /// the state it was decided in (the dispatcher's is in flight); nil: whatever it is now.
+    /// Returns the review item opened.
     @discardableResult
-    public func moveToReview(_ id: Int64, reason: String, at now: Date) async throws -> Int64 {
+    public func moveToReview(_ id: Int64, from expected: CommandState? = nil, reason: String, at now: Date) async throws -> Int64 {
         try await write { db in
-            try CommandQueue.transition(id, to: .review, error: reason, at: now, detail: "moved to job review", in: db)
-            let c = try CommandQueue.command(id, in: db)
-            return try ReviewQueue.open(kind: "command", account: c.accountID, meter: c.meterAddress, commandID: id,
-                                        readingID: nil, reason: reason, at: now, in: db)
+            let applied = try CommandQueue.apply(.giveUp(reason: reason), to: id, from: expected, at: now,
+                                                 detail: "moved to job review", in: db)
+            guard let item = applied.reviewItem else { throw StoreError.unknownReviewItem(0) }
+            return item
         }
     }
 
@@ -201,8 +264,7 @@ extension StationStore {
         try await write { db in
             let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM command WHERE state = 'in_flight'"))
             for id in ids {
-                try CommandQueue.transition(id, to: .pending, error: "interrupted by a restart", at: now,
-                                            detail: "recovered after restart", nextAttemptAt: now, in: db)
+                try CommandQueue.apply(.recover(at: now), to: id, from: .inFlight, at: now, detail: "recovered after restart", in: db)
             }
             return ids.count
         }

@@ -1,18 +1,26 @@
+import ChargeControl
 import Foundation
 import GRDB
+
+/// What a review item is about.
+public enum ReviewKind: String, Sendable, Hashable, CaseIterable {
+    /// Remote delivery of a command failed.
+    case command
+    /// A reading was abnormal.
+    case reading
+}
 
 /// An item of the manual job-review queue.
 public struct ReviewItem: Sendable, Hashable {
     public let id: Int64
-    /// `command` (remote delivery failed) or `reading` (abnormal data).
-    public let kind: String
+    public let kind: ReviewKind
     public let accountID: String
     public let meterAddress: String
     public let commandID: Int64?
     public let readingID: Int64?
     public let reason: String
     public let openedAt: Date
-    public let state: String
+    public let state: ReviewItemState
     public let closedAt: Date?
     public let operatorNote: String?
 }
@@ -42,15 +50,15 @@ public enum ReviewAction: String, Sendable, Hashable, CaseIterable {
 }
 
 enum ReviewQueue {
-    static func open(kind: String, account: String, meter: String, commandID: Int64?, readingID: Int64?,
+    static func open(kind: ReviewKind, account: String, meter: String, commandID: Int64?, readingID: Int64?,
                      reason: String, at now: Date, in db: Database) throws -> Int64 {
         try db.executeCached(sql: """
             INSERT INTO review_item (kind, account_id, meter_address, command_id, reading_id, reason, opened_at, state)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'open')
-            """, arguments: [kind, account, meter, commandID, readingID, reason, StoredInstant.millis(now)])
+            """, arguments: [kind.rawValue, account, meter, commandID, readingID, reason, StoredInstant.millis(now)])
         let id = db.lastInsertedRowID
         try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: account, meterAddress: meter, commandID: commandID,
-                                         detail: "review item \(id) opened (\(kind)): \(reason)"), in: db)
+                                         detail: "review item \(id) opened (\(kind.rawValue)): \(reason)"), in: db)
         return id
     }
 }
@@ -86,39 +94,29 @@ extension StationStore {
                 throw StoreError.unknownReviewItem(id)
             }
             let item = try ReviewItem(row: row)
-            guard item.state == "open" else { throw StoreError.reviewItemClosed(id, state: item.state) }
-            let ms = StoredInstant.millis(now)
-            let newState: String
-            switch action {
-            case .retry:
-                newState = "retried"
-                if let c = item.commandID {
-                    try db.executeCached(sql: "UPDATE command SET attempts = 0, deadline_at = ? WHERE id = ?",
-                                   arguments: [StoredInstant.millis(newDeadline), c])
-                    try CommandQueue.transition(c, to: .pending, error: nil, at: now, detail: "operator retry: \(note)",
-                                                nextAttemptAt: now, in: db)
+            guard item.state == .open else { throw StoreError.reviewItemClosed(id, state: item.state.rawValue) }
+            let newState: ReviewItemState
+            if let c = item.commandID {
+                // The command's lifecycle decides, and closes the item with the operator's note.
+                let (event, detail): (CommandEvent, String) = switch action {
+                case .retry: (.operatorRetry(deadline: newDeadline, at: now), "operator retry: \(note)")
+                case .resolve: (.operatorResolve, "done on site: \(note)")
+                case .cancel: (.operatorCancel, "operator cancelled: \(note)")
                 }
-            case .resolve:
-                newState = "resolved"
-                if let c = item.commandID {
-                    let command = try CommandQueue.transition(c, to: .acknowledged, error: nil, at: now,
-                                                              detail: "done on site: \(note)", in: db)
-                    // The crew did what the command asked: record the meter as it now is, or the
-                    // next evaluation decides the same command again (seen in the crash rounds).
-                    let tx = StoreTransaction(db: db)
-                    let account = try tx.account(command.accountID)
-                    try tx.setControlState(account: account.id, state: account.state, meter: account.meter.after(command.kind), at: now)
+                try CommandQueue.apply(event, to: c, from: .review, at: now, detail: detail, reviewNote: note, in: db)
+                newState = try ReviewItemState.fetchOne(db.cachedStatement(sql: "SELECT state FROM review_item WHERE id = ?"),
+                                                        arguments: [id]) ?? .open
+            } else {
+                newState = switch action {
+                case .retry: .retried
+                case .resolve: .resolved
+                case .cancel: .cancelled
                 }
-            case .cancel:
-                newState = "cancelled"
-                if let c = item.commandID {
-                    try CommandQueue.transition(c, to: .cancelled, error: nil, at: now, detail: "operator cancelled: \(note)", in: db)
-                }
+                try db.executeCached(sql: "UPDATE review_item SET state = ?, closed_at = ?, operator_note = ? WHERE id = ?",
+                                     arguments: [newState.rawValue, StoredInstant.millis(now), note, id])
             }
-            try db.executeCached(sql: "UPDATE review_item SET state = ?, closed_at = ?, operator_note = ? WHERE id = ?",
-                           arguments: [newState, ms, note, id])
             try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: item.accountID, meterAddress: item.meterAddress,
-                                             commandID: item.commandID, detail: "review item \(id) \(newState): \(note)"), in: db)
+                                             commandID: item.commandID, detail: "review item \(id) \(newState.rawValue): \(note)"), in: db)
             guard let updated = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
                 throw StoreError.unknownReviewItem(id)
             }

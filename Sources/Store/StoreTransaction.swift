@@ -143,7 +143,7 @@ public struct StoreTransaction {
     /// Opens a review item for an abnormal reading.
     @discardableResult
     public func openReadingReview(account: String, meter: String, readingID: Int64, reason: String, at: Date) throws -> Int64 {
-        try ReviewQueue.open(kind: "reading", account: account, meter: meter, commandID: nil, readingID: readingID,
+        try ReviewQueue.open(kind: .reading, account: account, meter: meter, commandID: nil, readingID: readingID,
                              reason: reason, at: at, in: db)
     }
 

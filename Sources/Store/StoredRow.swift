@@ -58,3 +58,5 @@ extension AccountControlState: DatabaseValueConvertible {}
 extension LedgerEntryKind: DatabaseValueConvertible {}
 extension CommandState: DatabaseValueConvertible {}
 extension PaymentChannel: DatabaseValueConvertible {}
+extension ReviewKind: DatabaseValueConvertible {}
+extension ReviewItemState: DatabaseValueConvertible {}

@@ -18,6 +18,8 @@ import Testing
     static let legal: [String: CommandTransition] = [
         "pending claim": CommandTransition(to: .inFlight, effects: [.countAttempt]),
         "pending supersede": CommandTransition(to: .superseded),
+        "pending give_up": CommandTransition(to: .review, effects: [.recordError("wrong password"),
+                                                                    .openReviewItem(reason: "wrong password")]),
         "in_flight acknowledge": CommandTransition(to: .acknowledged, effects: [.stampAcknowledged]),
         "in_flight not_sent": CommandTransition(to: .pending, effects: [.uncountAttempt, .dueAt(later)]),
         "in_flight failed": CommandTransition(to: .pending, effects: [.recordError("timeout"), .dueAt(later)]),

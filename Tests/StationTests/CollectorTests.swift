@@ -115,7 +115,7 @@ struct CollectorTests {
             #expect(try await rig.balance("A1") == yuan("1.00"))
             let review = try await rig.store.openReviewItems()
             #expect(review.map(\.accountID) == ["A1"])
-            #expect(review.first?.kind == "reading")
+            #expect(review.first?.kind == .reading)
             let after = try await rig.store.commands(account: "A1")
             #expect(!after.contains { $0.kind == .trip })
             #expect(after.count == before.count)

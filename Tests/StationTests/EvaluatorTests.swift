@@ -55,7 +55,7 @@ struct EvaluatorTests {
         #expect(reasons.first?.description.contains("1000000000.00") == true, "\(reasons)")
         #expect(over.balance == yuan("-999999990.00"))
         #expect(!over.plan.commands.contains { $0.kind == .trip })
-        #expect(try await store.openReviewItems().map(\.kind) == ["reading"])
+        #expect(try await store.openReviewItems().map(\.kind) == [.reading])
         #expect(try await store.ledger(account: "A1").map(\.kind) == [.opening])
         // A register no XXXXXX.XX meter can show is abnormal before any arithmetic is done on it.
         let huge = MeterReading(collectedAt: instant("2026-11-23T17:00:00+08:00"), total: Energy(hundredths: .max),
@@ -79,7 +79,7 @@ struct EvaluatorTests {
         #expect(bad.plan.commands.isEmpty)
         #expect(try await store.commands(account: "A1").map(\.kind) == [.alarm])
         let review = try await store.openReviewItems()
-        #expect(review.count == 1 && review.first?.kind == "reading")
+        #expect(review.count == 1 && review.first?.kind == .reading)
         #expect(try await store.account("A1")?.state == .abnormal)
         // The baseline stays the last good reading: the next good one is billed from it.
         let good = try await apply(store, evaluator, reading("2026-11-23T12:00:00+08:00", total: "102.00"))

@@ -91,6 +91,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: fixture.folder) }
         let now = fixture.clock.now
         let alarm = try #require(try await fixture.store.commands(account: "A1").first)
+        #expect(try await fixture.store.markInFlight(alarm.id, at: now))
         try await fixture.store.acknowledge(alarm.id, at: now)
         _ = try await fixture.store.transaction { tx in
             try tx.enqueue(PlannedCommand(kind: .trip, reason: .tripDeferredOutsideWindow, detail: "test", balance: .zero,
@@ -121,6 +122,7 @@ import Testing
         fixture.clock.advance(by: 0.3)
         let latency = PaymentLatencyRecorder(store: fixture.store)
         let observer: CommandAcknowledgedObserver = latency.commandAcknowledged
+        #expect(try await fixture.store.markInFlight(allowClose.id, at: fixture.clock.now))
         try await fixture.store.acknowledge(allowClose.id, at: fixture.clock.now)
         await observer(allowClose, fixture.clock.now)
         // Other kinds are not reconnections.

@@ -74,7 +74,7 @@ struct CommandQueueTests {
 
         let retried = try await store.act(onReview: item, .retry, note: "password fixed", newDeadline: t0.addingTimeInterval(90_000),
                                           at: t0.addingTimeInterval(30))
-        #expect(retried.state == "retried" && retried.operatorNote == "password fixed")
+        #expect(retried.state == .retried && retried.operatorNote == "password fixed")
         c = try await store.command(id)
         #expect(c.state == .pending && c.attempts == 0)
         await #expect(throws: StoreError.reviewItemClosed(item, state: "retried")) {
@@ -111,6 +111,34 @@ struct CommandQueueTests {
         _ = try await enqueue(store, planned(.allowClose, balance: "100.00"))
         #expect(try await store.command(trip).state == .superseded)
         #expect(try await store.openReviewItems().isEmpty)
+    }
+
+    /// A transition is written only from the state it was decided in (issue 12): the second of
+    /// two deciders is told it lost, and nothing of its move is written.
+    @Test func theSecondDeciderLosesAndWritesNothing() async throws {
+        let store = try StationStore.inMemory()
+        try await provision(store)
+        let trip = try await enqueue(store, planned(.trip))
+        #expect(try await store.markInFlight(trip, at: t0))
+        #expect(try await !store.markInFlight(trip, at: t0), "a second claim loses")
+        // A restart put it back to pending while an old attempt still meant to report a failure.
+        #expect(try await store.recoverInFlight(at: t0) == 1)
+        await #expect(throws: StoreError.lostRace(command: trip, expected: .inFlight, found: .pending)) {
+            try await store.retryLater(trip, error: "timeout", next: t0.addingTimeInterval(10), at: t0)
+        }
+        await #expect(throws: StoreError.lostRace(command: trip, expected: .inFlight, found: .pending)) {
+            try await store.acknowledge(trip, at: t0)
+        }
+        let c = try await store.command(trip)
+        #expect(c.state == .pending && c.attempts == 1 && c.lastError == "interrupted by a restart" && c.acknowledgedAt == nil)
+        // A move the lifecycle has no arrow for is refused the same way: nothing written.
+        let item = try await store.moveToReview(trip, reason: "terminal offline", at: t0)
+        _ = try await store.act(onReview: item, .cancel, note: "customer moved out", newDeadline: t0, at: t0)
+        await #expect(throws: IllegalCommandTransition(from: .cancelled, event: .giveUp(reason: "again"))) {
+            try await store.moveToReview(trip, reason: "again", at: t0)
+        }
+        #expect(try await store.command(trip).state == .cancelled)
+        #expect(try await store.verifyAudit().isIntact)
     }
 
     /// The dispatcher's query walks the dispatch-order index and probes each meter's commands,

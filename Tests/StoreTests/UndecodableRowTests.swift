@@ -195,7 +195,7 @@ import Testing
         let (outbox, review) = try await store.writer.write { db in
             _ = try Outbox.add(OutboxEntry(eventKey: "alarm:A2", event: "alarm", accountID: "A2", payload: "{}"), at: t0, in: db)
             return try (db.lastInsertedRowID,
-                        ReviewQueue.open(kind: "reading", account: "A2", meter: "000000000002", commandID: nil, readingID: nil,
+                        ReviewQueue.open(kind: .reading, account: "A2", meter: "000000000002", commandID: nil, readingID: nil,
                                          reason: "test", at: t0, in: db))
         }
         try await corrupt(store, "UPDATE outbox SET attempts = \(Self.tooLarge) WHERE id = ?", [outbox])

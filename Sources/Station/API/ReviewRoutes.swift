@@ -18,12 +18,12 @@ enum ReviewRoutes {
 
         init(_ item: ReviewItem, zone: TimeZone) {
             id = item.id
-            kind = item.kind
+            kind = item.kind.rawValue
             accountID = item.accountID
             meterAddress = item.meterAddress
             reason = item.reason
             openedAt = RFC3339.format(item.openedAt, in: zone)
-            state = item.state
+            state = item.state.rawValue
             commandID = item.commandID
             readingID = item.readingID
             closedAt = item.closedAt.map { RFC3339.format($0, in: zone) }

@@ -1,3 +1,4 @@
+import ChargeControl
 import Hummingbird
 import Store
 import Tariffs
@@ -12,12 +13,16 @@ extension StoreError: StoreRefusal {
         switch self {
         case .unknownTerminal, .totalOutOfRange: .unprocessable(description)
         case .unknownAccount, .unknownCommand, .unknownReviewItem: .notFound(description)
-        case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed: .conflict(description)
+        case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed, .lostRace: .conflict(description)
         // The station's own fault, not the client's: a 500 that names the row, so the operator
         // knows which account to repair (the middleware logs it too).
         case .undecodableRow: APIError(.internalServerError, description)
         }
     }
+}
+
+extension IllegalCommandTransition: StoreRefusal {
+    var apiError: APIError { .conflict(description) }
 }
 
 extension AmountOutOfBounds: StoreRefusal {
