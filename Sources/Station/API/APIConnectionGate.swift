@@ -1,3 +1,4 @@
+import HummingbirdCore
 import Logging
 import NIOCore
 import Synchronization
@@ -44,15 +45,27 @@ public struct APIConnectionStats: Sendable, Equatable {
 /// runs its own timers. The decisions are ``APIConnectionTable``'s and ``APIConnectionPhase``'s;
 /// this class adds the channels to close, the counters and the rate-limited log.
 ///
+/// The cap counts the connections in the table; a socket also lives a moment before the gate's
+/// decision (accepted, not yet registered) and after it (evicted or refused, still closing). So
+/// ``acceptBackstop`` stops accepting, leaving new connections in the kernel's backlog, while
+/// more than ``transitSlack`` sockets above the cap are open, which keeps the descriptors within
+/// the budget however fast the flood; it lifts as soon as the closes complete (milliseconds).
+///
 /// An eviction can race a request head arriving on the evicted connection in the same instant;
 /// that client sees the connection reset without an answer and sends again (payments are
 /// idempotent by order number).
 public final class APIConnectionGate: Sendable {
+    /// Sockets allowed above the cap while they wait for the gate's decision or finish closing;
+    /// part of ``DescriptorBudget/fixedReserve``.
+    public static let transitSlack = 16
+
     public let limits: APIConnectionLimits
     private let logger: Logger
 
     private struct State {
         var table = APIConnectionTable()
+        /// Accepted and not yet closed, whatever the gate decided.
+        var sockets = 0
         var channels: [UInt64: any Channel] = [:]
         var nextID: UInt64 = 0
         var refused: [APIConnectionRefusal: Int] = [:]
@@ -83,6 +96,22 @@ public final class APIConnectionGate: Sendable {
     public var stats: APIConnectionStats {
         let cap = limits.cap()
         return state.withLock { APIConnectionStats(open: $0.table.count, cap: cap, refused: $0.refused) }
+    }
+
+    /// For Hummingbird's `availableConnectionsDelegate`: counts every accepted socket until it
+    /// closes and stops accepting above the cap plus ``transitSlack``.
+    public var acceptBackstop: some AvailableConnectionsDelegate { AcceptBackstop(gate: self) }
+
+    private struct AcceptBackstop: AvailableConnectionsDelegate {
+        let gate: APIConnectionGate
+        func connectionOpened() { gate.state.withLock { $0.sockets += 1 } }
+        func connectionClosed() { gate.state.withLock { $0.sockets -= 1 } }
+        /// Measured against the table when it is above a cap that shrank (terminals added), so
+        /// that new connections still come in and evict it down to the cap.
+        func isAcceptingNewConnections() -> Bool {
+            let cap = gate.limits.cap()
+            return gate.state.withLock { $0.sockets < max(cap, $0.table.count, 1) + APIConnectionGate.transitSlack }
+        }
     }
 
     // MARK: called by the connections' handlers

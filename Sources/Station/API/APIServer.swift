@@ -62,7 +62,8 @@ public enum APIServer {
             .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [gate.makeHandler()]))
         } ?? .http1()
         return Application(router: router, server: server,
-                           configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "chargecontrold"),
+                           configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "chargecontrold",
+                                                                   availableConnectionsDelegate: connections?.acceptBackstop),
                            onServerRunning: { _ in await onServerRunning() }, logger: logger)
     }
 }

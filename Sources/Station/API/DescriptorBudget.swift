@@ -11,11 +11,11 @@ import Darwin
 /// the terminal lines could not reconnect ("Too many open files") and payments timed out. So the
 /// API's cap is what the limit leaves after a fixed reserve and one descriptor per terminal.
 public struct DescriptorBudget: Sendable, Equatable {
-    /// Descriptors kept back besides the terminals: an idle daemon holds about 30 (stdio, the
-    /// event loops' epoll, eventfd and timerfd, the SQLite pool's database and WAL files, the
-    /// journal, the listening socket); the rest is headroom for what opens for a moment (a
-    /// reader connection of the pool, the tokens file on reload, a webhook's connection,
-    /// accepted sockets waiting for the gate's decision).
+    /// Descriptors kept back besides the terminals: an idle daemon holds 30 (measured: stdio,
+    /// the event loops' epoll, eventfd and timerfd, the SQLite pool's database and WAL files,
+    /// the journal, the listening socket); API sockets in transit above the cap take up to
+    /// ``APIConnectionGate/transitSlack`` (16); the rest is headroom for what opens for a moment
+    /// (a reader connection of the pool, the tokens file on reload, a webhook's connection).
     public static let fixedReserve = 64
     /// The API always gets at least this many, even when the limit is far too low for the
     /// terminals (the start-up log says so): without them payments could not reach the station.
