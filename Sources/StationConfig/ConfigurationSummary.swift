@@ -60,6 +60,9 @@ extension StationConfiguration {
             SettingLine("api.listen", api.listen.description),
             SettingLine("api.allow_remote", String(api.allowRemote)),
             SettingLine("api.tokens_file", api.tokensFile),
+            SettingLine("api.max_connections", String(api.maxConnections)),
+            SettingLine("api.idle_timeout", api.idleTimeout.configText),
+            SettingLine("api.body_timeout", api.bodyTimeout.configText),
             SettingLine("collection.timeout", collection.timeout.configText),
         ]
         lines += strategyLines("collection", collection.standard)

@@ -13,7 +13,7 @@ import TOMLKit
 public struct StationConfiguration: Sendable, Hashable {
     /// `[station]`: database, time zone, tariffs folder.
     public var station: StationSettings
-    /// `[api]`: listen address and tokens file.
+    /// `[api]`: listen address, tokens file, connection limits and timeouts.
     public var api: APISettings
     /// `[collection]`: reading intervals, timeouts, strategies per customer class.
     public var collection: CollectionSettings

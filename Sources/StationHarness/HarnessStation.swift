@@ -176,8 +176,19 @@ public final class HarnessStation: @unchecked Sendable {
     /// added to ours, e.g. `NOTIFY_SOCKET`).
     @discardableResult
     public func launchDaemon(environment: [String: String] = [:]) throws -> ManagedProcess {
-        let process = try ManagedProcess(name: "chargecontrold", executable: try binary("chargecontrold"),
-                                         arguments: ["--config", configURL.path], logURL: daemonLog, pipeStdout: false,
+        var executable = try binary("chargecontrold")
+        var arguments = ["--config", configURL.path]
+        if let limit = options.descriptorLimit {
+            // prlimit sets the limit and execs the daemon: the process id stays the daemon's.
+            let prlimit = "/usr/bin/prlimit"
+            guard FileManager.default.isExecutableFile(atPath: prlimit) else {
+                throw HarnessFailure("a descriptor limit needs prlimit (util-linux) at \(prlimit)")
+            }
+            arguments = ["--nofile=\(limit):\(limit)", "--", executable.path] + arguments
+            executable = URL(fileURLWithPath: prlimit)
+        }
+        let process = try ManagedProcess(name: "chargecontrold", executable: executable,
+                                         arguments: arguments, logURL: daemonLog, pipeStdout: false,
                                          environment: environment)
         daemon = process
         return process
@@ -198,6 +209,7 @@ public final class HarnessStation: @unchecked Sendable {
             [api]
             listen = "127.0.0.1:\(apiPort)"
             tokens_file = "tokens"
+            \(apiLimitLines)
 
             [collection]
             interval = "\(o.collectionInterval)"
@@ -235,6 +247,13 @@ public final class HarnessStation: @unchecked Sendable {
 
             """
         try text.write(to: configURL, atomically: true, encoding: .utf8)
+    }
+
+    /// The `[api]` limit keys the options set, one a line.
+    private var apiLimitLines: String {
+        let o = options
+        return [o.apiMaxConnections.map { "max_connections = \($0)" }, o.apiIdleTimeout.map { "idle_timeout = \"\($0)\"" },
+                o.apiBodyTimeout.map { "body_timeout = \"\($0)\"" }].compactMap { $0 }.joined(separator: "\n")
     }
 
     // MARK: Waiting

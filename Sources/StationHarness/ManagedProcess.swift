@@ -62,6 +62,11 @@ public final class ManagedProcess: @unchecked Sendable {
     /// The resident set (VmRSS of /proc/PID/status) in bytes; 0 when it cannot be read.
     public var residentBytes: Int { procStatusField("VmRSS", pid: pid) }
 
+    /// The descriptors the process holds now (entries of /proc/PID/fd); 0 when it cannot be read.
+    public var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+    }
+
     /// Consumed CPU (user + system) so far, from /proc/PID/stat; 0 once the process is gone.
     public var cpuSeconds: Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

@@ -41,6 +41,16 @@ public struct StationOptions: Sendable {
     /// How long to wait for the daemon's API after a start.
     public var daemonReadySeconds: Double = 60
 
+    // MARK: the daemon's API limits (issue 17); nil: the daemon's defaults
+    /// `[api] max_connections`.
+    public var apiMaxConnections: Int?
+    /// `[api] idle_timeout`, e.g. `"5s"`.
+    public var apiIdleTimeout: String?
+    /// `[api] body_timeout`, e.g. `"3s"`.
+    public var apiBodyTimeout: String?
+    /// Start the daemon with this soft and hard descriptor limit (`prlimit --nofile=N:N`).
+    public var descriptorLimit: Int?
+
     public static let daemonPassword = "02000000"
 
     public init(binaries: StationBinaries? = StationBinaries.nextToTests) {

@@ -23,6 +23,8 @@ struct StationDaemon {
 
     func run() async throws {
         let configuration = loaded.configuration
+        // First, so that the database and the lines open under the raised limit.
+        let descriptors = DescriptorBudget.raisingSoftLimit()
         let notifier = ServiceNotifier()
         let store = try openStore(configuration.station.database)
         let clock = SystemStationClock()
@@ -35,7 +37,10 @@ struct StationDaemon {
         let lines = TerminalLines { terminal in
             TerminalLineConfiguration(host: terminal.host, port: terminal.port, requestTimeout: configuration.collection.timeout)
         }
-        lines.update(try await store.terminals())
+        let terminalCount = TerminalCount()
+        let terminals = try await store.terminals()
+        lines.update(terminals)
+        terminalCount.set(terminals)
 
         let ingest = IngestQueue(core: core, logger: logger)
         let collection = configuration.collection
@@ -48,10 +53,16 @@ struct StationDaemon {
         let latency = PaymentLatencyRecorder(store: store, logger: logger)
         let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger,
                                     onAcknowledged: latency.commandAcknowledged)
+        let connections = apiConnectionGate(descriptors, terminals: terminalCount)
         let metrics = StationMetrics(core: core, latency: latency, collector: { collector.stats }, dispatcher: { dispatcher.stats },
-                                     terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) })
+                                     terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
+                                     apiConnections: { connections.stats })
         core.whenProvisioningChanges { [logger] in
-            do { lines.update(try await store.terminals()) } catch {
+            do {
+                let terminals = try await store.terminals()
+                lines.update(terminals)
+                terminalCount.set(terminals)
+            } catch {
                 logger.error("cannot reload terminals: \(error)")
             }
             collector.accountsChanged()
@@ -66,7 +77,7 @@ struct StationDaemon {
                 settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
                                             terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) }),
                 metrics: metrics),
-            host: listen.host, port: listen.port, logger: logger,
+            host: listen.host, port: listen.port, logger: logger, connections: connections,
             onServerRunning: { [logger] in
                 notifier.ready()
                 ready.set()
@@ -112,6 +123,29 @@ struct StationDaemon {
         logger.notice("stopped", metadata: ["event": "stopped"])
     }
 
+    /// The API's connection gate: the cap follows the descriptor budget and the terminals
+    /// provisioned at each new connection. Logs the limit and the cap it starts with.
+    private func apiConnectionGate(_ descriptors: DescriptorBudget, terminals: TerminalCount) -> APIConnectionGate {
+        let api = loaded.configuration.api
+        let cap: @Sendable () -> Int = { descriptors.apiCap(configured: api.maxConnections, terminals: terminals.value) }
+        let raised = descriptors.raisedFrom.map { " (raised from \($0))" } ?? ""
+        let failure = descriptors.raiseFailure.map { "; could not raise the soft limit to the hard one: \($0)" } ?? ""
+        let left = descriptors.left(terminals: terminals.value)
+        logger.notice("""
+            descriptor limit \(descriptors.softLimit)\(raised), hard \(descriptors.hardLimit)\(failure); API connections capped at \(cap()) \
+            (max_connections \(api.maxConnections); limit − reserve \(DescriptorBudget.fixedReserve) − \(terminals.value) terminals = \
+            \(left)), idle_timeout \(api.idleTimeout.configText), body_timeout \(api.bodyTimeout.configText)
+            """, metadata: ["event": "api_limits"])
+        if left < DescriptorBudget.minimumCap {
+            logger.warning("""
+                the descriptor limit \(descriptors.softLimit) leaves no room for API connections beside \(terminals.value) terminals: \
+                raise LimitNOFILE
+                """, metadata: ["event": "api_limits"])
+        }
+        return APIConnectionGate(limits: APIConnectionLimits(cap: cap, idleTimeout: api.idleTimeout, bodyTimeout: api.bodyTimeout),
+                                 logger: logger)
+    }
+
     /// Opens the database, creating its folder when it is missing (the demo's `demo-run/`;
     /// under systemd `StateDirectory=` makes it).
     private func openStore(_ path: String) throws -> StationStore {
@@ -131,6 +165,13 @@ struct StationDaemon {
             password: try Password(c.meters.password.secretHexDigits), operatorCode: try OperatorCode(c.meters.operatorCode.hexDigits),
             timeZone: c.station.timeZone)
     }
+}
+
+/// The terminals provisioned now (one line, one descriptor each), for the API's cap.
+final class TerminalCount: Sendable {
+    private let count = Mutex(0)
+    func set(_ terminals: [TerminalRecord]) { count.withLock { $0 = terminals.count } }
+    var value: Int { count.withLock { $0 } }
 }
 
 /// Set once the API is bound and READY=1 has gone out.

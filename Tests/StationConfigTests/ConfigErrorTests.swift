@@ -8,7 +8,7 @@ struct ConfigErrorTests {
         // unknown keys and sections
         ("[collection]\nintervall = \"5m\"", "collection.intervall: unknown key (did you mean \"interval\"?)"),
         ("[colection]\ninterval = \"5m\"", "colection: unknown key (did you mean \"collection\"?)"),
-        ("[api]\nbogus_thing = 1", "api.bogus_thing: unknown key; known keys here: listen, allow_remote, tokens_file"),
+        ("[api]\nbogus_thing = 1", "api.bogus_thing: unknown key; known keys here: listen, allow_remote, tokens_file, max_connections, idle_timeout, body_timeout"),
         ("[control.classes.hospital]\nprotect = true", "control.classes.hospital.protect: unknown key (did you mean \"protected\"?)"),
         ("[collection.classes.Rural]\ninterval = \"1h\"", "collection.classes.Rural: \"Rural\" is not a class name; use lower-case letters, digits, _ and -"),
         // wrong types

@@ -59,9 +59,14 @@ enum MetricsFixtureStats {
         return stats
     }
 
+    /// 3 API connections open of a cap of 190; 5 evicted, 2 cut by the idle timeout.
+    static var apiConnections: APIConnectionStats {
+        APIConnectionStats(open: 3, cap: 190, refused: [.evicted: 5, .idleTimeout: 2])
+    }
+
     /// Metrics over `fixture` with every source given (terminal health from the fixture's settings).
     static func metrics(_ fixture: APIFixture) -> StationMetrics {
         StationMetrics(core: fixture.core, collector: { collector }, dispatcher: { dispatcher },
-                       terminalsOnline: fixture.settings.terminalsOnline)
+                       terminalsOnline: fixture.settings.terminalsOnline, apiConnections: { apiConnections })
     }
 }

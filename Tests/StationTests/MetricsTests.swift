@@ -78,6 +78,14 @@ import Testing
         #expect(scrape.value("chargecontrol_payment_allow_close_latency_seconds_count") == 0)
         #expect(scrape.value("chargecontrol_reconnections_without_payment_total") == 0)
 
+        // API connections, every reason written (zero included).
+        #expect(scrape.value("chargecontrol_api_connections_open") == 3)
+        #expect(scrape.value("chargecontrol_api_connections_cap") == 190)
+        #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "evicted")]) == 5)
+        #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "idle_timeout")]) == 2)
+        #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "cap")]) == 0)
+        #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "body_timeout")]) == 0)
+
         // Every catalogued family is announced with its type and help.
         for metric in StationMetric.all {
             #expect(scrape.text.contains("# TYPE \(metric.name) "), "\(metric)")

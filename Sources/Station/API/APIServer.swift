@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// What the API needs besides the station itself.
@@ -49,13 +50,22 @@ public enum APIServer {
 
     /// A Hummingbird application serving `router` on `host:port`; run it as a service of the
     /// daemon's `ServiceGroup` (it is one). `onServerRunning` is called once the socket is bound
-    /// (the place for `READY=1`).
+    /// (the place for `READY=1`). With `connections`, every connection passes its gate: capped,
+    /// idle ones evicted for new ones, and cut when its request head or body is too slow.
     public static func application(
         router: Router<APIRequestContext>, host: String, port: Int, logger: Logger,
+        connections: APIConnectionGate? = nil,
         onServerRunning: @escaping @Sendable () async -> Void = {}
     ) -> Application<RouterResponder<APIRequestContext>> {
-        Application(router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "chargecontrold"),
-                    onServerRunning: { _ in await onServerRunning() }, logger: logger)
+        // The gate's handler replaces Hummingbird's idleTimeout (left nil), which a byte a
+        // second would keep resetting.
+        let server: HTTPServerBuilder = connections.map { gate in
+            .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [gate.makeHandler()]))
+        } ?? .http1()
+        return Application(router: router, server: server,
+                           configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "chargecontrold",
+                                                                   availableConnectionsDelegate: connections?.acceptBackstop),
+                           onServerRunning: { _ in await onServerRunning() }, logger: logger)
     }
 }
 

@@ -68,6 +68,15 @@ extension StationMetric {
         "reconnections_without_payment_total",
         "Acknowledged allow-close or direct close commands with no payment just before them (not in the latency histogram).")
 
+    // MARK: API connections (from the connection gate, issue 17)
+    static let apiConnectionsOpen = StationMetric("api_connections_open", "HTTP API connections open now.")
+    static let apiConnectionsCap = StationMetric(
+        "api_connections_cap",
+        "The most HTTP API connections open at once: [api] max_connections lowered to the descriptor limit minus the reserve and the terminals.")
+    static let apiConnectionsRefused = StationMetric(
+        "api_connections_refused_total",
+        "HTTP API connections the station closed, by reason: cap (new, every connection busy), evicted (idle, to make room), idle_timeout, body_timeout.")
+
     /// Every family, in the order the docs list them.
     public static let all: [StationMetric] = [
         readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
@@ -75,5 +84,6 @@ extension StationMetric {
         accounts, accountsBelowAlarm, accountsBelowTrip,
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,
+        apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused,
     ]
 }

@@ -27,21 +27,26 @@ public final class StationMetrics: Sendable {
     private let collector: (@Sendable () -> CollectorStats)?
     private let dispatcher: (@Sendable () -> DispatcherStats)?
     private let terminalsOnline: (@Sendable () -> [String: Bool])?
+    private let apiConnections: (@Sendable () -> APIConnectionStats)?
 
     /// - Parameters:
     ///   - latency: the recorder the dispatcher feeds; a new one (never fed) when nil.
     ///   - collector: the collector's stats; without it the read, cycle and ingest metrics are absent.
     ///   - dispatcher: the dispatcher's stats; without it the `dispatch_*` metrics are absent.
     ///   - terminalsOnline: terminal health by id; by default taken from the collector's stats.
+    ///   - apiConnections: the API connection gate's figures; without it the `api_connections_*`
+    ///     metrics are absent.
     public init(core: StationCore, latency: PaymentLatencyRecorder? = nil,
                 collector: (@Sendable () -> CollectorStats)? = nil,
                 dispatcher: (@Sendable () -> DispatcherStats)? = nil,
-                terminalsOnline: (@Sendable () -> [String: Bool])? = nil) {
+                terminalsOnline: (@Sendable () -> [String: Bool])? = nil,
+                apiConnections: (@Sendable () -> APIConnectionStats)? = nil) {
         self.core = core
         self.latency = latency ?? PaymentLatencyRecorder(store: core.store)
         self.collector = collector
         self.dispatcher = dispatcher
         self.terminalsOnline = terminalsOnline
+        self.apiConnections = apiConnections
     }
 
     /// The metrics in the Prometheus text format, as of now.
@@ -60,6 +65,7 @@ public final class StationMetrics: Sendable {
         Self.record(figures, online: online, into: scrape)
         if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
+        if let connections = apiConnections?() { Self.record(connections, into: scrape) }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
         latency.registry.emit(into: &buffer)
@@ -114,5 +120,14 @@ public final class StationMetrics: Sendable {
         r.counter(.dispatchReviewed, d.reviewed)
         r.counter(.dispatchSuperseded, d.superseded)
         r.gauge(.dispatchInFlight, d.inFlight)
+    }
+
+    /// Every reason is written, zero included, so that rates start from the first scrape.
+    static func record(_ a: APIConnectionStats, into r: ScrapeRegistry) {
+        r.gauge(.apiConnectionsOpen, a.open)
+        r.gauge(.apiConnectionsCap, a.cap)
+        for reason in APIConnectionRefusal.allCases {
+            r.counter(.apiConnectionsRefused, a.refused[reason] ?? 0, labels: [("reason", reason.rawValue)])
+        }
     }
 }
