@@ -53,7 +53,10 @@ let package = Package(
 
         // MARK: operating system integration
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Systemd", dependencies: [
+            "CSystemd", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
 
         // MARK: rules (pure)
         .target(name: "Tariffs", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
@@ -83,8 +86,10 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "Wakeup",
+                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "Wakeup", "StationConfig", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -115,12 +120,9 @@ let package = Package(
         .executableTarget(
             name: "chargecontrold",
             dependencies: [
-                "Station", "StationConfig", "Store", "Systemd", "Tariffs", "ChargeControl", "DLT645NIO",
+                "Station", "StationConfig", "Systemd", "Tariffs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import DLT645NIO
 import NIOCore
 import NIOPosix
@@ -69,10 +70,15 @@ public final class TerminalLines: Sendable {
 
     /// Runs every line, including those added later, until cancelled; then shuts them down.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            for await line in newLines {
-                group.addTask { await line.run() }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for await line in newLines {
+                    group.addTask { await line.run() }
+                }
             }
+        } onGracefulShutdown: {
+            // Last to stop in the service group: the dispatcher has finished with the lines.
+            self.shutdown()
         }
     }
 

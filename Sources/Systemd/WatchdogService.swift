@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Tells systemd the daemon is alive — only while it is: `WATCHDOG=1` at half of
 /// `WatchdogSec=`, sent only when every loop that matters has shown a heartbeat recently
@@ -31,8 +32,13 @@ public struct WatchdogService: Sendable {
         self.status = status
     }
 
-    /// Runs until cancelled.
+    /// Pings and reports until a graceful shutdown or cancellation.
     public func run() async {
+        // Nothing to finish: a ping or a status line more or less is harmless.
+        await cancelWhenGracefulShutdown { await pingAndReport() }
+    }
+
+    private func pingAndReport() async {
         let timeout = notifier.watchdogTimeout
         let period: Duration = timeout.map { $0 / 2 } ?? .seconds(10)
         let gate = WatchdogGate(freshness: freshness, startedAt: now())

@@ -48,7 +48,7 @@ struct ChargeControlDaemon: AsyncParsableCommand {
                                                      journalStream: ProcessInfo.processInfo.environment["JOURNAL_STREAM"]))
         let logger = Logger(label: "chargecontrold")
         do {
-            try await StationDaemon(loaded: loaded, logger: logger, logLevel: level, tokensFile: tokensFile).run()
+            try await StationServices(loaded: loaded, logger: logger, logLevel: level, tokensFile: tokensFile).run()
         } catch {
             logger.critical("stopped: \(error)")
             throw ExitCode(1)

@@ -1,6 +1,7 @@
 import DLT645
 import Foundation
 import Logging
+import ServiceLifecycle
 import Store
 import Synchronization
 import Wakeup
@@ -67,6 +68,8 @@ public final class Collector: Sendable {
         var readsFailed = 0
         var singleItemMeters = 0
         var heartbeat: Date?
+        /// A graceful shutdown asked the collector to stop reading.
+        var stopping = false
         var nextToken = 0
         var cycles: CycleTracker
     }
@@ -136,6 +139,17 @@ public final class Collector: Sendable {
 
     /// Loads the accounts and reads their meters until cancelled.
     public func run() async {
+        await withGracefulShutdownHandler {
+            await collect()
+        } onGracefulShutdown: {
+            // Reads under way are abandoned (a reading not yet taken is read at its next slot);
+            // readings already handed to the ingest queue are committed by its own shutdown.
+            self.state.withLock { $0.stopping = true }
+            self.changes.bump()
+        }
+    }
+
+    private func collect() async {
         let clock = core.clock
         await withDiscardingTaskGroup { group in
             var nextRefresh = clock.now
@@ -145,7 +159,7 @@ public final class Collector: Sendable {
             // change are spaced by four times the last reload's duration: at most a fifth of the
             // time goes to reloading, and with few accounts (or a test clock) there is no wait.
             var earliestChangeReload = clock.now
-            while !Task.isCancelled {
+            while !Task.isCancelled && !state.withLock({ $0.stopping }) {
                 let generation = changes.generation
                 let now = clock.now
                 state.withLock { $0.heartbeat = now }
@@ -173,6 +187,7 @@ public final class Collector: Sendable {
                 let wake = latest == loadedGeneration ? regular : min(regular, max(earliestChangeReload, clock.now))
                 await changes.wait(since: latest) { try? await clock.sleep(until: wake) }
             }
+            group.cancelAll()
         }
     }
 
@@ -302,6 +317,8 @@ extension CollectorStats {
         var readsFailed: Int
         var singleItemMeters: Int
         var heartbeat: Date?
+        /// A graceful shutdown asked the collector to stop reading.
+        var stopping = false
         var lastCycle: CycleSummary?
     }
 }

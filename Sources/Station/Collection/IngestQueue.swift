@@ -1,6 +1,7 @@
 import ChargeControl
 import Foundation
 import Logging
+import ServiceLifecycle
 import Store
 import Synchronization
 import Wakeup
@@ -93,6 +94,8 @@ public final class IngestQueue: Sendable {
         var pending: [CollectedReading] = []
         var oldestAt: ContinuousClock.Instant?
         var stats = IngestStats()
+        /// A graceful shutdown asked the loop to commit what is left and return.
+        var stopping = false
     }
 
     public let configuration: Configuration
@@ -136,9 +139,27 @@ public final class IngestQueue: Sendable {
         }
     }
 
-    /// Commits batches until cancelled, then commits what is still pending.
+    /// Commits batches until a graceful shutdown (then commits what is still pending and
+    /// returns: the station's other services have stopped submitting by then) or cancellation.
     public func run() async {
-        while !Task.isCancelled {
+        await withGracefulShutdownHandler {
+            await loop()
+        } onGracefulShutdown: {
+            self.state.withLock { $0.stopping = true }
+            self.arrivals.bump()
+        }
+        if Task.isCancelled {
+            // Cancelled, not shut down: commit what is left outside the cancelled task, so the store runs it.
+            while let batch = takeBatch() {
+                await Task { await self.commit(batch) }.value
+            }
+        } else {
+            while let batch = takeBatch() { await commit(batch) }
+        }
+    }
+
+    private func loop() async {
+        while !Task.isCancelled && !state.withLock({ $0.stopping }) {
             let generation = arrivals.generation
             let (count, oldest) = state.withLock { ($0.pending.count, $0.oldestAt) }
             guard count > 0, let oldest else {
@@ -153,10 +174,6 @@ public final class IngestQueue: Sendable {
                 }
             }
             if let batch = takeBatch() { await commit(batch) }
-        }
-        // Cancelled: commit what is left, outside the cancelled task so the store runs it.
-        while let batch = takeBatch() {
-            await Task { await self.commit(batch) }.value
         }
     }
 

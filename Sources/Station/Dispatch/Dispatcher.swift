@@ -3,6 +3,7 @@ import DLT645
 import DLT645NIO
 import Foundation
 import Logging
+import ServiceLifecycle
 import Store
 import Synchronization
 import Tariffs
@@ -41,7 +42,8 @@ public final class Dispatcher: Sendable {
     private let statsBox = DispatcherStatsBox()
     /// Meters with a command being dispatched by this process.
     private let busyMeters = Mutex<Set<String>>([])
-    /// Rung when a dispatch finishes, so the meter's next command goes at once.
+    /// A graceful shutdown asked it to stop claiming commands.
+    private let stopping = Mutex(false)
 
     /// - Parameters:
     ///   - core: the store, the clock (injected: tests step it), the evaluator for the re-check
@@ -75,10 +77,21 @@ public final class Dispatcher: Sendable {
     /// Recovers commands a crash left in flight, then dispatches until the task is cancelled.
     /// Commands being sent when it is cancelled stay in flight if the store cannot be written any
     /// more; the next start puts them back (`recoverInFlight`).
+    /// On a graceful shutdown it claims nothing more, lets the dispatches under way finish on the
+    /// lines (which stop after it), and returns.
     public func run() async {
+        await withGracefulShutdownHandler {
+            await dispatchUntilStopped()
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+            self.core.dispatcherSignal.bump()
+        }
+    }
+
+    private func dispatchUntilStopped() async {
         await recover()
         await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
+            while !Task.isCancelled && !stopping.withLock({ $0 }) {
                 // Read before looking: a command queued or a dispatch finished after this wakes the wait below.
                 let seen = core.dispatcherSignal.generation
                 let now = clock.now

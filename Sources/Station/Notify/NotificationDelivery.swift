@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Store
+import Synchronization
 import Tariffs
 import Wakeup
 
@@ -36,6 +38,8 @@ public final class NotificationDelivery: Sendable {
     private let batchSize: Int
     private let random: @Sendable () -> Double
     private let signal: WakeSignal
+    /// A graceful shutdown asked it to stop after the delivery under way.
+    private let stopping = Mutex(false)
     private let statsBox = NotificationStatsBox()
 
     /// - Parameters:
@@ -67,10 +71,19 @@ public final class NotificationDelivery: Sendable {
     /// Looks at the outbox at once (after an evaluation that may have written to it).
     public func wake() { signal.bump() }
 
-    /// Delivers until the task is cancelled.
+    /// Delivers until a graceful shutdown (after the delivery under way) or cancellation.
     public func run() async {
+        await withGracefulShutdownHandler {
+            await deliverUntilStopped()
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+            self.signal.bump()
+        }
+    }
+
+    private func deliverUntilStopped() async {
         var heldUntil: Date?
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopping.withLock({ $0 }) {
             let seen = signal.generation
             let now = clock.now
             statsBox.update { $0.lastHeartbeat = now }

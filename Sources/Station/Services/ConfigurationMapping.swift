@@ -1,5 +1,4 @@
 import ChargeControl
-import Station
 import StationConfig
 import Tariffs
 

@@ -5,23 +5,57 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-import Station
+import UnixSignals
 import StationConfig
 import Store
 import Synchronization
 import Systemd
 import Tariffs
 
-/// The running daemon: the store, the rules, the terminal lines and the services, wired and run
-/// in one `ServiceGroup` that stops gracefully on SIGTERM or SIGINT.
-struct StationDaemon {
-    let loaded: LoadedConfiguration
+/// The running station: the store, the rules, the terminal lines and every long-running part
+/// as a `Service`, wired from a loaded configuration into one `ServiceGroup` (DocC: Services).
+/// `chargecontrold` parses its arguments, sets up logging and runs this; tests run it in process.
+public struct StationServices: Sendable {
+    public let loaded: LoadedConfiguration
     let logger: Logger
     let logLevel: LogLevelControl
     /// The `--tokens-file` override, kept for reloads.
     let tokensFile: String?
 
-    func run() async throws {
+    public init(loaded: LoadedConfiguration, logger: Logger, logLevel: LogLevelControl, tokensFile: String? = nil) {
+        self.loaded = loaded
+        self.logger = logger
+        self.logLevel = logLevel
+        self.tokensFile = tokensFile
+    }
+
+    /// The group and the parts a caller may watch (tests: the ingest queue's figures, readiness).
+    public struct Running: Sendable {
+        public let group: ServiceGroup
+        public let core: StationCore
+        public let ingest: IngestQueue
+        public let collector: Collector
+        public let dispatcher: Dispatcher
+        /// The names of the services in start order (they stop in the reverse order).
+        public let order: [String]
+        /// True once the API is bound and READY=1 has gone out.
+        public let isReady: @Sendable () -> Bool
+    }
+
+    /// Builds and runs the station until SIGTERM or SIGINT shuts it down gracefully.
+    public func run() async throws {
+        let running = try await build(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await running.group.run()
+        logger.notice("stopped", metadata: ["event": "stopped"])
+    }
+
+    /// Opens the store and builds every service, in this order (a group stops them in reverse):
+    /// the terminal lines (stop last: the dispatcher and collector use them), the ingest queue
+    /// (commits what the collector handed it), the collector, the dispatcher (finishes the
+    /// dispatches under way), the notifier when a webhook is set, the watchdog, the reloader, the
+    /// API (stops taking requests early), and the stop notice (first to hear of a shutdown, so
+    /// systemd learns at once).
+    public func build(gracefulShutdownSignals: [UnixSignal] = []) async throws -> Running {
         let configuration = loaded.configuration
         // First, so that the database and the lines open under the raised limit.
         let descriptors = DescriptorBudget.raisingSoftLimit()
@@ -30,10 +64,7 @@ struct StationDaemon {
         let clock = SystemStationClock()
         let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
 
-        let recovered = try await store.recoverInFlight(at: clock.now)
-        if recovered > 0 {
-            logger.notice("\(recovered) commands were in flight at the last stop; they go out again", metadata: ["event": "recovery"])
-        }
+        // Commands a crash left in flight are put back by the dispatcher when it starts.
         let lines = TerminalLines { terminal in
             TerminalLineConfiguration(host: terminal.host, port: terminal.port, requestTimeout: configuration.collection.timeout)
         }
@@ -96,31 +127,22 @@ struct StationDaemon {
                 return "commands pending \(pending), review \(review)\(cycle)"
             })
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
-        let delivery = configuration.notify.url.map { NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal) }
-        var services: [any Service] = [
-            RunService(name: "terminal lines", lines.run, stop: lines.shutdown),
-            RunService(name: "ingest", ingest.run),
-            RunService(name: "collector", collector.run),
-            RunService(name: "dispatcher", dispatcher.run),
-            RunService(name: "watchdog", watchdog.run),
-            RunService(name: "reload") {
-                var reloader = Reloader(file: loaded.file, tokensFile: tokensFile, current: loaded, core: core, notifier: notifier,
-                                        logLevel: logLevel, logger: logger)
-                await reloader.run()
-            },
-            api,
-            // Last in the list, so the first to hear of a shutdown: systemd learns at once.
-            RunService(name: "stopping", { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } },
-                       stop: { notifier.stopping() }),
+        let delivery = configuration.notify.url.map {
+            NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal)
+        }
+        let reloader = Reloader(file: loaded.file, tokensFile: tokensFile, initial: loaded, core: core, notifier: notifier,
+                                logLevel: logLevel, logger: logger)
+        var services: [(name: String, service: any Service)] = [
+            ("terminal lines", lines), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
         ]
-        // A service that returns ends the whole group, so delivery runs only when configured.
-        if let delivery { services.insert(RunService(name: "notifications", delivery.run), at: services.count - 2) }
+        if let delivery { services.append(("notifications", delivery)) }
+        services += [("watchdog", watchdog), ("reload", reloader), ("api", api), ("stop notice", StopNotice(notifier: notifier))]
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: services.map { .init(service: $0.service) },
+            gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger))
-        try await group.run()
-        logger.notice("stopped", metadata: ["event": "stopped"])
+        return Running(group: group, core: core, ingest: ingest, collector: collector, dispatcher: dispatcher,
+                       order: services.map(\.name), isReady: { ready.isSet })
     }
 
     /// The API's connection gate: the cap follows the descriptor budget and the terminals
@@ -181,30 +203,21 @@ final class ReadyFlag: Sendable {
     var isSet: Bool { flag.withLock { $0 } }
 }
 
-/// Adapts a `run()` that returns on cancellation into a ServiceLifecycle service: a graceful
-/// shutdown cancels it (after `stop`, for services that also need telling). The group stops
-/// services in reverse order, so the API stops taking requests first and the lines close last,
-/// after the dispatcher has put back what it held and the ingest queue has committed.
-struct RunService: Service, CustomStringConvertible {
-    let name: String
-    let body: @Sendable () async -> Void
-    let stop: @Sendable () -> Void
+/// Tells systemd STOPPING=1 as soon as a graceful shutdown begins: last in the group, so the
+/// first to hear of it, then done.
+struct StopNotice: Service {
+    let notifier: ServiceNotifier
 
-    init(name: String, _ body: @escaping @Sendable () async -> Void, stop: @escaping @Sendable () -> Void = {}) {
-        self.name = name
-        self.body = body
-        self.stop = stop
-    }
-
-    var description: String { name }
-
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            await cancelWhenGracefulShutdown {
-                await body()
-            }
-        } onGracefulShutdown: {
-            stop()
-        }
+    func run() async {
+        // Thrown on cancellation: a group cancelled (not shut down) tells systemd nothing more.
+        guard (try? await gracefulShutdown()) != nil else { return }
+        notifier.stopping()
     }
 }
+
+extension TerminalLines: Service {}
+extension IngestQueue: Service {}
+extension Collector: Service {}
+extension Dispatcher: Service {}
+extension NotificationDelivery: Service {}
+extension WatchdogService: Service {}

@@ -1,7 +1,6 @@
 import ChargeControl
 import Logging
 import ServiceLifecycle
-import Station
 import StationConfig
 import Systemd
 import UnixSignals
@@ -10,10 +9,10 @@ import UnixSignals
 /// running — tariffs, thresholds, trip windows and holidays, validation limits, the log level —
 /// without dropping work; say in the journal what changed. A refused file changes nothing.
 /// Keys that need a restart (database, listen address, collection, dispatch, meters) are named.
-struct Reloader {
+struct Reloader: Service {
     let file: String
     let tokensFile: String?
-    var current: LoadedConfiguration
+    let initial: LoadedConfiguration
     let core: StationCore
     let notifier: ServiceNotifier
     let logLevel: LogLevelControl
@@ -21,21 +20,26 @@ struct Reloader {
 
     static let restartPrefixes = ["station.database", "api.", "collection.", "dispatch.", "meters."]
 
-    mutating func run() async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-            notifier.reloading()
-            reload()
-            notifier.ready()
+    /// Reloads on every SIGHUP until a graceful shutdown (nothing to finish) or cancellation.
+    func run() async {
+        await cancelWhenGracefulShutdown { [self] in
+            var current = initial
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                notifier.reloading()
+                current = reload(from: current)
+                notifier.ready()
+            }
         }
     }
 
-    private mutating func reload() {
+    /// The configuration in force after a reload of `current`'s file.
+    private func reload(from current: LoadedConfiguration) -> LoadedConfiguration {
         let next: LoadedConfiguration
         do {
             next = try LoadedConfiguration.load(path: file, tokensFile: tokensFile)
         } catch {
             logger.error("reload refused; the running configuration stays: \(error)", metadata: ["event": "reload"])
-            return
+            return current
         }
         var changes = next.configuration.changes(from: current.configuration)
         let tariffNames = Set(next.tariffs.keys), oldNames = Set(current.tariffs.keys)
@@ -49,6 +53,6 @@ struct Reloader {
             logger.notice("reload: \(change)\(restart)", metadata: ["event": "reload"])
         }
         if changes.isEmpty { logger.notice("reload: nothing changed", metadata: ["event": "reload"]) }
-        current = next
+        return next
     }
 }

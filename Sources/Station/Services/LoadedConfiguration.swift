@@ -1,22 +1,21 @@
 import Foundation
-import Station
 import StationConfig
 import Tariffs
 
 /// The configuration with everything it names loaded and checked: tariffs and API tokens. A
 /// daemon that starts has all of it; `--check-config` stops here.
-struct LoadedConfiguration: Sendable {
-    let configuration: StationConfiguration
-    let tariffs: [String: Tariff]
-    let tokens: APITokens
-    let tokensPath: String
-    let file: String
+public struct LoadedConfiguration: Sendable {
+    public let configuration: StationConfiguration
+    public let tariffs: [String: Tariff]
+    public let tokens: APITokens
+    public let tokensPath: String
+    public let file: String
 
-    struct Refusal: Error, CustomStringConvertible {
-        let description: String
+    public struct Refusal: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static func load(path: String, tokensFile: String?) throws -> LoadedConfiguration {
+    public static func load(path: String, tokensFile: String?) throws -> LoadedConfiguration {
         let configuration: StationConfiguration
         do {
             configuration = try StationConfiguration.load(path: path)
@@ -39,7 +38,7 @@ struct LoadedConfiguration: Sendable {
         return LoadedConfiguration(configuration: configuration, tariffs: tariffs, tokens: tokens, tokensPath: tokensPath, file: path)
     }
 
-    var summary: String {
+    public var summary: String {
         var lines = ["\(file): OK", configuration.summary]
         lines.append("tariffs: " + tariffs.keys.sorted().joined(separator: ", "))
         lines.append("tokens: \(tokens.count) in \(tokensPath)")
