@@ -21,6 +21,8 @@ public struct StationServices: Sendable {
     let logLevel: LogLevelControl
     /// The `--tokens-file` override, kept for reloads.
     let tokensFile: String?
+    /// The ingest queue's group commit (tests hold readings back with a long `maxDelay`).
+    public var ingest = IngestQueue.Configuration()
 
     public init(loaded: LoadedConfiguration, logger: Logger, logLevel: LogLevelControl, tokensFile: String? = nil) {
         self.loaded = loaded
@@ -73,7 +75,7 @@ public struct StationServices: Sendable {
         lines.update(terminals)
         terminalCount.set(terminals)
 
-        let ingest = IngestQueue(core: core, logger: logger)
+        let ingest = IngestQueue(core: core, configuration: self.ingest, logger: logger)
         let collection = configuration.collection
         let collector = Collector(
             core: core, lines: lines, ingest: ingest,
