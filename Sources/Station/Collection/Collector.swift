@@ -195,15 +195,19 @@ public final class Collector: Sendable {
     private func reconcile(_ assignments: [MeterAssignment], at now: Date) -> [MeterReadQueue] {
         var byTerminal: [String: [(MeterAssignment, ReadingStrategy)]] = [:]
         for a in assignments { byTerminal[a.terminalID, default: []].append((a, configuration.strategy(a))) }
-        let (queues, created) = state.withLock { s -> ([String: MeterReadQueue], [MeterReadQueue]) in
+        let (queues, created, removed) = state.withLock { s -> ([String: MeterReadQueue], [MeterReadQueue], [MeterReadQueue]) in
             var created: [MeterReadQueue] = []
             for id in byTerminal.keys where s.queues[id] == nil {
                 let q = MeterReadQueue(terminalID: id)
                 s.queues[id] = q
                 created.append(q)
             }
-            return (s.queues, created)
+            // A terminal no account reads through any more: its queue and workers end.
+            let gone = s.queues.keys.filter { byTerminal[$0] == nil }
+            let removed = gone.compactMap { s.queues.removeValue(forKey: $0) }
+            return (s.queues, created, removed)
         }
+        for queue in removed { queue.stop() }
         let random = random
         let clockPeriod = configuration.clockCheckPeriod
         for (id, queue) in queues {

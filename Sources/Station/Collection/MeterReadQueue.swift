@@ -35,6 +35,7 @@ final class MeterReadQueue: Sendable {
     private struct State {
         var heap: [ScheduledMeter] = []
         var assigned: [String: Assigned] = [:]
+        var stopped = false
     }
 
     private let state = Mutex(State())
@@ -46,33 +47,52 @@ final class MeterReadQueue: Sendable {
     var meterCount: Int { state.withLock { $0.assigned.count } }
 
     /// Makes `assignments` this terminal's accounts. New or changed ones are scheduled with
-    /// `firstDue` and start from `firstMemory`; `onScheduled`/`onDropped` see every entry added
-    /// and every stale one removed.
+    /// `firstDue` and start from `firstMemory`; `onScheduled` sees every entry added.
+    ///
+    /// The callbacks (the collector's, which take its lock) run outside this queue's lock: no
+    /// lock is ever taken while holding the other, so there is no order to keep between them.
+    /// Only the collector's one loop calls this, so nothing assigns between the two steps.
     func assign(_ assignments: [(MeterAssignment, ReadingStrategy)], nextToken: () -> Int,
                 firstDue: (String, ReadingStrategy) -> Date, firstMemory: (MeterAssignment, ReadingStrategy) -> MeterReadMemory,
                 onScheduled: (Date) -> Void) {
-        var bump = false
-        state.withLock { s in
-            var next: [String: Assigned] = [:]
-            next.reserveCapacity(assignments.count)
-            for (a, strategy) in assignments {
-                guard let address = try? MeterAddress(a.meterAddress) else { continue }
-                if let old = s.assigned[a.accountID], old.meter == a.meterAddress, old.strategy == strategy {
-                    next[a.accountID] = old
-                    continue
-                }
-                let token = nextToken()
-                next[a.accountID] = Assigned(meter: a.meterAddress, strategy: strategy, token: token)
-                let due = firstDue(a.meterAddress, strategy)
-                onScheduled(due)
-                if Self.push(ScheduledMeter(accountID: a.accountID, meterText: a.meterAddress, meter: address, token: token,
-                                            strategy: strategy, due: due, memory: firstMemory(a, strategy)), into: &s.heap) {
-                    bump = true
-                }
+        // 1. Under the lock: which accounts keep their assignment.
+        let current = state.withLock { $0.assigned }
+        var next: [String: Assigned] = [:]
+        next.reserveCapacity(assignments.count)
+        var added: [ScheduledMeter] = []
+        // 2. Outside it: tokens, first slots and memories of the new or changed ones.
+        for (a, strategy) in assignments {
+            guard let address = try? MeterAddress(a.meterAddress) else { continue }
+            if let old = current[a.accountID], old.meter == a.meterAddress, old.strategy == strategy {
+                next[a.accountID] = old
+                continue
             }
+            let token = nextToken()
+            next[a.accountID] = Assigned(meter: a.meterAddress, strategy: strategy, token: token)
+            let due = firstDue(a.meterAddress, strategy)
+            onScheduled(due)
+            added.append(ScheduledMeter(accountID: a.accountID, meterText: a.meterAddress, meter: address, token: token,
+                                        strategy: strategy, due: due, memory: firstMemory(a, strategy)))
+        }
+        // 3. Under the lock again: the new assignment and its entries.
+        let bump = state.withLock { s -> Bool in
             s.assigned = next
+            var earliest = false
+            for entry in added where Self.push(entry, into: &s.heap) { earliest = true }
+            return earliest
         }
         if bump { signal.bump() }
+    }
+
+    /// The terminal is gone: its workers' `next` returns nil (they end), and nothing is read
+    /// through it any more.
+    func stop() {
+        state.withLock { s in
+            s.stopped = true
+            s.assigned = [:]
+            s.heap = []
+        }
+        signal.bump()
     }
 
     /// Whether `entry` is still this terminal's current assignment of its account.
@@ -92,24 +112,26 @@ final class MeterReadQueue: Sendable {
     }
 
     /// The next meter due, taken out of the queue once its instant has come; waits until then
-    /// (or until an earlier one is added). Stale entries are passed to `onDropped`. Nil when the
-    /// task is cancelled.
+    /// (or until an earlier one is added). Stale entries are passed to `onDropped`, outside the
+    /// lock. Nil when the task is cancelled or the queue stopped (its terminal is gone).
     func next(clock: any StationClock, onDropped: (ScheduledMeter) -> Void) async -> ScheduledMeter? {
         while !Task.isCancelled {
             let generation = signal.generation
             let now = clock.now
             var dropped: [ScheduledMeter] = []
-            let (ready, wakeAt) = state.withLock { s -> (ScheduledMeter?, Date?) in
+            let (ready, wakeAt, stopped) = state.withLock { s -> (ScheduledMeter?, Date?, Bool) in
+                if s.stopped { return (nil, nil, true) }
                 while let top = s.heap.first {
                     if s.assigned[top.accountID]?.token != top.token {
                         dropped.append(Self.pop(&s.heap))
                         continue
                     }
-                    return top.due <= now ? (Self.pop(&s.heap), nil) : (nil, top.due)
+                    return top.due <= now ? (Self.pop(&s.heap), nil, false) : (nil, top.due, false)
                 }
-                return (nil, nil)
+                return (nil, nil, false)
             }
             for d in dropped { onDropped(d) }
+            if stopped { return nil }
             if let ready { return ready }
             if let wakeAt {
                 await signal.wait(since: generation) { try? await clock.sleep(until: wakeAt) }
