@@ -206,7 +206,8 @@ public final class IngestQueue: Sendable {
         arrivals.bump()
     }
 
-    private struct Failure: Error, Sendable, CustomStringConvertible {
+    /// Why one reading of a batch was not evaluated (logged with the reading's account).
+    struct Failure: Error, Sendable, CustomStringConvertible {
         let description: String
     }
 
@@ -216,54 +217,13 @@ public final class IngestQueue: Sendable {
     }
 
     /// One transaction for the batch (or the part of it evaluated within the budget); a reading
-    /// that fails is rolled back alone.
+    /// that fails is rolled back alone. What the budget left is first in line for the next one.
     private func commit(_ taken: [CollectedReading]) async {
-        let evaluator = core.evaluator
-        let now = core.clock.now
-        let (budget, yieldAfter) = (configuration.evaluationBudget, configuration.yieldAfter)
-        let store = core.store
+        let evaluation = BatchEvaluation(evaluator: core.evaluator, now: core.clock.now, store: core.store,
+                                         budget: configuration.evaluationBudget, yieldAfter: configuration.yieldAfter)
         let results: [Result<Evaluation, Failure>]
         do {
-            results = try await store.bulkTransaction { tx in
-                func evaluate(_ item: CollectedReading) throws -> Evaluation {
-                    let (account, baseline) = try tx.accountForReading(item.accountID)
-                    guard account.meterAddress == item.meterAddress else {
-                        throw Failure(description: "account \(item.accountID) now has meter \(account.meterAddress), "
-                                      + "not \(item.meterAddress): reading dropped")
-                    }
-                    return try evaluator.apply(reading: item.reading, meter: item.meter, to: account, baseline: baseline,
-                                               at: now, in: tx)
-                }
-                /// The readings evaluated within the budget. `isolated`: each in its own savepoint,
-                /// a failure recorded and rolled back alone; else the first failure throws.
-                func evaluateBatch(isolated: Bool) throws -> [Result<Evaluation, Failure>] {
-                    let started = ContinuousClock.now
-                    var results: [Result<Evaluation, Failure>] = []
-                    results.reserveCapacity(taken.count)
-                    for item in taken {
-                        if !results.isEmpty {
-                            let elapsed = ContinuousClock.now - started
-                            if elapsed > budget || (elapsed > yieldAfter && store.reconnectionWritesWaiting) { break }
-                        }
-                        guard isolated else {
-                            results.append(.success(try evaluate(item)))
-                            continue
-                        }
-                        do {
-                            results.append(.success(try tx.savepoint { try evaluate(item) }))
-                        } catch {
-                            results.append(.failure(Failure(description: "\(error)")))
-                        }
-                    }
-                    return results
-                }
-                // Fast path: the batch in one savepoint. A savepoint per reading cost 9 % of the
-                // daemon's CPU in SQLite's savepoint bookkeeping (issue 7, p2 profile), and a
-                // reading that fails is rare; when one does, the batch is rolled back and
-                // evaluated again, reading by reading.
-                if let results = try? tx.savepoint({ try evaluateBatch(isolated: false) }) { return results }
-                return try evaluateBatch(isolated: true)
-            }
+            results = try await core.store.bulkTransaction { tx in try evaluation.evaluate(taken, in: tx) }
         } catch {
             state.withLock { s in
                 s.stats.failedTransactions += 1
@@ -273,13 +233,16 @@ public final class IngestQueue: Sendable {
                          metadata: ["error": "\(error)"])
             return
         }
-        let batch = taken.prefix(results.count)
         if results.count < taken.count { putBack(taken[results.count...]) }
+        record(Array(zip(taken.prefix(results.count), results)))
+    }
+
+    /// Logs and counts what a committed batch did, then wakes the dispatcher and the notifier.
+    private func record(_ batch: [(CollectedReading, Result<Evaluation, Failure>)]) {
         var evaluations: [Evaluation] = []
-        evaluations.reserveCapacity(results.count)
+        evaluations.reserveCapacity(batch.count)
         var counts = IngestStats()
-        let debug = logger.logLevel <= .debug
-        for (item, result) in zip(batch, results) {
+        for (item, result) in batch {
             switch result {
             case .failure(let failure):
                 counts.evaluationErrors += 1
@@ -288,28 +251,7 @@ public final class IngestQueue: Sendable {
                 counts.readingsCommitted += 1
                 evaluations.append(evaluation)
                 core.logDecisions(evaluation, terminal: item.terminalID)
-                switch evaluation.outcome {
-                case .abnormal(let reasons):
-                    counts.abnormal += 1
-                    logger.warning("abnormal reading: \(reasons.map(\.description).joined(separator: "; "))",
-                                   metadata: Self.metadata(item, ["event": "abnormal", "reasons": "\(reasons.map(\.code).joined(separator: ","))",
-                                                                  "total_kwh": "\(item.reading.total.kWhString)",
-                                                                  "balance": "\(evaluation.balance.yuanString)"]))
-                case .billed(let charge, let energy):
-                    counts.billed += 1
-                    if debug {
-                        logger.debug("reading billed", metadata: Self.metadata(item, [
-                            "event": "reading", "total_kwh": "\(item.reading.total.kWhString)", "energy_kwh": "\(energy.kWhString)",
-                            "charge": "\(charge.yuanString)", "balance": "\(evaluation.balance.yuanString)"]))
-                    }
-                case .baseline, .reevaluated:
-                    counts.baselines += 1
-                    if debug {
-                        logger.debug("baseline reading", metadata: Self.metadata(item, [
-                            "event": "reading", "total_kwh": "\(item.reading.total.kWhString)",
-                            "balance": "\(evaluation.balance.yuanString)"]))
-                    }
-                }
+                log(evaluation, of: item, counting: &counts)
             }
         }
         state.withLock { s in
@@ -322,5 +264,31 @@ public final class IngestQueue: Sendable {
             s.stats.largestBatch = max(s.stats.largestBatch, batch.count)
         }
         core.announce(evaluations)
+    }
+
+    /// The journal line of one evaluated reading (`EVENT=abnormal` always; `EVENT=reading` at debug).
+    private func log(_ evaluation: Evaluation, of item: CollectedReading, counting counts: inout IngestStats) {
+        let debug = logger.logLevel <= .debug
+        switch evaluation.outcome {
+        case .abnormal(let reasons):
+            counts.abnormal += 1
+            logger.warning("abnormal reading: \(reasons.map(\.description).joined(separator: "; "))",
+                           metadata: Self.metadata(item, ["event": "abnormal", "reasons": "\(reasons.map(\.code).joined(separator: ","))",
+                                                          "total_kwh": "\(item.reading.total.kWhString)",
+                                                          "balance": "\(evaluation.balance.yuanString)"]))
+        case .billed(let charge, let energy):
+            counts.billed += 1
+            if debug {
+                logger.debug("reading billed", metadata: Self.metadata(item, [
+                    "event": "reading", "total_kwh": "\(item.reading.total.kWhString)", "energy_kwh": "\(energy.kWhString)",
+                    "charge": "\(charge.yuanString)", "balance": "\(evaluation.balance.yuanString)"]))
+            }
+        case .baseline, .reevaluated:
+            counts.baselines += 1
+            if debug {
+                logger.debug("baseline reading", metadata: Self.metadata(item, [
+                    "event": "reading", "total_kwh": "\(item.reading.total.kWhString)", "balance": "\(evaluation.balance.yuanString)"]))
+            }
+        }
     }
 }
