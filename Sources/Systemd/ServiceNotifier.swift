@@ -19,12 +19,16 @@ import Glibc
 public struct ServiceNotifier: Sendable {
     private static let sender = DispatchQueue(label: "chargecontrol.sd-notify")
 
-    public init() {}
+    /// False: a notifier that never sends (a station run in process beside other tests, whose
+    /// `NOTIFY_SOCKET` is the process's, not this station's).
+    private let enabled: Bool
+
+    public init(enabled: Bool = true) { self.enabled = enabled }
 
     /// Queues raw `KEY=value` lines for systemd; true when there is a socket to send them to.
     @discardableResult
     public func send(_ state: String) -> Bool {
-        guard let socket = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !socket.isEmpty else { return false }
+        guard enabled, let socket = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !socket.isEmpty else { return false }
         Self.sender.async { Self.deliver(state, to: socket) }
         return true
     }
@@ -68,7 +72,7 @@ public struct ServiceNotifier: Sendable {
     /// treated as "no watchdog".
     public var watchdogTimeout: Duration? {
         var usec: UInt64 = 0
-        guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
+        guard enabled, sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
         return .microseconds(Int64(clamping: usec))
     }
 }

@@ -57,6 +57,7 @@ import Testing
         var services = StationServices(loaded: loaded, logger: collectLogger(), logLevel: LogLevelControl(.critical))
         // Readings wait in the ingest queue for an hour: only the shutdown's drain commits them.
         services.ingest = IngestQueue.Configuration(maxBatch: 10_000, maxDelay: .seconds(3600))
+        services.notifiesSystemd = false  // NOTIFY_SOCKET belongs to the systemd tests running beside this one
         let running = try await services.build()
         #expect(running.order == ["terminal lines", "ingest", "collector", "dispatcher", "watchdog", "reload", "api", "stop notice"])
 

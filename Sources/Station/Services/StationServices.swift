@@ -23,6 +23,9 @@ public struct StationServices: Sendable {
     let tokensFile: String?
     /// The ingest queue's group commit (tests hold readings back with a long `maxDelay`).
     public var ingest = IngestQueue.Configuration()
+    /// Whether READY=1, STATUS=, WATCHDOG=1 and STOPPING=1 go to `NOTIFY_SOCKET` (false in
+    /// process tests: the variable is the test process's).
+    public var notifiesSystemd = true
 
     public init(loaded: LoadedConfiguration, logger: Logger, logLevel: LogLevelControl, tokensFile: String? = nil) {
         self.loaded = loaded
@@ -61,7 +64,7 @@ public struct StationServices: Sendable {
         let configuration = loaded.configuration
         // First, so that the database and the lines open under the raised limit.
         let descriptors = DescriptorBudget.raisingSoftLimit()
-        let notifier = ServiceNotifier()
+        let notifier = ServiceNotifier(enabled: notifiesSystemd)
         let store = try openStore(configuration.station.database)
         let clock = SystemStationClock()
         let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
@@ -101,33 +104,10 @@ public struct StationServices: Sendable {
             collector.accountsChanged()
         }
 
-        let accounts = try await store.accountCount()
         let ready = ReadyFlag()
-        let listen = configuration.api.listen
-        let api = APIServer.application(
-            router: APIServer.buildRouter(
-                core: core, tokens: loaded.tokens,
-                settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
-                                            terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) }),
-                metrics: metrics),
-            host: listen.host, port: listen.port, logger: logger, connections: connections,
-            onServerRunning: { [logger] in
-                notifier.ready()
-                ready.set()
-                notifier.status("\(accounts) accounts; API on \(listen)")
-                logger.notice("ready: \(accounts) accounts, API on \(listen)", metadata: ["event": "ready"])
-            })
-
-        let watchdog = WatchdogService(
-            notifier: notifier, logger: logger, heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
-            isReady: { ready.isSet },
-            status: {
-                guard let counts = try? await store.commandCounts(), let review = try? await store.openReviewCount() else { return nil }
-                let pending = (counts[.pending] ?? 0) + (counts[.inFlight] ?? 0)
-                let cycle = collector.stats.lastCycleDuration
-                    .map { " last cycle \($0.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" } ?? ""
-                return "commands pending \(pending), review \(review)\(cycle)"
-            })
+        let api = try await apiServer(core: core, metrics: metrics, connections: connections, notifier: notifier, ready: ready,
+                                      terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) })
+        let watchdog = watchdogService(store: store, notifier: notifier, collector: collector, dispatcher: dispatcher, ready: ready)
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
         let delivery = configuration.notify.url.map {
             NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal)
@@ -145,6 +125,44 @@ public struct StationServices: Sendable {
             logger: logger))
         return Running(group: group, core: core, ingest: ingest, collector: collector, dispatcher: dispatcher,
                        order: services.map(\.name), isReady: { ready.isSet })
+    }
+
+    /// The HTTP API: READY=1 goes out once it is bound.
+    private func apiServer(core: StationCore, metrics: StationMetrics, connections: APIConnectionGate, notifier: ServiceNotifier,
+                           ready: ReadyFlag, terminalsOnline: @escaping @Sendable () -> [String: Bool]) async throws
+        -> some Service
+    {
+        let configuration = loaded.configuration
+        let accounts = try await core.store.accountCount()
+        let listen = configuration.api.listen
+        return APIServer.application(
+            router: APIServer.buildRouter(
+                core: core, tokens: loaded.tokens,
+                settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
+                                            terminalsOnline: terminalsOnline),
+                metrics: metrics),
+            host: listen.host, port: listen.port, logger: logger, connections: connections,
+            onServerRunning: { [logger] in
+                notifier.ready()
+                ready.set()
+                notifier.status("\(accounts) accounts; API on \(listen)")
+                logger.notice("ready: \(accounts) accounts, API on \(listen)", metadata: ["event": "ready"])
+            })
+    }
+
+    /// The systemd watchdog: pings while collection and dispatch show heartbeats; keeps STATUS= current.
+    private func watchdogService(store: StationStore, notifier: ServiceNotifier, collector: Collector, dispatcher: Dispatcher,
+                                 ready: ReadyFlag) -> WatchdogService {
+        WatchdogService(
+            notifier: notifier, logger: logger, heartbeats: { [collector.stats.heartbeat, dispatcher.stats.lastHeartbeat] },
+            isReady: { ready.isSet },
+            status: {
+                guard let counts = try? await store.commandCounts(), let review = try? await store.openReviewCount() else { return nil }
+                let pending = (counts[.pending] ?? 0) + (counts[.inFlight] ?? 0)
+                let cycle = collector.stats.lastCycleDuration
+                    .map { " last cycle \($0.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" } ?? ""
+                return "commands pending \(pending), review \(review)\(cycle)"
+            })
     }
 
     /// The API's connection gate: the cap follows the descriptor budget and the terminals
