@@ -139,14 +139,31 @@ import Testing
     }
 
     /// A reply that comes after its request timed out is not taken as the next request's answer.
+    ///
+    /// Gates hold the replies, so nothing races the clock: the first reply is let go only after
+    /// its request timed out and while the second request waits for its own (with a real
+    /// 200 ms timeout against a reply 1 s late, a busy CI machine once let the reply win).
     @Test func lateReplyToATimedOutReadIsNotGivenToTheNextRead() async throws {
         try await withTerminalLine { terminal, line in
-            terminal.set(Meters.one) { request in [.wait(.seconds(1)), .reply(normalReply(to: request, value: [0x11, 0, 0, 0]))] }
+            let calls = Shared(0)
+            let (late, second) = (Gate(), Gate())
+            terminal.set(Meters.one) { request in
+                let n = calls.update { n in
+                    n += 1
+                    return n
+                }
+                return [.gate(n == 1 ? late : second), .reply(normalReply(to: request, value: [0x11, 0, 0, 0]))]
+            }
             let error = await lineError { () async throws(TerminalLineError) -> Reply in
                 try await line.send(.read(Meters.one, Items.total), timeout: .milliseconds(200))
             }
             #expect(error == .timeout(.milliseconds(200)))
-            let reply = try await line.send(.read(Meters.one, Items.remaining))
+            async let next = line.send(.read(Meters.one, Items.remaining))
+            try await eventually("the second read on the wire") { terminal.received.count == 2 }
+            late.open()
+            try await eventually("the late reply dropped") { line.health.counters.ignoredFrames == 1 }
+            second.open()
+            let reply = try await next
             #expect(reply == .data(Meters.one, Items.remaining, value: [0x11, 0, 0, 0], followUp: false))
             #expect(line.health.counters.ignoredFrames == 1)
         }
