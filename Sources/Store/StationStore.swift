@@ -16,7 +16,7 @@ import GRDB
 public struct StationStore: Sendable {
     /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`.
     public let writer: any DatabaseWriter
-    /// Every write of the store goes through it (see `write`).
+    /// Every write of the store goes through it (see `write`), but a bulk load's (`insertAccountsInBulk`).
     let group: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -30,10 +30,28 @@ public struct StationStore: Sendable {
         try StationStore(writer: DatabaseQueue(configuration: configuration()))
     }
 
+    /// Opens an existing station file read-only and as it is (not migrated): a watcher beside a
+    /// running daemon (in WAL mode its reads never block the daemon's writes); its writes fail.
+    public static func openReadOnly(path: String) throws -> StationStore {
+        var config = configuration()
+        config.readonly = true
+        return StationStore(unmigrated: try DatabaseQueue(path: path, configuration: config))
+    }
+
+    /// A store over `writer`, migrated.
     public init(writer: any DatabaseWriter) throws {
+        self.init(unmigrated: writer)
+        try Schema.migrator.migrate(writer)
+    }
+
+    private init(unmigrated writer: any DatabaseWriter) {
         self.writer = writer
         group = GroupCommit(writer: writer)
-        try Schema.migrator.migrate(writer)
+    }
+
+    /// Closes the file; the store cannot be used after.
+    public func close() throws {
+        try writer.close()
     }
 
     /// Runs `body` as one write of the next group commit round; returns once it is committed.

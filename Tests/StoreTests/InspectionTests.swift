@@ -4,8 +4,8 @@ import Tariffs
 import Testing
 @testable import Store
 
-/// The questions the harness and the bench ask the store (issue 12, point 5).
-@Suite("Store: queries for checks")
+/// The questions the harness and the bench ask the store (issue 12, point 5), and the bulk load.
+@Suite("Store: queries for checks, bulk load")
 struct InspectionTests {
     func reading(_ total: String, at: Date) throws -> MeterReading {
         MeterReading(collectedAt: at, meterTime: nil, total: try Energy(kWh: total), registers: .zero)
@@ -92,5 +92,37 @@ struct InspectionTests {
         #expect(try await store.readingTally() == ReadingTally(readings: 3, accounts: 2, accepted: 2, abnormal: 1))
         #expect(try await store.readingTally(account: "A1") == ReadingTally(readings: 2, accounts: 1, accepted: 1, abnormal: 1))
         #expect(try await store.readingTally(after: ids[0]) == ReadingTally(readings: 2, accounts: 2, accepted: 1, abnormal: 1))
+    }
+
+    @Test func aBulkLoadWritesWhatProvisioningWouldAndAReadOnlyStoreReadsIt() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bulk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("station.sqlite").path
+        let bulk = try StationStore.openForBulkLoad(path: path)
+        try await bulk.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 9100), at: t0)
+        try await bulk.insertAccountsInBulk((1...3).map {
+            NewAccount(id: "B\($0)", meterAddress: String(format: "%012d", $0), terminalID: "T1", tariff: "residential",
+                       region: "north", openingBalance: yuan("\($0).00"))
+        }, at: t0)
+        await #expect(throws: AmountOutOfBounds.self) {
+            try await bulk.insertAccountsInBulk([NewAccount(id: "B9", meterAddress: "000000000009", terminalID: "T1", tariff: "r",
+                                                            region: "n", openingBalance: Money(microYuan: .max))], at: t0)
+        }
+        #expect(try await bulk.verifyBalances().isEmpty)
+        #expect(try await bulk.verifyAudit().isIntact)
+        try await bulk.checkpointAndClose()
+
+        // What upsertAccount writes for a new account, to the detail of its audit row.
+        let (reference, _) = try temporaryStore()
+        try await provision(reference, account: "B2", meter: "000000000002", opening: "2.00")
+        let watcher = try StationStore.openReadOnly(path: path)
+        defer { try? watcher.close() }
+        #expect(try await watcher.accountCount() == 3)
+        #expect(try await watcher.account("B2") == reference.account("B2"))
+        #expect(try await watcher.ledger(account: "B2") == reference.ledger(account: "B2"))
+        let detail = try #require(try await reference.auditTrail(event: "account_created").first?.detail)
+        #expect(try await watcher.auditTrail(event: "account_created").map(\.detail) == Array(repeating: detail, count: 3))
+        await #expect(throws: (any Error).self) { try await watcher.upsertTerminal(TerminalRecord(id: "T2", host: "h", port: 1), at: t0) }
     }
 }
