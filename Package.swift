@@ -136,7 +136,7 @@ let package = Package(
             dependencies: [
                 "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store", "StationHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API alone, for p7's raw-insert baseline: the bench reads the store through its methods.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
