@@ -14,8 +14,10 @@ import GRDB
 /// - `foreign_keys = ON`, and a busy timeout so a second process (chargectl against the file,
 ///   a future shard peer) waits instead of failing.
 public struct StationStore: Sendable {
-    /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`.
-    public let writer: any DatabaseWriter
+    /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`. Not public: what is
+    /// outside the Store asks it questions (its methods), so another engine can answer them;
+    /// tests in this package may still reach it, to set up rows the Store would never write.
+    package let writer: any DatabaseWriter
     /// Every write of the store goes through it (see `write`), but a bulk load's (`insertAccountsInBulk`).
     let group: GroupCommit
 
@@ -39,7 +41,7 @@ public struct StationStore: Sendable {
     }
 
     /// A store over `writer`, migrated.
-    public init(writer: any DatabaseWriter) throws {
+    package init(writer: any DatabaseWriter) throws {
         self.init(unmigrated: writer)
         try Schema.migrator.migrate(writer)
     }
