@@ -34,7 +34,7 @@ let package = Package(
         // MARK: the station's processes driven from outside (process tests, crash rounds, fault soak, bench)
         .target(
             name: "StationHarness",
-            dependencies: ["LoopbackTools", "SeededRandom", "DLT645", "Store", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LoopbackTools", "SeededRandom", "DLT645", "Store"]
         ),
 
         // MARK: the one "sleep until a deadline or a wake-up" of the loops (lines, collector, dispatcher, notifier)
@@ -138,7 +138,7 @@ let package = Package(
             dependencies: [
                 "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store", "StationHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API alone, for p7's raw-insert baseline: the bench reads the store through its methods.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -180,7 +180,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["StationHarness", "Store", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["StationHarness", "Store", "ChargeControl", "Tariffs", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs", "SeededRandom"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs", "SeededRandom"]),
         .testTarget(name: "StationConfigTests", dependencies: ["StationConfig", "ChargeControl", "Tariffs"]),

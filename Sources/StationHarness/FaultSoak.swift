@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SeededRandom
 import Store
 
@@ -171,9 +170,8 @@ public enum FaultSoak {
         var check = try await StationInvariants.check(try s.openStore(), confirmed: confirmed)
         let settleLimit = settleStarted + .seconds(Double(options.deadlineSeconds) + 2 * options.settleGraceSeconds)
         while check.unfinished > 0 {
-            let latest = try await latestOpenDeadline(try s.openStore())
-            let nowMillis = StoredInstant.millis(Date())
-            if let latest, nowMillis > latest + Int64(options.settleGraceSeconds * 1000) || ContinuousClock.now > settleLimit {
+            let latest = try await s.openStore().latestOpenCommandDeadline()
+            if let latest, Date() > latest.addingTimeInterval(options.settleGraceSeconds) || ContinuousClock.now > settleLimit {
                 report.problems.append("\(check.unfinished) commands still pending or in flight \(Int(options.settleGraceSeconds)) s "
                     + "after the last deadline: \(sorted(check.commandsByState))")
                 break
@@ -214,36 +212,28 @@ public enum FaultSoak {
         return report
     }
 
-    /// The latest deadline among commands still pending or in flight (unix ms).
-    static func latestOpenDeadline(_ store: StationStore) async throws -> Int64? {
-        try await store.writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MAX(deadline_at) FROM command WHERE state IN ('pending', 'in_flight')")
-        }
-    }
-
     /// Commands that did not end (acknowledged, superseded, cancelled or in review) within
     /// `deadline` + slack of being queued, or of an operator's retry (which gives a new deadline).
     static func lateCommands(_ store: StationStore, deadlineSeconds: Int64, slackSeconds: Int64) async throws -> [String] {
-        try await store.writer.read { db in
-            let ends: Set<String> = ["command_acknowledged", "command_superseded", "command_cancelled", "command_review"]
-            let kinds = Set(try String.fetchAll(db, sql: "SELECT DISTINCT kind FROM command"))
-            var started: [Int64: Int64] = [:]
-            var late: [String] = []
-            let now = StoredInstant.millis(Date())
-            let allowed = (deadlineSeconds + slackSeconds) * 1000
-            for row in try Row.fetchAll(db, sql: "SELECT at, event, command_id, detail FROM audit WHERE command_id IS NOT NULL ORDER BY id") {
-                let at: Int64 = try row.decode(forColumn: "at"), event: String = try row.decode(forColumn: "event")
-                let id: Int64 = try row.decode(forColumn: "command_id"), detail: String = try row.decode(forColumn: "detail")
-                if kinds.contains(event) || (event == "command_pending" && detail.contains("operator retry")) {
-                    started[id] = at
-                } else if ends.contains(event), let start = started.removeValue(forKey: id), at - start > allowed {
-                    late.append("command \(id) ended (\(event)) \((at - start) / 1000) s after it was queued or retried")
-                }
+        let history = try await store.commandHistory()
+        let ends: Set<String> = ["command_acknowledged", "command_superseded", "command_cancelled", "command_review"]
+        let kinds = Set(history.commands.map(\.kind))
+        var started: [Int64: Int64] = [:]
+        var late: [String] = []
+        let now = StoredInstant.millis(Date())
+        let allowed = (deadlineSeconds + slackSeconds) * 1000
+        for entry in history.audit {
+            guard let id = entry.commandID else { continue }
+            let (at, event) = (entry.atMillis, entry.event)
+            if kinds.contains(event) || (event == "command_pending" && entry.detail.contains("operator retry")) {
+                started[id] = at
+            } else if ends.contains(event), let start = started.removeValue(forKey: id), at - start > allowed {
+                late.append("command \(id) ended (\(event)) \((at - start) / 1000) s after it was queued or retried")
             }
-            for (id, start) in started where now - start > allowed {
-                late.append("command \(id) still open \((now - start) / 1000) s after it was queued or retried")
-            }
-            return late
         }
+        for (id, start) in started where now - start > allowed {
+            late.append("command \(id) still open \((now - start) / 1000) s after it was queued or retried")
+        }
+        return late
     }
 }

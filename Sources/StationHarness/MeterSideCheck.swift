@@ -1,6 +1,5 @@
 import DLT645
 import Foundation
-import GRDB
 import Store
 
 /// The station's commands checked from the meters' side (`meter-sim --record-controls`):
@@ -47,31 +46,27 @@ public struct MeterSideCheck: Sendable {
             /// account → payments in audit order: (audit id, order number).
             var payments: [String: [(auditID: Int64, order: String)]] = [:]
         }
-        let facts = try await store.writer.read { db -> Facts in
-            var f = Facts()
-            for row in try Row.fetchAll(db, sql: "SELECT id, account_id, meter_address, kind, state, deadline_at, acknowledged_at, created_at FROM command") {
-                let deadline = StoredInstant.date(try row.decode(forColumn: "deadline_at"))
-                guard let text = try? MeterDateTime(deadline, in: zone).description else { continue }
-                let meter: String = try row.decode(forColumn: "meter_address"), kind: String = try row.decode(forColumn: "kind")
-                let meterKind = "\(meter) \(kind)"
-                let acknowledgedAt: Int64? = try row.decode(forColumn: "acknowledged_at")
-                f.lifetimes[meterKind, default: []].append((try row.decode(forColumn: "created_at"), acknowledgedAt))
-                f.commands["\(meterKind) \(text)", default: []].append(
-                    Command(id: try row.decode(forColumn: "id"), account: try row.decode(forColumn: "account_id"),
-                            state: try row.decode(forColumn: "state"), acknowledgedAt: acknowledgedAt))
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT id, at, command_id FROM audit WHERE event = 'command_in_flight' ORDER BY id") {
-                f.inFlight[try row.decode(forColumn: "command_id"), default: []]
-                    .append(try (row.decode(forColumn: "id"), row.decode(forColumn: "at")))
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT id, account_id, detail FROM audit WHERE event = 'payment' ORDER BY id") {
-                // "order ORDER: 1.00 yuan via channel"
-                let detail: String = try row.decode(forColumn: "detail")
-                guard detail.hasPrefix("order "), let colon = detail.firstIndex(of: ":") else { continue }
-                let order = String(detail[detail.index(detail.startIndex, offsetBy: 6)..<colon])
-                f.payments[try row.decode(forColumn: "account_id"), default: []].append((try row.decode(forColumn: "id"), order))
-            }
-            return f
+        // The commands first, the payments after: a payment committed in between comes after
+        // every attempt seen, so it is never taken for one that preceded an attempt.
+        let history = try await store.commandHistory()
+        var facts = Facts()
+        for c in history.commands {
+            guard let text = try? MeterDateTime(StoredInstant.date(c.deadlineAtMillis), in: zone).description else { continue }
+            let meterKind = "\(c.meterAddress) \(c.kind)"
+            facts.lifetimes[meterKind, default: []].append((c.createdAtMillis, c.acknowledgedAtMillis))
+            facts.commands["\(meterKind) \(text)", default: []].append(
+                Command(id: c.id, account: c.accountID, state: c.state, acknowledgedAt: c.acknowledgedAtMillis))
+        }
+        for entry in history.audit where entry.event == "command_in_flight" {
+            guard let id = entry.commandID else { continue }
+            facts.inFlight[id, default: []].append((entry.id, entry.atMillis))
+        }
+        for entry in try await store.auditTrail(event: "payment") {
+            // "order ORDER: 1.00 yuan via channel"
+            let detail = entry.detail
+            guard let account = entry.accountID, detail.hasPrefix("order "), let colon = detail.firstIndex(of: ":") else { continue }
+            let order = String(detail[detail.index(detail.startIndex, offsetBy: 6)..<colon])
+            facts.payments[account, default: []].append((entry.id, order))
         }
         for receipt in receipts {
             self.receipts += 1
@@ -91,18 +86,7 @@ public struct MeterSideCheck: Sendable {
             tripsAfterPayment += 1
             // The lowest balance the re-check can have seen: the payment's balance less every
             // charge booked after it up to the meter's receipt (committed before the re-check or not).
-            let lowest = try await store.writer.read { db -> Int64? in
-                guard let paid = try Row.fetchOne(db, sql: "SELECT ledger_id, balance_after_micro_yuan FROM payment WHERE order_no = ?",
-                                                  arguments: [payment.order]) else { return nil }
-                let ledgerID: Int64 = try paid.decode(forColumn: "ledger_id")
-                let balance: Int64 = try paid.decode(forColumn: "balance_after_micro_yuan")
-                let charges = try Int64.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(CASE WHEN kind = 'charge' THEN amount_micro_yuan ELSE -amount_micro_yuan END), 0)
-                    FROM ledger WHERE account_id = ? AND id > ? AND at <= ?
-                        AND (kind = 'charge' OR (kind = 'adjustment' AND amount_micro_yuan < 0))
-                    """, arguments: [trip.account, ledgerID, receipt.atMillis]) ?? 0
-                return balance - charges
-            }
+            let lowest = try await store.lowestBalance(afterPayment: payment.order, throughMillis: receipt.atMillis)?.microYuan
             if let lowest, lowest > tripThresholdMicroYuan {
                 problems.append("meter \(receipt.address) got a trip (command \(trip.id), \(receipt.fate)) at \(receipt.atMillis) ms "
                     + "although payment \(payment.order) before the attempt left at least \(lowest) micro-yuan")

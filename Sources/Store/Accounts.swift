@@ -209,10 +209,17 @@ extension StationStore {
                                  reference: "account opened", in: db)
             }
             try AuditTrail.append(AuditEvent(at: now, event: exists ? "account_updated" : "account_created", accountID: id,
-                                         meterAddress: meterAddress, detail: "tariff \(tariff), region \(region), class \(customerClass ?? "-"), protected \(isProtected)"),
-                              in: db)
+                                             meterAddress: meterAddress,
+                                             detail: Self.provisioningDetail(tariff: tariff, region: region,
+                                                                             customerClass: customerClass, isProtected: isProtected)),
+                                  in: db)
             return try Self.account(id, in: db)
         }
+    }
+
+    /// The audit detail of an account's provisioning.
+    static func provisioningDetail(tariff: String, region: String, customerClass: String?, isProtected: Bool) -> String {
+        "tariff \(tariff), region \(region), class \(customerClass ?? "-"), protected \(isProtected)"
     }
 
     /// An opening balance may change only while it is the account's only ledger entry.

@@ -42,7 +42,7 @@ public enum AuditTrail {
 
     /// Appends inside the caller's transaction, so the record commits with what it describes.
     @discardableResult
-    public static func append(_ e: AuditEvent, in db: Database) throws -> Int64 {
+    static func append(_ e: AuditEvent, in db: Database) throws -> Int64 {
         let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")) ?? genesis
         let at = StoredInstant.millis(e.at)
         let hash = digest(prev: prev, at: at, event: e.event, account: e.accountID, meter: e.meterAddress,
@@ -57,7 +57,7 @@ public enum AuditTrail {
     }
 
     /// Walks the whole chain in id order.
-    public static func verify(in db: Database) throws -> AuditVerification {
+    static func verify(in db: Database) throws -> AuditVerification {
         var prev = genesis
         var count = 0
         let rows = try Row.fetchCursor(db, sql: """

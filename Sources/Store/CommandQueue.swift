@@ -62,13 +62,13 @@ public enum CommandQueue {
     /// pending, in flight or in review is kept instead (returns its id); pending or reviewed
     /// commands of the same group but another kind are superseded.
     @discardableResult
-    public static func enqueue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
+    static func enqueue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                                at now: Date, in db: Database) throws -> Int64 {
         try queue(planned, account: account, meter: meter, deadline: deadline, at: now, in: db).id
     }
 
     /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
-    public static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
+    static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                              at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
         if let same = try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN ('pending', 'in_flight', 'review')

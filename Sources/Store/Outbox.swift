@@ -66,7 +66,7 @@ public enum Outbox {
     /// Adds a notification inside the caller's transaction; false when its event key is there
     /// already (the event was raised before), which leaves the existing row untouched.
     @discardableResult
-    public static func add(_ entry: OutboxEntry, at now: Date, in db: Database) throws -> Bool {
+    static func add(_ entry: OutboxEntry, at now: Date, in db: Database) throws -> Bool {
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
             INSERT INTO outbox (event_key, event, account_id, payload, created_at, attempts, next_attempt_at)

@@ -14,9 +14,11 @@ import GRDB
 /// - `foreign_keys = ON`, and a busy timeout so a second process (chargectl against the file,
 ///   a future shard peer) waits instead of failing.
 public struct StationStore: Sendable {
-    /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`.
-    public let writer: any DatabaseWriter
-    /// Every write of the store goes through it (see `write`).
+    /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`. Not public: what is
+    /// outside the Store asks it questions (its methods), so another engine can answer them;
+    /// tests in this package may still reach it, to set up rows the Store would never write.
+    package let writer: any DatabaseWriter
+    /// Every write of the store goes through it (see `write`), but a bulk load's (`insertAccountsInBulk`).
     let group: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -30,10 +32,28 @@ public struct StationStore: Sendable {
         try StationStore(writer: DatabaseQueue(configuration: configuration()))
     }
 
-    public init(writer: any DatabaseWriter) throws {
+    /// Opens an existing station file read-only and as it is (not migrated): a watcher beside a
+    /// running daemon (in WAL mode its reads never block the daemon's writes); its writes fail.
+    public static func openReadOnly(path: String) throws -> StationStore {
+        var config = configuration()
+        config.readonly = true
+        return StationStore(unmigrated: try DatabaseQueue(path: path, configuration: config))
+    }
+
+    /// A store over `writer`, migrated.
+    package init(writer: any DatabaseWriter) throws {
+        self.init(unmigrated: writer)
+        try Schema.migrator.migrate(writer)
+    }
+
+    private init(unmigrated writer: any DatabaseWriter) {
         self.writer = writer
         group = GroupCommit(writer: writer)
-        try Schema.migrator.migrate(writer)
+    }
+
+    /// Closes the file; the store cannot be used after.
+    public func close() throws {
+        try writer.close()
     }
 
     /// Runs `body` as one write of the next group commit round; returns once it is committed.

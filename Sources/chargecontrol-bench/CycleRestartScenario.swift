@@ -1,8 +1,8 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Station
 import StationHarness
+import Store
 import Tariffs
 
 /// p2 and p6 on one station of N accounts, seeded straight into the database file
@@ -14,8 +14,8 @@ import Tariffs
 /// p2: `chargecontrold` starts on that file with `[collection] interval = "1s"`, so every meter
 /// is due at once and the collector reads as fast as the station allows (the cycle's length is
 /// then the station's throughput, not the configured interval). Timed from `READY=1` until every
-/// account has a new reading committed (watched in the SQLite file, read-only: `MAX(reading.id)`
-/// every 100 ms, then a distinct-account count). Commit and evaluation share one transaction, so
+/// account has a new reading committed (watched in the SQLite file through a read-only store:
+/// the latest reading id every 100 ms, then a distinct-account count). Commit and evaluation share one transaction, so
 /// a committed reading is also rated, charged, decided and its commands queued. The first cycle
 /// after a start also reads every meter's clock (4 requests a meter instead of 2); the steady
 /// figure is the time for the next N readings after it.
@@ -86,10 +86,8 @@ struct CycleRestartScenario {
             progress(String(format: "seeded in %.1f s (accounts %.1f s, baselines %.1f s)",
                             result.seed.totalSeconds, result.seed.accountsSeconds, result.seed.baselinesSeconds))
 
-            var readOnly = Configuration()
-            readOnly.readonly = true
-            let watcher = try DatabaseQueue(path: station.databasePath, configuration: readOnly)
-            let baseline = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+            let watcher = try StationStore.openReadOnly(path: station.databasePath)
+            let baseline = try await watcher.latestReadingID() ?? 0
 
             let notify = try NotifyListener(in: station.folder)
             progress("chargecontrold: first start on the seeded file")
@@ -110,7 +108,7 @@ struct CycleRestartScenario {
                     let seen = clock.now
                     guard station.daemon?.isRunning == true else { throw BenchFailure("chargecontrold stopped during the cycle") }
                     guard seen < deadline else { throw BenchFailure("p2: the cycle did not complete within \((deadline - ready).seconds) s") }
-                    let maxID = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+                    let maxID = try await watcher.latestReadingID() ?? 0
                     if firstCommit == nil, maxID > baseline { firstCommit = seen }
                     if seen - lastReport > .seconds(10) {
                         lastReport = seen
@@ -119,9 +117,7 @@ struct CycleRestartScenario {
                     guard maxID >= target else { continue }
                     // At least N new readings: complete once they cover every account (a meter
                     // read twice before another's first read would leave one short).
-                    let distinct = try await watcher.read {
-                        try Int.fetchOne($0, sql: "SELECT COUNT(DISTINCT account_id) FROM reading WHERE id > ?", arguments: [baseline]) ?? 0
-                    }
+                    let distinct = try await watcher.readingTally(after: baseline).accounts
                     if distinct >= accounts { complete = seen }
                 }
                 guard let complete else { throw BenchFailure("p2: no completion instant") }
@@ -130,17 +126,15 @@ struct CycleRestartScenario {
                 result.daemonCPUSeconds = (station.daemon?.cpuSeconds ?? 0) - daemonCPU
                 result.simCPUSeconds = (station.sim?.cpuSeconds ?? 0) - simCPU
                 result.daemonRSSBytes = station.daemon?.residentBytes ?? 0
-                (result.commandsQueued, result.abnormalReadings) = try await watcher.read { db in
-                    (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM command") ?? 0,
-                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading WHERE id > ? AND status = 'abnormal'", arguments: [baseline]) ?? 0)
-                }
+                result.commandsQueued = try await watcher.commandCounts().values.reduce(0, +)
+                result.abnormalReadings = try await watcher.readingTally(after: baseline).abnormal
                 result.readingsInCycle = accounts
                 progress(String(format: "p2: every account's reading committed %.2f s after READY=1 (%d commands queued)",
                                 result.cycleSeconds, result.commandsQueued))
 
                 if steadyCycle {
                     let steadyStart = clock.now
-                    let steadyFrom = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+                    let steadyFrom = try await watcher.latestReadingID() ?? 0
                     let steadyTarget = steadyFrom + Int64(accounts)
                     while true {
                         try await Task.sleep(for: .milliseconds(100))
@@ -148,7 +142,7 @@ struct CycleRestartScenario {
                         guard clock.now < steadyStart + .seconds(max(600, accounts / 100)) else {
                             throw BenchFailure("p2: the steady cycle did not complete")
                         }
-                        let maxID = try await watcher.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM reading") ?? 0 }
+                        let maxID = try await watcher.latestReadingID() ?? 0
                         if maxID >= steadyTarget { break }
                     }
                     result.steadySeconds = (clock.now - steadyStart).seconds

@@ -1,20 +1,19 @@
 import ChargeControl
 import Foundation
 import StationHarness
-import GRDB
 import Station
 import Store
 import Tariffs
 
-/// The fast way to a station of a million accounts: the rows go straight into the database
-/// file before the daemon opens it, instead of one HTTP request (one transaction, one fsync)
-/// per account. The schema is the Store's own (`StationStore` migrates the new file); each
-/// account gets the rows `StationStore.upsertAccount` writes (the account, its opening ledger
-/// entry with the cached balance, an `account_created` record appended by the Store's own
-/// `AuditTrail.append`), 20,000 accounts a transaction with `synchronous = OFF` (a bench that
-/// crashes mid-seed just starts again). Unlike the API, no decision is taken at provisioning:
-/// the first reading's evaluation queues the alarms and trips. Optionally every account gets a
-/// baseline reading through `StoreTransaction`, so the daemon's first reading is billed.
+/// The fast way to a station of a million accounts: the rows go into the database file before
+/// the daemon opens it, instead of one HTTP request (one transaction, one fsync) per account.
+/// The Store's bulk load writes them (`StationStore.openForBulkLoad`, `insertAccountsInBulk`):
+/// each account gets the rows `StationStore.upsertAccount` writes (the account, its opening
+/// ledger entry with the cached balance, an `account_created` audit record), 20,000 accounts a
+/// transaction with `synchronous = OFF` (a bench that crashes mid-seed just starts again).
+/// Unlike the API, no decision is taken at provisioning: the first reading's evaluation queues
+/// the alarms and trips. Optionally every account gets a baseline reading through
+/// `StoreTransaction`, so the daemon's first reading is billed.
 struct StationSeed {
     /// How the accounts are spread and funded.
     struct Plan {
@@ -47,11 +46,7 @@ struct StationSeed {
     /// Writes `plan` into a new database at `path` (migrated by the Store), checkpoints the WAL
     /// and closes the file, so the next opener starts from a plain database file.
     static func write(_ plan: Plan, to path: String, progress: (String) -> Void) async throws -> Timing {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        let store = try StationStore(writer: pool)
+        let store = try StationStore.openForBulkLoad(path: path)
         let clock = ContinuousClock()
         var timing = Timing()
         let now = Date()
@@ -60,32 +55,13 @@ struct StationSeed {
         for (index, port) in plan.terminalPorts.enumerated() {
             try await store.upsertTerminal(TerminalRecord(id: "T\(index)", host: "127.0.0.1", port: port), at: now)
         }
-        let ms = StoredInstant.millis(now)
         let chunk = 20_000
         for first in stride(from: 1, through: plan.accounts, by: chunk) {
             let last = min(plan.accounts, first + chunk - 1)
-            try await pool.write { db in
-                let account = try db.cachedStatement(sql: """
-                    INSERT INTO account (id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan,
-                        trip_micro_yuan, is_protected, balance_micro_yuan, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?, ?, ?)
-                    """)
-                let opening = try db.cachedStatement(sql: """
-                    INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
-                    VALUES (?, 'opening', ?, ?, 'account opened', NULL, NULL)
-                    """)
-                for n in first...last {
-                    let id = "A\(n)"
-                    let meter = HarnessStation.address(n)
-                    let balance = plan.balance(n).microYuan
-                    try account.execute(arguments: [id, meter, "T\(plan.terminal(ofMeter: n))", plan.tariff.name, plan.region,
-                                                    balance, ms, ms])
-                    try opening.execute(arguments: [id, balance, ms])
-                    try AuditTrail.append(AuditEvent(at: now, event: "account_created", accountID: id, meterAddress: meter,
-                                                     detail: "tariff \(plan.tariff.name), region \(plan.region), class -, protected false"),
-                                          in: db)
-                }
-            }
+            try await store.insertAccountsInBulk((first...last).map { n in
+                NewAccount(id: "A\(n)", meterAddress: HarnessStation.address(n), terminalID: "T\(plan.terminal(ofMeter: n))",
+                           tariff: plan.tariff.name, region: plan.region, openingBalance: plan.balance(n))
+            }, at: now)
             if last % 200_000 == 0 || last == plan.accounts { progress("seeded \(last) of \(plan.accounts) accounts") }
         }
         timing.accountsSeconds = (clock.now - accountsStart).seconds
@@ -111,11 +87,10 @@ struct StationSeed {
             // The fast path must leave what the Store would: balances that replay, an intact chain.
             let mismatches = try await store.verifyBalances()
             guard mismatches.isEmpty else { throw BenchFailure("seed: \(mismatches.count) balances do not replay their ledgers") }
-            let audit = try await pool.read { try AuditTrail.verify(in: $0) }
+            let audit = try await store.verifyAudit()
             guard audit.firstBrokenID == nil else { throw BenchFailure("seed: the audit chain breaks at row \(audit.firstBrokenID ?? 0)") }
         }
-        try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-        try pool.close()
+        try await store.checkpointAndClose()
         return timing
     }
 }

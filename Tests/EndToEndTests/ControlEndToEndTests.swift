@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 import StationHarness
 import Testing
@@ -110,12 +109,8 @@ struct ControlEndToEndTests {
 
             // One payment on disk, one ledger row for it.
             let store = try s.openStore()
-            let (payments, ledgerRows) = try await store.writer.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payment WHERE order_no = 'E2E-ORDER-1'") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger WHERE account_id = 'P1' AND kind = 'payment'") ?? -1)
-            }
-            #expect(payments == 1)
-            #expect(ledgerRows == 1)
+            #expect(try await store.payment(orderNo: "E2E-ORDER-1") != nil)
+            #expect(try await store.ledger(account: "P1").filter { $0.kind == .payment }.count == 1)
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Store
 import StationHarness
 import Testing
@@ -38,10 +37,8 @@ struct DispatchFailureEndToEndTests {
 
             // The back-off: two retries scheduled, each later than the one before.
             let store = try s.openStore()
-            let retries = try await store.writer.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT at, detail FROM audit WHERE command_id = ? AND event = 'command_pending' AND detail LIKE '%retry at%' ORDER BY id
-                    """, arguments: [tripID])
+            let retries = try await store.auditTrail(event: "command_pending").filter {
+                $0.commandID == tripID && $0.detail.contains("retry at")
             }
             #expect(retries.count == 2, "\(retries)")
 

@@ -85,10 +85,7 @@ struct ReadingEndToEndTests {
             let items = try await s.review().filter { $0["account_id"]?.string == "N1" }
             #expect(items.isEmpty, "item-by-item reads are not abnormal: \(items)")
             let store = try s.openStore()
-            let accepted = try await store.writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading WHERE account_id = 'N1' AND status = 'accepted'") ?? 0
-            }
-            #expect(accepted >= 2)
+            #expect(try await store.readingTally(account: "N1").accepted >= 2)
         }
     }
 }

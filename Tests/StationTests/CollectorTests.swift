@@ -257,10 +257,7 @@ struct IngestQueueTests {
         // A2: its baseline only; no charge; the balance as opened; the cache equals the replay.
         #expect(try await store.account("A2")?.balance == yuan("50.00"))
         #expect(try await store.ledger(account: "A2").map(\.kind) == [.opening])
-        let a2Readings = try await store.writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading WHERE account_id = 'A2'") ?? -1
-        }
-        #expect(a2Readings == 1)
+        #expect(try await store.readingTally(account: "A2").readings == 1)
         #expect(try await store.verifyBalances().isEmpty)
     }
 }

@@ -1,7 +1,6 @@
 import ChargeControl
 import DLT645
 import Foundation
-import GRDB
 import MeterSim
 import Store
 import Testing
@@ -290,10 +289,5 @@ struct DispatcherTests {
 
 /// Audit details, oldest first, optionally of one event.
 func auditDetails(_ store: StationStore, event: String? = nil) async throws -> [String] {
-    try await store.writer.read { db in
-        if let event {
-            return try String.fetchAll(db, sql: "SELECT detail FROM audit WHERE event = ? ORDER BY id", arguments: [event])
-        }
-        return try String.fetchAll(db, sql: "SELECT detail FROM audit ORDER BY id")
-    }
+    try await store.auditTrail(event: event).map(\.detail)
 }

@@ -156,7 +156,7 @@ struct EvaluatorTests {
         await #expect(throws: EvaluationError.unknownTariff(account: "A1", tariff: "flat-test")) {
             _ = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
         }
-        #expect(try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") } == 0)
+        #expect(try await store.readingTally().readings == 0)
     }
 
     @Test func customerClassesSetThresholdsAndProtection() async throws {

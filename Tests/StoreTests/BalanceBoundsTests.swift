@@ -16,9 +16,9 @@ struct BalanceBoundsTests {
         PaymentRequest(orderNo: order, accountID: account, amount: amount, channel: .thirdParty, paidAt: t0)
     }
 
-    /// What a refused posting must leave untouched.
+    /// What a refused posting must leave untouched (A1 is the only account).
     func ledgerRows(_ store: StationStore) async throws -> Int {
-        try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger") ?? -1 }
+        try await store.ledger(account: "A1").count
     }
 
     @Test func paymentsStopAtTheMaximumAndAtTheBalanceBound() async throws {

@@ -1,0 +1,42 @@
+import GRDB
+
+/// One audit row as it reads back (`auditTrail`, `commandHistory`): the record and its place in
+/// the trail, without the hashes (`verifyAudit` checks those).
+public struct AuditEntry: Sendable, Hashable {
+    /// Rows are appended in commit order: a lower id committed first.
+    public let id: Int64
+    /// Unix milliseconds as stored: checks compare them with other stored instants exactly,
+    /// which a `Date` round trip does not promise.
+    public let atMillis: Int64
+    public let event: String
+    public let accountID: String?
+    public let meterAddress: String?
+    public let commandID: Int64?
+    public let balanceMicroYuan: Int64?
+    public let detail: String
+}
+
+extension AuditEntry {
+    /// Decodes `id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail`.
+    init(row: Row) throws {
+        self = try row.decodeRecord(table: "audit", key: .index(0)) {
+            try AuditEntry(id: row.decode(atIndex: 0), atMillis: row.decode(atIndex: 1), event: row.decode(atIndex: 2),
+                           accountID: row.decode(atIndex: 3), meterAddress: row.decode(atIndex: 4),
+                           commandID: row.decode(atIndex: 5), balanceMicroYuan: row.decode(atIndex: 6),
+                           detail: row.decode(atIndex: 7))
+        }
+    }
+}
+
+extension StationStore {
+    /// The audit trail oldest first, or only its rows of `event` (`payment`, `command_acknowledged`,
+    /// …). Loads every row it returns: for checks and reports, not for the running station.
+    public func auditTrail(event: String? = nil) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail
+                FROM audit WHERE ?1 IS NULL OR event = ?1 ORDER BY id
+                """, arguments: [event]).map(AuditEntry.init(row:))
+        }
+    }
+}

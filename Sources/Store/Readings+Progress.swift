@@ -1,0 +1,37 @@
+import GRDB
+
+/// Stored readings counted: how many, of how many accounts, and how validation judged them.
+public struct ReadingTally: Sendable, Hashable {
+    public let readings: Int
+    /// Distinct accounts among them.
+    public let accounts: Int
+    public let accepted: Int
+    public let abnormal: Int
+}
+
+extension StationStore {
+    /// The id of the newest stored reading, nil when there is none. Ids only grow (readings are
+    /// never deleted), so a larger one means more readings committed: the bench polls this to
+    /// time a collection cycle, so it is one index lookup.
+    public func latestReadingID() async throws -> Int64? {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") }
+    }
+
+    /// The readings stored after reading `readingID` (0: all of them), of `account` or of every
+    /// account.
+    public func readingTally(account: String? = nil, after readingID: Int64 = 0) async throws -> ReadingTally {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*), COUNT(DISTINCT account_id), COALESCE(SUM(status = 'accepted'), 0),
+                    COALESCE(SUM(status = 'abnormal'), 0)
+                FROM reading WHERE id > ?1 AND (?2 IS NULL OR account_id = ?2)
+                """, arguments: [readingID, account]) else {
+                return ReadingTally(readings: 0, accounts: 0, accepted: 0, abnormal: 0)
+            }
+            return try row.decodeRecord(table: "reading", key: .index(0)) {
+                try ReadingTally(readings: row.decode(atIndex: 0), accounts: row.decode(atIndex: 1),
+                                 accepted: row.decode(atIndex: 2), abnormal: row.decode(atIndex: 3))
+            }
+        }
+    }
+}
