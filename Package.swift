@@ -166,11 +166,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "LoopbackTools", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "StationTests",
             dependencies: [
-                "Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim",
+                "Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim", "LoopbackTools",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
