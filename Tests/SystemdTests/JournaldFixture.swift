@@ -53,7 +53,7 @@ struct JournaldFixture: Sendable {
         }
         // Wait for the socket to appear (bounded; no assertion on how long it takes).
         for _ in 0..<200 where !isListening() { try await Task.sleep(for: .milliseconds(25)) }
-        try #require(isListening(), "journald did not open \(socket)")
+        guard isListening() else { throw LoopbackError(description: "journald did not open \(socket)") }
     }
 
     /// A stale socket file from a stopped journald is not enough: try to connect.
