@@ -168,7 +168,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "LoopbackTools", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "StationTests",
             dependencies: [

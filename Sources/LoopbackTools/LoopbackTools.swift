@@ -9,6 +9,7 @@ import Glibc
 /// Why a loopback port could not be had.
 public struct LoopbackError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
@@ -30,10 +31,12 @@ public func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Runs blocking work (pipes, waiting for a process) on a Dispatch thread, not the cooperative pool.
+/// Runs blocking work (pipes, a blocking receive) on a thread of its own. Not on the cooperative
+/// pool, whose threads (two here) every task shares, and not on Dispatch's global queues either:
+/// on Linux Swift's tasks run on those same worker threads, so work blocked there starved them.
 public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
+        Thread { continuation.resume(returning: work()) }.start()
     }
 }
 

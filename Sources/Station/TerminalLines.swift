@@ -20,11 +20,16 @@ public final class TerminalLines: Sendable {
     private let newLinesContinuation: AsyncStream<TerminalLine>.Continuation
     private let makeConfiguration: @Sendable (TerminalRecord) -> TerminalLineConfiguration
     private let eventLoopGroup: any EventLoopGroup
+    private let clock: any Clock<Duration>
 
-    /// `configuration` turns a terminal into its line's settings (timeouts, back-off).
+    /// `configuration` turns a terminal into its line's settings (timeouts, back-off); `clock`
+    /// times every line's timeouts, quiet periods and back-off (a test clock makes them fire only
+    /// when a test says so).
     public init(eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                clock: any Clock<Duration> = ContinuousClock(),
                 configuration: @escaping @Sendable (TerminalRecord) -> TerminalLineConfiguration) {
         self.eventLoopGroup = eventLoopGroup
+        self.clock = clock
         self.makeConfiguration = configuration
         (newLines, newLinesContinuation) = AsyncStream.makeStream(of: TerminalLine.self)
     }
@@ -54,7 +59,7 @@ public final class TerminalLines: Sendable {
                     continue
                 }
                 if let old = s.lines[t.id] { retired.append(old) }
-                let line = TerminalLine(configuration: wanted, eventLoopGroup: eventLoopGroup)
+                let line = TerminalLine(configuration: wanted, eventLoopGroup: eventLoopGroup, clock: clock)
                 s.lines[t.id] = line
                 added.append(line)
             }

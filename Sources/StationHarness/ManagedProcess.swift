@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// A child process of a harness: its output goes to a log file (for diagnostics), it can be
-/// stopped politely (SIGTERM) or killed (SIGKILL), its resident memory read, and all blocking
-/// waits run off the cooperative pool.
+/// stopped politely (SIGTERM) or killed (SIGKILL), its resident memory read; no wait blocks a
+/// thread of the cooperative pool.
 public final class ManagedProcess: @unchecked Sendable {
     public let name: String
     public let logURL: URL
@@ -16,7 +16,8 @@ public final class ManagedProcess: @unchecked Sendable {
     private var exited = false
 
     /// Starts `executable`; stderr (and stdout unless `pipeStdout`) goes to `logURL`, appended.
-    /// - Parameter environment: added to this process's own environment (`NOTIFY_SOCKET`).
+    /// - Parameter environment: added to this process's own environment, which is passed on
+    ///   without systemd's notification variables (`childEnvironment`): set them here to pass them.
     public init(name: String, executable: URL, arguments: [String], logURL: URL, pipeStdout: Bool,
                 environment: [String: String] = [:]) throws {
         self.name = name
@@ -31,9 +32,7 @@ public final class ManagedProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        process.environment = childEnvironment(adding: environment)
         process.standardError = log
         if pipeStdout {
             let pipe = Pipe()
@@ -78,7 +77,8 @@ public final class ManagedProcess: @unchecked Sendable {
     }
 
     /// The first line on stdout (the ready line), or nil when the process ends or stays silent
-    /// for `seconds` (then it is killed).
+    /// for `seconds` (then it is killed). Whatever follows on stdout is read and dropped while
+    /// the process runs (meter-sim writes nothing more there): unread, a full pipe would stop it.
     public func firstLine(within seconds: Double) async -> String? {
         guard let handle = stdout?.fileHandleForReading else { return nil }
         let watchdog = Task { [self] in
@@ -86,17 +86,22 @@ public final class ManagedProcess: @unchecked Sendable {
             if isRunning { Glibc.kill(pid, SIGKILL) }
         }
         defer { watchdog.cancel() }
-        return await offThePool { readLine(from: handle) }
+        return await withCheckedContinuation { continuation in
+            Thread {
+                continuation.resume(returning: readLine(from: handle))
+                while !handle.availableData.isEmpty {}
+            }.start()
+        }
     }
 
     /// SIGTERM, then SIGKILL when it has not exited within `grace` seconds; waits for the exit.
     public func stop(grace: Double = 5) async {
         guard markExiting() else { return }
         if process.isRunning { process.terminate() }
-        let ended = await waitForExit(within: grace)
+        let ended = await waitForExit(of: process, within: grace)
         if !ended {
             Glibc.kill(pid, SIGKILL)
-            _ = await waitForExit(within: 10)
+            _ = await waitForExit(of: process, within: 10)
         }
         InterruptCleanup.shared.remove(pid: pid)
     }
@@ -105,7 +110,7 @@ public final class ManagedProcess: @unchecked Sendable {
     public func kill9() async {
         guard markExiting() else { return }
         Glibc.kill(pid, SIGKILL)
-        _ = await waitForExit(within: 10)
+        _ = await waitForExit(of: process, within: 10)
         InterruptCleanup.shared.remove(pid: pid)
     }
 
@@ -115,18 +120,6 @@ public final class ManagedProcess: @unchecked Sendable {
         if exited { return false }
         exited = true
         return true
-    }
-
-    private func waitForExit(within seconds: Double) async -> Bool {
-        let process = self.process
-        return await offThePool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning {
-                if Date() > deadline { return false }
-                usleep(10_000)
-            }
-            return true
-        }
     }
 
     /// How the process ended, when it has.

@@ -67,6 +67,9 @@ struct DispatchFailureEndToEndTests {
     @Test func wrongMeterPasswordGoesToReviewAtOnce() async throws {
         var options = StationOptions()
         options.simPassword = "02999999"
+        // The meter refuses at once, so no timeout decides this test: a long one keeps a reply
+        // slowed by a loaded machine from becoming a failed attempt (and attempts 2, not 1).
+        options.requestTimeout = "30s"
         try await HarnessStation.with("password", options) { s in
             try await s.provisionTerminals()
             try await s.addAccount("W1", meter: 4, opening: "-1.00")

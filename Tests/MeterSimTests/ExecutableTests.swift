@@ -20,20 +20,9 @@ import Testing
 
     @Test func badFlagStopsWithAMessage() async throws {
         let binary = try #require(Self.binary, "meter-sim not built: run swift build --build-tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["--listen", "127.0.0.1:0", "--meters", "10", "--drop", "1.5"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = Pipe()
-        try process.run()
-        let output = await offThePool {
-            let data = stderr.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
-        #expect(process.terminationStatus != 0)
-        #expect(output.contains("--drop 1.5: probability must be between 0 and 1"))
+        let run = try await runToEnd(binary, ["--listen", "127.0.0.1:0", "--meters", "10", "--drop", "1.5"], within: 60)
+        #expect(run.status != 0 && !run.signalled)
+        #expect(run.stderr.contains("--drop 1.5: probability must be between 0 and 1"))
     }
 
     @Test func startsReadsAndStopsOnSIGTERM() async throws {
@@ -43,10 +32,13 @@ import Testing
         process.arguments = ["--listen", "127.0.0.1:0", "--terminals", "2", "--meters", "20",
                              "--first-address", "000000000101", "--admin", "127.0.0.1:0"]
         let stdout = Pipe()
+        let stderr = Pipe()
         process.standardOutput = stdout
-        process.standardError = Pipe()
+        process.standardError = stderr
         try process.run()
         defer { if process.isRunning { process.terminate() } }
+        // Read while it runs, so a chatty log never fills the pipe and stops the simulator.
+        let log = PipeReader(stderr.fileHandleForReading)
         let handle = stdout.fileHandleForReading
         let line = try #require(await offThePool { readLine(from: handle) })
         #expect(line.hasPrefix("meter-sim: 2 terminals on 127.0.0.1:"))
@@ -60,9 +52,10 @@ import Testing
         #expect(reply == .data(meter, .communicationAddress, value: meter.wireBytes, followUp: false))
         await client.close()
         process.terminate() // SIGTERM
-        await offThePool { process.waitUntilExit() }
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
+        #expect(await waitForExit(of: process, within: 30))
+        let text = await log.text()
+        #expect(process.terminationReason == .exit, "\(text)")
+        #expect(process.terminationStatus == 0, "\(text)")
     }
 }
 

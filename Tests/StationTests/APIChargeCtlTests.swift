@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import LoopbackTools
 import Testing
 @testable import Station
 
@@ -22,22 +23,11 @@ import Testing
 
     static func chargectl(_ arguments: [String], url: String, token: String?) async throws -> Run {
         guard let executable = binary else { throw CocoaError(.fileNoSuchFile) }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var environment = ["CHARGECTL_URL": url, "PATH": "/usr/bin:/bin"]
         environment["CHARGECTL_TOKEN"] = token
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        return Run(status: status, out: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                   err: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        // Its output read while it runs: read after the exit, as before, a full pipe would hang it.
+        let run = try await runToEnd(executable, arguments, environment: environment, within: 60)
+        return Run(status: run.status, out: run.stdout, err: run.stderr)
     }
 
     @Test(.enabled(if: binary != nil, "chargectl is not built (run swift build --build-tests)"))

@@ -23,11 +23,13 @@ let collectStart = instant("2026-11-23T09:00:00+08:00")
 let fifteenMinutes: TimeInterval = 900
 
 /// A running meter-sim, a store, the station core, terminal lines, the ingest queue and the
-/// collector, on a manual station clock kept in step with the simulator's manual clock.
+/// collector, on a manual station clock kept in step with the simulator's manual clock; the
+/// lines' timeouts on manual line time (see `ManualLineClock`).
 struct CollectRig: Sendable {
     let fleet: MeterFleet
     let simClock: ManualClock
     let clock: ManualStationClock
+    let lineTime: ManualStationClock
     let store: StationStore
     let core: StationCore
     let ingest: IngestQueue
@@ -50,12 +52,20 @@ struct CollectRig: Sendable {
     }
 
     /// Moves both clocks one collection interval on and waits until `reads` more reads have
-    /// finished and every good one is committed.
-    func cycle(reads: Int) async throws {
+    /// finished and every good one is committed. `silent` of those reads go to meters that never
+    /// answer, each alone on its terminal: once the others have succeeded, line time moves on so
+    /// that theirs time out (moved any earlier, it could time out a live meter's read as well).
+    func cycle(reads: Int, silent: Int = 0) async throws {
         let before = collector.stats
         let done = before.readsOK + before.readsFailed
         simClock.advance(seconds: Int64(fifteenMinutes))
         clock.advance(by: fifteenMinutes)
+        if silent > 0 {
+            try await eventually("\(reads - silent) reads answered") { collector.stats.readsOK >= before.readsOK + reads - silent }
+            try await eventually("\(silent) reads timed out", movingLineTime: lineTime) {
+                collector.stats.readsFailed >= before.readsFailed + silent
+            }
+        }
         try await eventually("\(reads) reads and their commit") {
             let s = collector.stats
             return s.readsOK + s.readsFailed >= done + reads
@@ -93,17 +103,18 @@ func withCollectRig(
                 accountID: "A\(i + 1)", meterAddress: fleet.address(ofMeter: i).description, terminalID: "T\(terminal + 1)",
                 tariff: "flat-test", region: "north", openingBalance: yuan(opening)))
         }
-        let lines = TerminalLines { t in
+        let lineTime = ManualStationClock(start)
+        let lines = TerminalLines(clock: ManualLineClock(time: lineTime)) { t in
             TerminalLineConfiguration(host: t.host, port: t.port, requestTimeout: .milliseconds(300),
-                                      connectTimeout: .seconds(2), quietPeriodAfterTimeout: .milliseconds(20))
+                                      connectTimeout: .seconds(5), quietPeriodAfterTimeout: .milliseconds(20))
         }
         lines.update(try await store.terminals())
         let ingest = IngestQueue(core: core, configuration: ingestConfiguration, logger: collectLogger())
         let collector = Collector(core: core, lines: lines, ingest: ingest,
                                   configuration: .init(strategy: ReadingStrategy(interval: .seconds(900)), timeZone: shanghai),
                                   logger: collectLogger(), random: { 0 })
-        let rig = CollectRig(fleet: fleet, simClock: simClock, clock: clock, store: store, core: core, ingest: ingest,
-                             collector: collector)
+        let rig = CollectRig(fleet: fleet, simClock: simClock, clock: clock, lineTime: lineTime, store: store, core: core,
+                             ingest: ingest, collector: collector)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await lines.run() }
             group.addTask { await ingest.run() }

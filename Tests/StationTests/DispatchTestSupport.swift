@@ -53,10 +53,12 @@ struct RecordingHandler: LogHandler {
 }
 
 /// A station wired to an in-process meter-sim on 127.0.0.1: store (in memory or a file), manual
-/// station clock, terminal line T1 to the sim's terminal 0, account A1 on meter 000000000001.
+/// station clock, terminal line T1 to the sim's terminal 0 on manual line time (its timeouts fire
+/// when a test moves `lineTime`, see `ManualLineClock`), account A1 on meter 000000000001.
 struct DispatchRig: Sendable {
     let store: StationStore
     let clock: ManualStationClock
+    let lineTime: ManualStationClock
     let core: StationCore
     let fleet: MeterFleet
     let lines: TerminalLines
@@ -133,12 +135,13 @@ func withDispatchRig(start: String = "2026-11-23T10:00:00+08:00", windows: [Stri
         let logs = LogRecorder()
         let core = StationCore(store: store, evaluator: Evaluator(rules: try rules(windows: windows)), clock: clock,
                                logger: logs.logger("core"))
-        let lines = TerminalLines { t in
+        let lineTime = ManualStationClock(startInstant)
+        let lines = TerminalLines(clock: ManualLineClock(time: lineTime)) { t in
             TerminalLineConfiguration(host: t.host, port: t.port, requestTimeout: .milliseconds(300),
-                                      connectTimeout: .milliseconds(300), quietPeriodAfterTimeout: .milliseconds(10))
+                                      connectTimeout: .seconds(5), quietPeriodAfterTimeout: .milliseconds(10))
         }
         lines.update(try await store.terminals())
-        try await body(DispatchRig(store: store, clock: clock, core: core, fleet: fleet, lines: lines, logs: logs,
-                                   start: startInstant))
+        try await body(DispatchRig(store: store, clock: clock, lineTime: lineTime, core: core, fleet: fleet, lines: lines,
+                                   logs: logs, start: startInstant))
     }
 }

@@ -147,7 +147,8 @@ struct DispatcherTests {
             // 3 attempts; waits 10 s then 20 s capped at 15 s, each less 0.2 × 0.5 of jitter.
             let policy = try DispatchRig.policy(maxAttempts: 3, initial: .seconds(10), max: .seconds(15))
             try await rig.withDispatcher(policy: policy, random: { 0.5 }) { dispatcher in
-                try await eventually("first attempt failed") {
+                // A1's requests are the only ones on the line: moving line time times out just them.
+                try await eventually("first attempt failed", movingLineTime: rig.lineTime) {
                     let c = try await rig.command(.alarm)
                     return c?.attempts == 1 && c?.state == .pending
                 }
@@ -156,7 +157,7 @@ struct DispatcherTests {
                 #expect(alarm.lastError?.contains("no reply") == true)
 
                 rig.clock.advance(to: t0.addingTimeInterval(9))
-                try await eventually("second attempt failed") {
+                try await eventually("second attempt failed", movingLineTime: rig.lineTime) {
                     let c = try await rig.command(.alarm)
                     return c?.attempts == 2 && c?.state == .pending
                 }
@@ -164,7 +165,9 @@ struct DispatcherTests {
                 #expect(alarm.nextAttemptAt == t0.addingTimeInterval(9 + 13.5))
 
                 rig.clock.advance(to: t0.addingTimeInterval(22.5))
-                try await eventually("in review after 3 attempts") { try await rig.command(.alarm)?.state == .review }
+                try await eventually("in review after 3 attempts", movingLineTime: rig.lineTime) {
+                    try await rig.command(.alarm)?.state == .review
+                }
                 alarm = try #require(try await rig.command(.alarm))
                 #expect(alarm.attempts == 3)
                 #expect(alarm.lastError?.hasPrefix("attempts exhausted (3 of 3)") == true)
@@ -193,7 +196,8 @@ struct DispatcherTests {
             try await rig.provision(opening: "10.00")
             let policy = try DispatchRig.policy(maxAttempts: 1)
             try await rig.withDispatcher(policy: policy) { _ in
-                try await eventually("alarm in review") { try await rig.command(.alarm)?.state == .review }
+                // The line is down: the alarm's wait for it ends when line time passes its timeout.
+                try await eventually("alarm in review", movingLineTime: rig.lineTime) { try await rig.command(.alarm)?.state == .review }
             }
             let alarm = try #require(try await rig.command(.alarm))
             #expect(alarm.lastError?.hasPrefix("attempts exhausted (1 of 1)") == true)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LoopbackTools
 import Synchronization
 import Testing
 @testable import Store
@@ -7,7 +8,8 @@ import Testing
 @Suite("Store: group commit")
 struct GroupCommitTests {
     /// Holds the writer with a write that blocks until released, so that the writes submitted
-    /// meanwhile queue up for one round.
+    /// meanwhile queue up for one round. The tests wait for semaphores with `offThePool`, on a
+    /// thread of its own: never on one that Swift's tasks run on.
     final class Gate: Sendable {
         let started = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
@@ -29,9 +31,7 @@ struct GroupCommitTests {
                 gate.release.wait()
             }
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { gate.started.wait(); c.resume() }
-        }
+        await offThePool { gate.started.wait() }
         let writes = Task { await submit() }
         let deadline = ContinuousClock.now + .seconds(30)
         while store.group.waiting < expected && ContinuousClock.now < deadline {
@@ -108,9 +108,7 @@ struct GroupCommitTests {
                 return false
             }
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { running.wait(); c.resume() }
-        }
+        await offThePool { running.wait() }
         try await store.transaction(reconnection: true) { tx in try tx.upsertTerminalForTest("T1") }
         #expect(try await bulk.value)
         #expect(!store.reconnectionWritesWaiting)
@@ -125,9 +123,7 @@ struct GroupCommitTests {
                 return store.reconnectionWritesWaiting
             }
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { started.wait(); c.resume() }
-        }
+        await offThePool { started.wait() }
         let ordinary = Task { try await store.transaction { tx in try tx.upsertTerminalForTest("T2") } }
         let deadline = ContinuousClock.now + .seconds(30)
         while store.group.waiting < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// `chargecontrold` as systemd runs it: a notification socket and a watchdog timeout in its
-/// environment, its log going to a real journald (when one can be had here).
+/// environment; in a second run its log goes to a real journald (where one can be had).
 @Suite("chargecontrold under systemd's protocols", .serialized)
 struct DaemonUnderSystemdTests {
     static let binary: URL? = {
@@ -58,57 +58,75 @@ struct DaemonUnderSystemdTests {
         return (folder, file, port)
     }
 
-    @Test(.enabled(if: binary != nil, "chargecontrold is not built (swift build --build-tests)"))
-    func readyWatchdogStoppingAndJournalEntries() async throws {
-        let journal = try JournaldFixture.start()
-        defer { journal?.stop() }
-        let (folder, file, port) = try Self.configuration(logTarget: journal == nil ? "stderr" : "journald")
+    /// What one run of the daemon showed.
+    struct Run {
+        let pid: Int32
+        /// The notifications up to the second watchdog ping.
+        let started: [String]
+        let stopping: Bool
+        let exited: Bool
+        let status: Int32
+    }
+
+    /// Runs the daemon as systemd would, logging to `logTarget`: waits for READY=1, STATUS and two
+    /// watchdog pings; adds a terminal and an account with 5.00 yuan, below the 20.00 alarm
+    /// threshold, so the daemon decides an alarm at once; then SIGTERM, STOPPING=1 and the exit.
+    static func run(logTarget: String) async throws -> Run {
+        let (folder, file, port) = try configuration(logTarget: logTarget)
         defer { try? FileManager.default.removeItem(at: folder) }
         let socket = try NotifySocket()
 
         let process = Process()
-        process.executableURL = try #require(Self.binary)
+        process.executableURL = try #require(binary)
         process.arguments = ["--config", file]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = socket.path
-        environment["WATCHDOG_USEC"] = "1000000"  // ping every 0.5 s
-        environment.removeValue(forKey: "WATCHDOG_PID")
-        process.environment = environment
+        process.environment = childEnvironment(adding: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"])  // ping every 0.5 s
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.interrupt() } }
 
-        // READY=1 comes once the store is open and the API is bound; then status and watchdog pings.
-        var seen: [String] = []
-        while seen.filter({ $0 == "WATCHDOG=1" }).count < 2, let message = socket.receive() {
-            seen.append(message)
+        var started: [String] = []
+        while started.filter({ $0 == "WATCHDOG=1" }).count < 2, let message = await socket.receive() {
+            started.append(message)
         }
-        #expect(seen.first == "READY=1", "\(seen)")
-        #expect(seen.contains { $0.hasPrefix("STATUS=") }, "\(seen)")
-        #expect(seen.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(seen)")
-
-        // An account with 5.00 yuan is below the 20.00 alarm threshold: the daemon decides an
-        // alarm at once and says so in the journal with METER= and EVENT=alarm.
-        #expect(try await Self.post("/v1/terminals", #"{"terminal_id": "T1", "host": "127.0.0.1", "port": 9}"#, port: port) == 201)
-        #expect(try await Self.post("/v1/accounts", """
+        #expect(try await post("/v1/terminals", #"{"terminal_id": "T1", "host": "127.0.0.1", "port": 9}"#, port: port) == 201)
+        #expect(try await post("/v1/accounts", """
             {"account_id": "A1", "meter_address": "000000000001", "terminal_id": "T1",
              "tariff": "zhejiang-residential-tou-tiered", "region": "north", "opening_balance_yuan": "5.00"}
             """, port: port) == 201)
 
         kill(process.processIdentifier, SIGTERM)
         var stopping = false
-        while !stopping, let message = socket.receive() { stopping = message == "STOPPING=1" }
-        #expect(stopping)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        while !stopping, let message = await socket.receive() { stopping = message == "STOPPING=1" }
+        let exited = await waitForExit(of: process, within: 30)
+        return Run(pid: process.processIdentifier, started: started, stopping: stopping, exited: exited,
+                   status: exited ? process.terminationStatus : -1)
+    }
 
-        guard let journal else { return }  // JournaldFixture printed why it skipped
-        let entry = try await journal.waitForEntry(matching: "_PID=\(process.processIdentifier)", and: "EVENT=ready")
+    @Test(.enabled(if: binary != nil, "chargecontrold is not built (swift build --build-tests)"))
+    func readyWatchdogAndStopping() async throws {
+        let run = try await Self.run(logTarget: "stderr")
+        // READY=1 comes once the store is open and the API is bound; then status and watchdog pings.
+        #expect(run.started.first == "READY=1", "\(run.started)")
+        #expect(run.started.contains { $0.hasPrefix("STATUS=") }, "\(run.started)")
+        #expect(run.started.filter { $0 == "WATCHDOG=1" }.count >= 2, "\(run.started)")
+        #expect(run.stopping)
+        #expect(run.exited && run.status == 0)
+    }
+
+    /// The same run logging to journald: its entries carry the event and the account's fields.
+    @Test(.enabled(if: binary != nil, "chargecontrold is not built (swift build --build-tests)"), .journald)
+    func journalEntries() async throws {
+        let journal = try await JournaldFixture.start()
+        let run = try await Self.run(logTarget: "journald")
+        #expect(run.started.first == "READY=1", "\(run.started)")
+        #expect(run.exited && run.status == 0)
+
+        let entry = try await journal.waitForEntry(matching: "_PID=\(run.pid)", and: "EVENT=ready")
         #expect(entry["SYSLOG_IDENTIFIER"] == "chargecontrold")
         #expect(entry["PRIORITY"] == "5")
         #expect(entry["MESSAGE"]?.hasPrefix("ready:") == true)
-        let alarm = try await journal.waitForEntry(matching: "_PID=\(process.processIdentifier)", and: "EVENT=alarm")
+        let alarm = try await journal.waitForEntry(matching: "_PID=\(run.pid)", and: "EVENT=alarm")
         #expect(alarm["METER"] == "000000000001")
         #expect(alarm["ACCOUNT"] == "A1")
         #expect(alarm["PRIORITY"] == "5")
@@ -130,34 +148,31 @@ struct DaemonReloadTests {
         let process = Process()
         process.executableURL = try #require(DaemonUnderSystemdTests.binary)
         process.arguments = ["--config", file]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = socket.path
-        environment.removeValue(forKey: "WATCHDOG_USEC")
-        process.environment = environment
+        process.environment = childEnvironment(adding: ["NOTIFY_SOCKET": socket.path])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         defer { if process.isRunning { process.interrupt() } }
 
-        func next(_ wanted: String) -> Bool {
-            while let message = socket.receive() {
+        func next(_ wanted: String) async -> Bool {
+            while let message = await socket.receive() {
                 if message == wanted { return true }
             }
             return false
         }
-        #expect(next("READY=1"))
+        #expect(await next("READY=1"))
         let original = try String(contentsOfFile: file, encoding: .utf8)
         try (original + "\n[control]\nalarm_yuan = \"25.00\"\n").write(toFile: file, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        #expect(next("RELOADING=1"))
-        #expect(next("READY=1"))
+        #expect(await next("RELOADING=1"))
+        #expect(await next("READY=1"))
         try (original + "\n[control]\nalarm_yuan = \"25.001\"\n").write(toFile: file, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        #expect(next("READY=1"))
+        #expect(await next("READY=1"))
         #expect(process.isRunning)
 
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        #expect(await waitForExit(of: process, within: 30))
         #expect(process.terminationStatus == 0)
         let text = try String(contentsOf: log, encoding: .utf8)
         #expect(text.contains("reload: control.alarm_yuan: 20.00 → 25.00"), "\(text)")

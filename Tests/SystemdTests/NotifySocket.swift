@@ -12,9 +12,6 @@ final class NotifySocket: @unchecked Sendable {
     init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8)).sock").path
         fd = try boundDatagramSocket(path: path)
-        // Every receive gives up after a generous bound, so a missing message fails, not hangs.
-        var limit = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
@@ -22,11 +19,29 @@ final class NotifySocket: @unchecked Sendable {
         unlink(path)
     }
 
-    /// The next message, or nil after the bound.
-    func receive() -> String? {
+    /// The next message, or nil when none comes within `limit` (generous, so a missing message
+    /// fails, not hangs). The socket is asked without blocking and the task sleeps between asks:
+    /// a test blocked in `recv` held one of the cooperative pool's two threads here.
+    func receive(within limit: Duration = .seconds(30)) async -> String? {
+        let deadline = ContinuousClock.now + limit
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[..<n], as: UTF8.self)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { return String(decoding: buffer[..<n], as: UTF8.self) }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(5))) != nil else { return nil }
+        }
+    }
+
+    /// Drops the messages queued now.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) > 0 {}
+    }
+
+    /// Up to `count` messages, in order; fewer when one does not come within its bound.
+    func messages(_ count: Int) async -> [String] {
+        var received: [String] = []
+        while received.count < count, let message = await receive() { received.append(message) }
+        return received
     }
 }
