@@ -10,7 +10,13 @@ public final class PipeReader: Sendable {
     private let data: Task<Data, Never>
 
     public init(_ handle: FileHandle) {
-        data = Task { await offThePool { handle.readDataToEndOfFile() } }
+        data = Task {
+            await offThePool {
+                var data = Data()
+                while case let bytes = readBytes(from: handle, upTo: 65_536), !bytes.isEmpty { data.append(contentsOf: bytes) }
+                return data
+            }
+        }
     }
 
     /// The whole text, once the pipe has ended.

@@ -40,12 +40,24 @@ public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -
     }
 }
 
+/// Up to `count` bytes from `handle`, blocking until some come; empty at the end of the stream
+/// (or on an error). A read a signal interrupts is retried: Foundation's FileHandle reads trap on
+/// EINTR, which took a whole test process down.
+public func readBytes(from handle: FileHandle, upTo count: Int) -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: count)
+    while true {
+        let n = read(handle.fileDescriptor, &buffer, count)
+        if n >= 0 { return Array(buffer[..<n]) }
+        if errno != EINTR { return [] }
+    }
+}
+
 /// Reads one line (without its newline) a byte at a time, so nothing after it is consumed; nil
 /// when the stream ends before any byte.
 public func readLine(from handle: FileHandle) -> String? {
     var bytes: [UInt8] = []
     while true {
-        guard let byte = handle.readData(ofLength: 1).first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+        guard let byte = readBytes(from: handle, upTo: 1).first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
         if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
         bytes.append(byte)
     }

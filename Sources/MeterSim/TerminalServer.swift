@@ -2,6 +2,7 @@ import DLT645
 import DLT645NIO
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The TCP side of the terminals: one listener per terminal on consecutive ports.
 ///
@@ -9,7 +10,56 @@ import NIOPosix
 /// (after any injected delay), and only then is the next one read.
 enum TerminalServer {
     typealias Connection = NIOAsyncChannel<FrameDecoder.Event, ByteBuffer>
-    typealias Listener = NIOAsyncChannel<Connection, Never>
+
+    /// A bound terminal port and the connections it has accepted.
+    struct Listener: Sendable {
+        let server: NIOAsyncChannel<Connection, Never>
+        let accepted: AcceptedConnections
+        var channel: any Channel { server.channel }
+
+        /// Closes a listener that will not be served (a port block that did not work out).
+        func discard() async {
+            try? await channel.close()
+            for connection in accepted.stop() {
+                try? await connection.executeThenClose { _, _ in }
+            }
+        }
+    }
+
+    /// Every connection a listener accepts, from its creation until it is served or closed. NIO
+    /// traps ("Deinited NIOAsyncWriter without calling finish()") when an accepted connection is
+    /// dropped unfinished, and one was whenever a client connected as the simulator stopped: the
+    /// listener's stream, ended by the cancellation or closed, let go of it. Kept here, it is
+    /// closed at the stop instead; one still arriving after that is refused before it exists.
+    final class AcceptedConnections: Sendable {
+        private let state = Mutex<(open: Bool, waiting: [ObjectIdentifier: Connection])>((true, [:]))
+
+        struct Stopped: Error {}
+
+        /// Wraps a new connection (on its event loop) and keeps it until `take` or `stop`.
+        func admit(_ channel: any Channel) throws -> Connection {
+            try state.withLock { s in
+                guard s.open else { throw Stopped() }
+                let connection = try Connection(wrappingChannelSynchronously: channel)
+                s.waiting[ObjectIdentifier(channel)] = connection
+                return connection
+            }
+        }
+
+        /// True when the caller now owns `connection` (and must run it to its close).
+        func take(_ connection: Connection) -> Bool {
+            state.withLock { $0.waiting.removeValue(forKey: ObjectIdentifier(connection.channel)) != nil }
+        }
+
+        /// Admits no more; the connections nobody took, for the caller to close.
+        func stop() -> [Connection] {
+            state.withLock { s in
+                s.open = false
+                defer { s.waiting = [:] }
+                return Array(s.waiting.values)
+            }
+        }
+    }
 
     /// Binds one listener per terminal on `host`, ports `basePort + i`. With `basePort` 0 it
     /// picks a block of consecutive free ports: the first port from the system, the rest after it,
@@ -21,7 +71,7 @@ enum TerminalServer {
             let first = try await bindOne(host: host, port: 0, group: group)
             guard let port = first.channel.localAddress?.port else { continue }
             guard port + count - 1 <= 65535 else {
-                try? await first.channel.close()
+                await first.discard()
                 continue
             }
             do {
@@ -29,7 +79,7 @@ enum TerminalServer {
                 return [first] + rest
             } catch {
                 lastError = error
-                try? await first.channel.close()
+                await first.discard()
             }
         }
         throw lastError ?? SimulatorError.noFreePortBlock(count)
@@ -40,37 +90,47 @@ enum TerminalServer {
         do {
             for i in 0..<count { bound.append(try await bindOne(host: host, port: first + i, group: group)) }
         } catch {
-            for listener in bound { try? await listener.channel.close() }
+            for listener in bound { await listener.discard() }
             throw error
         }
         return bound
     }
 
     private static func bindOne(host: String, port: Int, group: any EventLoopGroup) async throws -> Listener {
-        try await ServerBootstrap(group: group)
+        let accepted = AcceptedConnections()
+        let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DLT645FrameDecoder()))
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    return try accepted.admit(channel)
                 }
             }
+        return Listener(server: server, accepted: accepted)
     }
 
-    /// Serves `listener` as terminal `index` until cancelled.
+    /// Serves `listener` as terminal `index` until cancelled; then closes every connection it
+    /// accepted, served or not.
     static func serve(_ listener: Listener, terminal index: Int, fleet: MeterFleet) async throws {
-        try await listener.executeThenClose { connections in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in connections {
-                    group.addTask {
-                        // One bad peer must not stop the terminal.
-                        try? await serveConnection(connection, terminal: index, fleet: fleet)
+        var failure: (any Error)?
+        do {
+            try await listener.server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections where listener.accepted.take(connection) {
+                        group.addTask {
+                            // One bad peer must not stop the terminal.
+                            try? await serveConnection(connection, terminal: index, fleet: fleet)
+                        }
                     }
                 }
             }
+        } catch {
+            failure = error
         }
+        await listener.discard()
+        if let failure { throw failure }
     }
 
     private static func serveConnection(_ connection: Connection, terminal index: Int, fleet: MeterFleet) async throws {

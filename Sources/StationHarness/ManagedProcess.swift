@@ -89,7 +89,7 @@ public final class ManagedProcess: @unchecked Sendable {
         return await withCheckedContinuation { continuation in
             Thread {
                 continuation.resume(returning: readLine(from: handle))
-                while !handle.availableData.isEmpty {}
+                while !readBytes(from: handle, upTo: 65_536).isEmpty {}
             }.start()
         }
     }

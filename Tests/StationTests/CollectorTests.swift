@@ -186,8 +186,10 @@ struct IngestQueueTests {
                                                                  terminalID: "T1", tariff: "flat-test", region: "north",
                                                                  openingBalance: yuan("50.00")))
         }
-        // A batch fills at 5 readings; the delay is long enough never to fire during the test.
-        let ingest = IngestQueue(core: core, configuration: .init(maxBatch: 5, maxDelay: .seconds(3600)), logger: collectLogger())
+        // A batch fills at 5 readings; the delay is long enough never to fire during the test, and
+        // so is the evaluation budget (at 50 ms, a loaded machine split a batch in two).
+        let ingest = IngestQueue(core: core, configuration: .init(maxBatch: 5, evaluationBudget: .seconds(3600), maxDelay: .seconds(3600)),
+                                 logger: collectLogger())
         func item(_ n: Int, account: String? = nil) -> CollectedReading {
             CollectedReading(accountID: account ?? "A\(n)", meterAddress: String(format: "%012d", n), terminalID: "T1",
                              reading: reading("2026-11-23T09:15:00+08:00", total: "100.00"), meter: nil)
@@ -230,7 +232,9 @@ struct IngestQueueTests {
                                                                  terminalID: "T1", tariff: "flat-test", region: "north",
                                                                  openingBalance: yuan("50.00")))
         }
-        let ingest = IngestQueue(core: core, configuration: .init(maxBatch: 3, maxDelay: .seconds(3600)), logger: collectLogger())
+        // Neither the delay nor the evaluation budget ever ends a batch here (see above).
+        let ingest = IngestQueue(core: core, configuration: .init(maxBatch: 3, evaluationBudget: .seconds(3600), maxDelay: .seconds(3600)),
+                                 logger: collectLogger())
         func batch(_ at: String, total: String) async {
             for (n, id) in ["A1", "A2", "A3"].enumerated() {
                 await ingest.submit(CollectedReading(accountID: id, meterAddress: String(format: "%012d", n + 1), terminalID: "T1",

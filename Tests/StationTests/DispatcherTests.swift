@@ -34,6 +34,9 @@ struct DispatcherTests {
                 }
                 #expect(rig.simMeter?.relay == "armed")
                 #expect(try await rig.store.account("A1")?.meter == MeterState(relay: .armed, alarm: false))
+                // The store shows an outcome a moment before the dispatcher counts it: wait for the
+                // count, then check it exactly (read at once, it raced a loaded machine).
+                try await eventually("four acknowledgements counted") { dispatcher.stats.acknowledged >= 4 }
                 #expect(dispatcher.stats.acknowledged == 4 && dispatcher.stats.sent == 4)
                 #expect(dispatcher.stats.lastHeartbeat != nil)
             }
@@ -67,6 +70,8 @@ struct DispatcherTests {
 
                 rig.clock.advance(to: instant("2026-11-24T08:00:00+08:00"))
                 try await eventually("trip superseded") { try await rig.command(.trip)?.state == .superseded }
+                // Counted just after the store shows it (see tripOpensTheRelayAndAllowCloseArmsIt).
+                try await eventually("supersession counted") { dispatcher.stats.superseded >= 1 }
                 #expect(dispatcher.stats.superseded == 1)
             }
             #expect(rig.simMeter?.relay == "closed")
@@ -103,6 +108,8 @@ struct DispatcherTests {
             try await rig.provision(opening: "10.00")  // alarm only
             try await rig.withDispatcher(policy: try DispatchRig.policy(password: "02A1B2C3")) { dispatcher in
                 try await eventually("alarm in review") { try await rig.command(.alarm)?.state == .review }
+                // Counted just after the store shows it (see tripOpensTheRelayAndAllowCloseArmsIt).
+                try await eventually("review counted") { dispatcher.stats.reviewed >= 1 }
                 #expect(dispatcher.stats.reviewed == 1 && dispatcher.stats.retried == 0)
             }
             let alarm = try #require(try await rig.command(.alarm))
@@ -171,6 +178,8 @@ struct DispatcherTests {
                 alarm = try #require(try await rig.command(.alarm))
                 #expect(alarm.attempts == 3)
                 #expect(alarm.lastError?.hasPrefix("attempts exhausted (3 of 3)") == true)
+                // Counted just after the store shows it (see tripOpensTheRelayAndAllowCloseArmsIt).
+                try await eventually("review counted") { dispatcher.stats.reviewed >= 1 }
                 #expect(dispatcher.stats.retried == 2 && dispatcher.stats.reviewed == 1)
                 #expect(rig.logs.events("command_failed").count == 3)
 

@@ -89,6 +89,10 @@ struct DaemonUnderSystemdTests {
         while started.filter({ $0 == "WATCHDOG=1" }).count < 2, let message = await socket.receive() {
             started.append(message)
         }
+        // Read on while posting, as systemd does. The socket holds ten datagrams: unread through
+        // slow posts, it filled with pings, the daemon's sends waited, and it exited with
+        // STOPPING=1 still queued behind them.
+        async let stopping = socket.waitFor("STOPPING=1")
         #expect(try await post("/v1/terminals", #"{"terminal_id": "T1", "host": "127.0.0.1", "port": 9}"#, port: port) == 201)
         #expect(try await post("/v1/accounts", """
             {"account_id": "A1", "meter_address": "000000000001", "terminal_id": "T1",
@@ -96,10 +100,8 @@ struct DaemonUnderSystemdTests {
             """, port: port) == 201)
 
         kill(process.processIdentifier, SIGTERM)
-        var stopping = false
-        while !stopping, let message = await socket.receive() { stopping = message == "STOPPING=1" }
         let exited = await waitForExit(of: process, within: 30)
-        return Run(pid: process.processIdentifier, started: started, stopping: stopping, exited: exited,
+        return Run(pid: process.processIdentifier, started: started, stopping: await stopping, exited: exited,
                    status: exited ? process.terminationStatus : -1)
     }
 
@@ -154,21 +156,15 @@ struct DaemonReloadTests {
         try process.run()
         defer { if process.isRunning { process.interrupt() } }
 
-        func next(_ wanted: String) async -> Bool {
-            while let message = await socket.receive() {
-                if message == wanted { return true }
-            }
-            return false
-        }
-        #expect(await next("READY=1"))
+        #expect(await socket.waitFor("READY=1"))
         let original = try String(contentsOfFile: file, encoding: .utf8)
         try (original + "\n[control]\nalarm_yuan = \"25.00\"\n").write(toFile: file, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        #expect(await next("RELOADING=1"))
-        #expect(await next("READY=1"))
+        #expect(await socket.waitFor("RELOADING=1"))
+        #expect(await socket.waitFor("READY=1"))
         try (original + "\n[control]\nalarm_yuan = \"25.001\"\n").write(toFile: file, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
-        #expect(await next("READY=1"))
+        #expect(await socket.waitFor("READY=1"))
         #expect(process.isRunning)
 
         kill(process.processIdentifier, SIGTERM)

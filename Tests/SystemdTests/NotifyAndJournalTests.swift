@@ -38,7 +38,6 @@ struct NotifyAndJournalTests {
             heartbeats: { [Date(), stalled.isSet ? Date().addingTimeInterval(-60) : Date()] },
             isReady: { true }, status: { "test" })
         let task = Task { await service.run() }
-        defer { task.cancel() }
 
         var pings = 0
         while pings < 2, let m = await socket.receive() { if m == "WATCHDOG=1" { pings += 1 } }
@@ -57,6 +56,11 @@ struct NotifyAndJournalTests {
         var resumed = false
         for _ in 0..<10 where !resumed { resumed = await socket.receive() == "WATCHDOG=1" }
         #expect(resumed)
+        // Stopped before the next test points NOTIFY_SOCKET elsewhere: cancelled but not awaited,
+        // the service ran on late on a loaded machine and its last STATUS line reached that
+        // test's socket.
+        task.cancel()
+        await task.value
     }
 
     /// Nobody reads the socket (its queue holds ten datagrams): the calls still return, so no

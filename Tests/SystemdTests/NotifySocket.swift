@@ -38,6 +38,14 @@ final class NotifySocket: @unchecked Sendable {
         while recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT)) > 0 {}
     }
 
+    /// Reads until `wanted` comes (true) or a message does not come within its bound (false).
+    func waitFor(_ wanted: String) async -> Bool {
+        while let message = await receive() {
+            if message == wanted { return true }
+        }
+        return false
+    }
+
     /// Up to `count` messages, in order; fewer when one does not come within its bound.
     func messages(_ count: Int) async -> [String] {
         var received: [String] = []
