@@ -95,23 +95,21 @@ extension StationStore {
             }
             let item = try ReviewItem(row: row)
             guard item.state == .open else { throw StoreError.reviewItemClosed(id, state: item.state.rawValue) }
-            let newState: ReviewItemState
+            // What the item becomes; for a command's item the lifecycle's own close effect writes
+            // the same state (`CommandLifecycle`: operator_retry → retried, …).
+            let newState: ReviewItemState = switch action {
+            case .retry: .retried
+            case .resolve: .resolved
+            case .cancel: .cancelled
+            }
             if let c = item.commandID {
-                // The command's lifecycle decides, and closes the item with the operator's note.
                 let (event, detail): (CommandEvent, String) = switch action {
                 case .retry: (.operatorRetry(deadline: newDeadline, at: now), "operator retry: \(note)")
                 case .resolve: (.operatorResolve, "done on site: \(note)")
                 case .cancel: (.operatorCancel, "operator cancelled: \(note)")
                 }
                 try CommandQueue.apply(event, to: c, from: .review, at: now, detail: detail, reviewNote: note, in: db)
-                newState = try ReviewItemState.fetchOne(db.cachedStatement(sql: "SELECT state FROM review_item WHERE id = ?"),
-                                                        arguments: [id]) ?? .open
             } else {
-                newState = switch action {
-                case .retry: .retried
-                case .resolve: .resolved
-                case .cancel: .cancelled
-                }
                 try db.executeCached(sql: "UPDATE review_item SET state = ?, closed_at = ?, operator_note = ? WHERE id = ?",
                                      arguments: [newState.rawValue, StoredInstant.millis(now), note, id])
             }

@@ -1,7 +1,7 @@
 import ChargeControl
 import GRDB
 
-/// Reading a stored row never traps (issue 17). GRDB's `row["col"]` / `row[i]` subscripts call
+/// Reading a stored row never traps (issue 17). GRDB's Row subscripts (by column name or index) call
 /// fatalError on a value they cannot convert (a REAL where an Int64 belongs, text in a number
 /// column): one such account row killed the daemon, and systemd's restarts made it a crash loop.
 /// Records decode with GRDB's throwing `row.decode(_:atIndex:)` / `row.decode(_:forColumn:)`
