@@ -11,6 +11,12 @@ public enum CommandKind: String, Sendable, Hashable, Codable, CaseIterable {
     case directClose = "direct_close"
     case keepPower = "keep_power"
     case keepPowerRelease = "keep_power_release"
+    /// A parameter written into the meter (14H), confirmed by reading it back.
+    case write
+    /// The meter's clock set by broadcast time (08H) on its terminal, confirmed by reading it.
+    case clockBroadcast = "clock_broadcast"
+    /// The meter's clock set by writing its date and time (14H), confirmed by reading it.
+    case clockWrite = "clock_write"
 }
 
 /// Why the policy decided what it did. Raw values are stable codes for the audit trail.
@@ -39,6 +45,32 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case protectedNotTripped = "protected_not_tripped"
     /// Held: no trip window ahead (cannot happen with a valid calendar).
     case noTripWindow = "no_trip_window"
+    /// Fee control enrolled: the account's limits and prices go into the meter.
+    case feeControlEnrol = "fee_control_enrol"
+    /// Fee control released: control lifted.
+    case feeControlRelease = "fee_control_release"
+    /// A price version with a future effective instant goes into the meter's second price set.
+    case pricePush = "price_push"
+    /// The meter's clock is off by more than the tolerance.
+    case clockCorrection = "clock_correction"
+    /// An operator asked for it.
+    case operatorRequest = "operator_request"
+    /// Held: fee control is pending (parameters not yet confirmed in the meter): no trip.
+    case feeControlPending = "fee_control_pending"
+    /// Held: fee control is released: no control decision.
+    case feeControlReleased = "fee_control_released"
+}
+
+/// A value to write into a meter with 14H: the identifier (8 hex digits, `04001001`) and the value
+/// as the meter shows it (`20.00`). The station writes it, then reads it back to confirm.
+public struct ParameterSetting: Sendable, Hashable, Codable {
+    public let identifier: String
+    public let value: String
+
+    public init(identifier: String, value: String) {
+        self.identifier = identifier
+        self.value = value
+    }
 }
 
 /// A command the policy wants sent.
@@ -54,9 +86,13 @@ public struct PlannedCommand: Sendable, Hashable {
     public let notBefore: Date
     /// Whether the command waits for a later window.
     public let isDeferred: Bool
+    /// What a `write` writes (nil for every other kind).
+    public let parameter: ParameterSetting?
 
-    /// A command built outside the policy too: an operator's manual command, or a test.
-    public init(kind: CommandKind, reason: DecisionReason, detail: String, balance: Money, notBefore: Date, isDeferred: Bool) {
+    /// A command built outside the policy too: an operator's manual command, a parameter write, or a test.
+    public init(kind: CommandKind, reason: DecisionReason, detail: String, balance: Money, notBefore: Date, isDeferred: Bool,
+                parameter: ParameterSetting? = nil) {
+        self.parameter = parameter
         self.kind = kind
         self.reason = reason
         self.detail = detail

@@ -44,6 +44,9 @@ public struct ControlPolicy: Sendable, Hashable {
             held.append(HeldDecision(reason: reason, detail: detail, balance: balance))
         }
         let shown = "balance \(balance.yuanString)"
+        if settings.feeControl == .released {
+            return releasedPlan(balance: balance, meter: meter, at: now)
+        }
         let trip = settings.trip.balance
         let alarm = settings.alarm.balance
 
@@ -97,6 +100,8 @@ public struct ControlPolicy: Sendable, Hashable {
             let detail = "\(shown) at or below trip threshold \(trip.yuanString)"
             if settings.isProtected {
                 hold(.protectedNotTripped, detail + "; protected account is not tripped")
+            } else if settings.feeControl == .pending {
+                hold(.feeControlPending, detail + "; fee control pending (meter parameters not yet confirmed): not tripped")
             } else if abnormal {
                 hold(.abnormalData, detail + ", but the latest data is abnormal")
             } else if calendar.isOpen(at: now) {
@@ -129,5 +134,25 @@ public struct ControlPolicy: Sendable, Hashable {
         }
         return ControlPlan(
             evaluatedAt: now, balance: balance, desired: desired, commands: commands, held: held, state: state)
+    }
+
+    /// Released from fee control: whatever the balance, control is lifted (allow-close for an
+    /// open relay, alarm released) and nothing adverse is planned. Keep-power is left as it is.
+    private func releasedPlan(balance: Money, meter: MeterState, at now: Date) -> ControlPlan {
+        var commands: [PlannedCommand] = []
+        let why = "fee control released: control lifted"
+        if meter.relay == .open {
+            commands.append(PlannedCommand(kind: .allowClose, reason: .feeControlRelease, detail: why, balance: balance,
+                                           notBefore: now, isDeferred: false))
+        }
+        if meter.alarm {
+            commands.append(PlannedCommand(kind: .alarmRelease, reason: .feeControlRelease, detail: why, balance: balance,
+                                           notBefore: now, isDeferred: false))
+        }
+        return ControlPlan(
+            evaluatedAt: now, balance: balance,
+            desired: DesiredMeterState(relay: .closedAllowed, alarm: false, keepPower: meter.keepPower), commands: commands,
+            held: [HeldDecision(reason: .feeControlReleased, detail: "balance \(balance.yuanString): \(why)", balance: balance)],
+            state: .normal)
     }
 }

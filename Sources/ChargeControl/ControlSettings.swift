@@ -46,12 +46,14 @@ public struct ControlSettings: Sendable, Hashable, Codable {
     public let reconnectMargin: ReconnectMargin
     /// Protected accounts (hospitals, life support) get keep-power and are never tripped.
     public let isProtected: Bool
+    /// Pending accounts are never tripped; released ones take no control decision at all.
+    public let feeControl: FeeControlState
 
     /// Settings where the alarm threshold is at or above the trip threshold.
     public init(
         alarm: AlarmThreshold, trip: TripThreshold,
         reconnectMargin: ReconnectMargin = ReconnectMargin(Money(microYuan: 5_000_000)),
-        isProtected: Bool = false
+        isProtected: Bool = false, feeControl: FeeControlState = .active
     ) throws(Problem) {
         // Bounded, so that the reconnect and release levels below cannot overflow.
         do throws(AmountOutOfBounds) {
@@ -68,6 +70,7 @@ public struct ControlSettings: Sendable, Hashable, Codable {
         self.trip = trip
         self.reconnectMargin = reconnectMargin
         self.isProtected = isProtected
+        self.feeControl = feeControl
     }
 
     /// The balance a tripped meter must exceed to be allowed to close.

@@ -17,6 +17,9 @@ public struct SpendSample: Sendable, Hashable {
 /// How long the balance lasts at recent spending, down to the trip threshold: for early
 /// "please pay" warnings before the alarm threshold is reached.
 public struct DaysLeftForecast: Sendable, Hashable {
+    /// The stretch of recent spending the station forecasts from: seven days, in seconds.
+    public static let window: Int64 = 7 * 86_400
+
     /// Recent spending per day (micro-yuan, truncated).
     public let dailySpend: Money
     /// Whole days until the balance reaches the trip threshold; `nil` when nothing was spent

@@ -33,6 +33,7 @@ public struct MeterState: Sendable, Hashable, Codable {
         case .alarmRelease: s.alarm = false
         case .keepPower: s.keepPower = true
         case .keepPowerRelease: s.keepPower = false
+        case .write, .clockBroadcast, .clockWrite: break  // parameters and clocks, not the control state
         }
         return s
     }

@@ -20,6 +20,8 @@ public struct EvaluationRules: Sendable {
     public var customerClasses: Set<String>
     /// The largest payment, and the largest adjustment either way (`[payments] max_yuan`).
     public var maxPayment: Money
+    /// The alarm amount limit 2 pushed into enrolled meters; nil: half the account's alarm threshold.
+    public var alarm2: Money? = nil
 
     public init(tariffs: [String: Tariff], policy: ControlPolicy, limits: ValidationLimits,
                 defaultAlarm: AlarmThreshold, defaultTrip: TripThreshold, reconnectMargin: ReconnectMargin,
@@ -46,7 +48,7 @@ public struct EvaluationRules: Sendable {
                 alarm: account.alarmThreshold.map(AlarmThreshold.init) ?? base?.alarm ?? defaultAlarm,
                 trip: account.tripThreshold.map(TripThreshold.init) ?? base?.trip ?? defaultTrip,
                 reconnectMargin: base?.reconnectMargin ?? reconnectMargin,
-                isProtected: account.isProtected || base?.isProtected == true)
+                isProtected: account.isProtected || base?.isProtected == true, feeControl: account.feeControl)
         } catch {
             throw .badSettings(account: account.id, problem: error.description)
         }

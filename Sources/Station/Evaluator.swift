@@ -163,9 +163,15 @@ public struct Evaluator: Sendable {
                                     balanceMicroYuan: balance.microYuan,
                                     detail: "\(account.state.rawValue) → \(plan.state.rawValue)" + (held.isEmpty ? "" : " (held: \(held))")))
         }
-        let notifications = try Notifications.record(.init(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state, plan: plan,
-                                       newCommands: new, balance: balance, readingID: readingID, at: now,
-                                       timeZone: rules.policy.calendar.timeZone), in: tx)
+        var decision = Notifications.Decision(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state,
+                                              plan: plan, newCommands: new, balance: balance, readingID: readingID, at: now,
+                                              timeZone: rules.policy.calendar.timeZone)
+        if plan.state == .alarm && account.state != .alarm {
+            // Entering the alarm state is rare: the low-balance notice says how long the money lasts.
+            let spend = try tx.recentSpend(account: account.id, since: now.adding(.seconds(-DaysLeftForecast.window)))
+            decision.daysLeft = DaysLeftForecast(balance: balance, trip: settings.trip, samples: spend.map { [$0] } ?? [], at: now).daysLeft
+        }
+        let notifications = try Notifications.record(decision, in: tx)
         try tx.updateAccount(account.id, state: plan.state, meter: meter == account.meter ? nil : meter, meterSeenAt: meterSeenAt,
                              balanceDelta: update.balanceDelta, accepted: update.accepted, at: now)
         return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,

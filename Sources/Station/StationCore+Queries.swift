@@ -1,3 +1,4 @@
+import ChargeControl
 import Foundation
 import Store
 
@@ -7,6 +8,15 @@ extension StationCore {
     public func account(_ id: String) async throws -> AccountRecord {
         guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
         return record
+    }
+
+    /// How long the account's balance lasts at its spending of the last `DaysLeftForecast.window`,
+    /// down to its trip threshold (nil when its settings cannot be read).
+    public func daysLeft(for account: AccountRecord) async throws -> DaysLeftForecast? {
+        let now = clock.now
+        guard let trip = try? evaluator.rules.settings(for: account).trip else { return nil }
+        let spend = try await store.recentSpend(account: account.id, since: now.adding(.seconds(-DaysLeftForecast.window)))
+        return DaysLeftForecast(balance: account.balance, trip: trip, samples: spend.map { [$0] } ?? [], at: now)
     }
 
     /// An operator's action on an open review item, with their note. A retried command starts

@@ -60,8 +60,13 @@ public final class StationCore: Sendable {
         let now = clock.now
         let record = try await store.upsertAccount(
             id: a.accountID, meterAddress: a.meterAddress, terminalID: a.terminalID, tariff: a.tariff, region: a.region, customerClass: a.customerClass,
-            alarmThreshold: a.alarm, tripThreshold: a.trip, isProtected: a.isProtected, openingBalance: a.openingBalance, at: now)
+            alarmThreshold: a.alarm, tripThreshold: a.trip, isProtected: a.isProtected, openingBalance: a.openingBalance,
+            feeControl: a.enrolAtOnce ? .pending : .active, at: now)
         let evaluation = try await reevaluate(account: record.id)
+        if a.enrolAtOnce && record.feeControl == .pending {
+            // New and pending: its parameter writes go out now (an existing account keeps its state).
+            try await changeFeeControl(.enrol, account: record.id, reason: "provisioned with fee control pending")
+        }
         await provisioningChanged()
         return try await store.account(evaluation.accountID) ?? record
     }
@@ -169,10 +174,15 @@ public struct AccountProvisioning: Sendable, Hashable {
     public var trip: Money?
     public var isProtected: Bool
     public var openingBalance: Money?
+    /// A new account starts pending and is enrolled at once (its parameter writes queued);
+    /// false: active, as in v1. An existing account keeps its fee-control state.
+    public var enrolAtOnce: Bool
 
     public init(accountID: String, meterAddress: String, terminalID: String, tariff: String, region: String,
                 customerClass: String? = nil,
-                alarm: Money? = nil, trip: Money? = nil, isProtected: Bool = false, openingBalance: Money? = nil) {
+                alarm: Money? = nil, trip: Money? = nil, isProtected: Bool = false, openingBalance: Money? = nil,
+                enrolAtOnce: Bool = false) {
+        self.enrolAtOnce = enrolAtOnce
         self.accountID = accountID
         self.meterAddress = meterAddress
         self.terminalID = terminalID

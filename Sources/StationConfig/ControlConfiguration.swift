@@ -10,6 +10,7 @@ import Tariffs
 /// alarm_yuan = "20.00"
 /// trip_yuan = "0.00"                 # may be negative: friendly credit
 /// reconnect_margin_yuan = "5.00"
+/// alarm2_yuan = "10.00"              # the meter's alarm limit 2; default half alarm_yuan
 /// trip_windows = ["Mon-Fri 08:00-16:00"]
 /// holidays = ["2026-10-01"]
 ///
@@ -26,13 +27,16 @@ public struct ControlConfiguration: Sendable, Hashable {
     public var classes: [String: ControlSettings]
     /// When trips may be carried out, in the station's zone. Default `Mon-Fri 08:00-16:00`, no holidays.
     public var calendar: TripCalendar
+    /// The alarm amount limit 2 pushed into enrolled meters (`04001002`); nil: half the account's
+    /// alarm threshold.
+    public var alarm2: Money? = nil
 
     /// The settings for an account of customer class `name` (`defaults` for nil or an unlisted class).
     public func settings(forClass name: String?) -> ControlSettings {
         name.flatMap { classes[$0] } ?? defaults
     }
 
-    static let keys = ["alarm_yuan", "trip_yuan", "reconnect_margin_yuan", "trip_windows", "holidays", "classes"]
+    static let keys = ["alarm_yuan", "trip_yuan", "reconnect_margin_yuan", "alarm2_yuan", "trip_windows", "holidays", "classes"]
     static let classKeys = ["alarm_yuan", "trip_yuan", "reconnect_margin_yuan", "protected"]
     static let defaultWindows = ["Mon-Fri 08:00-16:00"]
 
@@ -55,8 +59,9 @@ public struct ControlConfiguration: Sendable, Hashable {
         } catch {
             reader.report(error.key, error.problem)
         }
+        let alarm2 = section.has("alarm2_yuan") ? money(section, "alarm2_yuan", reader, default: .zero) : nil
         guard let defaults, let calendar else { return nil }
-        return ControlConfiguration(defaults: defaults, classes: classes, calendar: calendar)
+        return ControlConfiguration(defaults: defaults, classes: classes, calendar: calendar, alarm2: alarm2)
     }
 
     private static func settings(

@@ -39,12 +39,15 @@ public struct AccountRecord: Sendable, Hashable {
     /// When `meter` was seen (status word read, or a command acknowledged); nil: never.
     public var meterStateAt: Date?
     public var state: AccountControlState
+    /// Fee control: pending (never tripped), active, or released (no control decisions).
+    public var feeControl: FeeControlState
 
     public init(id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
                 customerClass: String? = nil, alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
                 balance: Money = .zero, tierYearStart: Date? = nil, tierYearUsed: Energy = .zero,
                 lastReadingID: Int64? = nil, lastReadingAt: Date? = nil,
-                meter: MeterState = MeterState(relay: .closed), meterStateAt: Date? = nil, state: AccountControlState = .normal) {
+                meter: MeterState = MeterState(relay: .closed), meterStateAt: Date? = nil, state: AccountControlState = .normal,
+                feeControl: FeeControlState = .active) {
         self.id = id
         self.meterAddress = meterAddress
         self.terminalID = terminalID
@@ -62,6 +65,7 @@ public struct AccountRecord: Sendable, Hashable {
         self.meter = meter
         self.meterStateAt = meterStateAt
         self.state = state
+        self.feeControl = feeControl
     }
 
     /// The columns `init(row:)` decodes, in its order. Decoding by position: by name, GRDB
@@ -70,13 +74,13 @@ public struct AccountRecord: Sendable, Hashable {
     static let columns = ["id", "meter_address", "terminal_id", "tariff", "region", "customer_class", "alarm_micro_yuan",
                           "trip_micro_yuan", "is_protected", "balance_micro_yuan", "tier_year_start_at",
                           "tier_year_used_hundredths", "last_reading_id", "last_reading_at", "relay", "alarm", "keep_power",
-                          "meter_state_at", "state"]
+                          "meter_state_at", "state", "fee_control"]
 
     /// One account by id.
     static let selectByID = """
         SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
             balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
-            keep_power, meter_state_at, state
+            keep_power, meter_state_at, state, fee_control
         FROM account WHERE id = ?
         """
 
@@ -84,7 +88,7 @@ public struct AccountRecord: Sendable, Hashable {
     static let selectAll = """
         SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
             balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
-            keep_power, meter_state_at, state
+            keep_power, meter_state_at, state, fee_control
         FROM account ORDER BY id
         """
 
@@ -105,7 +109,7 @@ public struct AccountRecord: Sendable, Hashable {
                 meter: MeterState(relay: row.decode(RelayState.self, atIndex: i + 14), alarm: row.decode(atIndex: i + 15),
                                   keepPower: row.decode(atIndex: i + 16)),
                 meterStateAt: row.decode(Int64?.self, atIndex: i + 17).map(StoredInstant.date),
-                state: row.decode(atIndex: i + 18))
+                state: row.decode(atIndex: i + 18), feeControl: row.decode(atIndex: i + 19))
         }
     }
 }
@@ -170,10 +174,11 @@ extension StationStore {
 
     /// Adds an account (with its opening balance as the first ledger entry) or updates its
     /// provisioning fields. Balances and meter state are never overwritten here: they come from
-    /// the ledger and the meter.
+    /// the ledger and the meter. `feeControl` is the new account's state (an update keeps its own).
     public func upsertAccount(
         id: String, meterAddress: String, terminalID: String, tariff: String, region: String, customerClass: String? = nil,
-        alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?, at now: Date
+        alarmThreshold: Money?, tripThreshold: Money?, isProtected: Bool, openingBalance: Money?,
+        feeControl: FeeControlState = .active, at now: Date
     ) async throws -> AccountRecord {
         // The store's own check of the API's bounds: nothing out of bounds is ever written.
         try openingBalance?.checkWithin(AmountBounds.balance, field: "opening_balance_yuan")
@@ -201,10 +206,10 @@ extension StationStore {
             } else {
                 try db.executeCached(sql: """
                     INSERT INTO account (id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan,
-                        trip_micro_yuan, is_protected, balance_micro_yuan, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                        trip_micro_yuan, is_protected, balance_micro_yuan, created_at, updated_at, fee_control)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
                     """, arguments: [id, meterAddress, terminalID, tariff, region, customerClass, alarmThreshold?.microYuan,
-                                     tripThreshold?.microYuan, isProtected, ms, ms])
+                                     tripThreshold?.microYuan, isProtected, ms, ms, feeControl.rawValue])
                 try Ledgers.post(account: id, kind: .opening, amount: openingBalance ?? .zero, at: ms,
                                  reference: "account opened", in: db)
             }

@@ -20,6 +20,8 @@ public struct CommandRecord: Sendable, Hashable {
     public let state: CommandState
     public let lastError: String?
     public let acknowledgedAt: Date?
+    /// What a `write` writes (nil for every other kind).
+    public let parameter: ParameterSetting?
 }
 
 extension CommandRecord {
@@ -36,21 +38,30 @@ extension CommandRecord {
                 attempts: row.decode(forColumn: "attempts"),
                 nextAttemptAt: StoredInstant.date(row.decode(forColumn: "next_attempt_at")),
                 state: row.decode(forColumn: "state"), lastError: row.decode(forColumn: "last_error"),
-                acknowledgedAt: row.decode(Int64?.self, forColumn: "acknowledged_at").map(StoredInstant.date))
+                acknowledgedAt: row.decode(Int64?.self, forColumn: "acknowledged_at").map(StoredInstant.date),
+                parameter: row.decode(String?.self, forColumn: "identifier").map { identifier in
+                    ParameterSetting(identifier: identifier, value: try row.decode(String?.self, forColumn: "value") ?? "")
+                })
         }
     }
 }
 
 extension CommandKind {
-    /// Commands in one group act on the same thing (relay, alarm, keep-power), so a newer one
-    /// supersedes a pending older one of the same group.
+    /// Commands in one group act on the same thing (relay, alarm, keep-power, clock), so a newer
+    /// one supersedes a pending older one of the same group; writes group by identifier too
+    /// (`CommandQueue.supersessionKey`).
     public var group: String {
         switch self {
         case .trip, .allowClose, .directClose: "relay"
         case .alarm, .alarmRelease: "alarm"
         case .keepPower, .keepPowerRelease: "keep_power"
+        case .write: "parameter"
+        case .clockBroadcast, .clockWrite: "clock"
         }
     }
+
+    /// A 1CH remote-control command (the others write parameters or set the clock).
+    public var isRemoteControl: Bool { group == "relay" || group == "alarm" || group == "keep_power" }
 
     /// Reconnecting a paying customer goes ahead of everything else on the line.
     public var isUrgent: Bool { self == .allowClose || self == .directClose }
@@ -70,19 +81,24 @@ public enum CommandQueue {
     /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
     static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
                              at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
+        let key = supersessionKey(planned.kind, planned.parameter)
+        // `IS`: equal when both are NULL (every kind but write).
         if let same = try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT id FROM command WHERE meter_address = ? AND kind = ? AND state IN ('pending', 'in_flight', 'review')
-            """), arguments: [meter, planned.kind.rawValue]) {
+            SELECT id FROM command WHERE meter_address = ? AND kind = ? AND identifier IS ? AND value IS ?
+                AND state IN ('pending', 'in_flight', 'review')
+            """), arguments: [meter, planned.kind.rawValue, planned.parameter?.identifier, planned.parameter?.value]) {
             return (same, false)
         }
-        // The meter's waiting commands of the same group but another kind. One cached statement
-        // for every kind (a SQL literal with the group's kinds was compiled on every decision).
+        // The meter's waiting commands on the same thing (another kind of its group, or another
+        // value for the same identifier). One cached statement for every kind (a SQL literal
+        // with the group's kinds was compiled on every decision).
         let stale = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT id, kind FROM command WHERE meter_address = ? AND state IN ('pending', 'review') ORDER BY id
+            SELECT id, kind, identifier FROM command WHERE meter_address = ? AND state IN ('pending', 'review') ORDER BY id
             """), arguments: [meter]).compactMap { row -> Int64? in
             try row.decodeRecord(table: "command", key: .index(0)) { () -> Int64? in
                 let kind = try row.decode(CommandKind.self, atIndex: 1)
-                guard kind.group == planned.kind.group, kind != planned.kind else { return nil }
+                let identifier = try row.decode(String?.self, atIndex: 2)
+                guard supersessionKey(kind, identifier.map { ParameterSetting(identifier: $0, value: "") }) == key else { return nil }
                 return try row.decode(Int64.self, atIndex: 0)
             }
         }
@@ -93,17 +109,24 @@ public enum CommandQueue {
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
             INSERT INTO command (account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
-                deadline_at, attempts, next_attempt_at, state, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?)
+                deadline_at, attempts, next_attempt_at, state, updated_at, identifier, value)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?, ?, ?)
             """, arguments: [account, meter, planned.kind.rawValue, planned.reason.rawValue, planned.detail,
                              planned.balance.microYuan, ms, StoredInstant.millis(planned.notBefore),
-                             StoredInstant.millis(deadline), StoredInstant.millis(planned.notBefore), ms])
+                             StoredInstant.millis(deadline), StoredInstant.millis(planned.notBefore), ms,
+                             planned.parameter?.identifier, planned.parameter?.value])
         let id = db.lastInsertedRowID
         try AuditTrail.append(AuditEvent(at: now, event: planned.kind.rawValue, accountID: account, meterAddress: meter, commandID: id,
                                          balanceMicroYuan: planned.balance.microYuan,
                                          detail: "\(planned.reason.rawValue): \(planned.detail)"
                                              + (planned.isDeferred ? " (deferred to \(planned.notBefore))" : "")), in: db)
         return (id, true)
+    }
+
+    /// What one command acts on: a newer command with the same key replaces an older waiting one
+    /// of another kind or value. Control kinds: their group; writes: the identifier.
+    static func supersessionKey(_ kind: CommandKind, _ parameter: ParameterSetting?) -> String {
+        kind == .write ? "parameter:\(parameter?.identifier ?? "")" : kind.group
     }
 
     /// What applying an event did: the command as it now is, and the review item it opened.
@@ -161,6 +184,7 @@ public enum CommandQueue {
         try AuditTrail.append(AuditEvent(at: now, event: "command_\(move.to.rawValue)", accountID: after.accountID,
                                          meterAddress: after.meterAddress, commandID: id,
                                          detail: "\(after.kind.rawValue): \(detail)" + (row.error.map { " — \($0)" } ?? "")), in: db)
+        if move.to == .acknowledged { try FeeControlProgress.writeConfirmed(after, at: now, in: db) }
         return Applied(command: after, reviewItem: opened)
     }
 

@@ -205,6 +205,16 @@ enum Schema {
                 )
                 """)
         }
+        migrator.registerMigration("v8: parameter writes, fee control") { db in
+            // A `write` command's identifier (8 hex digits) and value as the meter shows it.
+            try db.execute(sql: "ALTER TABLE command ADD COLUMN identifier TEXT")
+            try db.execute(sql: "ALTER TABLE command ADD COLUMN value TEXT")
+            // Fee control (INTERFACES.md "Meter management"): v1 accounts are active.
+            try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN fee_control TEXT NOT NULL DEFAULT 'active'
+                    CHECK (fee_control IN ('pending', 'active', 'released'))
+                """)
+        }
         return migrator
     }
 }

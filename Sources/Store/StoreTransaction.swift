@@ -41,7 +41,7 @@ public struct StoreTransaction {
     private static let accountWithBaseline = """
         SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
             a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
-            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state,
+            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control,
             r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
             r.valley_hundredths
         FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?

@@ -22,10 +22,10 @@ struct TerminalAdd: AsyncParsableCommand {
     }
 }
 
-/// `chargectl account add|show`.
+/// `chargectl account add|show|enrol|release`.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Provision and inspect accounts.",
-                                                    subcommands: [AccountAdd.self, AccountShow.self])
+                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountEnrol.self, AccountRelease.self])
 }
 
 struct AccountAdd: AsyncParsableCommand {
@@ -42,6 +42,9 @@ struct AccountAdd: AsyncParsableCommand {
     @Option(help: "Trip threshold in yuan (default: the station's).") var trip: String?
     @Flag(name: .customLong("protected"), help: "Never trip this account (hospital, …).") var isProtected = false
     @Option(name: .customLong("opening-balance"), help: "Opening balance in yuan.") var openingBalance: String?
+    @Option(name: .customLong("fee-control"),
+            help: "active (default: controlled at once, nothing pushed) or pending (enrolled: limits and prices written first).")
+    var feeControl: String?
 
     func run() async throws {
         var body: JSONObject = ["account_id": .string(id), "meter_address": .string(meter), "terminal_id": .string(terminal),
@@ -50,6 +53,7 @@ struct AccountAdd: AsyncParsableCommand {
         body["alarm_yuan"] = alarm.map(JSONValue.string)
         body["trip_yuan"] = trip.map(JSONValue.string)
         body["opening_balance_yuan"] = openingBalance.map(JSONValue.string)
+        body["fee_control"] = feeControl.map(JSONValue.string)
         try await connection.run({ client throws(StationCallError) in try await client.call("POST", "v1/accounts", body: body) }) { answer in
             "account \(id) \(answer.status == 201 ? "added" : "updated")\n" + AccountShow.describe(answer.object)
         }
@@ -70,7 +74,7 @@ struct AccountShow: AsyncParsableCommand {
 
     static func describe(_ a: [String: Any]) -> String {
         let keys = ["account_id", "meter_address", "terminal_id", "tariff", "region", "balance_yuan", "state", "relay", "alarm",
-                    "keep_power", "protected", "alarm_yuan", "trip_yuan", "last_reading_at"]
+                    "keep_power", "protected", "alarm_yuan", "trip_yuan", "fee_control", "days_left", "last_reading_at"]
         return TextTable.pairs(keys.map { ($0, TextTable.cell(a[$0])) })
     }
 }

@@ -91,6 +91,7 @@ import Tariffs
                 case .directClose: meter.relay = .closed
                 case .keepPower: meter.keepPower = true
                 case .keepPowerRelease: meter.keepPower = false
+                case .write, .clockBroadcast, .clockWrite: Issue.record("the policy planned \(command.kind)")
                 }
             }
             let again = policy.evaluate(

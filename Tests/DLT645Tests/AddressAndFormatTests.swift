@@ -143,3 +143,37 @@ struct AddressAndFormatTests {
         #expect(twoByte == .abnormal(meter1, .remoteControl, ErrorWord(esam: 0x0020)))
     }
 }
+
+@Suite struct MeterParameterFormatTests {
+    @Test(arguments: [
+        (ParameterFormat.amount, "20.00", [0x00, 0x20, 0x00, 0x00] as [UInt8], "20.00"),
+        (.amount, "20", [0x00, 0x20, 0x00, 0x00], "20.00"),
+        (.amount, "999999.99", [0x99, 0x99, 0x99, 0x99], "999999.99"),
+        (.price, "0.5283", [0x83, 0x52, 0x00, 0x00], "0.5283"),
+        (.price, "0.5", [0x00, 0x50, 0x00, 0x00], "0.5000"),
+        (.minuteStamp, "2612312359", [0x59, 0x23, 0x31, 0x12, 0x26], "2612312359"),
+        (.timeOfDay, "083000", [0x00, 0x30, 0x08], "083000"),
+        (.dateWeekday, "26120600", [0x00, 0x06, 0x12, 0x26], "26120600"),
+    ])
+    func valuesGoOnTheWireAndBack(format: ParameterFormat, text: String, wire: [UInt8], shown: String) throws {
+        #expect(try format.encode(text) == wire)
+        #expect(try format.text(of: wire) == shown)
+    }
+
+    @Test(arguments: [
+        (ParameterFormat.amount, "20.001"), (.amount, "-1.00"), (.amount, "1000000.00"), (.amount, ""), (.amount, "1.2.3"),
+        (.price, "0.12345"), (.price, "abc"), (.minuteStamp, "26123123"), (.timeOfDay, "8300"), (.amount, "٣.00"),
+    ])
+    func badValuesAreRefusedWithTheFormatNamed(format: ParameterFormat, text: String) {
+        #expect(throws: DLT645Error.self) { try format.encode(text) }
+    }
+
+    @Test func theWritableParametersAreTheOnesTheStationPushes() throws {
+        #expect(MeterParameter.named(.alarmAmountLimit1)?.format == .amount)
+        #expect(MeterParameter.named(try DataIdentifier("04050203"))?.format == .price)
+        #expect(MeterParameter.named(try DataIdentifier("04000108"))?.format == .minuteStamp)
+        #expect(MeterParameter.named(.forwardActiveTotal) == nil)
+        // PROTOCOL.md example: read 04001001 goes on the wire as 01 10 00 04.
+        #expect(DataIdentifier.alarmAmountLimit1.wireBytes == [0x01, 0x10, 0x00, 0x04])
+    }
+}

@@ -40,8 +40,11 @@ import Testing
             #expect(shown.status == .ok)
             let view = shown.json
             let keys = ["account_id", "meter_address", "terminal_id", "tariff", "region", "customer_class", "balance_yuan", "balance_micro_yuan", "state",
-                        "relay", "alarm", "keep_power", "protected", "last_reading_at", "alarm_yuan", "trip_yuan"]
+                        "relay", "alarm", "keep_power", "protected", "last_reading_at", "alarm_yuan", "trip_yuan", "fee_control",
+                        "days_left", "daily_spend_yuan", "reaches_trip_at"]
             #expect(Set(view.keys) == Set(keys))
+            #expect(view["fee_control"] as? String == "active")
+            #expect(view["days_left"] is NSNull)  // nothing spent yet
             #expect(view["balance_yuan"] as? String == "100.00")
             #expect(view["balance_micro_yuan"] as? Int == 100_000_000)
             #expect(view["alarm_yuan"] as? String == "30.00")

@@ -75,9 +75,10 @@ struct DispatchRig: Sendable {
 
     /// Provisions A1 through the core (so it is evaluated at once) with `opening` yuan.
     @discardableResult
-    func provision(opening: String) async throws -> AccountRecord {
+    func provision(opening: String, enrolAtOnce: Bool = false) async throws -> AccountRecord {
         try await core.upsertAccount(AccountProvisioning(accountID: "A1", meterAddress: Self.meter, terminalID: "T1",
-                                                         tariff: "flat-test", region: "north", openingBalance: yuan(opening)))
+                                                         tariff: "flat-test", region: "north", openingBalance: yuan(opening),
+                                                         enrolAtOnce: enrolAtOnce))
     }
 
     func pay(_ amount: String, order: String) async throws {

@@ -39,6 +39,7 @@ public enum APIServer {
         AccountRoutes.register(routes)
         PaymentRoutes.register(routes)
         AdjustmentRoutes.register(routes)
+        FeeControlRoutes.register(routes)
         CommandRoutes.register(routes)
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)

@@ -10,14 +10,20 @@ enum AccountRoutes {
         let station = routes.station
         routes.on(.post, "accounts", .operate) { request, context in
             let body = try await JSONRequestBody.decode(AccountBody.self, from: request, context: context)
-            let provisioning = try body.provisioning()
+            var provisioning = try body.provisioning()
+            provisioning.enrolAtOnce = try body.enrolsAtOnce()
             let rules = station.core.evaluator.rules
             // Refuse thresholds the policy cannot use before anything is written.
-            _ = try rules.settings(for: AccountRecord(
+            let provisional = AccountRecord(
                 id: provisioning.accountID, meterAddress: provisioning.meterAddress, terminalID: provisioning.terminalID,
                 tariff: provisioning.tariff, region: provisioning.region, customerClass: provisioning.customerClass,
                 alarmThreshold: provisioning.alarm,
-                tripThreshold: provisioning.trip, isProtected: provisioning.isProtected))
+                tripThreshold: provisioning.trip, isProtected: provisioning.isProtected)
+            _ = try rules.settings(for: provisional)
+            if provisioning.enrolAtOnce, rules.tariffs[provisioning.tariff] != nil {
+                // Values a meter cannot hold are refused before the account exists.
+                _ = try EnrolmentWrites.settings(for: provisional, rules: rules, at: station.core.clock.now)
+            }
             let existed = try await station.core.store.account(provisioning.accountID) != nil
             let record = try await station.core.upsertAccount(provisioning)
             return try JSONResponse.make(AccountView(record, rules: rules, zone: station.settings.timeZone),
@@ -29,7 +35,8 @@ enum AccountRoutes {
             let raw = try context.parameters.require("id")
             let id = raw.removingPercentEncoding ?? raw
             let record = try await station.core.account(id)
-            return try JSONResponse.make(AccountView(record, rules: station.core.evaluator.rules, zone: station.settings.timeZone))
+            return try JSONResponse.make(AccountView(record, rules: station.core.evaluator.rules, zone: station.settings.timeZone,
+                                                     forecast: try await station.core.daysLeft(for: record)))
         }
     }
 }

@@ -12,9 +12,12 @@ struct AccountView: Encodable {
     let zone: TimeZone
 
     let isProtected: Bool
+    /// The days-left forecast (`GET /v1/accounts/ID` only).
+    let forecast: DaysLeftForecast?
 
-    init(_ record: AccountRecord, rules: EvaluationRules, zone: TimeZone) {
+    init(_ record: AccountRecord, rules: EvaluationRules, zone: TimeZone, forecast: DaysLeftForecast? = nil) {
         self.record = record
+        self.forecast = forecast
         // The thresholds in force: the account's, its class's or the station's.
         let settings = try? rules.settings(for: record)
         alarm = settings?.alarm.balance ?? record.alarmThreshold ?? rules.defaultAlarm.balance
@@ -28,7 +31,8 @@ struct AccountView: Encodable {
         case customerClass = "customer_class"
         case balanceYuan = "balance_yuan", balanceMicroYuan = "balance_micro_yuan", state, relay, alarm
         case keepPower = "keep_power", isProtected = "protected", lastReadingAt = "last_reading_at"
-        case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan"
+        case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan", feeControl = "fee_control"
+        case daysLeft = "days_left", dailySpendYuan = "daily_spend_yuan", reachesTripAt = "reaches_trip_at"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -49,5 +53,12 @@ struct AccountView: Encodable {
         try c.encode(record.lastReadingAt.map { RFC3339.format($0, in: zone) }, forKey: .lastReadingAt)
         try c.encode(alarm.yuanString, forKey: .alarmYuan)
         try c.encode(trip.yuanString, forKey: .tripYuan)
+        try c.encode(record.feeControl.rawValue, forKey: .feeControl)
+        if let forecast {
+            // null days_left: nothing spent recently, the balance lasts indefinitely.
+            try c.encode(forecast.daysLeft, forKey: .daysLeft)
+            try c.encode(forecast.dailySpend.yuanString, forKey: .dailySpendYuan)
+            try c.encode(forecast.reachesTripAt.map { RFC3339.format($0, in: zone) }, forKey: .reachesTripAt)
+        }
     }
 }

@@ -12,6 +12,8 @@ enum CommandRoutes {
         let attempts: Int
         let reason, detail, createdAt, notBefore, deadline: String
         let acknowledgedAt, lastError: String?
+        /// A write's identifier and value (absent for other kinds).
+        let identifier, value: String?
 
         init(_ c: CommandRecord, zone: TimeZone) {
             id = c.id
@@ -25,10 +27,12 @@ enum CommandRoutes {
             deadline = RFC3339.format(c.deadline, in: zone)
             acknowledgedAt = c.acknowledgedAt.map { RFC3339.format($0, in: zone) }
             lastError = c.lastError
+            identifier = c.parameter?.identifier
+            value = c.parameter?.value
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, state, attempts, reason, detail, deadline
+            case id, kind, state, attempts, reason, detail, deadline, identifier, value
             case createdAt = "created_at", notBefore = "not_before", acknowledgedAt = "acknowledged_at", lastError = "last_error"
         }
     }

@@ -72,12 +72,23 @@ struct AccountBody: Decodable, Sendable {
     let tripYuan: String?
     let isProtected: Bool?
     let openingBalanceYuan: String?
+    /// `"active"` (default) or `"pending"` (enrol at once); applies when the account is created.
+    let feeControl: String?
 
     enum CodingKeys: String, CodingKey {
         case accountID = "account_id", meterAddress = "meter_address", terminalID = "terminal_id", tariff, region
         case customerClass = "customer_class"
         case alarmYuan = "alarm_yuan", tripYuan = "trip_yuan", isProtected = "protected"
-        case openingBalanceYuan = "opening_balance_yuan"
+        case openingBalanceYuan = "opening_balance_yuan", feeControl = "fee_control"
+    }
+
+    /// Whether the new account is enrolled at once (`"pending"`), or controlled as in v1.
+    func enrolsAtOnce() throws(RequestRefusal) -> Bool {
+        switch feeControl {
+        case nil, "active": false
+        case "pending": true
+        case let other?: throw .badRequest("fee_control must be \"active\" or \"pending\", not \"\(other)\"")
+        }
     }
 
     /// The provisioning request, every field checked: thresholds within ±`AmountBounds.threshold`,

@@ -5,8 +5,8 @@ import Foundation
 /// The pure parts of dispatching: what a command means on the wire, what status word 3 says, and
 /// whether a queued command still holds (what a meter looks like after it: `MeterState.after`).
 public enum ControlEffects {
-    /// N1 of the 1CH request for a command kind.
-    public static func remoteControlCommand(for kind: CommandKind) -> RemoteControlCommand {
+    /// N1 of the 1CH request for a command kind (nil: not a 1CH command).
+    public static func remoteControlCommand(for kind: CommandKind) -> RemoteControlCommand? {
         switch kind {
         case .trip: .trip
         case .allowClose: .allowClose
@@ -15,6 +15,19 @@ public enum ControlEffects {
         case .alarmRelease: .alarmRelease
         case .keepPower: .keepPower
         case .keepPowerRelease: .keepPowerRelease
+        case .write, .clockBroadcast, .clockWrite: nil
+        }
+    }
+
+    /// Whether a relay seen in status word 3 after `kind` contradicts it: a trip that left the
+    /// relay closed or armed, an allow-close that left it open, a direct close that did not close.
+    /// An allow-close that finds the relay closed is fine (some meters close at once).
+    public static func contradicts(_ kind: CommandKind, relay seen: RelayState) -> Bool {
+        switch kind {
+        case .trip: seen != .open
+        case .allowClose: seen == .open
+        case .directClose: seen != .closed
+        default: false
         }
     }
 
@@ -46,7 +59,8 @@ public enum ControlEffects {
         switch kind.group {
         case "relay": "relay \(state.relay.rawValue)"
         case "alarm": "alarm \(state.alarm ? "on" : "off")"
-        default: "keep-power \(state.keepPower ? "on" : "off")"
+        case "keep_power": "keep-power \(state.keepPower ? "on" : "off")"
+        default: kind.rawValue
         }
     }
 
@@ -68,6 +82,8 @@ public enum ControlEffects {
         guard meter == accountMeter else {
             return .supersede(reason: "the account's meter is now \(accountMeter), not \(meter)")
         }
+        // Parameter writes and clock settings are not the policy's decisions.
+        guard kind.isRemoteControl else { return .send }
         guard let planned = plan.commands.first(where: { $0.kind == kind }) else {
             let wanted = plan.commands.map(\.kind.rawValue).joined(separator: ", ")
             return .supersede(reason: "no longer wanted: balance \(plan.balance.yuanString), state \(plan.state.rawValue), "

@@ -79,6 +79,11 @@ public enum DispatchFailure: Error, Sendable, Hashable, CustomStringConvertible 
     /// The account could not be re-evaluated before sending (store or rules error): nothing was
     /// sent; retried like a line failure so that it ends in review rather than looping.
     case recheckFailed(String)
+    /// The meter accepted the command but what it shows afterwards contradicts it (a relay that
+    /// did not move, a parameter with another value): named both ways.
+    case readBackContradicts(String)
+    /// The meter accepted a write but the value could not be read back to confirm it.
+    case readBackFailed(String)
 
     /// Whether retrying may help.
     public enum Kind: Sendable, Hashable {
@@ -98,7 +103,7 @@ public enum DispatchFailure: Error, Sendable, Hashable, CustomStringConvertible 
             case .abnormalReply, .invalidRequest: .permanent
             case .cancelled: .interrupted
             }
-        case .noLine, .unexpectedReply, .recheckFailed: .transient
+        case .noLine, .unexpectedReply, .recheckFailed, .readBackContradicts, .readBackFailed: .transient
         case .unsendable: .permanent
         }
     }
@@ -112,6 +117,8 @@ public enum DispatchFailure: Error, Sendable, Hashable, CustomStringConvertible 
         case .unexpectedReply(let reply): "unexpected reply: \(reply)"
         case .unsendable(let problem): "cannot send: \(problem)"
         case .recheckFailed(let problem): "cannot re-check the account before sending: \(problem)"
+        case .readBackContradicts(let what): "read-back contradicts the command: \(what)"
+        case .readBackFailed(let what): "not confirmed: \(what)"
         }
     }
 }

@@ -161,7 +161,8 @@ public final class Dispatcher: Sendable {
 
     /// What became of one attempt.
     private enum Resolution {
-        case acknowledged(MeterState, detail: String)
+        /// The meter did it; its control state as now known (nil: a write, which leaves it as it is).
+        case acknowledged(MeterState?, detail: String)
         case superseded(reason: String)
         case wait(until: Date, reason: String)
         case review(reason: String)
@@ -259,8 +260,25 @@ public final class Dispatcher: Sendable {
         guard let line = lines.line(for: account.terminalID) else {
             return .failed(.noLine(terminal: account.terminalID))
         }
-        let control = RemoteControl(password: policy.password, operatorCode: policy.operatorCode,
-                                    command: ControlEffects.remoteControlCommand(for: command.kind), deadline: deadline)
+        switch command.kind {
+        case .write:
+            guard let setting = command.parameter else { return .failed(.unsendable("a write without identifier and value")) }
+            statsBox.update { $0.sent += 1 }
+            log.info("parameter write sent", metadata: ["event": "command_sent", "identifier": "\(setting.identifier)",
+                                                        "value": "\(setting.value)"])
+            switch await ParameterWriteAttempt.run(setting, to: address, on: line, policy: policy) {
+            case .success(let detail): return .acknowledged(nil, detail: detail)
+            case .failure(let failure): return .failed(failure)
+            }
+        case .clockBroadcast, .clockWrite:
+            return .failed(.unsendable("clock commands are not carried out by this version"))
+        default:
+            break
+        }
+        guard let n1 = ControlEffects.remoteControlCommand(for: command.kind) else {
+            return .failed(.unsendable("\(command.kind.rawValue) is not a 1CH command"))
+        }
+        let control = RemoteControl(password: policy.password, operatorCode: policy.operatorCode, command: n1, deadline: deadline)
         statsBox.update { $0.sent += 1 }
         log.info("command sent", metadata: ["event": "command_sent", "deadline": "\(deadline)"])
         let reply: Reply
@@ -298,12 +316,13 @@ public final class Dispatcher: Sendable {
                 + "unconfirmed: status word 3 not read (\(why))")
         }
         let seen = ControlEffects.meterState(from: word)
-        var detail = "\(ControlEffects.summary(of: seen, for: kind)) (status word 3 \(ControlEffects.hex(word)))"
-        if seen.relay != expected.relay {
-            detail += ", expected \(expected.relay.rawValue)"
+        guard !ControlEffects.contradicts(kind, relay: seen.relay) else {
+            // A relay that did not move is a failed attempt: retried, then a person looks at it.
             log.warning("relay not as commanded", metadata: ["status_word_3": "\(ControlEffects.hex(word))"])
+            return .failed(.readBackContradicts("status word 3 \(ControlEffects.hex(word)) shows relay \(seen.relay.rawValue), "
+                + "\(kind.rawValue) wants relay \(expected.relay.rawValue)"))
         }
-        return .acknowledged(seen, detail: detail)
+        return .acknowledged(seen, detail: "\(ControlEffects.summary(of: seen, for: kind)) (status word 3 \(ControlEffects.hex(word)))")
     }
 
     /// Records the resolution: state change, audit (in the store), log line, counters.
@@ -311,7 +330,11 @@ public final class Dispatcher: Sendable {
         let now = clock.now
         switch resolution {
         case .acknowledged(let state, let detail):
-            try await store.acknowledge(command.id, meterState: state, detail: detail, at: now, reconnection: command.kind.isUrgent)
+            if let state {
+                try await store.acknowledge(command.id, meterState: state, detail: detail, at: now, reconnection: command.kind.isUrgent)
+            } else {
+                try await store.acknowledge(command.id, at: now, detail: detail)
+            }
             statsBox.update { $0.acknowledged += 1 }
             log.notice("command acknowledged: \(detail)", metadata: ["event": "command_acknowledged"])
             await onAcknowledged?(command, now)

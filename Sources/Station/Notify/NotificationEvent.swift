@@ -34,6 +34,9 @@ public struct NotificationPayload: Sendable, Hashable, Codable {
     public let notBefore: String?
     /// Unique per event; also sent as the `Idempotency-Key` header.
     public let eventKey: String
+    /// Low balance only: whole days until the trip threshold at recent spending (absent when
+    /// nothing was spent recently).
+    public var daysLeft: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case event
@@ -46,6 +49,7 @@ public struct NotificationPayload: Sendable, Hashable, Codable {
         case deferred
         case notBefore = "not_before"
         case eventKey = "event_key"
+        case daysLeft = "days_left"
     }
 
     /// The outbox row carrying this payload.
@@ -72,6 +76,8 @@ public enum Notifications {
         public var readingID: Int64?
         public var at: Date
         public var timeZone: TimeZone
+        /// The days-left forecast, for the low-balance notice.
+        public var daysLeft: Int64? = nil
     }
 
     /// The payloads for `decision`: low balance first, then commands in plan order.
@@ -88,7 +94,9 @@ public enum Notifications {
         var out: [NotificationPayload] = []
         if d.plan.state == .alarm && d.previousState != .alarm {
             let cause = d.readingID.map { "reading:\($0)" } ?? "at:\(StoredInstant.millis(d.at))"
-            out.append(payload(.lowBalance, key: "low_balance:\(d.accountID):\(cause)", balance: d.balance))
+            var notice = payload(.lowBalance, key: "low_balance:\(d.accountID):\(cause)", balance: d.balance)
+            notice.daysLeft = d.daysLeft
+            out.append(notice)
         }
         for queued in d.newCommands {
             let kind: NotificationKind
@@ -96,7 +104,7 @@ public enum Notifications {
             case .alarm: kind = .alarm
             case .trip: kind = .trip
             case .allowClose, .directClose: kind = .restore
-            case .alarmRelease, .keepPower, .keepPowerRelease: continue
+            case .alarmRelease, .keepPower, .keepPowerRelease, .write, .clockBroadcast, .clockWrite: continue
             }
             out.append(payload(kind, key: "\(kind.rawValue):\(queued.id)", balance: queued.command.balance, command: queued))
         }

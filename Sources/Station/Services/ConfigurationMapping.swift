@@ -14,6 +14,7 @@ extension EvaluationRules {
             classSettings: c.control.classes,
             customerClasses: Set(c.control.classes.keys).union(c.collection.classes.keys),
             maxPayment: c.payments.maxAmount)
+        alarm2 = c.control.alarm2
     }
 }
 
