@@ -22,6 +22,8 @@ public struct EvaluationRules: Sendable {
     public var maxPayment: Money
     /// The alarm amount limit 2 pushed into enrolled meters; nil: half the account's alarm threshold.
     public var alarm2: Money? = nil
+    /// How far a meter's clock may be off before the station corrects it (`[meters] clock_tolerance`).
+    public var clockToleranceSeconds: Int64 = 60
 
     public init(tariffs: [String: Tariff], policy: ControlPolicy, limits: ValidationLimits,
                 defaultAlarm: AlarmThreshold, defaultTrip: TripThreshold, reconnectMargin: ReconnectMargin,

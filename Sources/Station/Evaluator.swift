@@ -30,6 +30,14 @@ public struct Evaluation: Sendable, Hashable {
     public let notifications: Int
 }
 
+extension Evaluation {
+    /// The evaluation with one more command it queued besides the plan's (a clock correction).
+    func adding(_ queued: QueuedCommand) -> Evaluation {
+        Evaluation(accountID: accountID, meterAddress: meterAddress, readingID: readingID, outcome: outcome, balance: balance,
+                   plan: plan, commandIDs: commandIDs + [queued.id], newCommands: newCommands + [queued], notifications: notifications)
+    }
+}
+
 /// A command the evaluation put in the queue, with its queue id.
 public struct QueuedCommand: Sendable, Hashable {
     public let id: Int64
@@ -72,6 +80,7 @@ public struct Evaluator: Sendable {
         }
         let abnormal = verdict.abnormalReasons
         let readingID = try tx.insertReading(reading, account: id, abnormal: abnormal)
+        let clockSetting = try correctClock(reading, of: account, at: now, in: tx)
         var balance = account.balance
         var balanceDelta = Money.zero
         var accepted: StoreTransaction.AcceptedReading?
@@ -98,9 +107,27 @@ public struct Evaluator: Sendable {
             outcome = .abnormal(reasons)
         }
         let data: DataStatus = abnormal.isEmpty ? .normal : .abnormal(abnormal)
-        return try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
-                          data: data, readingID: readingID, outcome: outcome,
-                          update: .init(balanceDelta: balanceDelta, accepted: accepted), at: now, in: tx)
+        let evaluation = try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
+                                    data: data, readingID: readingID, outcome: outcome,
+                                    update: .init(balanceDelta: balanceDelta, accepted: accepted), at: now, in: tx)
+        return clockSetting.map(evaluation.adding) ?? evaluation
+    }
+
+    /// A reading whose meter clock is off by more than `[meters] clock_tolerance` queues the
+    /// correction (`ClockCorrection`): broadcast time within ±5 minutes, a date and time write
+    /// beyond. Nil when the clock was not read, is right, or its correction is already queued.
+    private func correctClock(_ reading: MeterReading, of account: AccountRecord, at now: Date,
+                              in tx: StoreTransaction) throws -> QueuedCommand? {
+        guard let meterTime = reading.meterTime else { return nil }
+        let offset = meterTime.unixSeconds - reading.collectedAt.unixSeconds
+        guard let kind = ClockCorrection.command(offsetSeconds: offset, toleranceSeconds: rules.clockToleranceSeconds) else {
+            return nil
+        }
+        let planned = PlannedCommand(kind: kind, reason: .clockCorrection,
+                                     detail: "meter clock \(offset) s off the station's (tolerance \(rules.clockToleranceSeconds) s)",
+                                     balance: account.balance, notBefore: now, isDeferred: false)
+        let queued = try tx.queue(planned, account: account.id, meter: account.meterAddress, deadline: rules.deadline(from: now), at: now)
+        return queued.isNew ? QueuedCommand(id: queued.id, command: planned) : nil
     }
 
     /// The interval's charge, or why it cannot be billed: a charge that does not fit, or one that

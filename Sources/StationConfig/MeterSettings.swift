@@ -4,8 +4,10 @@ public struct MeterSettings: Sendable, Hashable {
     public var password: MeterPassword
     /// The operator code meters record in their control logs. Default `00000001`.
     public var operatorCode: OperatorCodeText
+    /// How far a meter's clock may be off before the station corrects it. Default 60 s.
+    public var clockTolerance: Duration
 
-    static let keys = ["password", "operator"]
+    static let keys = ["password", "operator", "clock_tolerance"]
 
     static func read(_ root: Section, _ reader: TableReader) -> MeterSettings {
         let section = reader.section(root, "meters", known: keys)
@@ -15,7 +17,8 @@ public struct MeterSettings: Sendable, Hashable {
             },
             operatorCode: reader.value(section, "operator", default: OperatorCodeText(trusted: "00000001"), example: "00000001") {
                 (text: String) throws(InvalidValue) -> OperatorCodeText in try OperatorCodeText(text)
-            }
+            },
+            clockTolerance: reader.duration(section, "clock_tolerance", default: .seconds(60))
         )
     }
 }

@@ -80,7 +80,7 @@ public enum CommandQueue {
 
     /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
     static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
-                             at now: Date, in db: Database) throws -> (id: Int64, isNew: Bool) {
+                             at now: Date, batch: String? = nil, in db: Database) throws -> (id: Int64, isNew: Bool) {
         let key = supersessionKey(planned.kind, planned.parameter)
         // `IS`: equal when both are NULL (every kind but write).
         if let same = try Int64.fetchOne(db.cachedStatement(sql: """
@@ -109,12 +109,12 @@ public enum CommandQueue {
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
             INSERT INTO command (account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before,
-                deadline_at, attempts, next_attempt_at, state, updated_at, identifier, value)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?, ?, ?)
+                deadline_at, attempts, next_attempt_at, state, updated_at, identifier, value, batch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?)
             """, arguments: [account, meter, planned.kind.rawValue, planned.reason.rawValue, planned.detail,
                              planned.balance.microYuan, ms, StoredInstant.millis(planned.notBefore),
                              StoredInstant.millis(deadline), StoredInstant.millis(planned.notBefore), ms,
-                             planned.parameter?.identifier, planned.parameter?.value])
+                             planned.parameter?.identifier, planned.parameter?.value, batch])
         let id = db.lastInsertedRowID
         try AuditTrail.append(AuditEvent(at: now, event: planned.kind.rawValue, accountID: account, meterAddress: meter, commandID: id,
                                          balanceMicroYuan: planned.balance.microYuan,

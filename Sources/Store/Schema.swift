@@ -205,10 +205,24 @@ enum Schema {
                 )
                 """)
         }
-        migrator.registerMigration("v8: parameter writes, fee control") { db in
+        migrator.registerMigration("v8: parameter writes, fee control, price pushes") { db in
             // A `write` command's identifier (8 hex digits) and value as the meter shows it.
             try db.execute(sql: "ALTER TABLE command ADD COLUMN identifier TEXT")
             try db.execute(sql: "ALTER TABLE command ADD COLUMN value TEXT")
+            // The campaign a command belongs to (a price push), for its progress.
+            try db.execute(sql: "ALTER TABLE command ADD COLUMN batch TEXT")
+            try db.execute(sql: "CREATE INDEX command_batch ON command(batch, account_id) WHERE batch IS NOT NULL")
+            // Price versions whose prices went to the meters' second price set.
+            try db.execute(sql: """
+                CREATE TABLE price_push (
+                    batch TEXT PRIMARY KEY NOT NULL,
+                    tariff TEXT NOT NULL,
+                    effective_at INTEGER NOT NULL,
+                    switch_time TEXT NOT NULL,
+                    queued_at INTEGER NOT NULL,
+                    accounts INTEGER NOT NULL
+                )
+                """)
             // Fee control (INTERFACES.md "Meter management"): v1 accounts are active.
             try db.execute(sql: """
                 ALTER TABLE account ADD COLUMN fee_control TEXT NOT NULL DEFAULT 'active'

@@ -136,8 +136,10 @@ public struct StoreTransaction {
     }
 
     /// Queues a planned command and tells whether it is new (false: an equal one was kept).
-    public func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date, at: Date) throws -> (id: Int64, isNew: Bool) {
-        try CommandQueue.queue(planned, account: account, meter: meter, deadline: deadline, at: at, in: db)
+    /// `batch` tags the commands of one campaign (a price push) so that its progress can be counted.
+    public func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date, at: Date,
+                      batch: String? = nil) throws -> (id: Int64, isNew: Bool) {
+        try CommandQueue.queue(planned, account: account, meter: meter, deadline: deadline, at: at, batch: batch, in: db)
     }
 
     /// Opens a review item for an abnormal reading.

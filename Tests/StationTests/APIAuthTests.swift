@@ -30,6 +30,7 @@ import Testing
         Route(method: .post, uri: "/v1/accounts/A1/fee-control", body: #"{"action": "release", "reason": "test"}"#,
               admits: [.operator]),
         Route(method: .get, uri: "/v1/commands?account_id=A1", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/price-pushes", body: nil, admits: reads),
         Route(method: .get, uri: "/v1/review", body: nil, admits: reads),
         Route(method: .post, uri: "/v1/review/1/retry", body: #"{"note": "terminal back"}"#, admits: [.operator]),
         Route(method: .post, uri: "/v1/review/1/resolve", body: #"{"note": "done on site"}"#, admits: [.operator]),

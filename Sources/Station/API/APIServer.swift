@@ -40,6 +40,7 @@ public enum APIServer {
         PaymentRoutes.register(routes)
         AdjustmentRoutes.register(routes)
         FeeControlRoutes.register(routes)
+        PricePushRoutes.register(routes)
         CommandRoutes.register(routes)
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)

@@ -14,16 +14,19 @@ public protocol MeterLink: Sendable {
 public struct TerminalLineLink: MeterLink {
     public let line: TerminalLine
     public let timeout: Duration?
+    /// The collector reads in `.read`; a command's read-back goes in `.control`.
+    public let priority: LinePriority
 
-    public init(line: TerminalLine, timeout: Duration? = nil) {
+    public init(line: TerminalLine, timeout: Duration? = nil, priority: LinePriority = .read) {
         self.line = line
         self.timeout = timeout
+        self.priority = priority
     }
 
     public func read(_ meter: MeterAddress, _ item: DataIdentifier) async throws(MeterReadError) -> [UInt8] {
         let reply: Reply
         do {
-            reply = try await line.send(.read(meter, item), priority: .read, timeout: timeout)
+            reply = try await line.send(.read(meter, item), priority: priority, timeout: timeout)
         } catch {
             throw .line(error)
         }
@@ -198,6 +201,13 @@ public struct MeterReader: Sendable {
     /// the result is carried back to `collectedAt` by the station time the read took.
     private func readClock(_ meter: MeterAddress, link: some MeterLink, clock: any StationClock,
                            collectedAt: Date) async throws(MeterReadError) -> Date {
+        try await Self.readClock(meter, link: link, clock: clock, timeZone: timeZone, at: collectedAt)
+    }
+
+    /// The meter's clock as it was at station instant `reference`: `readClock` for the
+    /// collector and for a clock correction's read-back.
+    static func readClock(_ meter: MeterAddress, link: some MeterLink, clock: any StationClock, timeZone: TimeZone,
+                          at collectedAt: Date) async throws(MeterReadError) -> Date {
         var date = try await link.read(meter, .date)
         let time = try await link.read(meter, .time)
         let readAt = clock.now

@@ -24,9 +24,13 @@ public struct DispatchPolicy: Sendable, Hashable {
     public var operatorCode: OperatorCode
     /// The meters' civil time zone: the validity deadline goes into N3…N8 in it.
     public var timeZone: TimeZone
+    /// A clock correction is confirmed when the meter's clock reads back within this of the station's.
+    public var clockToleranceSeconds: Int64
 
     public init(maxAttempts: Int = 5, backoffInitial: Duration = .seconds(10), backoffMax: Duration = .seconds(600),
-                jitter: Double = 0.2, password: Password, operatorCode: OperatorCode, timeZone: TimeZone) {
+                jitter: Double = 0.2, password: Password, operatorCode: OperatorCode, timeZone: TimeZone,
+                clockToleranceSeconds: Int64 = 60) {
+        self.clockToleranceSeconds = clockToleranceSeconds
         self.maxAttempts = max(1, maxAttempts)
         self.backoffInitial = backoffInitial
         self.backoffMax = max(backoffInitial, backoffMax)

@@ -271,7 +271,14 @@ public final class Dispatcher: Sendable {
             case .failure(let failure): return .failed(failure)
             }
         case .clockBroadcast, .clockWrite:
-            return .failed(.unsendable("clock commands are not carried out by this version"))
+            statsBox.update { $0.sent += 1 }
+            log.info("clock setting sent", metadata: ["event": "command_sent"])
+            switch await ClockSetAttempt.run(command.kind, to: address, on: line, policy: policy, clock: clock) {
+            case .success(let detail):
+                log.notice("meter clock set: \(detail)", metadata: ["event": "clock_set"])
+                return .acknowledged(nil, detail: detail)
+            case .failure(let failure): return .failed(failure)
+            }
         default:
             break
         }

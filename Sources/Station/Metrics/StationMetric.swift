@@ -35,6 +35,10 @@ extension StationMetric {
     static let terminals = StationMetric("terminals", "Terminals provisioned.")
     static let terminalsOnline = StationMetric("terminals_online", "Terminals whose last read succeeded recently.")
 
+    // MARK: price pushes (from the store)
+    static let pricePushMeters = StationMetric(
+        "price_push_meters", "Meters of each price push by state: confirmed (every write read back), review, outstanding.")
+
     // MARK: commands and review (from the store)
     static let commands = StationMetric("commands", "Commands in the store by kind and state.")
     static let queueDepth = StationMetric("command_queue_depth", "Commands pending or in flight (deferred trips included).")
@@ -84,6 +88,6 @@ extension StationMetric {
         accounts, accountsBelowAlarm, accountsBelowTrip,
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,
-        apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused,
+        apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters,
     ]
 }

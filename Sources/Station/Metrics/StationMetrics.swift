@@ -66,6 +66,7 @@ public final class StationMetrics: Sendable {
         if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
         if let connections = apiConnections?() { Self.record(connections, into: scrape) }
+        Self.record(try await core.store.pricePushes(), into: scrape)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
         latency.registry.emit(into: &buffer)
@@ -120,6 +121,15 @@ public final class StationMetrics: Sendable {
         r.counter(.dispatchReviewed, d.reviewed)
         r.counter(.dispatchSuperseded, d.superseded)
         r.gauge(.dispatchInFlight, d.inFlight)
+    }
+
+    static func record(_ pushes: [PricePushProgress], into r: ScrapeRegistry) {
+        for push in pushes {
+            let labels = [("tariff", push.tariff), ("switch_time", push.switchTime)]
+            r.gauge(.pricePushMeters, push.confirmed, labels: labels + [("state", "confirmed")])
+            r.gauge(.pricePushMeters, push.inReview, labels: labels + [("state", "review")])
+            r.gauge(.pricePushMeters, push.outstanding, labels: labels + [("state", "outstanding")])
+        }
     }
 
     /// Every reason is written, zero included, so that rates start from the first scrape.

@@ -15,6 +15,7 @@ extension EvaluationRules {
             customerClasses: Set(c.control.classes.keys).union(c.collection.classes.keys),
             maxPayment: c.payments.maxAmount)
         alarm2 = c.control.alarm2
+        clockToleranceSeconds = c.meters.clockTolerance.components.seconds
     }
 }
 

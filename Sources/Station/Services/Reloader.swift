@@ -24,11 +24,23 @@ struct Reloader: Service {
     func run() async {
         await cancelWhenGracefulShutdown { [self] in
             var current = initial
+            await pushFuturePrices()
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 notifier.reloading()
                 current = reload(from: current)
+                await pushFuturePrices()
                 notifier.ready()
             }
+        }
+    }
+
+    /// A tariff's next price version goes into its meters' second price set before it takes
+    /// effect: at start, and after each reload that may have brought one.
+    private func pushFuturePrices() async {
+        do {
+            try await core.pushFuturePrices()
+        } catch {
+            logger.error("cannot queue the price push: \(error)", metadata: ["event": "price_push"])
         }
     }
 

@@ -205,7 +205,7 @@ public struct StationServices: Sendable {
         return DispatchPolicy(
             maxAttempts: c.dispatch.maxAttempts, backoffInitial: c.dispatch.backoffInitial, backoffMax: c.dispatch.backoffMax,
             password: try Password(c.meters.password.secretHexDigits), operatorCode: try OperatorCode(c.meters.operatorCode.hexDigits),
-            timeZone: c.station.timeZone)
+            timeZone: c.station.timeZone, clockToleranceSeconds: c.meters.clockTolerance.components.seconds)
     }
 }
 
