@@ -60,3 +60,4 @@ extension CommandState: DatabaseValueConvertible {}
 extension PaymentChannel: DatabaseValueConvertible {}
 extension ReviewKind: DatabaseValueConvertible {}
 extension ReviewItemState: DatabaseValueConvertible {}
+extension ReadingResolution: DatabaseValueConvertible {}
