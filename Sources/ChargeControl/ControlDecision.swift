@@ -37,7 +37,8 @@ public enum DecisionReason: String, Sendable, Hashable, Codable, CaseIterable {
     case protectedAccount = "protected_account"
     /// No longer protected: release keep-power.
     case protectionLifted = "protection_lifted"
-    /// Held: the latest data is abnormal, so no adverse decision is taken.
+    /// Held: the account's data is under review (an open abnormal-reading item), so no adverse
+    /// decision is taken.
     case abnormalData = "abnormal_data"
     /// Held: balance between the thresholds and their release levels; nothing changes.
     case withinHysteresis = "within_hysteresis"

@@ -4,7 +4,10 @@ import Tariffs
 /// Whether the data behind a balance can be trusted.
 public enum DataStatus: Sendable, Hashable {
     case normal
-    /// The latest reading was abnormal: no adverse decision (alarm, trip) is taken on it.
+    /// The account's data is under review: an abnormal-reading review item is open (the
+    /// reasons are the latest reading's, empty when it looked normal or none was read). No
+    /// adverse decision (alarm, trip) is taken until an operator has resolved it
+    /// (`AbnormalDataHold`).
     case abnormal([AbnormalReason])
 }
 
@@ -20,7 +23,8 @@ public enum DataStatus: Sendable, Hashable {
 /// - The alarm goes on at or below the alarm threshold and is released above alarm + margin.
 /// - A trip is planned at or below the trip threshold, after the alarm (alarm ≥ trip, so the alarm
 ///   is always planned first or already on). Outside a window or on a holiday it is deferred to
-///   the next window opening, never dropped. On abnormal data neither alarm nor trip is planned.
+///   the next window opening, never dropped. While the account's data is under review (an open
+///   abnormal-reading item) neither alarm nor trip is planned, whatever the balance.
 public struct ControlPolicy: Sendable, Hashable {
     /// When trips may be carried out.
     public let calendar: TripCalendar
@@ -88,7 +92,7 @@ public struct ControlPolicy: Sendable, Hashable {
             }
         } else if balance <= alarm {
             if abnormal {
-                hold(.abnormalData, "\(shown) at or below alarm threshold \(alarm.yuanString), but the latest data is abnormal")
+                hold(.abnormalData, "\(shown) at or below alarm threshold \(alarm.yuanString), but the account's data is under review")
             } else {
                 plan(.alarm, .balanceAtOrBelowAlarm, "\(shown) at or below alarm threshold \(alarm.yuanString)")
                 alarmOn = true
@@ -103,7 +107,7 @@ public struct ControlPolicy: Sendable, Hashable {
             } else if settings.feeControl == .pending {
                 hold(.feeControlPending, detail + "; fee control pending (meter parameters not yet confirmed): not tripped")
             } else if abnormal {
-                hold(.abnormalData, detail + ", but the latest data is abnormal")
+                hold(.abnormalData, detail + ", but the account's data is under review")
             } else if calendar.isOpen(at: now) {
                 plan(.trip, .balanceAtOrBelowTrip, detail)
                 relay = .open

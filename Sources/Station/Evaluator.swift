@@ -12,6 +12,10 @@ public struct Evaluation: Sendable, Hashable {
         case billed(charge: Money, energy: Energy)
         /// An abnormal reading: not billed, listed for review, no adverse decision.
         case abnormal([AbnormalReason])
+        /// A reading while the account's review item `reviewItem` is open: stored with its own
+        /// verdict (these reasons; empty when it looked normal), not billed, no adverse decision
+        /// (`AbnormalDataHold`).
+        case held([AbnormalReason], reviewItem: Int64)
         /// No reading: a re-decision from the stored balance (payment, adjustment, window).
         case reevaluated
     }
@@ -70,27 +74,35 @@ public struct Evaluator: Sendable {
         let fresh = account.meterStateAt.map { reading.collectedAt >= $0 } ?? true
         let meter = fresh ? meter : nil
         let tariff = try rules.tariff(for: account)
-        var verdict = rules.limits.validate(reading, after: previous)
+        // An open reading item always leaves the account in state `abnormal` (the policy's state
+        // while it is held), so the item is looked up only then: one index probe for the few
+        // accounts in doubt, none for the rest.
+        let heldBy = account.state == .abnormal ? try tx.readingReviewHolding(account: id) : nil
+        let verdict = rules.limits.validate(reading, after: previous)
+        var disposition = AbnormalDataHold.disposition(of: verdict, openReviewItem: heldBy)
         var rated: RatedInterval?
-        if case .accepted(let interval) = verdict {
+        if case .bill(let interval) = disposition {
             switch Self.rate(interval, tariff: tariff, account: account) {
             case .billable(let interval): rated = interval
-            case .unbillable(let reason): verdict = .abnormal([reason])
+            case .unbillable(let reason): disposition = .openReview([reason])
             }
         }
-        let abnormal = verdict.abnormalReasons
-        let readingID = try tx.insertReading(reading, account: id, abnormal: abnormal)
+        let reasons: [AbnormalReason] = switch disposition {
+        case .baseline, .bill: []
+        case .openReview(let reasons), .held(let reasons, _): reasons
+        }
+        let readingID = try tx.insertReading(reading, account: id, abnormal: reasons)
         let clockSetting = try correctClock(reading, of: account, at: now, in: tx)
         var balance = account.balance
         var balanceDelta = Money.zero
         var accepted: StoreTransaction.AcceptedReading?
         let outcome: Evaluation.Outcome
-        switch verdict {
+        switch disposition {
         case .baseline:
             accepted = .init(id: readingID, at: reading.collectedAt,
                              position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
             outcome = .baseline
-        case .accepted(let interval):
+        case .bill(let interval):
             guard let rated else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
             balanceDelta = try tx.insertChargeEntry(account: id, amount: rated.charge, energy: interval.consumption.total,
                                                     readingID: readingID,
@@ -99,16 +111,24 @@ public struct Evaluator: Sendable {
             balance = balance.adding(balanceDelta) ?? balance
             accepted = .init(id: readingID, at: reading.collectedAt, position: rated.position)
             outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
-        case .abnormal(let reasons):
+        case .openReview(let reasons):
             let text = reasons.map(\.description).joined(separator: "; ")
             try tx.openReadingReview(account: id, meter: account.meterAddress, readingID: readingID, reason: text, at: now)
             try tx.audit(AuditEvent(at: now, event: "abnormal", accountID: id, meterAddress: account.meterAddress,
                                     balanceMicroYuan: balance.microYuan, detail: text))
             outcome = .abnormal(reasons)
+        case .held(let reasons, let item):
+            // One item per account: a later abnormal reading is audited, not listed again, so
+            // the operator resolves the first one and billing goes on from what they decide.
+            if !reasons.isEmpty {
+                try tx.audit(AuditEvent(at: now, event: "abnormal", accountID: id, meterAddress: account.meterAddress,
+                                        balanceMicroYuan: balance.microYuan,
+                                        detail: reasons.map(\.description).joined(separator: "; ") + "; held by review item \(item)"))
+            }
+            outcome = .held(reasons, reviewItem: item)
         }
-        let data: DataStatus = abnormal.isEmpty ? .normal : .abnormal(abnormal)
         let evaluation = try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
-                                    data: data, readingID: readingID, outcome: outcome,
+                                    data: disposition.dataStatus, readingID: readingID, outcome: outcome,
                                     update: .init(balanceDelta: balanceDelta, accepted: accepted), at: now, in: tx)
         return clockSetting.map(evaluation.adding) ?? evaluation
     }
@@ -159,19 +179,20 @@ public struct Evaluator: Sendable {
     /// window opens, or after a configuration reload.
     public func reevaluate(account id: String, at now: Date, in tx: StoreTransaction) throws -> Evaluation {
         let account = try tx.account(id)
-        // An account whose last reading was abnormal stays so until a good reading arrives.
-        let data: DataStatus = account.state == .abnormal ? .abnormal([]) : .normal
+        // On hold while an abnormal-reading item is open, whatever readings came since; looked
+        // up whatever the account's state, as the dispatcher's re-check before a send relies on it.
+        let data: DataStatus = try tx.readingReviewHolding(account: id) == nil ? .normal : .abnormal([])
         return try decide(account: account, balance: account.balance, meter: account.meter, data: data,
                           readingID: nil, outcome: .reevaluated, at: now, in: tx)
     }
 
     /// What a reading changes on the account besides the decision: written with it in one update.
-    private struct ReadingUpdate {
+    struct ReadingUpdate {
         var balanceDelta = Money.zero
         var accepted: StoreTransaction.AcceptedReading?
     }
 
-    private func decide(account: AccountRecord, balance: Money, meter: MeterState, meterSeenAt: Date? = nil, data: DataStatus,
+    func decide(account: AccountRecord, balance: Money, meter: MeterState, meterSeenAt: Date? = nil, data: DataStatus,
                         readingID: Int64?, outcome: Evaluation.Outcome, update: ReadingUpdate = .init(),
                         at now: Date, in tx: StoreTransaction) throws -> Evaluation {
         let settings = try rules.settings(for: account)

@@ -19,19 +19,6 @@ extension StationCore {
         return DaysLeftForecast(balance: account.balance, trip: trip, samples: spend.map { [$0] } ?? [], at: now)
     }
 
-    /// An operator's action on an open review item, with their note. A retried command starts
-    /// over with a fresh validity deadline `deadline` from now, and the dispatcher is woken.
-    public func act(onReview id: Int64, _ action: ReviewAction, note: String, deadline: Duration) async throws -> ReviewItem {
-        let now = clock.now
-        let item = try await store.act(onReview: id, action, note: note, newDeadline: now.adding(deadline), at: now)
-        logger.notice("review item closed", metadata: [
-            "event": "review", "account": "\(item.accountID)", "meter": "\(item.meterAddress)",
-            "review_item": "\(id)", "action": "\(action.rawValue)",
-        ])
-        if action == .retry, item.commandID != nil { dispatcherSignal.bump() }
-        return item
-    }
-
     /// The region's figures (the whole station's when `region` is nil) with terminal health
     /// from `terminalsOnline` (terminal id → online); unlisted terminals count as offline.
     public func statistics(region: String?, terminalsOnline: [String: Bool]) async throws -> StationStatistics {

@@ -123,9 +123,17 @@ extension HarnessStation {
         return json.array
     }
 
-    /// Acts on a review item (`retry`, `resolve`, `cancel`) with an operator's note.
-    public func actOnReview(_ id: Int, _ action: String, note: String) async throws -> HTTPAnswer {
-        try await call("POST", "/v1/review/\(id)/\(action)", json: jsonObject(["note": note]))
+    /// Acts on a review item (`retry`, `resolve`, `cancel`) with an operator's note, and the
+    /// resolution (`accept`, `meter_replaced`) an abnormal-reading item is resolved with.
+    public func actOnReview(_ id: Int, _ action: String, note: String, resolution: String? = nil) async throws -> HTTPAnswer {
+        let body = resolution.map { jsonObject(["note": note, "resolution": $0]) } ?? jsonObject(["note": note])
+        return try await call("POST", "/v1/review/\(id)/\(action)", json: body)
+    }
+
+    /// An operator's adjustment of the account's balance (`amount`: signed yuan, "-40.00").
+    public func adjust(_ account: String, number: String, amount: String, reason: String) async throws -> HTTPAnswer {
+        try await call("POST", "/v1/accounts/\(account)/adjustments",
+                       json: jsonObject(["adjustment_no": number, "amount_yuan": amount, "reason": reason]))
     }
 
     public func pay(_ order: String, account: String, amount: String, channel: String = "mobile_app") async throws -> HTTPAnswer {

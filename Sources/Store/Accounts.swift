@@ -123,6 +123,11 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownCommand(Int64)
     case unknownReviewItem(Int64)
     case reviewItemClosed(Int64, state: String)
+    /// A review item acted on as the other kind: a reading item given to the action on
+    /// commands, or a command item to the resolution of readings. `kind` is what it is.
+    case reviewItemKind(Int64, is: ReviewKind)
+    /// A reading that is not stored (a review item's).
+    case unknownReading(Int64)
     /// A stored row whose value cannot be read as its type (a REAL balance, text in a number
     /// column, an unknown enum text): `key` is the row's key (account id, command id...),
     /// `problem` names the column and the value.
@@ -142,6 +147,10 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownCommand(let id): "unknown command \(id)"
         case .unknownReviewItem(let id): "unknown review item \(id)"
         case .reviewItemClosed(let id, let state): "review item \(id) is already \(state)"
+        case .reviewItemKind(let id, .reading):
+            "review item \(id) is about an abnormal reading, not a command: resolve it with a resolution (accept, meter_replaced) or cancel it"
+        case .reviewItemKind(let id, .command): "review item \(id) is about a command, not a reading"
+        case .unknownReading(let id): "unknown reading \(id)"
         case .undecodableRow(let table, let key, let problem): "stored \(table) \"\(key)\" cannot be read: \(problem)"
         case .lostRace(let id, let expected, let found):
             "command \(id) is \(found?.rawValue ?? "no longer \(expected.rawValue)"), not \(expected.rawValue): someone else moved it first"

@@ -23,6 +23,8 @@ public struct ReviewItem: Sendable, Hashable {
     public let state: ReviewItemState
     public let closedAt: Date?
     public let operatorNote: String?
+    /// What the operator said a resolved reading item's reading was; nil otherwise.
+    public let resolution: ReadingResolution?
 }
 
 extension ReviewItem {
@@ -34,7 +36,7 @@ extension ReviewItem {
                 readingID: row.decode(forColumn: "reading_id"), reason: row.decode(forColumn: "reason"),
                 openedAt: StoredInstant.date(row.decode(forColumn: "opened_at")), state: row.decode(forColumn: "state"),
                 closedAt: row.decode(Int64?.self, forColumn: "closed_at").map(StoredInstant.date),
-                operatorNote: row.decode(forColumn: "operator_note"))
+                operatorNote: row.decode(forColumn: "operator_note"), resolution: row.decode(forColumn: "resolution"))
         }
     }
 }
@@ -61,6 +63,14 @@ enum ReviewQueue {
                                          detail: "review item \(id) opened (\(kind.rawValue)): \(reason)"), in: db)
         return id
     }
+
+    /// One item by id, or `StoreError.unknownReviewItem`.
+    static func item(_ id: Int64, in db: Database) throws -> ReviewItem {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
+            throw StoreError.unknownReviewItem(id)
+        }
+        return try ReviewItem(row: row)
+    }
 }
 
 extension StationStore {
@@ -77,24 +87,19 @@ extension StationStore {
     }
 
     public func reviewItem(_ id: Int64) async throws -> ReviewItem {
-        try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
-                throw StoreError.unknownReviewItem(id)
-            }
-            return try ReviewItem(row: row)
-        }
+        try await writer.read { db in try ReviewQueue.item(id, in: db) }
     }
 
-    /// Applies an operator's action to an open item and its command, with the operator's note.
-    /// `newDeadline` is the validity deadline a retried command gets.
+    /// Applies an operator's action to an open command item and its command, with the
+    /// operator's note. `newDeadline` is the validity deadline a retried command gets. A reading
+    /// item is refused (`StoreError.reviewItemKind`): closing it ends its account's hold and
+    /// may bill, which the evaluation does (`Evaluator.act(onReadingReview:…)`).
     public func act(onReview id: Int64, _ action: ReviewAction, note: String, newDeadline: Date,
                     at now: Date) async throws -> ReviewItem {
         try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
-                throw StoreError.unknownReviewItem(id)
-            }
-            let item = try ReviewItem(row: row)
+            let item = try ReviewQueue.item(id, in: db)
             guard item.state == .open else { throw StoreError.reviewItemClosed(id, state: item.state.rawValue) }
+            guard let c = item.commandID, item.kind == .command else { throw StoreError.reviewItemKind(id, is: item.kind) }
             // What the item becomes; for a command's item the lifecycle's own close effect writes
             // the same state (`CommandLifecycle`: operator_retry → retried, …).
             let newState: ReviewItemState = switch action {
@@ -102,23 +107,15 @@ extension StationStore {
             case .resolve: .resolved
             case .cancel: .cancelled
             }
-            if let c = item.commandID {
-                let (event, detail): (CommandEvent, String) = switch action {
-                case .retry: (.operatorRetry(deadline: newDeadline, at: now), "operator retry: \(note)")
-                case .resolve: (.operatorResolve, "done on site: \(note)")
-                case .cancel: (.operatorCancel, "operator cancelled: \(note)")
-                }
-                try CommandQueue.apply(event, to: c, from: .review, at: now, detail: detail, reviewNote: note, in: db)
-            } else {
-                try db.executeCached(sql: "UPDATE review_item SET state = ?, closed_at = ?, operator_note = ? WHERE id = ?",
-                                     arguments: [newState.rawValue, StoredInstant.millis(now), note, id])
+            let (event, detail): (CommandEvent, String) = switch action {
+            case .retry: (.operatorRetry(deadline: newDeadline, at: now), "operator retry: \(note)")
+            case .resolve: (.operatorResolve, "done on site: \(note)")
+            case .cancel: (.operatorCancel, "operator cancelled: \(note)")
             }
+            try CommandQueue.apply(event, to: c, from: .review, at: now, detail: detail, reviewNote: note, in: db)
             try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: item.accountID, meterAddress: item.meterAddress,
                                              commandID: item.commandID, detail: "review item \(id) \(newState.rawValue): \(note)"), in: db)
-            guard let updated = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
-                throw StoreError.unknownReviewItem(id)
-            }
-            return try ReviewItem(row: updated)
+            return try ReviewQueue.item(id, in: db)
         }
     }
 

@@ -229,6 +229,23 @@ enum Schema {
                     CHECK (fee_control IN ('pending', 'active', 'released'))
                 """)
         }
+        migrator.registerMigration("v9: reading resolution") { db in
+            // An open abnormal-reading item holds its account (no alarm, no trip, no charge:
+            // AbnormalDataHold), so an evaluation looks for one by account: a partial index,
+            // empty while no meter's data is in doubt. The operator's resolution (accept,
+            // meter_replaced) is kept with the item.
+            try db.execute(sql: """
+                ALTER TABLE review_item ADD COLUMN resolution TEXT CHECK (resolution IN ('accept', 'meter_replaced'));
+                CREATE INDEX review_open_reading ON review_item(account_id) WHERE state = 'open' AND kind = 'reading';
+                """)
+            // Readings look for the item only on accounts in state `abnormal` (the policy's
+            // state while one is open). Before this version a later good reading took the
+            // account out of it with its item still open: put those accounts back on hold.
+            try db.execute(sql: """
+                UPDATE account SET state = 'abnormal'
+                WHERE id IN (SELECT account_id FROM review_item WHERE state = 'open' AND kind = 'reading')
+                """)
+        }
         return migrator
     }
 }

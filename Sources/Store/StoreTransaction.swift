@@ -48,7 +48,7 @@ public struct StoreTransaction {
         """
 
     /// The baseline's columns decoded from position `first` on.
-    private static func reading(_ row: Row, from i: Int) throws -> MeterReading {
+    static func reading(_ row: Row, from i: Int) throws -> MeterReading {
         try MeterReading(
             collectedAt: StoredInstant.date(row.decode(atIndex: i)),
             meterTime: row.decode(Int64?.self, atIndex: i + 1).map(StoredInstant.date),

@@ -61,3 +61,4 @@ extension PaymentChannel: DatabaseValueConvertible {}
 extension ReviewKind: DatabaseValueConvertible {}
 extension ReviewItemState: DatabaseValueConvertible {}
 extension FeeControlState: DatabaseValueConvertible {}
+extension ReadingResolution: DatabaseValueConvertible {}

@@ -1,5 +1,6 @@
-import Foundation
 import ArgumentParser
+import ChargeControl
+import Foundation
 
 /// `chargectl review list|retry|resolve|cancel`.
 struct ReviewCommand: AsyncParsableCommand {
@@ -32,10 +33,16 @@ enum ReviewAct {
             guard !note.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--note must not be empty") }
         }
 
-        func act(_ action: String) async throws {
-            try await connection.run({ client throws(StationCallError) in
-                try await client.call("POST", "v1/review/\(id)/\(action)", body: ["note": .string(note)])
-            }) { answer in "review item \(id): \(TextTable.cell(answer.object["state"]))" }
+        /// Posts the action with the note, and the resolution when one is given (reading items).
+        func act(_ action: String, resolution: String? = nil) async throws {
+            var body: [String: JSONValue] = ["note": .string(note)]
+            if let resolution { body["resolution"] = .string(resolution) }
+            try await connection.run({ [body] client throws(StationCallError) in
+                try await client.call("POST", "v1/review/\(id)/\(action)", body: body)
+            }) { answer in
+                let resolution = answer.object["resolution"].map { " (\(TextTable.cell($0)))" } ?? ""
+                return "review item \(id): \(TextTable.cell(answer.object["state"]))\(resolution)"
+            }
         }
     }
 
@@ -46,13 +53,32 @@ enum ReviewAct {
     }
 
     struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Done on site: the command counts as carried out.")
+        static let configuration = CommandConfiguration(
+            commandName: "resolve",
+            abstract: "A command's item: done on site, the command counts as carried out. An abnormal reading's: say what it was.",
+            discussion: """
+                An abnormal-reading item holds its account (no alarm, no trip, nothing billed) until it is resolved \
+                with --resolution accept (the reading is right: billed from the baseline, and billing goes on from it) \
+                or --resolution meter_replaced (it is the new baseline; the jump to it is not billed). \
+                `chargectl review cancel` leaves the reading unused instead.
+                """)
         @OptionGroup var options: Options
-        func run() async throws { try await options.act("resolve") }
+        @Option(help: "For an abnormal-reading item (required there): accept or meter_replaced.")
+        var resolution: String?
+
+        func validate() throws {
+            if let resolution, ReadingResolution(rawValue: resolution) == nil {
+                let known = ReadingResolution.allCases.map(\.rawValue).joined(separator: " or ")
+                throw ValidationError("--resolution must be \(known), got \"\(resolution)\"")
+            }
+        }
+
+        func run() async throws { try await options.act("resolve", resolution: resolution) }
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Drop the command.")
+        static let configuration = CommandConfiguration(commandName: "cancel",
+                                                        abstract: "Drop the command, or leave an abnormal reading unused.")
         @OptionGroup var options: Options
         func run() async throws { try await options.act("cancel") }
     }

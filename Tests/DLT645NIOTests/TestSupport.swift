@@ -88,12 +88,18 @@ struct WaitedTooLong: Error, CustomStringConvertible {
 }
 
 /// Waits (in real time, generously) until `condition` holds. Only for conditions that must
-/// become true; never a measure of speed.
+/// become true; never a measure of speed. Bounded by wall time *and* polls (one per 2 ms of
+/// `limit`), so a starved pool on a loaded machine stretches the wait instead of failing it;
+/// ten times `limit` still ends a real hang.
 func eventually(_ what: String, within limit: Duration = .seconds(20), _ condition: () -> Bool) async throws {
     let clock = ContinuousClock()
-    let deadline = clock.now + limit
+    let start = clock.now
+    let polls = Int(limit / .milliseconds(2))
+    var polled = 0
     while !condition() {
-        guard clock.now < deadline else { throw WaitedTooLong(what: what) }
+        let waited = clock.now - start
+        guard waited < limit || (polled < polls && waited < limit * 10) else { throw WaitedTooLong(what: what) }
+        polled += 1
         try await Task.sleep(for: .milliseconds(2))
     }
 }

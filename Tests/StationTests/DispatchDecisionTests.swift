@@ -140,10 +140,10 @@ struct DispatchDecisionTests {
             return
         }
         #expect(reason == "no longer wanted: balance 49.00, state normal, the policy now plans alarm_release")
-        // Abnormal data holds the trip: superseded too.
+        // Data under review (an open abnormal-reading item) holds the trip: superseded too, saying why.
         let abnormal = policy.evaluate(balance: yuan("-1.00"), settings: settings, meter: alarmed, data: .abnormal([]), at: t0)
         #expect(ControlEffects.recheck(.trip, meter: meter, accountMeter: meter, plan: abnormal, at: t0)
-            == .supersede(reason: "no longer wanted: balance -1.00, state abnormal, nothing to send"))
+            == .supersede(reason: "held: the account's data is under review (an open abnormal-reading item), balance -1.00"))
         // Outside the window: wait for the next one.
         let evening = instant("2026-11-23T18:00:00+08:00")
         let late = policy.evaluate(balance: yuan("-1.00"), settings: settings, meter: alarmed, data: .normal, at: evening)

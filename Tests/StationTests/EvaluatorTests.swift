@@ -57,12 +57,14 @@ struct EvaluatorTests {
         #expect(!over.plan.commands.contains { $0.kind == .trip })
         #expect(try await store.openReviewItems().map(\.kind) == [.reading])
         #expect(try await store.ledger(account: "A1").map(\.kind) == [.opening])
-        // A register no XXXXXX.XX meter can show is abnormal before any arithmetic is done on it.
+        // A register no XXXXXX.XX meter can show is abnormal before any arithmetic is done on it
+        // (held by the open item: stored with its reasons, no second item).
         let huge = MeterReading(collectedAt: instant("2026-11-23T17:00:00+08:00"), total: Energy(hundredths: .max),
                                 registers: PerRegister(sharp: .zero, peak: .zero, flat: Energy(hundredths: .max), valley: .zero))
         let impossible = try await apply(store, evaluator, huge)
-        guard case .abnormal(let codes) = impossible.outcome else { Issue.record("not abnormal: \(impossible.outcome)"); return }
+        guard case .held(let codes, _) = impossible.outcome else { Issue.record("not held: \(impossible.outcome)"); return }
         #expect(codes.map(\.code) == ["register_out_of_range", "register_out_of_range"])
+        #expect(try await store.openReviewItems().count == 1)
         #expect(try await store.verifyBalances().isEmpty)
     }
 
@@ -81,9 +83,12 @@ struct EvaluatorTests {
         let review = try await store.openReviewItems()
         #expect(review.count == 1 && review.first?.kind == .reading)
         #expect(try await store.account("A1")?.state == .abnormal)
-        // The baseline stays the last good reading: the next good one is billed from it.
+        // The account is on hold until the item is resolved: a good reading is stored, not
+        // billed (AbnormalHoldTests: what each resolution does then).
         let good = try await apply(store, evaluator, reading("2026-11-23T12:00:00+08:00", total: "102.00"))
-        #expect(good.outcome == .billed(charge: yuan("1.00"), energy: kWh("2.00")))
+        #expect(good.outcome == .held([], reviewItem: try #require(review.first).id))
+        #expect(good.balance == yuan("5.00"))
+        #expect(try await store.account("A1")?.state == .abnormal)
     }
 
     @Test func aReadingOlderThanAnAcknowledgementDoesNotUndoIt() async throws {

@@ -70,13 +70,21 @@ func storeWithAccount(opening: String, protected: Bool = false, customerClass: S
 }
 
 /// Polls `condition` until it holds; records an issue naming `what` (and throws) after a
-/// generous bound of wall time. Tests assert on outcomes, never on how long they took.
+/// generous bound. Tests assert on outcomes, never on how long they took.
+///
+/// The bound is wall time *and* polls (one per 5 ms of `limit`): on a loaded 2-core machine a
+/// starved task pool polls seldom, so the wait stretches with the load instead of failing a test
+/// that was only waiting its turn (seen in `make test` 5× under load); ten times `limit` still
+/// ends a real hang.
 func eventually(_ what: String, within limit: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
                 _ condition: () async throws -> Bool) async throws {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: limit)
-    while clock.now < deadline {
+    let start = clock.now
+    let polls = Int(limit / .milliseconds(5))
+    var polled = 0
+    while clock.now < start.advanced(by: limit) || (polled < polls && clock.now < start.advanced(by: limit * 10)) {
         if try await condition() { return }
+        polled += 1
         try await Task.sleep(for: .milliseconds(5))
     }
     if try await condition() { return }

@@ -1,12 +1,25 @@
+import ChargeControl
 import Foundation
 import Hummingbird
 import Store
 import Tariffs
 
-/// `GET /v1/review` (open items) and `POST /v1/review/ID/retry|resolve|cancel` `{"note": "…"}`.
+/// `GET /v1/review` (open items) and `POST /v1/review/ID/retry|resolve|cancel` `{"note": "…"}`;
+/// resolving an abnormal-reading item adds `"resolution": "accept" | "meter_replaced"`.
 enum ReviewRoutes {
     struct Body: Decodable {
         let note: String
+        let resolution: String?
+
+        /// The resolution named, or a 400 naming the field and the values it takes.
+        func readingResolution() throws -> ReadingResolution? {
+            guard let resolution else { return nil }
+            guard let known = ReadingResolution(rawValue: resolution) else {
+                let values = ReadingResolution.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                throw APIError.badRequest("\"resolution\" must be \(values), got \"\(resolution)\"")
+            }
+            return known
+        }
     }
 
     /// A job-review item.
@@ -14,7 +27,7 @@ enum ReviewRoutes {
         let id: Int64
         let kind, accountID, meterAddress, reason, openedAt, state: String
         let commandID, readingID: Int64?
-        let closedAt, note: String?
+        let closedAt, note, resolution: String?
 
         init(_ item: ReviewItem, zone: TimeZone) {
             id = item.id
@@ -28,10 +41,11 @@ enum ReviewRoutes {
             readingID = item.readingID
             closedAt = item.closedAt.map { RFC3339.format($0, in: zone) }
             note = item.operatorNote
+            resolution = item.resolution?.rawValue
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, reason, state, note
+            case id, kind, reason, state, note, resolution
             case accountID = "account_id", meterAddress = "meter_address", openedAt = "opened_at"
             case commandID = "command_id", readingID = "reading_id", closedAt = "closed_at"
         }
@@ -50,7 +64,8 @@ enum ReviewRoutes {
                 let body = try await JSONRequestBody.decode(Body.self, from: request, context: context)
                 let note = body.note.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !note.isEmpty else { throw APIError.badRequest("note must not be empty: say what was done or why") }
-                let item = try await station.core.act(onReview: id, action, note: note, deadline: station.settings.dispatchDeadline)
+                let item = try await station.core.act(onReview: id, action, resolution: try body.readingResolution(), note: note,
+                                                      deadline: station.settings.dispatchDeadline)
                 return try JSONResponse.make(View(item, zone: zone))
             }
         }

@@ -12,8 +12,9 @@ extension StoreError: StoreRefusal {
     var apiError: APIError {
         switch self {
         case .unknownTerminal, .totalOutOfRange: .unprocessable(description)
-        case .unknownAccount, .unknownCommand, .unknownReviewItem: .notFound(description)
-        case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed, .lostRace: .conflict(description)
+        case .unknownAccount, .unknownCommand, .unknownReviewItem, .unknownReading: .notFound(description)
+        case .meterTakenByAnotherAccount, .openingBalanceAfterActivity, .reviewItemClosed, .lostRace, .reviewItemKind:
+            .conflict(description)
         // The station's own fault, not the client's: a 500 that names the row, so the operator
         // knows which account to repair (the middleware logs it too).
         case .undecodableRow: APIError(.internalServerError, description)
@@ -22,6 +23,20 @@ extension StoreError: StoreRefusal {
 }
 
 extension IllegalCommandTransition: StoreRefusal {
+    var apiError: APIError { .conflict(description) }
+}
+
+extension ReviewActionRefusal: StoreRefusal {
+    var apiError: APIError { .badRequest(description) }
+}
+
+extension IllegalReadingReviewTransition: StoreRefusal {
+    var apiError: APIError { .conflict(description) }
+}
+
+/// The reading cannot be resolved the way asked (accept of a register that ran backwards, …):
+/// the message says which resolution would do.
+extension ResolutionRefused: StoreRefusal {
     var apiError: APIError { .conflict(description) }
 }
 

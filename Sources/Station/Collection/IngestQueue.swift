@@ -32,8 +32,11 @@ public struct IngestStats: Sendable, Hashable {
     public var readingsCommitted = 0
     public var baselines = 0
     public var billed = 0
-    /// Abnormal readings: not billed, listed for review.
+    /// Abnormal readings: not billed, listed for review (or audited, while their account is
+    /// already on hold).
     public var abnormal = 0
+    /// Readings of accounts on hold (an open abnormal-reading item): stored, not billed.
+    public var held = 0
     /// Readings whose evaluation failed; rolled back alone, the rest of their batch committed.
     public var evaluationErrors = 0
     /// Transactions that failed as a whole; their readings were dropped (the meters are read
@@ -260,6 +263,7 @@ public final class IngestQueue: Sendable {
             s.stats.baselines += counts.baselines
             s.stats.billed += counts.billed
             s.stats.abnormal += counts.abnormal
+            s.stats.held += counts.held
             s.stats.evaluationErrors += counts.evaluationErrors
             s.stats.largestBatch = max(s.stats.largestBatch, batch.count)
         }
@@ -282,6 +286,19 @@ public final class IngestQueue: Sendable {
                 logger.debug("reading billed", metadata: Self.metadata(item, [
                     "event": "reading", "total_kwh": "\(item.reading.total.kWhString)", "energy_kwh": "\(energy.kWhString)",
                     "charge": "\(charge.yuanString)", "balance": "\(evaluation.balance.yuanString)"]))
+            }
+        case .held(let reasons, let reviewItem):
+            counts.held += 1
+            if !reasons.isEmpty {
+                counts.abnormal += 1
+                logger.warning("abnormal reading, account on hold by review item \(reviewItem): \(reasons.map(\.description).joined(separator: "; "))",
+                               metadata: Self.metadata(item, ["event": "abnormal", "reasons": "\(reasons.map(\.code).joined(separator: ","))",
+                                                              "review_item": "\(reviewItem)", "total_kwh": "\(item.reading.total.kWhString)",
+                                                              "balance": "\(evaluation.balance.yuanString)"]))
+            } else if debug {
+                logger.debug("reading held: review item \(reviewItem) open", metadata: Self.metadata(item, [
+                    "event": "reading", "review_item": "\(reviewItem)", "total_kwh": "\(item.reading.total.kWhString)",
+                    "balance": "\(evaluation.balance.yuanString)"]))
             }
         case .baseline, .reevaluated:
             counts.baselines += 1

@@ -85,6 +85,12 @@ public enum ControlEffects {
         // Parameter writes and clock settings are not the policy's decisions.
         guard kind.isRemoteControl else { return .send }
         guard let planned = plan.commands.first(where: { $0.kind == kind }) else {
+            if kind == .trip || kind == .alarm, plan.held.contains(where: { $0.reason == .abnormalData }) {
+                // Queued before the account's data was in doubt: an open abnormal-reading item
+                // holds every adverse decision until an operator resolves it.
+                return .supersede(reason: "held: the account's data is under review (an open abnormal-reading item), "
+                    + "balance \(plan.balance.yuanString)")
+            }
             let wanted = plan.commands.map(\.kind.rawValue).joined(separator: ", ")
             return .supersede(reason: "no longer wanted: balance \(plan.balance.yuanString), state \(plan.state.rawValue), "
                 + (wanted.isEmpty ? "nothing to send" : "the policy now plans \(wanted)"))

@@ -345,6 +345,13 @@ public final class Dispatcher: Sendable {
             statsBox.update { $0.acknowledged += 1 }
             log.notice("command acknowledged: \(detail)", metadata: ["event": "command_acknowledged"])
             await onAcknowledged?(command, now)
+            if command.kind.group == "clock" {
+                do {
+                    try await core.releaseClockHold(account: command.accountID, command: command.id)
+                } catch {
+                    log.error("cannot release the clock hold", metadata: ["error": "\(error)"])
+                }
+            }
         case .superseded(let reason):
             try await store.supersede(command.id, reason: reason, at: now)
             statsBox.update { $0.superseded += 1 }

@@ -37,7 +37,8 @@ extension StationMetric {
 
     // MARK: price pushes (from the store)
     static let pricePushMeters = StationMetric(
-        "price_push_meters", "Meters of each price push by state: confirmed (every write read back), review, outstanding.")
+        "price_push_meters",
+        "Meters of the price pushes still to take effect, by state: confirmed (every write read back), review, outstanding.")
 
     // MARK: commands and review (from the store)
     static let commands = StationMetric("commands", "Commands in the store by kind and state.")

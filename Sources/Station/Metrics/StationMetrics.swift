@@ -66,7 +66,7 @@ public final class StationMetrics: Sendable {
         if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
         if let connections = apiConnections?() { Self.record(connections, into: scrape) }
-        Self.record(try await core.store.pricePushes(), into: scrape)
+        Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
         latency.registry.emit(into: &buffer)
@@ -123,13 +123,13 @@ public final class StationMetrics: Sendable {
         r.gauge(.dispatchInFlight, d.inFlight)
     }
 
-    static func record(_ pushes: [PricePushProgress], into r: ScrapeRegistry) {
-        for push in pushes {
-            let labels = [("tariff", push.tariff), ("switch_time", push.switchTime)]
-            r.gauge(.pricePushMeters, push.confirmed, labels: labels + [("state", "confirmed")])
-            r.gauge(.pricePushMeters, push.inReview, labels: labels + [("state", "review")])
-            r.gauge(.pricePushMeters, push.outstanding, labels: labels + [("state", "outstanding")])
-        }
+    /// Summed over the pushes still to take effect (zeros when none), so that an alert can ask
+    /// "meters not confirmed before a price change"; each push's figures are in the API.
+    static func record(_ pushes: [PricePushProgress], at now: Date, into r: ScrapeRegistry) {
+        let upcoming = pushes.filter { $0.effective > now }
+        r.gauge(.pricePushMeters, upcoming.map(\.confirmed).reduce(0, +), labels: [("state", "confirmed")])
+        r.gauge(.pricePushMeters, upcoming.map(\.inReview).reduce(0, +), labels: [("state", "review")])
+        r.gauge(.pricePushMeters, upcoming.map(\.outstanding).reduce(0, +), labels: [("state", "outstanding")])
     }
 
     /// Every reason is written, zero included, so that rates start from the first scrape.
