@@ -15,11 +15,11 @@ public enum MeterClock {
     /// Meter `index`'s initial offset, drawn from −`drift`…`drift` seconds deterministically from
     /// the seed and the index (0 when `drift` is 0).
     public static func driftOffset(meter index: Int, drift: Int64, seed: UInt64) -> Int32 {
-        guard drift > 0 else { return 0 }
+        let bound = min(drift, maximumOffset)
+        guard bound > 0 else { return 0 }
         // A different stream from the load profile's, which also mixes seed and index.
         var rng = SplitMix64(seed: seed ^ 0xC10C_D41F_7000_0001 ^ (UInt64(truncatingIfNeeded: index) &* 0xD1B5_4A32_D192_ED03))
-        let span = UInt64(2 * min(drift, maximumOffset) + 1)
-        return Int32(truncatingIfNeeded: Int64(rng.next() % span) - min(drift, maximumOffset))
+        return Int32(truncatingIfNeeded: Int64(rng.next() % UInt64(2 * bound + 1)) - bound)
     }
 
     /// The offset that makes a meter show `time` at civil second `civilNow`, or nil when that is
