@@ -95,23 +95,11 @@ public struct MeterParameter: Sendable, Hashable {
         MeterParameter(.time, .timeOfDay, "time"),
     ] + (1...4).flatMap { n in
         [MeterParameter(.tariffPrice(n), .price, "price \(n), first set"),
-         MeterParameter(.standbyTariffPrice(n), .price, "price \(n), second set")]
+         MeterParameter(.secondSetTariffPrice(n), .price, "price \(n), second set")]
     }
 
     /// The writable parameter with this identifier.
     public static func named(_ identifier: DataIdentifier) -> MeterParameter? {
         writable.first { $0.identifier == identifier }
-    }
-}
-
-extension DataIdentifier {
-    /// Close-allowed amount limit (合闸允许金额限值), `XXXXXX.XX` yuan.
-    public static let closeAllowedAmountLimit = DataIdentifier(rawValue: 0x0400_1005)
-    /// The instant the second price set takes over (两套费率电价切换时间), `YYMMDDhhmm`: from the
-    /// 2009 filing of the standard, not the base 2007 table (PROTOCOL.md).
-    public static let priceSetSwitchTime = DataIdentifier(rawValue: 0x0400_0108)
-    /// Price of tariff 1...4 in the second (standby) price set.
-    public static func standbyTariffPrice(_ n: Int) -> DataIdentifier {
-        DataIdentifier(rawValue: 0x0405_0200 | UInt32(n & 0xFF))
     }
 }

@@ -4,10 +4,12 @@ import Hummingbird
 
 /// The admin HTTP API (INTERFACES.md `meter-sim`): look at meters and change them for a test.
 ///
-/// - `GET /meters/ADDR` → one `MeterSnapshot`;
+/// - `GET /meters/ADDR` → one `MeterSnapshot` (with `clock_offset_s`, `parameters`, `writes`,
+///   `read_back_lies`);
 /// - `GET /meters[?relay=closed|open|armed][&offline=true|false]` → a list, address order;
 /// - `POST /meters/ADDR` with any of `offline`, `relay` (`open`, `closed`, `armed`), `total_kwh`,
-///   `press_button`, `block_reads`, `alarm`, `keep_power` → the changed meter;
+///   `press_button`, `block_reads`, `alarm`, `keep_power`, `clock_offset_s` (integer seconds),
+///   `read_back_lies` → the changed meter;
 /// - `GET /controls[?from=N]` → `{"from", "truncated", "receipts": [ControlReceipt]}`, the
 ///   remote-control requests received from index N on (404 unless `--record-controls`).
 ///

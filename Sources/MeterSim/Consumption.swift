@@ -18,10 +18,11 @@ public struct ConsumptionModel: Sendable {
     static let wattSecondsPerHundredth: Int64 = 36_000
 
     /// Advances `meter` to `now` (simulated unix seconds) at `watts`. The schedule is consulted in
-    /// the meter's own clock, `clockOffset` seconds ahead of simulated time. A meter whose relay
-    /// is not closed consumes nothing; time never runs backwards.
-    public func advance(_ meter: inout MeterState, to now: Int64, watts: Int64, clockOffset: Int64 = 0) {
+    /// the meter's own clock, its `clockOffset` seconds ahead of simulated time. A meter whose
+    /// relay is not closed consumes nothing; time never runs backwards.
+    public func advance(_ meter: inout MeterState, to now: Int64, watts: Int64) {
         guard now > meter.lastUpdate else { return }
+        let clockOffset = Int64(meter.clockOffset)
         guard meter.relay == .closed, watts > 0 else {
             meter.lastUpdate = now
             return

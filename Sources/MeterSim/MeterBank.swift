@@ -6,10 +6,8 @@ import Synchronization
 struct TerminalBank: Sendable {
     /// One compact record per meter, local index order.
     var meters: [MeterState]
-    /// How far this terminal's meter clocks run ahead of simulated time (broadcast time, 08H).
-    var clockOffset: Int64 = 0
-    /// Values written with 14H, by local meter index; most meters have none.
-    var parameters: [Int: [UInt32: [UInt8]]] = [:]
+    /// The 14H writes accepted, by local meter index; most meters have none, so no entry.
+    var parameters: [Int: WrittenParameters] = [:]
     /// This terminal's fault generator.
     var faults: FaultInjector
 }
@@ -24,11 +22,11 @@ public final class SimTerminal: Sendable {
     public let meterCount: Int
     let bank: Mutex<TerminalBank>
 
-    init(index: Int, firstMeter: Int, meterCount: Int, initial: MeterState, faults: FaultInjector) {
+    init(index: Int, firstMeter: Int, meters: [MeterState], faults: FaultInjector) {
         self.index = index
         self.firstMeter = firstMeter
-        self.meterCount = meterCount
-        bank = Mutex(TerminalBank(meters: [MeterState](repeating: initial, count: meterCount), faults: faults))
+        meterCount = meters.count
+        bank = Mutex(TerminalBank(meters: meters, faults: faults))
     }
 }
 
@@ -48,8 +46,11 @@ public final class MeterFleet: Sendable {
     /// The time zone's offset when it has no daylight saving (most meters' zones): saves a
     /// Foundation call per request.
     let fixedUTCOffset: Int64?
+    /// What meters show for parameters nobody wrote.
+    public let parameterDefaults: ParameterDefaults
 
-    /// Builds the fleet; every meter starts closed with `initialHundredths` in its flat register.
+    /// Builds the fleet; every meter starts closed with `initialHundredths` in its flat register
+    /// and its clock `--clock-drift-s` off (drawn per meter from the seed).
     public init(configuration: SimConfiguration, clock: any SimClock) throws(SimConfiguration.Problem) {
         try configuration.validate()
         self.configuration = configuration
@@ -61,13 +62,22 @@ public final class MeterFleet: Sendable {
         let start = Date(timeIntervalSince1970: TimeInterval(clock.nowSeconds()))
         fixedUTCOffset = zone.nextDaylightSavingTimeTransition(after: start) == nil
             ? Int64(zone.secondsFromGMT(for: start)) : nil
+        parameterDefaults = configuration.schedule.prices(at: clock.nowSeconds()).map(ParameterDefaults.init(prices:))
+            ?? ParameterDefaults()
         let initial = MeterState(initialHundredths: configuration.initialHundredths, at: clock.nowSeconds())
         let block = configuration.blockSize
+        let drift = configuration.clockDriftSeconds
         terminals = (0..<configuration.terminals).map { t in
             let first = t * block
             let count = max(0, min(block, configuration.meters - first))
             let seed = configuration.seed &+ UInt64(t) &* 0xA076_1D64_78BD_642F
-            return SimTerminal(index: t, firstMeter: first, meterCount: count, initial: initial,
+            var meters = [MeterState](repeating: initial, count: count)
+            if drift > 0 {
+                for local in 0..<count {
+                    meters[local].clockOffset = MeterClock.driftOffset(meter: first + local, drift: drift, seed: configuration.seed)
+                }
+            }
+            return SimTerminal(index: t, firstMeter: first, meters: meters,
                                faults: FaultInjector(configuration: configuration.faults, seed: seed))
         }
     }
@@ -88,10 +98,11 @@ public final class MeterFleet: Sendable {
     }
 
     /// The environment a meter of `terminal` sees now.
-    func environment(meter global: Int, clockOffset: Int64, now: Int64, civilNow: Int64) -> MeterEnvironment {
-        MeterEnvironment(now: now, civilNow: civilNow, clockOffset: clockOffset, utcOffsetSeconds: utcOffset(at: civilNow),
+    func environment(meter global: Int, now: Int64, civilNow: Int64) -> MeterEnvironment {
+        MeterEnvironment(now: now, civilNow: civilNow, utcOffsetSeconds: utcOffset(at: civilNow),
                          watts: load.watts(meter: global), consumption: consumption,
-                         password: configuration.password, autoClose: configuration.autoClose)
+                         password: configuration.password, autoClose: configuration.autoClose,
+                         defaults: parameterDefaults)
     }
 
     /// The simulator time zone's UTC offset at a simulated instant.
@@ -102,13 +113,19 @@ public final class MeterFleet: Sendable {
 
     /// Brings a meter's registers up to now, then runs `body` on its state, under its terminal's lock.
     public func withMeter<T>(_ address: MeterAddress, _ body: (inout MeterState) throws -> T) rethrows -> T? {
+        try withMeterRecord(address) { meter, _ in try body(&meter) }
+    }
+
+    /// `withMeter`, with the meter's 14H writes too (an empty record when it has none).
+    func withMeterRecord<T>(_ address: MeterAddress,
+                            _ body: (inout MeterState, WrittenParameters) throws -> T) rethrows -> T? {
         guard let found = locate(address) else { return nil }
         let (terminal, local) = (found.terminal, found.local)
         let now = clock.nowSeconds()
         return try terminal.bank.withLock { bank in
             let watts = load.watts(meter: terminal.firstMeter + local)
-            consumption.advance(&bank.meters[local], to: now, watts: watts, clockOffset: bank.clockOffset)
-            return try body(&bank.meters[local])
+            consumption.advance(&bank.meters[local], to: now, watts: watts)
+            return try body(&bank.meters[local], bank.parameters[local] ?? WrittenParameters())
         }
     }
 
@@ -120,11 +137,10 @@ public final class MeterFleet: Sendable {
             terminal.bank.withLock { bank in
                 for local in 0..<terminal.meterCount {
                     let global = terminal.firstMeter + local
-                    consumption.advance(&bank.meters[local], to: now, watts: load.watts(meter: global),
-                                        clockOffset: bank.clockOffset)
+                    consumption.advance(&bank.meters[local], to: now, watts: load.watts(meter: global))
                     if filter(bank.meters[local]) {
-                        out.append(MeterSnapshot(address: address(ofMeter: global), terminal: terminal.index,
-                                                 state: bank.meters[local]))
+                        out.append(snapshot(of: bank.meters[local], parameters: bank.parameters[local],
+                                            address: address(ofMeter: global), terminal: terminal.index))
                     }
                 }
             }
@@ -135,6 +151,22 @@ public final class MeterFleet: Sendable {
     /// A snapshot of one meter, or nil when it is not simulated here.
     public func snapshot(_ address: MeterAddress) -> MeterSnapshot? {
         guard let terminal = locate(address)?.terminal else { return nil }
-        return withMeter(address) { MeterSnapshot(address: address, terminal: terminal.index, state: $0) }
+        return withMeterRecord(address) { meter, parameters in
+            snapshot(of: meter, parameters: parameters, address: address, terminal: terminal.index)
+        }
+    }
+
+    /// What the admin API shows of a meter: its state, clock offset, parameters as the meter
+    /// shows them (the clock included) and its count of accepted writes.
+    func snapshot(of meter: MeterState, parameters: WrittenParameters?, address: MeterAddress, terminal: Int) -> MeterSnapshot {
+        let written = parameters ?? WrittenParameters()
+        var shown = written.shown(defaults: parameterDefaults)
+        let civilNow = clock.civilSeconds()
+        if let clock = CivilTime.meterDateTime(unixSecond: civilNow + Int64(meter.clockOffset),
+                                               utcOffsetSeconds: utcOffset(at: civilNow)) {
+            shown[DataIdentifier.date.description] = MeterMinute.digits(of: clock.dateWireBytes)
+            shown[DataIdentifier.time.description] = MeterMinute.digits(of: clock.timeWireBytes)
+        }
+        return MeterSnapshot(address: address, terminal: terminal, state: meter, parameters: shown, writes: written.writes)
     }
 }

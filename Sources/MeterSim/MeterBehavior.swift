@@ -7,8 +7,6 @@ public struct MeterEnvironment: Sendable {
     /// Civil unix seconds, the base of the meter's own clock (equal to `now` unless the simulator
     /// is sped up: meter clocks keep real time).
     public var civilNow: Int64
-    /// How far the meter's clock runs ahead of civil time (set by broadcast time, 08H).
-    public var clockOffset: Int64
     /// UTC offset of the meter's civil clock (the simulator's time zone).
     public var utcOffsetSeconds: Int64
     /// This meter's load.
@@ -19,23 +17,26 @@ public struct MeterEnvironment: Sendable {
     public var password: Password
     /// Whether allow-close (1BH) closes the relay at once instead of arming it.
     public var autoClose: Bool
+    /// What the meter shows for parameters nobody wrote.
+    public var defaults: ParameterDefaults
 
     /// Bundles the environment of one request.
-    public init(now: Int64, civilNow: Int64? = nil, clockOffset: Int64 = 0, utcOffsetSeconds: Int64, watts: Int64,
-                consumption: ConsumptionModel, password: Password, autoClose: Bool = false) {
+    public init(now: Int64, civilNow: Int64? = nil, utcOffsetSeconds: Int64, watts: Int64,
+                consumption: ConsumptionModel, password: Password, autoClose: Bool = false,
+                defaults: ParameterDefaults = ParameterDefaults()) {
         self.now = now
         self.civilNow = civilNow ?? now
-        self.clockOffset = clockOffset
         self.utcOffsetSeconds = utcOffsetSeconds
         self.watts = watts
         self.consumption = consumption
         self.password = password
         self.autoClose = autoClose
+        self.defaults = defaults
     }
 
-    /// The meter's own clock, as civil time.
-    public var meterClock: MeterDateTime? {
-        CivilTime.meterDateTime(unixSecond: civilNow + clockOffset, utcOffsetSeconds: utcOffsetSeconds)
+    /// What `meter`'s own clock shows (civil time plus its offset), or nil outside 2000…2099.
+    public func clock(of meter: MeterState) -> MeterDateTime? {
+        CivilTime.meterDateTime(unixSecond: civilNow + Int64(meter.clockOffset), utcOffsetSeconds: utcOffsetSeconds)
     }
 }
 
@@ -43,6 +44,7 @@ public struct MeterEnvironment: Sendable {
 ///
 /// Choices where real firmwares differ (PROTOCOL.md §3), made here and relied on by the tests:
 /// - wrong password (1CH or 14H) → abnormal reply with ERR 04;
+/// - 14H of an identifier that is not writable, or a malformed value → D4H with ERR 01;
 /// - validity deadline already passed (meter's local clock) → DC with ERR 01;
 /// - trip while keep-power is on → DC with ERR 01 (the relay stays as it is);
 /// - trip with auto-restore (1DH, 1EH) is not simulated → DC with ERR 01;
@@ -53,8 +55,8 @@ public enum MeterBehavior {
     /// Handles `request` addressed to the meter at `address` (its real address). Returns nil when
     /// a meter stays silent (broadcasts). `parameters` holds the values written with 14H.
     public static func handle(_ request: Request, address: MeterAddress, meter: inout MeterState,
-                              parameters: inout [UInt32: [UInt8]], environment env: MeterEnvironment) -> Reply? {
-        env.consumption.advance(&meter, to: env.now, watts: env.watts, clockOffset: env.clockOffset)
+                              parameters: inout WrittenParameters, environment env: MeterEnvironment) -> Reply? {
+        env.consumption.advance(&meter, to: env.now, watts: env.watts)
         switch request {
         case .read(_, let di, _):
             return MeterReads.reply(to: di, address: address, meter: meter, parameters: parameters, environment: env)
@@ -63,7 +65,8 @@ public enum MeterBehavior {
         case .readFollowUp:
             return .abnormal(address, .readFollowUp, ErrorWord(UInt8(ErrorWord.noRequestedData)))
         case .write(_, let di, let password, _, let value):
-            return write(di, value: value, password: password, address: address, parameters: &parameters, environment: env)
+            return MeterWrites.apply(di, value: value, password: password, address: address, meter: &meter,
+                                     parameters: &parameters, environment: env)
         case .remoteControl(_, let control):
             return RelayLogic.apply(control, address: address, meter: &meter, environment: env)
         case .broadcastTime:
@@ -73,37 +76,15 @@ public enum MeterBehavior {
 
     /// Status word 3 of a meter: bit 4 relay actually open (open or armed), bit 6 relay commanded
     /// open (open only: after allow-close the command state is "close"), bit 7 alarm, bit 12
-    /// keep-power, bits 8–9 = 10 (money-prepaid).
+    /// keep-power, bits 8–9 = 10 (money-prepaid). With read-back lies the relay bits show the
+    /// state before the last relay command instead.
     public static func statusWord3(of meter: MeterState) -> StatusWord3 {
+        let relay = meter.readBackLies ? meter.relayBeforeLastControl : meter.relay
         var word: StatusWord3 = .moneyPrepaid
-        if meter.relay != .closed { word.insert(.relayOpen) }
-        if meter.relay == .open { word.insert(.relayCommandedOpen) }
+        if relay != .closed { word.insert(.relayOpen) }
+        if relay == .open { word.insert(.relayCommandedOpen) }
         if meter.alarm { word.insert(.preTripAlarm) }
         if meter.keepPower { word.insert(.keepPower) }
         return word
-    }
-
-    /// The clock offset that makes a meter's clock show `time` (broadcast time sync, 08H).
-    public static func clockOffset(settingClockTo time: MeterDateTime, now: Int64, utcOffsetSeconds: Int64) -> Int64 {
-        CivilTime.unixSecond(of: time, utcOffsetSeconds: utcOffsetSeconds) - now
-    }
-
-    /// Identifiers a master may write (14H): amount limits 04001001…04001005, energy limits
-    /// 04000F01…04000F04 and the two price sets 04050101…04, 04050201…04; each a 4-byte BCD value.
-    static func isWritable(_ di: DataIdentifier) -> Bool {
-        let v = di.rawValue
-        return (0x0400_1001...0x0400_1005).contains(v) || (0x0400_0F01...0x0400_0F04).contains(v)
-            || (0x0405_0101...0x0405_0104).contains(v) || (0x0405_0201...0x0405_0204).contains(v)
-    }
-
-    private static func write(_ di: DataIdentifier, value: [UInt8], password: Password, address: MeterAddress,
-                              parameters: inout [UInt32: [UInt8]], environment env: MeterEnvironment) -> Reply {
-        guard password == env.password else { return .abnormal(address, .write, ErrorWord(UInt8(ErrorWord.unauthorized))) }
-        guard isWritable(di) else { return .abnormal(address, .write, ErrorWord(UInt8(ErrorWord.noRequestedData))) }
-        guard value.count == 4, (try? BCD.decode(value)) != nil else {
-            return .abnormal(address, .write, ErrorWord(UInt8(ErrorWord.other)))
-        }
-        parameters[di.rawValue] = value
-        return .acknowledged(address, .write)
     }
 }

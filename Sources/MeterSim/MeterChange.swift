@@ -17,10 +17,15 @@ public struct MeterChange: Sendable, Hashable {
     public var alarm: Bool?
     /// Set or clear keep-power.
     public var keepPower: Bool?
+    /// New clock offset, seconds (within ±``MeterClock/maximumOffset``).
+    public var clockOffsetSeconds: Int32?
+    /// Make status word 3 report the relay state before the last relay command (or stop).
+    public var readBackLies: Bool?
 
     /// A change of nothing, to be filled in.
     public init(offline: Bool? = nil, relay: RelayState? = nil, totalHundredths: Int64? = nil, pressButton: Bool = false,
-                blockReads: Bool? = nil, alarm: Bool? = nil, keepPower: Bool? = nil) {
+                blockReads: Bool? = nil, alarm: Bool? = nil, keepPower: Bool? = nil, clockOffsetSeconds: Int32? = nil,
+                readBackLies: Bool? = nil) {
         self.offline = offline
         self.relay = relay
         self.totalHundredths = totalHundredths
@@ -28,6 +33,8 @@ public struct MeterChange: Sendable, Hashable {
         self.blockReads = blockReads
         self.alarm = alarm
         self.keepPower = keepPower
+        self.clockOffsetSeconds = clockOffsetSeconds
+        self.readBackLies = readBackLies
     }
 
     /// Malformed input, described for the `{"error": …}` body.
@@ -55,6 +62,12 @@ public struct MeterChange: Sendable, Hashable {
             case "keep_power": keepPower = try bool()
             case "block_reads": blockReads = try bool()
             case "press_button": pressButton = try bool()
+            case "read_back_lies": readBackLies = try bool()
+            case "clock_offset_s":
+                guard case .integer(let seconds) = value, let offset = MeterClock.checked(seconds) else {
+                    throw Problem(description: "clock_offset_s: want whole seconds within ±\(MeterClock.maximumOffset)")
+                }
+                clockOffsetSeconds = offset
             case "relay":
                 guard case .string(let name) = value, let state = RelayState(name: name) else {
                     throw Problem(description: "relay: want \"open\", \"closed\" or \"armed\"")
@@ -66,7 +79,7 @@ public struct MeterChange: Sendable, Hashable {
                 }
                 totalHundredths = hundredths
             default:
-                throw Problem(description: "\(key): unknown key; want offline, relay, total_kwh, press_button, block_reads, alarm, keep_power")
+                throw Problem(description: "\(key): unknown key; want offline, relay, total_kwh, press_button, block_reads, alarm, keep_power, clock_offset_s, read_back_lies")
             }
         }
     }
@@ -74,13 +87,14 @@ public struct MeterChange: Sendable, Hashable {
 
 /// A JSON value as far as the admin API cares.
 enum JSONScalar: Decodable, Hashable {
-    case bool(Bool), string(String), number, null, other
+    case bool(Bool), string(String), integer(Int64), number, null, other
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
         else if (try? c.decode(Double.self)) != nil { self = .number }
         else { self = .other }
     }
@@ -91,15 +105,17 @@ extension MeterFleet {
     /// snapshot, or nil when no simulated meter has `address`.
     public func apply(_ change: MeterChange, to address: MeterAddress) -> MeterSnapshot? {
         guard let terminal = locate(address)?.terminal else { return nil }
-        return withMeter(address) { meter in
+        return withMeterRecord(address) { meter, parameters in
             if let offline = change.offline { meter.offline = offline }
             if let relay = change.relay { meter.relay = relay }
             if let total = change.totalHundredths { meter.setTotal(total) }
             if let blockReads = change.blockReads { meter.blockReads = blockReads }
             if let alarm = change.alarm { meter.alarm = alarm }
             if let keepPower = change.keepPower { meter.keepPower = keepPower }
+            if let offset = change.clockOffsetSeconds { meter.clockOffset = offset }
+            if let lies = change.readBackLies { meter.readBackLies = lies }
             if change.pressButton { RelayLogic.pressButton(&meter) }
-            return MeterSnapshot(address: address, terminal: terminal.index, state: meter)
+            return snapshot(of: meter, parameters: parameters, address: address, terminal: terminal.index)
         }
     }
 }

@@ -3,7 +3,7 @@ import DLT645
 /// Answers to read-data (11H) requests.
 enum MeterReads {
     static func reply(to di: DataIdentifier, address: MeterAddress, meter: MeterState,
-                      parameters: [UInt32: [UInt8]], environment env: MeterEnvironment) -> Reply {
+                      parameters: WrittenParameters, environment env: MeterEnvironment) -> Reply {
         func data(_ value: [UInt8]) -> Reply { .data(address, di, value: value, followUp: false) }
         let noData = Reply.abnormal(address, .read, ErrorWord(UInt8(ErrorWord.noRequestedData)))
         let raw = di.rawValue
@@ -22,19 +22,19 @@ enum MeterReads {
         case DataIdentifier.reverseActiveTotal.rawValue:
             return data(energy(0))
         case DataIdentifier.date.rawValue:
-            guard let clock = env.meterClock else { return .abnormal(address, .read, ErrorWord(UInt8(ErrorWord.other))) }
+            guard let clock = env.clock(of: meter) else { return .abnormal(address, .read, ErrorWord(UInt8(ErrorWord.other))) }
             return data(clock.dateWireBytes)
         case DataIdentifier.time.rawValue:
-            guard let clock = env.meterClock else { return .abnormal(address, .read, ErrorWord(UInt8(ErrorWord.other))) }
+            guard let clock = env.clock(of: meter) else { return .abnormal(address, .read, ErrorWord(UInt8(ErrorWord.other))) }
             return data(clock.timeWireBytes)
         case DataIdentifier.communicationAddress.rawValue:
             return data(address.wireBytes)
         case DataIdentifier.statusWord3.rawValue:
             return data(MeterBehavior.statusWord3(of: meter).wireBytes)
         default:
-            // Writable parameters read back what was written, 0 until then. Remaining and
-            // overdraft amounts (00900200/00900201) are not modelled: no requested data.
-            if MeterBehavior.isWritable(di) { return data(parameters[raw] ?? [0, 0, 0, 0]) }
+            // Writable parameters read back exactly what was written, their default until then.
+            // Remaining and overdraft amounts (00900200/00900201) are not modelled: no requested data.
+            if MeterParameters.format(of: di) != nil { return data(parameters.value(of: di, defaults: env.defaults)) }
             return noData
         }
     }

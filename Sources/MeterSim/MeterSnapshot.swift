@@ -17,16 +17,27 @@ public struct MeterSnapshot: Sendable, Hashable, Codable {
     public var blockReads: Bool
     public var totalKWh: String
     public var registers: Registers
+    /// How far the meter's clock runs ahead of civil time, seconds.
+    public var clockOffsetSeconds: Int
+    /// Every writable identifier (8 upper-case hex digits) → its value as the meter shows it.
+    public var parameters: [String: String]
+    /// 14H writes the meter accepted.
+    public var writes: Int
+    /// Whether status word 3 reports the relay state before the last relay command.
+    public var readBackLies: Bool
 
     enum CodingKeys: String, CodingKey {
-        case address, terminal, relay, alarm, offline, registers
+        case address, terminal, relay, alarm, offline, registers, parameters, writes
         case keepPower = "keep_power"
         case blockReads = "block_reads"
         case totalKWh = "total_kwh"
+        case clockOffsetSeconds = "clock_offset_s"
+        case readBackLies = "read_back_lies"
     }
 
-    /// The snapshot of `state` for the meter at `address` on `terminal`.
-    public init(address: MeterAddress, terminal: Int, state: MeterState) {
+    /// The snapshot of `state` for the meter at `address` on `terminal`, with its parameters as
+    /// shown and its count of accepted writes.
+    public init(address: MeterAddress, terminal: Int, state: MeterState, parameters: [String: String] = [:], writes: Int = 0) {
         self.address = address.description
         self.terminal = terminal
         relay = state.relay.description
@@ -35,6 +46,10 @@ public struct MeterSnapshot: Sendable, Hashable, Codable {
         offline = state.offline
         blockReads = state.blockReads
         totalKWh = KWh.format(state.total)
+        clockOffsetSeconds = Int(state.clockOffset)
+        self.parameters = parameters
+        self.writes = writes
+        readBackLies = state.readBackLies
         registers = Registers(sharp: KWh.format(state[register: 1]), peak: KWh.format(state[register: 2]),
                               flat: KWh.format(state[register: 3]), valley: KWh.format(state[register: 4]))
     }

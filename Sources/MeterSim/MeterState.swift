@@ -26,7 +26,8 @@ public enum RelayState: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// One simulated meter's whole mutable state, kept compact (32 bytes) so a process can hold a
-/// million of them. The meter's address is not stored: it follows from its index.
+/// million of them. The meter's address is not stored: it follows from its index; parameters
+/// written with 14H live in the terminal's sparse table, not here.
 ///
 /// Registers are hundredths of a kWh (the meter's XXXXXX.XX), each rolling over at 999999.99;
 /// the total is derived from them, so the tariff registers always sum to the total (modulo the
@@ -36,16 +37,24 @@ public struct MeterState: Sendable, Hashable {
     public var sharp: Int32, peak: Int32, flat: Int32, valley: Int32
     /// The simulated unix second up to which the registers have been advanced.
     public var lastUpdate: Int64
+    /// How far this meter's clock runs ahead of civil time, in seconds. An Int32 (±68 years)
+    /// fills what was alignment padding, so per-meter clocks cost no memory; offsets are kept
+    /// within ``MeterClock/maximumOffset``.
+    public var clockOffset: Int32
     /// Consumption below one hundredth of a kWh not yet counted, in watt-seconds (< 36,000).
     public var carryWattSeconds: UInt16
     /// Relay state (bits 0–1) and the flags below.
     public var flags: UInt8
+    /// The relay state before the last relay command (bits 0–1) and read-back lies (bit 2): a
+    /// second flag byte, also in former padding.
+    public var controlFlags: UInt8
 
     static let relayMask: UInt8 = 0b11
     static let alarmBit: UInt8 = 1 << 2
     static let keepPowerBit: UInt8 = 1 << 3
     static let offlineBit: UInt8 = 1 << 4
     static let blockReadsDisabledBit: UInt8 = 1 << 5
+    static let readBackLiesBit: UInt8 = 1 << 2
 
     /// Registers at 999999.99 + 0.01 roll over to 0.
     public static let registerModulus: Int64 = 100_000_000
@@ -57,8 +66,10 @@ public struct MeterState: Sendable, Hashable {
         flat = Int32(floorMod(initialHundredths, MeterState.registerModulus))
         valley = 0
         lastUpdate = unixSecond
+        clockOffset = 0
         carryWattSeconds = 0
         flags = 0
+        controlFlags = 0
     }
 
     /// Register `n` (1…4), hundredths of a kWh.
@@ -129,6 +140,19 @@ public struct MeterState: Sendable, Hashable {
     public var blockReads: Bool {
         get { flags & MeterState.blockReadsDisabledBit == 0 }
         set { setFlag(MeterState.blockReadsDisabledBit, !newValue) }
+    }
+
+    /// The relay state before the last relay command (1AH, 1BH, 1CH) the meter accepted.
+    public var relayBeforeLastControl: RelayState {
+        get { RelayState(rawValue: controlFlags & MeterState.relayMask) ?? .closed }
+        set { controlFlags = (controlFlags & ~MeterState.relayMask) | newValue.rawValue }
+    }
+
+    /// A stuck relay for tests (admin `read_back_lies`): status word 3 reports
+    /// `relayBeforeLastControl` instead of `relay`.
+    public var readBackLies: Bool {
+        get { controlFlags & MeterState.readBackLiesBit != 0 }
+        set { controlFlags = newValue ? controlFlags | MeterState.readBackLiesBit : controlFlags & ~MeterState.readBackLiesBit }
     }
 
     private mutating func setFlag(_ bit: UInt8, _ on: Bool) {

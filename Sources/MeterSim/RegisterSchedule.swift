@@ -7,6 +7,14 @@ public protocol RegisterSchedule: Sendable {
     /// The register (1 sharp, 2 peak, 3 flat, 4 valley) in force at `unixSecond`, and the first
     /// unix second at which that period no longer applies (`Int64.max` when it never ends).
     func period(at unixSecond: Int64) -> (register: Int, until: Int64)
+    /// The register prices in force at `unixSecond`, when the schedule comes with prices (a
+    /// tariff file): a meter's first price set defaults to them.
+    func prices(at unixSecond: Int64) -> PerRegister<Price>?
+}
+
+extension RegisterSchedule {
+    /// A bare schedule has no prices.
+    public func prices(at unixSecond: Int64) -> PerRegister<Price>? { nil }
 }
 
 /// Everything into one register (flat unless told otherwise), forever.

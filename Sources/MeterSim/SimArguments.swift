@@ -23,13 +23,15 @@ public enum SimArguments {
         public var autoClose: Bool
         public var timezone: String
         public var recordControls: Bool
+        public var clockDriftS: Int64
 
         /// Raw values with the CLI's defaults.
         public init(listen: String, terminals: Int = 1, meters: Int, firstAddress: String = "000000000001",
                     admin: String? = nil, seed: UInt64 = 0, loadKW: String = "1", initialKWh: String = "0",
                     timeScale: Double = 1, tariff: String? = nil, password: String = "02000000",
                     drop: Double = 0, garble: Double = 0, nak: Double = 0, delayMs: String? = nil,
-                    autoClose: Bool = false, timezone: String = "Asia/Shanghai", recordControls: Bool = false) {
+                    autoClose: Bool = false, timezone: String = "Asia/Shanghai", recordControls: Bool = false,
+                    clockDriftS: Int64 = 0) {
             self.listen = listen
             self.terminals = terminals
             self.meters = meters
@@ -48,6 +50,7 @@ public enum SimArguments {
             self.autoClose = autoClose
             self.timezone = timezone
             self.recordControls = recordControls
+            self.clockDriftS = clockDriftS
         }
     }
 
@@ -105,7 +108,8 @@ public enum SimArguments {
             firstAddress: firstNumber, admin: admin, seed: raw.seed, loadWatts: loadWatts,
             initialHundredths: initial, timeScale: raw.timeScale, schedule: schedule, password: password,
             faults: FaultConfiguration(drop: raw.drop, garble: raw.garble, nak: raw.nak, delayMilliseconds: delay),
-            autoClose: raw.autoClose, timeZone: zone, recordControls: raw.recordControls)
+            autoClose: raw.autoClose, timeZone: zone, recordControls: raw.recordControls,
+            clockDriftSeconds: raw.clockDriftS)
         try configuration.validate()
         return configuration
     }

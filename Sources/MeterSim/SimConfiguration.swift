@@ -37,6 +37,8 @@ public struct SimConfiguration: Sendable {
     public var replyPreamble: Int
     /// Keep a log of every remote-control request received (`--record-controls`, admin `GET /controls`).
     public var recordControls: Bool
+    /// Each meter's clock starts off by a fixed offset drawn from −N…N seconds (`--clock-drift-s`).
+    public var clockDriftSeconds: Int64
 
     /// A configuration with the CLI's defaults for everything optional.
     public init(host: String = "127.0.0.1", basePort: Int = 0, terminals: Int = 1, meters: Int = 1,
@@ -44,7 +46,7 @@ public struct SimConfiguration: Sendable {
                 initialHundredths: Int64 = 0, timeScale: Double = 1, schedule: any RegisterSchedule = FlatSchedule(),
                 password: Password = SimConfiguration.defaultPassword, faults: FaultConfiguration = FaultConfiguration(),
                 autoClose: Bool = false, timeZone: TimeZone = SimConfiguration.defaultTimeZone, replyPreamble: Int = 0,
-                recordControls: Bool = false) {
+                recordControls: Bool = false, clockDriftSeconds: Int64 = 0) {
         self.host = host
         self.basePort = basePort
         self.terminals = terminals
@@ -62,6 +64,7 @@ public struct SimConfiguration: Sendable {
         self.timeZone = timeZone
         self.replyPreamble = replyPreamble
         self.recordControls = recordControls
+        self.clockDriftSeconds = clockDriftSeconds
     }
 
     /// `02000000`: level 02, password 000000.
@@ -108,6 +111,9 @@ public struct SimConfiguration: Sendable {
         guard timeScale > 0, timeScale.isFinite else { throw Problem(flag: "--time-scale", problem: "must be a positive number") }
         try faults.validate()
         guard (0...4).contains(replyPreamble) else { throw Problem(flag: "--preamble", problem: "must be within 0…4") }
+        guard (0...MeterClock.maximumOffset).contains(clockDriftSeconds) else {
+            throw Problem(flag: "--clock-drift-s", problem: "must be within 0…\(MeterClock.maximumOffset) seconds (10 years)")
+        }
     }
 }
 

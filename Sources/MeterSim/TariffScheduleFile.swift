@@ -6,12 +6,21 @@ import Tariffs
 /// tariff's time zone (daylight saving included).
 public struct TariffFileSchedule: RegisterSchedule {
     public let schedule: TimeOfUseSchedule
+    /// The whole tariff, for its prices.
+    public let tariff: Tariff
 
-    public init(_ tariff: Tariff) { schedule = tariff.schedule }
+    public init(_ tariff: Tariff) {
+        self.tariff = tariff
+        schedule = tariff.schedule
+    }
 
     public func period(at unixSecond: Int64) -> (register: Int, until: Int64) {
         let (register, until) = schedule.period(at: Date(unixSeconds: unixSecond))
         return (register.rawValue, until.unixSeconds)
+    }
+
+    public func prices(at unixSecond: Int64) -> PerRegister<Price>? {
+        tariff.prices(at: Date(unixSeconds: unixSecond))?.prices
     }
 }
 

@@ -45,8 +45,10 @@ extension MeterFleet {
             case .deliver, .garble:
                 switch Result(catching: { () throws(DLT645Error) -> Request in try Request(frame: frame) }) {
                 case .success(let request):
-                    var parameters = bank.parameters[local] ?? [:]
-                    let env = environment(meter: global, clockOffset: bank.clockOffset, now: now, civilNow: civilNow)
+                    // Taken out of the table while handled, so a write does not copy it; put back
+                    // only when there is something to keep (the table stays sparse).
+                    var parameters = bank.parameters.removeValue(forKey: local) ?? WrittenParameters()
+                    let env = environment(meter: global, now: now, civilNow: civilNow)
                     reply = MeterBehavior.handle(request, address: address, meter: &bank.meters[local],
                                                  parameters: &parameters, environment: env)
                     if !parameters.isEmpty { bank.parameters[local] = parameters }
@@ -85,17 +87,22 @@ extension MeterFleet {
         return match
     }
 
-    /// Broadcast time: every meter of the terminal now shows `time`. Registers are brought up to
-    /// now first, so consumption before the change is attributed with the old clock.
+    /// Broadcast time: every meter of the terminal whose clock is within ±5 minutes of `time`
+    /// now shows it; the others (and offline meters, off the bus) ignore it. Registers are brought
+    /// up to now first, so consumption before the change is attributed with the old clock.
     func setClock(of terminal: SimTerminal, to time: MeterDateTime) {
         let now = clock.nowSeconds()
+        let civilNow = clock.civilSeconds()
+        guard let target = MeterClock.offset(showing: time, civilNow: civilNow, utcOffsetSeconds: utcOffset(at: civilNow)) else {
+            return
+        }
         terminal.bank.withLock { bank in
-            for local in 0..<terminal.meterCount {
-                consumption.advance(&bank.meters[local], to: now, watts: load.watts(meter: terminal.firstMeter + local),
-                                    clockOffset: bank.clockOffset)
+            for local in 0..<terminal.meterCount where !bank.meters[local].offline {
+                let offset = MeterClock.afterBroadcast(current: bank.meters[local].clockOffset, broadcastOffset: target)
+                guard offset != bank.meters[local].clockOffset else { continue }
+                consumption.advance(&bank.meters[local], to: now, watts: load.watts(meter: terminal.firstMeter + local))
+                bank.meters[local].clockOffset = offset
             }
-            let civilNow = clock.civilSeconds()
-            bank.clockOffset = MeterBehavior.clockOffset(settingClockTo: time, now: civilNow, utcOffsetSeconds: utcOffset(at: civilNow))
         }
     }
 }

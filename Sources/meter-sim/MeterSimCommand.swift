@@ -51,13 +51,16 @@ struct MeterSimCommand: AsyncParsableCommand {
     var timezone: String = "Asia/Shanghai"
     @Flag(help: "Log every remote-control request received (admin GET /controls), for test harnesses.")
     var recordControls = false
+    @Option(name: .customLong("clock-drift-s"),
+            help: "Each meter's clock starts off by a fixed offset drawn (from --seed) within ±N seconds.")
+    var clockDriftS: Int64 = 0
 
     func run() async throws {
         let raw = SimArguments.Raw(
             listen: listen, terminals: terminals, meters: meters, firstAddress: firstAddress, admin: admin,
             seed: seed, loadKW: loadKw, initialKWh: initialKwh, timeScale: timeScale, tariff: tariff,
             password: password, drop: drop, garble: garble, nak: nak, delayMs: delayMs, autoClose: autoClose,
-            timezone: timezone, recordControls: recordControls)
+            timezone: timezone, recordControls: recordControls, clockDriftS: clockDriftS)
         let configuration: SimConfiguration
         let fleet: MeterFleet
         do {

@@ -83,6 +83,12 @@ import Testing
             (#"{"relay": "sideways"}"#, "relay"),
             (#"{"offline": "yes"}"#, "offline"),
             (#"{"colour": "red"}"#, "colour"),
+            (#"{"clock_offset_s": "60"}"#, "clock_offset_s"),
+            (#"{"clock_offset_s": 1.5}"#, "clock_offset_s"),
+            (#"{"clock_offset_s": 400000000}"#, "clock_offset_s"),
+            (#"{"clock_offset_s": true}"#, "clock_offset_s"),
+            (#"{"read_back_lies": "yes"}"#, "read_back_lies"),
+            (#"{"read_back_lies": 1}"#, "read_back_lies"),
             ("not json", "JSON object"),
         ]
         try await withApp(fleet) { client in
@@ -94,5 +100,50 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func managementFields() async throws {
+        let fleet = try makeFleet(testConfiguration())
+        let meter = addr("000000000005")
+        _ = fleet.exchange(writeRequest(meter, .alarmAmountLimit1, [0x00, 0x20, 0x00, 0x00]))
+        _ = fleet.exchange(writeRequest(meter, .tariffPrice(1), [0x80, 0x56, 0x00, 0x00]))
+        _ = fleet.exchange(writeRequest(meter, .priceSetSwitchTime, [0x59, 0x23, 0x31, 0x12, 0x26]))
+        try await withApp(fleet) { client in
+            try await client.execute(uri: "/meters/000000000005", method: .get) { response in
+                #expect(response.status == .ok)
+                let json = try object(response)
+                #expect(json["clock_offset_s"] as? Int == 0)
+                #expect(json["writes"] as? Int == 3)
+                #expect(json["read_back_lies"] as? Bool == false)
+                let parameters = try #require(json["parameters"] as? [String: String])
+                #expect(parameters["04001001"] == "20.00")
+                #expect(parameters["04001002"] == "0.00")
+                #expect(parameters["04001005"] == "0.00")
+                #expect(parameters["04050101"] == "0.5680")
+                #expect(parameters["04050201"] == "0.0000")
+                #expect(parameters["04000108"] == "2612312359")
+                #expect(parameters["04000101"] == "25063001")
+                #expect(parameters["04000102"] == "120000")
+                #expect(parameters.keys.allSatisfy { $0.count == 8 && $0 == $0.uppercased() })
+            }
+            try await client.execute(uri: "/meters/000000000005", method: .post,
+                                     body: ByteBuffer(string: #"{"clock_offset_s": -90, "read_back_lies": true}"#)) { response in
+                #expect(response.status == .ok)
+                let json = try object(response)
+                #expect(json["clock_offset_s"] as? Int == -90)
+                #expect(json["read_back_lies"] as? Bool == true)
+                #expect((json["parameters"] as? [String: String])?["04000102"] == "115830")
+            }
+            // A list carries the same fields.
+            try await client.execute(uri: "/meters", method: .get) { response in
+                let list = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+                let fifth = try #require(list?.first { $0["address"] as? String == "000000000005" })
+                #expect(fifth["clock_offset_s"] as? Int == -90)
+                #expect(fifth["writes"] as? Int == 3)
+            }
+        }
+        #expect(value(of: fleet.exchange(.read(meter, .time))) == [0x30, 0x58, 0x11])
+        let snapshot = try #require(fleet.snapshot(meter))
+        #expect(snapshot.readBackLies && snapshot.clockOffsetSeconds == -90)
     }
 }

