@@ -32,6 +32,9 @@ public struct CollectionSettings: Sendable, Hashable {
     public var standard: CollectionStrategy
     /// Strategies by customer class name.
     public var classes: [String: CollectionStrategy]
+    /// How often each meter's clock is read with its registers (and corrected when off,
+    /// `[meters] clock_tolerance`). Default `24h`.
+    public var clockCheck: Duration = .seconds(86_400)
 
     /// The default interval (`[collection] interval`).
     public var interval: Duration { standard.interval }
@@ -41,7 +44,7 @@ public struct CollectionSettings: Sendable, Hashable {
         name.flatMap { classes[$0] } ?? standard
     }
 
-    static let keys = ["interval", "timeout", "jitter", "staleness", "classes"]
+    static let keys = ["interval", "timeout", "jitter", "staleness", "clock_check", "classes"]
     static let classKeys = ["interval", "jitter", "staleness"]
 
     static func read(_ root: Section, _ reader: TableReader) -> CollectionSettings {
@@ -52,7 +55,8 @@ public struct CollectionSettings: Sendable, Hashable {
         for (name, table) in reader.namedSections(section, "classes", known: classKeys) {
             classes[name] = strategy(table, reader, inherited: (standard, section.has("staleness")))
         }
-        return CollectionSettings(timeout: timeout, standard: standard, classes: classes)
+        let clockCheck = reader.duration(section, "clock_check", default: .seconds(86_400))
+        return CollectionSettings(timeout: timeout, standard: standard, classes: classes, clockCheck: clockCheck)
     }
 
     private static func strategy(

@@ -1,3 +1,4 @@
+import Glibc
 import LoopbackTools
 import Foundation
 import Store
@@ -216,6 +217,7 @@ public final class HarnessStation: @unchecked Sendable {
             timeout = "\(o.requestTimeout)"
             jitter = "0s"
             staleness = "\(o.staleness)"
+            clock_check = "\(o.clockCheck)"
 
             [control]
             alarm_yuan = "20.00"
@@ -280,6 +282,12 @@ public final class HarnessStation: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
+    }
+
+    /// SIGHUP to the daemon: it reloads its configuration and tariffs folder.
+    public func reloadDaemon() throws {
+        guard let daemon, daemon.isRunning else { throw HarnessFailure("[\(name)] no daemon to reload") }
+        Glibc.kill(daemon.pid, SIGHUP)
     }
 
     /// Opens the station's SQLite file from the harness (a second connection: WAL allows it).

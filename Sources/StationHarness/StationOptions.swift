@@ -37,6 +37,8 @@ public struct StationOptions: Sendable {
     public var backoffMax = "1s"
     public var deadline = "1h"
     public var registerSumTolerance = "0.02"
+    /// `[collection] clock_check`: how often each meter's clock is read (the daemon's default: a day).
+    public var clockCheck = "24h"
     public var logLevel = "info"
     /// How long to wait for the daemon's API after a start.
     public var daemonReadySeconds: Double = 60

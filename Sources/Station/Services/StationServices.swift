@@ -84,6 +84,7 @@ public struct StationServices: Sendable {
             core: core, lines: lines, ingest: ingest,
             configuration: Collector.Configuration(
                 strategy: ReadingStrategy(collection.standard), timeZone: configuration.station.timeZone,
+                clockCheckPeriod: collection.clockCheck,
                 strategies: { ReadingStrategy(collection.strategy(forClass: $0.customerClass)) }),
             logger: logger)
         let latency = PaymentLatencyRecorder(store: store, logger: logger)
