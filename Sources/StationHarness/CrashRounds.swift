@@ -29,6 +29,8 @@ public enum CrashRounds {
             s.simExtra = ["--delay-ms", "20-60", "--auto-close", "--nak", "0.03"]
             s.requestTimeout = "1s"
             s.recordControls = true
+            // Clocks read every few seconds: corrections in the queue at the kills (issue 13).
+            s.clockCheck = "3s"
             self.station = s
         }
     }
@@ -55,6 +57,8 @@ public enum CrashRounds {
         public var controlRequests = 0
         public var controlRequestsMatched = 0
         public var tripsAfterPayment = 0
+        /// Acknowledged parameter writes compared with what the meters show at the end.
+        public var writesCompared = 0
         public var elapsedSeconds = 0.0
         /// Everything found wrong, labelled with the round.
         public var problems: [String] = []
@@ -69,6 +73,7 @@ public enum CrashRounds {
               operators: \(operators)
               meters: \(controlRequests) control requests received, \(controlRequestsMatched) matched to their command, \
             none after its acknowledgement; \(tripsAfterPayment) trips followed a payment, none made unnecessary by it
+              meter management: \(writesCompared) acknowledged writes shown by their meters; clocks within 60 s or in review
               problems: \(problems.isEmpty ? "none" : "\(problems.count)\n    " + problems.prefix(40).joined(separator: "\n    "))
             """
         }
@@ -118,6 +123,12 @@ public enum CrashRounds {
                     var actions = OperatorActions()
                     actions.meterOutages = await StationLoad.unplugMeters(s, meters: accounts.map(\.meter), seed: meterSeed,
                                                                           outage: .milliseconds(400)) { killed.isSet }
+                    return ([], actions)
+                }
+                group.addTask {
+                    var actions = OperatorActions()
+                    actions.clockDrifts = await StationLoad.driftClocks(s, meters: accounts.map(\.meter), seed: meterSeed &+ 1,
+                                                                        every: .milliseconds(700)) { killed.isSet }
                     return ([], actions)
                 }
                 group.addTask {
@@ -191,6 +202,12 @@ public enum CrashRounds {
         }
         report.problems += drained.problems.map { "at the end: \($0)" }
         try await checkMeters()
+        let store = try s.openStore()
+        let written = try await MeterManagementCheck.parameters(s, store: store, accounts: accounts)
+        report.problems += written.problems.map { "at the end: \($0)" }
+        report.writesCompared = written.compared
+        report.problems += try await MeterManagementCheck.clocks(s, store: store, accounts: accounts, seconds: 60)
+            .map { "at the end: \($0)" }
         report.problems += meterSide.problems
         report.paymentsOnDisk = drained.paymentsOnDisk
         report.commandsByState = drained.commandsByState

@@ -49,6 +49,7 @@ public enum FaultSoak {
             s.deadline = "\(deadlineSeconds)s"
             s.recordControls = true
             s.logLevel = "notice"
+            s.clockCheck = "5s"  // clock corrections under faults (issue 13)
             self.station = s
         }
     }
@@ -67,6 +68,8 @@ public enum FaultSoak {
         public var lateCommands = 0
         public var controlRequests = 0
         public var controlRequestsByFate: [String: Int] = [:]
+        /// Acknowledged parameter writes compared with what the meters show at the end.
+        public var writesCompared = 0
         public var memory = ResidentMemory()
         public var memoryJudgedStrictly = false
         public var settleSeconds = 0.0
@@ -81,6 +84,7 @@ public enum FaultSoak {
               review items: open \(sorted(openReviewItems)), closed \(sorted(closedReviewItems)); retries \(retries)
               operators: \(operators)
               meters received \(controlRequests) control requests: \(sorted(controlRequestsByFate))
+              meter management: \(writesCompared) acknowledged writes shown by their meters; clocks within 60 s or in review
               chargecontrold VmRSS: \(memory)\(memoryJudgedStrictly ? "" : " (short run: bounded loosely, not judged)")
               problems: \(problems.isEmpty ? "none" : "\(problems.count)\n    " + problems.prefix(40).joined(separator: "\n    "))
             """
@@ -134,6 +138,12 @@ public enum FaultSoak {
                 group.addTask { (await StationLoad.post(plan, to: s, pause: pause) { stop.isSet }, OperatorActions()) }
             }
             group.addTask { ([], await StationLoad.operate(s, accounts: accounts, seed: operatorSeed, every: .seconds(1)) { stop.isSet }) }
+            group.addTask {
+                var actions = OperatorActions()
+                actions.clockDrifts = await StationLoad.driftClocks(s, meters: accounts.map(\.meter), seed: operatorSeed &+ 1,
+                                                                    every: .seconds(2)) { stop.isSet }
+                return ([], actions)
+            }
             group.addTask {
                 // A tenth of the meters off the bus from 20 % to 50 % of the run.
                 var actions = OperatorActions()
@@ -197,6 +207,11 @@ public enum FaultSoak {
         report.problems += meterSide.problems
         report.controlRequests = receipts.count
         for r in receipts { report.controlRequestsByFate[r.fate, default: 0] += 1 }
+        let store = try s.openStore()
+        let written = try await MeterManagementCheck.parameters(s, store: store, accounts: accounts)
+        report.problems += written.problems
+        report.writesCompared = written.compared
+        report.problems += try await MeterManagementCheck.clocks(s, store: store, accounts: accounts, seconds: 60)
 
         report.memory = final
         report.memoryJudgedStrictly = options.seconds >= options.strictMemorySeconds

@@ -26,17 +26,24 @@ public struct OperatorActions: Sendable, CustomStringConvertible {
     public var protectionChanges = 0
     /// Meters taken off the bus for a while.
     public var meterOutages = 0
+    /// Accounts enrolled in fee control (their limits and prices written into the meter again).
+    public var enrolments = 0
+    /// Meter clocks set off (by up to ±1,000 s) for the station to correct.
+    public var clockDrifts = 0
 
     public mutating func add(_ other: OperatorActions) {
         reviewActions.merge(other.reviewActions, uniquingKeysWith: +)
         reviewActionsRefused += other.reviewActionsRefused
         protectionChanges += other.protectionChanges
         meterOutages += other.meterOutages
+        enrolments += other.enrolments
+        clockDrifts += other.clockDrifts
     }
 
     public var description: String {
         "review actions \(reviewActions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) "
-            + "(\(reviewActionsRefused) refused), \(protectionChanges) protection changes, \(meterOutages) meter outages"
+            + "(\(reviewActionsRefused) refused), \(protectionChanges) protection changes, \(meterOutages) meter outages, "
+            + "\(enrolments) enrolments, \(clockDrifts) clocks set off"
     }
 }
 
@@ -112,6 +119,12 @@ public enum StationLoad {
                     let answer = try await s.actOnReview(id, action, note: "harness operator: \(action)")
                     if answer.status == 200 { done.reviewActions[action, default: 0] += 1 } else { done.reviewActionsRefused += 1 }
                 }
+                if random.next() % 3 == 0, let account = accounts.randomElement(using: &random) {
+                    // Parameter writes in the queue (and on the wire) when the daemon is killed.
+                    let answer = try await s.call("POST", "/v1/accounts/\(account.id)/fee-control",
+                                                  json: #"{"action": "enrol", "reason": "harness operator"}"#)
+                    if answer.status == 202 { done.enrolments += 1 }
+                }
                 if random.next() % 4 == 0, let account = accounts.randomElement(using: &random) {
                     let protect = !protected.contains(account.id)
                     let answer = try await s.call("POST", "/v1/accounts",
@@ -144,6 +157,24 @@ public enum StationLoad {
             try? await Task.sleep(for: outage)
         }
         return outages
+    }
+}
+
+extension StationLoad {
+    /// Sets random meters' clocks off by 70…1,000 s either way (beyond the station's 60 s
+    /// tolerance, some beyond broadcast range), one every `every`, until `stop()`: clock
+    /// corrections in the queue when the daemon is killed. Talks to the simulator only.
+    public static func driftClocks(_ s: HarnessStation, meters: [Int], seed: UInt64, every: Duration,
+                                   stop: @Sendable () -> Bool) async -> Int {
+        var random = SplitMix64(seed: seed)
+        var drifts = 0
+        while !stop() && !Task.isCancelled, let meter = meters.randomElement(using: &random) {
+            let offset = Int(70 + random.next() % 931) * (random.next() % 2 == 0 ? 1 : -1)
+            guard (try? await s.changeMeter(meter, #"{"clock_offset_s": \#(offset)}"#)) != nil else { break }
+            drifts += 1
+            try? await Task.sleep(for: every)
+        }
+        return drifts
     }
 }
 

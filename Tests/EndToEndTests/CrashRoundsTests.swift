@@ -16,6 +16,8 @@ struct CrashRoundsTests {
         #expect(report.paymentsAnswered > 0, "payments went through between the kills")
         #expect(report.repostsChecked == report.paymentsAnswered)
         #expect(report.controlRequests > 0 && report.controlRequestsMatched > 0, "the meters received commands")
+        #expect(report.operators.enrolments > 0 && report.writesCompared > 0, "parameter writes went through the kills")
+        #expect(report.operators.clockDrifts > 0, "meter clocks were set off for the station to correct")
         #expect((report.commandsByState["pending"] ?? 0) + (report.commandsByState["in_flight"] ?? 0) == 0)
     }
 }

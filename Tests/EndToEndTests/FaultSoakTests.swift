@@ -13,6 +13,7 @@ struct FaultSoakTests {
         #expect(report.problems.isEmpty, "\(report.problems.count) problems:\n\(report.problems.prefix(40).joined(separator: "\n"))")
         #expect(report.paymentsAnswered > 0)
         #expect(report.retries > 0, "the faults made the dispatcher retry")
+        #expect(report.operators.clockDrifts > 0 && report.operators.enrolments > 0, "clocks and writes under faults")
         #expect(report.controlRequestsByFate["drop", default: 0] > 0, "the bus dropped requests")
         #expect((report.commandsByState["pending"] ?? 0) + (report.commandsByState["in_flight"] ?? 0) == 0,
                 "nothing stays pending or in flight: \(report.commandsByState)")

@@ -1,0 +1,55 @@
+import Foundation
+import ChargeControl
+import Store
+
+/// What the meters hold after the crash rounds, against what the station acknowledged
+/// (issue 13): no write counted done without its read-back, none lost, clocks corrected.
+public enum MeterManagementCheck {
+    /// After the queue drained: for every meter and identifier written, the meter shows the value
+    /// of the last acknowledged write — or the value of a later write that did not end
+    /// acknowledged (it may have reached the meter before its read-back was cut off by a kill or
+    /// a fault, and waits in review or was superseded). Returns the problems and how many
+    /// acknowledged writes were compared.
+    public static func parameters(_ s: HarnessStation, store: StationStore, accounts: [(id: String, meter: Int)]) async throws
+        -> (problems: [String], compared: Int)
+    {
+        var problems: [String] = []
+        var compared = 0
+        for account in accounts {
+            let writes = try await store.commands(account: account.id, limit: 100_000).filter { $0.kind == .write }.reversed()
+            let shown = try await s.simMeter(account.meter)["parameters"]
+            for identifier in Set(writes.compactMap { $0.parameter?.identifier }) {
+                let same = writes.filter { $0.parameter?.identifier == identifier }
+                guard let last = same.last(where: { $0.state == .acknowledged }) else { continue }
+                compared += 1
+                let later = same.filter { $0.id > last.id && $0.state != .acknowledged }.compactMap { $0.parameter?.value }
+                let expected = [last.parameter?.value].compactMap { $0 } + later
+                let meterShows = shown?[identifier]?.string ?? "nothing"
+                if !expected.contains(meterShows) {
+                    problems.append("meter \(account.meter) (\(account.id)) shows \(identifier) = \(meterShows); "
+                        + "the station acknowledged \(last.parameter?.value ?? "?") (command \(last.id))")
+                }
+            }
+        }
+        return (problems, compared)
+    }
+
+    /// Every meter's clock within `tolerance` seconds, or a clock command of its account waiting
+    /// in job review (a person has it); waits up to `seconds` for the station to get there.
+    public static func clocks(_ s: HarnessStation, store: StationStore, accounts: [(id: String, meter: Int)],
+                              tolerance: Int = 60, seconds: Double) async throws -> [String] {
+        var problems: [String] = []
+        _ = try? await s.eventually("every meter clock corrected", within: seconds) { () async throws -> Bool? in
+            problems = []
+            for account in accounts {
+                let offset = try await s.simMeter(account.meter)["clock_offset_s"]?.int ?? 0
+                guard abs(offset) > tolerance else { continue }
+                let inReview = try await store.commands(account: account.id, limit: 100_000)
+                    .contains { $0.kind.group == "clock" && $0.state == .review }
+                if !inReview { problems.append("meter \(account.meter) (\(account.id)): clock \(offset) s off, no correction in review") }
+            }
+            return problems.isEmpty ? true : nil
+        }
+        return problems
+    }
+}
