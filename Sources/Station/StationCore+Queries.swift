@@ -27,7 +27,7 @@ extension StationCore {
         logger.notice("review item closed", metadata: [
             "event": "review", "account": "\(item.accountID)", "meter": "\(item.meterAddress)",
             "review_item": "\(id)", "action": "\(action.rawValue)",
-        ])
+        ].merging(Self.actorMetadata) { $1 })
         if action == .retry, item.commandID != nil { dispatcherSignal.bump() }
         return item
     }

@@ -215,6 +215,12 @@ enum Schema {
                     CHECK (fee_control IN ('pending', 'active', 'released'))
                 """)
         }
+        migrator.registerMigration("v9: audit actor") { db in
+            // The operator (API token name) an audit row speaks for; NULL for the station's own
+            // rows and every row written before v9. It joins the row's hash only when set
+            // (AuditTrail.digest), so the chain written before still verifies.
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN actor TEXT")
+        }
         return migrator
     }
 }
