@@ -51,6 +51,9 @@ struct LineStateMachine: Sendable {
     private var lastSuccess: Duration?
     private var consecutiveFailures = 0
     private(set) var counters = TerminalLineHealth.Counters()
+    /// When the connection last came up or went down (a failed attempt while down is no change).
+    private var connectionChangedAt: Duration?
+    private var roundTrips = RoundTripHistogram()
 
     init(backoff: Backoff, quietPeriod: Duration, random: @escaping @Sendable () -> Double) {
         self.backoff = backoff
@@ -79,7 +82,9 @@ struct LineStateMachine: Sendable {
             sinceLastSuccess: lastSuccess.map { now - $0 },
             consecutiveFailures: consecutiveFailures,
             queued: queue.count,
-            counters: counters
+            counters: counters,
+            sinceConnectionChange: connectionChangedAt.map { now - $0 },
+            roundTrips: roundTrips
         )
     }
 
@@ -128,6 +133,7 @@ struct LineStateMachine: Sendable {
     mutating func connectSucceeded(_ g: Int, now: Duration) -> [Action]? {
         guard connection == .connecting(generation: g) else { return nil }
         connection = .connected(generation: g)
+        connectionChangedAt = now
         counters.connects += 1
         connectFailures = 0
         downReason = nil
@@ -138,6 +144,7 @@ struct LineStateMachine: Sendable {
     mutating func connectFailed(_ g: Int, reason: String, now: Duration) -> [Action] {
         guard connection == .connecting(generation: g) else { return [] }
         counters.connectFailures += 1
+        if connectionChangedAt == nil { connectionChangedAt = now }  // down from the start
         connectFailures += 1
         consecutiveFailures += 1
         downReason = .cannotConnect(reason: reason)
@@ -147,6 +154,7 @@ struct LineStateMachine: Sendable {
     mutating func connectionLost(_ g: Int, now: Duration) -> [Action] {
         guard connection == .connected(generation: g) else { return [] }
         counters.connectionsLost += 1
+        connectionChangedAt = now
         consecutiveFailures += 1
         downReason = .connectionLost
         var actions: [Action] = []
@@ -200,6 +208,8 @@ struct LineStateMachine: Sendable {
         }
         // Any answer, even a refusal, shows that terminal and meter are alive.
         counters.replies += 1
+        // Written at its deadline less its timeout (`pump`).
+        roundTrips.record(now - (inFlight.deadline - inFlight.timeout))
         lastSuccess = now
         consecutiveFailures = 0
         self.inFlight = nil

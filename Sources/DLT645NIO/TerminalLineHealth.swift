@@ -11,6 +11,11 @@ public struct TerminalLineHealth: Hashable, Sendable {
     public var queued: Int
     /// Running totals since the line was created.
     public var counters: Counters
+    /// Time elapsed on the line's clock since the connection last came up or went down; nil
+    /// before the first connection attempt ended.
+    public var sinceConnectionChange: Duration?
+    /// Round trips of the requests answered since the line was created.
+    public var roundTrips: RoundTripHistogram
 
     /// Running totals of a line, each only ever growing.
     public struct Counters: Hashable, Sendable {
@@ -35,7 +40,10 @@ public struct TerminalLineHealth: Hashable, Sendable {
         public init() {}
     }
 
-    public init(isConnected: Bool, sinceLastSuccess: Duration?, consecutiveFailures: Int, queued: Int, counters: Counters) {
+    public init(isConnected: Bool, sinceLastSuccess: Duration?, consecutiveFailures: Int, queued: Int, counters: Counters,
+                sinceConnectionChange: Duration? = nil, roundTrips: RoundTripHistogram = RoundTripHistogram()) {
+        self.sinceConnectionChange = sinceConnectionChange
+        self.roundTrips = roundTrips
         self.isConnected = isConnected
         self.sinceLastSuccess = sinceLastSuccess
         self.consecutiveFailures = consecutiveFailures

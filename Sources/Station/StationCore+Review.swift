@@ -32,7 +32,7 @@ extension StationCore {
         logger.notice("review item closed", metadata: [
             "event": "review", "account": "\(item.accountID)", "meter": "\(item.meterAddress)",
             "review_item": "\(id)", "action": "\(action.rawValue)", "resolution": "\(resolution?.rawValue ?? "-")",
-        ])
+        ].merging(Self.actorMetadata) { $1 })
         return item
     }
 

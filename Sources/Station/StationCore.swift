@@ -110,7 +110,7 @@ public final class StationCore: Sendable {
             logger.notice(message, metadata: metadata.merging([
                 "event": "\(event)", "account": "\(account)", "meter": "\(evaluation.meterAddress)",
                 "balance": "\(evaluation.balance.yuanString)",
-            ]) { $1 })
+            ]) { $1 }.merging(Self.actorMetadata) { $1 })
             logDecisions(evaluation)
             announce(evaluation)
         }
@@ -127,9 +127,16 @@ public final class StationCore: Sendable {
                 "command_id": "\(id)", "balance": "\(command.balance.yuanString)", "reason": "\(command.reason.rawValue)",
             ]
             if let terminal { metadata["terminal"] = "\(terminal)" }
+            metadata.merge(Self.actorMetadata) { $1 }
             let when = command.isDeferred ? ", deferred to \(command.notBefore)" : ""
             logger.notice("decided \(command.kind.rawValue): \(command.detail)\(when)", metadata: metadata)
         }
+    }
+
+    /// `operator=NAME` (journal `OPERATOR=`) while the current task acts for an API caller
+    /// (`AuditActor`), so the journal names who did what the audit trail records.
+    static var actorMetadata: Logger.Metadata {
+        AuditActor.current.map { ["operator": "\($0)"] } ?? [:]
     }
 
     /// Wakes the loops that have work after committed evaluations: the dispatcher when commands

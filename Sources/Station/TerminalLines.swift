@@ -20,7 +20,8 @@ public final class TerminalLines: Sendable {
     private let newLinesContinuation: AsyncStream<TerminalLine>.Continuation
     private let makeConfiguration: @Sendable (TerminalRecord) -> TerminalLineConfiguration
     private let eventLoopGroup: any EventLoopGroup
-    private let clock: any Clock<Duration>
+    /// The lines' clock: what waits on the lines (an on-demand read's bound) is timed on it too.
+    public let clock: any Clock<Duration>
 
     /// `configuration` turns a terminal into its line's settings (timeouts, back-off); `clock`
     /// times every line's timeouts, quiet periods and back-off (a test clock makes them fire only

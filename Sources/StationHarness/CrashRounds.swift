@@ -59,6 +59,8 @@ public enum CrashRounds {
         public var tripsAfterPayment = 0
         /// Acknowledged parameter writes compared with what the meters show at the end.
         public var writesCompared = 0
+        /// Meters still off at the end whose clock the station had not read since (a faulty bus).
+        public var clocksUnread = 0
         public var elapsedSeconds = 0.0
         /// Everything found wrong, labelled with the round.
         public var problems: [String] = []
@@ -73,7 +75,7 @@ public enum CrashRounds {
               operators: \(operators)
               meters: \(controlRequests) control requests received, \(controlRequestsMatched) matched to their command, \
             none after its acknowledgement; \(tripsAfterPayment) trips followed a payment, none made unnecessary by it
-              meter management: \(writesCompared) acknowledged writes shown by their meters; clocks within 60 s or in review
+              meter management: \(writesCompared) acknowledged writes shown by their meters; clocks within 60 s, in review, or \(clocksUnread) not read since their drift
               problems: \(problems.isEmpty ? "none" : "\(problems.count)\n    " + problems.prefix(40).joined(separator: "\n    "))
             """
         }
@@ -206,8 +208,9 @@ public enum CrashRounds {
         let written = try await MeterManagementCheck.parameters(s, store: store, accounts: accounts)
         report.problems += written.problems.map { "at the end: \($0)" }
         report.writesCompared = written.compared
-        report.problems += try await MeterManagementCheck.clocks(s, store: store, accounts: accounts, seconds: 60)
-            .map { "at the end: \($0)" }
+        let clocks = try await MeterManagementCheck.clocks(s, store: store, accounts: accounts, seconds: 60)
+        report.problems += clocks.problems
+        report.clocksUnread = clocks.unseen
         report.problems += meterSide.problems
         report.paymentsOnDisk = drained.paymentsOnDisk
         report.commandsByState = drained.commandsByState

@@ -70,6 +70,8 @@ public enum FaultSoak {
         public var controlRequestsByFate: [String: Int] = [:]
         /// Acknowledged parameter writes compared with what the meters show at the end.
         public var writesCompared = 0
+        /// Meters still off at the end whose clock the station had not read since (a faulty bus).
+        public var clocksUnread = 0
         public var memory = ResidentMemory()
         public var memoryJudgedStrictly = false
         public var settleSeconds = 0.0
@@ -84,7 +86,7 @@ public enum FaultSoak {
               review items: open \(sorted(openReviewItems)), closed \(sorted(closedReviewItems)); retries \(retries)
               operators: \(operators)
               meters received \(controlRequests) control requests: \(sorted(controlRequestsByFate))
-              meter management: \(writesCompared) acknowledged writes shown by their meters; clocks within 60 s or in review
+              meter management: \(writesCompared) acknowledged writes shown by their meters; clocks within 60 s, in review, or \(clocksUnread) not read since their drift
               chargecontrold VmRSS: \(memory)\(memoryJudgedStrictly ? "" : " (short run: bounded loosely, not judged)")
               problems: \(problems.isEmpty ? "none" : "\(problems.count)\n    " + problems.prefix(40).joined(separator: "\n    "))
             """
@@ -211,7 +213,9 @@ public enum FaultSoak {
         let written = try await MeterManagementCheck.parameters(s, store: store, accounts: accounts)
         report.problems += written.problems
         report.writesCompared = written.compared
-        report.problems += try await MeterManagementCheck.clocks(s, store: store, accounts: accounts, seconds: 60)
+        let clocks = try await MeterManagementCheck.clocks(s, store: store, accounts: accounts, seconds: 60)
+        report.problems += clocks.problems
+        report.clocksUnread = clocks.unseen
 
         report.memory = final
         report.memoryJudgedStrictly = options.seconds >= options.strictMemorySeconds

@@ -15,6 +15,8 @@ public final class HarnessStation: @unchecked Sendable {
     public let operatorToken = "op-" + UUID().uuidString
     public let paymentsToken = "pay-" + UUID().uuidString
     public let viewerToken = "view-" + UUID().uuidString
+    /// An operator token with a name (`ROLE NAME TOKEN`): its actions carry `alice` as the actor.
+    public let aliceToken = "alice-" + UUID().uuidString
     public let tariff = "zhejiang-residential-tou-tiered"
 
     public private(set) var sim: ManagedProcess?
@@ -39,7 +41,7 @@ public final class HarnessStation: @unchecked Sendable {
             .appendingPathComponent("\(options.folderPrefix)-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: options.tariffs, to: folder.appendingPathComponent("tariffs"))
-        let tokens = "# harness\noperator \(operatorToken)\npayments \(paymentsToken)\nviewer \(viewerToken)\n"
+        let tokens = "# harness\noperator \(operatorToken)\npayments \(paymentsToken)\nviewer \(viewerToken)\noperator alice \(aliceToken)\n"
         guard FileManager.default.createFile(atPath: folder.appendingPathComponent("tokens").path, contents: Data(tokens.utf8),
                                              attributes: [.posixPermissions: 0o600]) else {
             throw HarnessFailure("cannot write the tokens file in \(folder.path)")

@@ -1,7 +1,7 @@
 import GRDB
 
-/// One audit row as it reads back (`auditTrail`, `commandHistory`): the record and its place in
-/// the trail, without the hashes (`verifyAudit` checks those).
+/// One audit row as it reads back (`auditTrail`, `auditPage`, `commandHistory`): the record and
+/// its place in the trail, without the hashes (`verifyAudit` checks those).
 public struct AuditEntry: Sendable, Hashable {
     /// Rows are appended in commit order: a lower id committed first.
     public let id: Int64
@@ -14,16 +14,19 @@ public struct AuditEntry: Sendable, Hashable {
     public let commandID: Int64?
     public let balanceMicroYuan: Int64?
     public let detail: String
+    /// The operator the row speaks for (schema v9); nil for the station's own rows.
+    public let actor: String?
 }
 
 extension AuditEntry {
-    /// Decodes `id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail`.
+    /// Decodes `id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor`
+    /// (spelled out in each query: SQL text is never interpolated, `SQLBindingTests`).
     init(row: Row) throws {
         self = try row.decodeRecord(table: "audit", key: .index(0)) {
             try AuditEntry(id: row.decode(atIndex: 0), atMillis: row.decode(atIndex: 1), event: row.decode(atIndex: 2),
                            accountID: row.decode(atIndex: 3), meterAddress: row.decode(atIndex: 4),
                            commandID: row.decode(atIndex: 5), balanceMicroYuan: row.decode(atIndex: 6),
-                           detail: row.decode(atIndex: 7))
+                           detail: row.decode(atIndex: 7), actor: row.decode(atIndex: 8))
         }
     }
 }
@@ -34,9 +37,20 @@ extension StationStore {
     public func auditTrail(event: String? = nil) async throws -> [AuditEntry] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail
+                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
                 FROM audit WHERE ?1 IS NULL OR event = ?1 ORDER BY id
                 """, arguments: [event]).map(AuditEntry.init(row:))
+        }
+    }
+
+    /// One page of the audit trail newest first (`GET /v1/audit`): at most `limit` rows with an
+    /// id below `before` (nil: from the newest), of one account when `account` is set.
+    public func auditPage(account: String?, before: Int64?, limit: Int) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
+                FROM audit WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3
+                """, arguments: [account, before, limit]).map(AuditEntry.init(row:))
         }
     }
 }

@@ -13,9 +13,12 @@ public struct AuditEvent: Sendable, Hashable {
     public var balanceMicroYuan: Int64?
     /// The rule and reason, human-readable.
     public var detail: String
+    /// The operator (API token name) the row speaks for; nil: `AuditActor.current` when written.
+    public var actor: String?
 
     public init(at: Date, event: String, accountID: String? = nil, meterAddress: String? = nil,
-                commandID: Int64? = nil, balanceMicroYuan: Int64? = nil, detail: String) {
+                commandID: Int64? = nil, balanceMicroYuan: Int64? = nil, detail: String, actor: String? = nil) {
+        self.actor = actor
         self.at = at
         self.event = event
         self.accountID = accountID
@@ -40,19 +43,21 @@ public struct AuditVerification: Sendable, Hashable {
 public enum AuditTrail {
     public static let genesis = String(repeating: "0", count: 64)
 
-    /// Appends inside the caller's transaction, so the record commits with what it describes.
+    /// Appends inside the caller's transaction, so the record commits with what it describes. The
+    /// row's actor is the event's, else the task's (`AuditActor`).
     @discardableResult
     static func append(_ e: AuditEvent, in db: Database) throws -> Int64 {
         let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")) ?? genesis
         let at = StoredInstant.millis(e.at)
+        let actor = e.actor ?? AuditActor.current
         let hash = digest(prev: prev, at: at, event: e.event, account: e.accountID, meter: e.meterAddress,
-                          command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail)
+                          command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail, actor: actor)
         try db.executeCached(
             sql: """
-                INSERT INTO audit (at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO audit (at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [at, e.event, e.accountID, e.meterAddress, e.commandID, e.balanceMicroYuan, e.detail, prev, hash])
+            arguments: [at, e.event, e.accountID, e.meterAddress, e.commandID, e.balanceMicroYuan, e.detail, prev, hash, actor])
         return db.lastInsertedRowID
     }
 
@@ -61,7 +66,7 @@ public enum AuditTrail {
         var prev = genesis
         var count = 0
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash
+            SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor
             FROM audit ORDER BY id
             """)
         while let row = try rows.next() {
@@ -84,18 +89,25 @@ public enum AuditTrail {
               let expected = try? digest(prev: prev, at: row.decode(atIndex: 1), event: row.decode(atIndex: 2),
                                          account: row.decode(atIndex: 3), meter: row.decode(atIndex: 4),
                                          command: row.decode(atIndex: 5), balance: row.decode(atIndex: 6),
-                                         detail: row.decode(atIndex: 7)),
+                                         detail: row.decode(atIndex: 7), actor: row.decode(atIndex: 10)),
               stored == expected else { return nil }
         return stored
     }
 
     /// SHA-256 over length-prefixed fields, so no choice of text can make two rows collide by
     /// shifting a separator.
+    ///
+    /// The actor (schema v10) is a ninth field only when there is one: rows written before v10 (and
+    /// rows of the station's own loops) hash exactly as they always did, so the old chain still
+    /// verifies, while a row with an actor cannot lose it, or an old row gain one, without
+    /// breaking its hash (the length prefixes make 8 and 9 fields distinct inputs).
     static func digest(prev: String, at: Int64, event: String, account: String?, meter: String?,
-                       command: Int64?, balance: Int64?, detail: String) -> String {
+                       command: Int64?, balance: Int64?, detail: String, actor: String? = nil) -> String {
         var hasher = SHA256()
-        for field in [prev, String(at), event, account ?? "\u{0}", meter ?? "\u{0}",
-                      command.map(String.init) ?? "\u{0}", balance.map(String.init) ?? "\u{0}", detail] {
+        var fields = [prev, String(at), event, account ?? "\u{0}", meter ?? "\u{0}",
+                      command.map(String.init) ?? "\u{0}", balance.map(String.init) ?? "\u{0}", detail]
+        if let actor { fields.append(actor) }
+        for field in fields {
             let bytes = Array(field.utf8)
             hasher.update(data: Array("\(bytes.count):".utf8))
             hasher.update(data: bytes)

@@ -60,7 +60,7 @@ extension StationStore {
             }
             // The audit table has no index on command_id: one pass over it.
             let audit = try Row.fetchAll(db, sql: """
-                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail
+                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
                 FROM audit WHERE command_id IS NOT NULL ORDER BY id
                 """).map(AuditEntry.init(row:))
             let reviewItems = try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) FROM review_item GROUP BY kind, state").map { row in

@@ -10,6 +10,17 @@ public struct ReadingTally: Sendable, Hashable {
 }
 
 extension StationStore {
+    /// The meter clock's offset (meter minus collection instant, whole seconds) in the account's
+    /// latest reading whose clock was read; nil when none was.
+    public func latestClockOffset(account: String) async throws -> Int64? {
+        try await writer.read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT (meter_time_at - collected_at) / 1000 FROM reading
+                WHERE account_id = ? AND meter_time_at IS NOT NULL ORDER BY id DESC LIMIT 1
+                """), arguments: [account])
+        }
+    }
+
     /// The id of the newest stored reading, nil when there is none. Ids only grow (readings are
     /// never deleted), so a larger one means more readings committed: the bench polls this to
     /// time a collection cycle, so it is one index lookup.

@@ -246,6 +246,12 @@ enum Schema {
                 WHERE id IN (SELECT account_id FROM review_item WHERE state = 'open' AND kind = 'reading')
                 """)
         }
+        migrator.registerMigration("v10: audit actor") { db in
+            // The operator (API token name) an audit row speaks for; NULL for the station's own
+            // rows and every row written before v10. It joins the row's hash only when set
+            // (AuditTrail.digest), so the chain written before still verifies.
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN actor TEXT")
+        }
         return migrator
     }
 }

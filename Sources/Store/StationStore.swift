@@ -58,7 +58,9 @@ public struct StationStore: Sendable {
 
     /// Runs `body` as one write of the next group commit round; returns once it is committed.
     func write<T: Sendable>(_ lane: GroupCommit.Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await group.write(lane, body)
+        // The writer runs `body` in its own task: the caller's actor goes along with it.
+        let actor = AuditActor.current
+        return try await group.write(lane) { db in try AuditActor.$current.withValue(actor) { try body(db) } }
     }
 
     static func configuration() -> Configuration {

@@ -4,13 +4,14 @@ import DLT645NIO
 import Foundation
 import Tariffs
 
-/// `chargectl meter …`: talk DL/T 645 to one meter directly through its terminal, bypassing
-/// the daemon — for commissioning, diagnosis, and the demo.
+/// `chargectl meter …`: `live` and `command` go through the daemon (its lines, its durable
+/// queue, its audit trail); `read` and `control --terminal` talk DL/T 645 to one meter directly
+/// through its terminal, bypassing the daemon — for commissioning, diagnosis, and the demo.
 struct MeterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meter",
-        abstract: "Read or control one meter directly through its terminal (DL/T 645-2007 over TCP).",
-        subcommands: [MeterRead.self, MeterControl.self]
+        abstract: "Read or command one meter: through the daemon (live, command) or directly through its terminal (read, control).",
+        subcommands: [MeterLive.self, MeterQueueCommand.self, MeterRead.self, MeterControl.self]
     )
 }
 
@@ -50,7 +51,8 @@ func meterAddress(_ text: String) throws -> MeterAddress {
 struct MeterRead: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "read",
-        abstract: "Read a meter's energy registers, relay state and clock."
+        abstract: "Diagnostic: read a meter directly through its terminal, bypassing the daemon.",
+        discussion: "Talks DL/T 645 to --terminal itself, beside the daemon's own line to it. Use `meter live` to read through the daemon."
     )
 
     @OptionGroup var terminal: TerminalOptions
@@ -72,7 +74,12 @@ struct MeterRead: AsyncParsableCommand {
 struct MeterControl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "control",
-        abstract: "Send a 1CH remote-control command: trip, allow_close, direct_close, alarm, alarm_release, keep_power, keep_power_release."
+        abstract: "Diagnostic: send a 1CH command directly through the terminal, bypassing the daemon's queue.",
+        discussion: """
+            Commands: trip, allow_close, direct_close, alarm, alarm_release, keep_power, keep_power_release. Nothing is \
+            queued, retried, audited or re-checked against the policy, and the station does not learn the meter's new state \
+            until its next read. Use `meter command` to command a meter through the daemon's durable queue.
+            """
     )
 
     @OptionGroup var terminal: TerminalOptions

@@ -2,8 +2,8 @@ import ArgumentParser
 
 /// `chargectl terminal add`.
 struct TerminalCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "terminal", abstract: "Provision terminals.",
-                                                    subcommands: [TerminalAdd.self])
+    static let configuration = CommandConfiguration(commandName: "terminal", abstract: "Provision terminals and see their condition.",
+                                                    subcommands: [TerminalAdd.self, TerminalList.self, TerminalShow.self])
 }
 
 struct TerminalAdd: AsyncParsableCommand {

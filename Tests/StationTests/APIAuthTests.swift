@@ -12,7 +12,14 @@ import Testing
         let uri: String
         let body: String?
         let admits: Set<APIRole>
+        /// What an admitted role gets when not a 2xx: the live read of the fixture, which has no
+        /// terminal lines, answers 504 (the handler was reached).
+        var answers: Set<Int> = []
         var description: String { "\(method) \(uri)" }
+
+        func isAnswered(_ status: HTTPResponse.Status) -> Bool {
+            answers.isEmpty ? (200..<300).contains(status.code) : answers.contains(status.code)
+        }
         /// The path without its query.
         var path: String { String(uri.split(separator: "?", maxSplits: 1)[0]) }
     }
@@ -37,6 +44,12 @@ import Testing
         Route(method: .post, uri: "/v1/review/1/cancel", body: #"{"note": "not needed"}"#, admits: [.operator]),
         Route(method: .get, uri: "/v1/stats?region=north", body: nil, admits: reads),
         Route(method: .get, uri: "/v1/audit/verify", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/audit?account_id=A1&limit=5", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/terminals", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/terminals/T1", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/meters/000000000001/live", body: nil, admits: reads, answers: [504]),
+        Route(method: .post, uri: "/v1/meters/000000000001/commands", body: #"{"kind": "alarm", "reason": "test"}"#,
+              admits: [.operator]),
         Route(method: .get, uri: "/metrics", body: nil, admits: reads),
     ]
 
@@ -55,7 +68,7 @@ import Testing
             for (role, token) in Self.roleTokens {
                 let answer = try await client.call(route.method, route.uri, token: token, body: route.body)
                 if route.admits.contains(role) {
-                    #expect((200..<300).contains(answer.status.code), "\(route) as \(role): \(answer.status) \(answer.text)")
+                    #expect(route.isAnswered(answer.status), "\(route) as \(role): \(answer.status) \(answer.text)")
                 } else {
                     #expect(answer.status == .forbidden, "\(route) as \(role): \(answer.status)")
                     #expect(answer.error.contains(role.rawValue))
@@ -70,7 +83,7 @@ import Testing
             for route in Self.routes where route.method == .get {
                 for (role, token) in Self.roleTokens where route.admits.contains(role) {
                     let answer = try await client.call(.get, route.uri, token: token)
-                    #expect(answer.status == .ok, "\(route) as \(role): \(answer.text)")
+                    #expect(route.answers.isEmpty ? answer.status == .ok : route.isAnswered(answer.status), "\(route) as \(role): \(answer.text)")
                 }
             }
         }

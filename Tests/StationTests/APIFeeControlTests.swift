@@ -53,6 +53,6 @@ import Testing
             #expect(try await post("NOPE", #"{"action": "release", "reason": "x"}"#).status == .notFound)
         }
         let audit = try await fixture.store.auditTrail().filter { $0.event.hasPrefix("fee_control_") }.map(\.detail)
-        #expect(audit == ["release: active → released: moved to postpaid", "enrol: released → pending: back to prepaid"])
+        #expect(audit == ["release: active → released: moved to postpaid (by operator)", "enrol: released → pending: back to prepaid (by operator)"])
     }
 }

@@ -20,6 +20,18 @@ enum TestToken {
     }
 }
 
+/// Named tokens (`ROLE NAME TOKEN` lines): operator alice, payments billing, viewer dash.
+enum NamedToken {
+    static let alice = "alice-operator-token-000001"
+    static let billing = "billing-payments-token-0001"
+    static let dash = "dash-viewer-token-00000001"
+
+    static var tokens: APITokens {
+        APITokens([(APICaller(role: .operator, name: "alice"), alice), (APICaller(role: .payments, name: "billing"), billing),
+                   (APICaller(role: .viewer, name: "dash"), dash)])
+    }
+}
+
 /// A station on a real SQLite file in a fresh temporary folder, with terminal T1 and account A1
 /// (meter 000000000001, region north) holding 10.00 yuan, at a manual clock.
 struct APIFixture: Sendable {
@@ -29,13 +41,13 @@ struct APIFixture: Sendable {
     let clock: ManualStationClock
     let settings: APIServerSettings
 
-    static func make(online: [String: Bool] = ["T1": true]) async throws -> APIFixture {
+    static func make(online: [String: Bool] = ["T1": true], logs: LogRecorder? = nil) async throws -> APIFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chargecontrol-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let store = try StationStore.open(path: folder.appendingPathComponent("station.sqlite").path)
         let clock = ManualStationClock(instant("2026-11-23T10:00:00+08:00"))
         let core = StationCore(store: store, evaluator: Evaluator(rules: try rules()), clock: clock,
-                               logger: Logger(label: "api-test"))
+                               logger: logs?.logger("api-test") ?? Logger(label: "api-test"))
         try await core.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 9100))
         _ = try await core.upsertAccount(AccountProvisioning(accountID: "A1", meterAddress: "000000000001", terminalID: "T1",
                                                              tariff: "flat-test", region: "north", openingBalance: yuan("10.00")))
@@ -47,10 +59,11 @@ struct APIFixture: Sendable {
 
     var app: some ApplicationProtocol { Application(router: router) }
 
-    /// Runs `body` against the router (no socket).
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// Runs `body` against the router (no socket), with `tokens` when given.
+    func test(tokens: APITokens? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await app.test(.router) { client in try await body(client) }
+        let router = tokens.map { APIServer.buildRouter(core: core, tokens: $0, settings: settings) } ?? self.router
+        try await Application(router: router).test(.router) { client in try await body(client) }
     }
 }
 

@@ -23,8 +23,10 @@ import Testing
 
     @Test(arguments: [
         ("admin aaaaaaaaaaaaaaaa1111", "tokens:1: unknown role \"admin\""),
-        ("viewer", "tokens:1: expected \"ROLE TOKEN\", found 1 fields"),
-        ("viewer a b", "tokens:1: expected \"ROLE TOKEN\", found 3 fields"),
+        ("viewer", "tokens:1: expected \"ROLE NAME TOKEN\" (or \"ROLE TOKEN\"), found 1 fields"),
+        ("viewer a b c", "tokens:1: expected \"ROLE NAME TOKEN\" (or \"ROLE TOKEN\"), found 4 fields"),
+        ("viewer a b", "tokens:1: token shorter than 16 characters"),
+        ("viewer al;ce aaaaaaaaaaaaaaaa1111", "tokens:1: name \"al;ce\" may hold only letters, digits and . _ - @"),
         ("viewer short", "tokens:1: token shorter than 16 characters"),
         ("viewer aaaaaaaaaaaaaaaa1111\n#\noperator aaaaaaaaaaaaaaaa1111", "tokens:3: duplicate token (first on line 1)"),
         ("# nothing\n", "tokens: no tokens"),
@@ -35,6 +37,20 @@ import Testing
         } throws: { error in
             "\(error)".hasPrefix(message) && !"\(error)".contains("aaaaaaaa")
         }
+    }
+
+    /// `ROLE NAME TOKEN` names the caller; the old two-field line still loads, named after its role.
+    @Test func namedAndOldFormLines() throws {
+        let tokens = try TokensFile.parse("""
+            operator alice aaaaaaaaaaaaaaaa1111
+            operator bob.smith@west bbbbbbbbbbbbbbbb2222
+            viewer cccccccccccccccc3333
+            """, file: "tokens")
+        #expect(tokens.caller(for: "aaaaaaaaaaaaaaaa1111") == APICaller(role: .operator, name: "alice"))
+        #expect(tokens.caller(for: "bbbbbbbbbbbbbbbb2222") == APICaller(role: .operator, name: "bob.smith@west"))
+        #expect(tokens.caller(for: "cccccccccccccccc3333") == APICaller(role: .viewer, name: "viewer"))
+        #expect(tokens.callers.map(\.name) == ["alice", "bob.smith@west", "viewer"])
+        #expect(!"\(tokens)".contains("alice"))
     }
 
     @Test func refusesFilesOthersMayRead() throws {

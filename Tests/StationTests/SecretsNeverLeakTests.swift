@@ -103,19 +103,22 @@ import Testing
         #expect(request.frame.description.contains("** ** ** **"))
     }
 
-    /// The body of every GET route the router has (parameters filled with A1), as viewer.
+    /// The body of every GET route the router has (parameters filled with A1, its meter and its
+    /// terminal), as viewer. The live read has no lines here: its 504 is checked like the rest.
     static func everyGETAnswer(core: StationCore) async throws -> [String] {
         let router = APIServer.buildRouter(core: core, tokens: TestToken.tokens,
                                            settings: APIServerSettings(timeZone: shanghai, dispatchDeadline: .seconds(3600)))
         let uris = router.routes.filter { $0.method == .get }.map { route in
-            let path = route.path.description.split(separator: "/").map { $0.hasPrefix("{") ? "A1" : String($0) }.joined(separator: "/")
+            let template = route.path.description
+            let fill = template.contains("{address}") ? DispatchRig.meter : template.hasPrefix("/v1/terminals") ? "T1" : "A1"
+            let path = template.split(separator: "/").map { $0.hasPrefix("{") ? fill : String($0) }.joined(separator: "/")
             return "/" + path + (path == "v1/commands" ? "?account_id=A1" : "")
         }
         let answers = Mutex<[String]>([])
         try await Application(router: router).test(.router) { client in
             for uri in uris {
                 let answer = try await client.call(.get, uri, token: TestToken.viewer)
-                #expect(answer.status == .ok, "GET \(uri): \(answer.text)")
+                #expect(answer.status == (uri.hasSuffix("/live") ? .gatewayTimeout : .ok), "GET \(uri): \(answer.text)")
                 answers.withLock { $0.append(answer.text) }
             }
         }

@@ -8,7 +8,11 @@ public struct APIRequestContext: RequestContext {
 
     public var coreContext: CoreRequestContextStorage
     /// Set by the bearer-token middleware; nil on routes without authentication.
-    public var role: APIRole?
+    public var caller: APICaller?
+    /// The caller's role.
+    public var role: APIRole? { caller?.role }
+    /// The caller's name: the actor of what the request writes and logs.
+    public var actor: String? { caller?.name }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

@@ -24,7 +24,8 @@ struct APIRoutes {
             guard access.admits(role) else {
                 throw APIError(.forbidden, "the \(role.rawValue) role may not \(method.rawValue) \(request.uri.path)")
             }
-            return try await handler(request, context)
+            // Every audit row the request writes names the caller (`AuditActor`).
+            return try await AuditActor.$current.withValue(context.actor) { try await handler(request, context) }
         }
     }
 

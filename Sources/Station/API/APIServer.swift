@@ -13,12 +13,25 @@ public struct APIServerSettings: Sendable {
     /// Terminal health by terminal id (true = online), owned by the collector; terminals it does
     /// not list count as offline in the stats.
     public var terminalsOnline: @Sendable () -> [String: Bool]
+    /// The terminal lines, for on-demand reads and terminal condition (nil: no lines, every
+    /// terminal offline and live reads answer 504).
+    public var lines: TerminalLines?
+    /// The collector's reads per terminal id.
+    public var terminalReads: @Sendable () -> [String: CollectorStats.TerminalStats]
+    /// The bound of one on-demand read (`GET /v1/meters/ADDR/live`), all its requests together.
+    public var liveReadBound: Duration
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
-                terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] }) {
+                terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
+                lines: TerminalLines? = nil,
+                terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats] = { [:] },
+                liveReadBound: Duration = .seconds(5)) {
         self.timeZone = timeZone
         self.dispatchDeadline = dispatchDeadline
         self.terminalsOnline = terminalsOnline
+        self.lines = lines
+        self.terminalReads = terminalReads
+        self.liveReadBound = liveReadBound
     }
 }
 
@@ -29,6 +42,12 @@ public enum APIServer {
     /// `/metrics` behind bearer tokens. Without `metrics`, `/metrics` shows the store's figures
     /// and terminal health only (no collector, dispatcher or latency figures).
     public static func buildRouter(core: StationCore, tokens: APITokens, settings: APIServerSettings,
+                                   metrics: StationMetrics? = nil) -> Router<APIRequestContext> {
+        buildRouter(core: core, tokens: LiveTokens(tokens), settings: settings, metrics: metrics)
+    }
+
+    /// `buildRouter` with tokens a reload can replace while it serves.
+    public static func buildRouter(core: StationCore, tokens: LiveTokens, settings: APIServerSettings,
                                    metrics: StationMetrics? = nil) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
@@ -42,6 +61,7 @@ public enum APIServer {
         FeeControlRoutes.register(routes)
         PricePushRoutes.register(routes)
         CommandRoutes.register(routes)
+        MeterRoutes.register(routes)
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)
         AuditRoutes.register(routes)

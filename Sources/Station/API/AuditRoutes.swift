@@ -1,10 +1,68 @@
 import Foundation
 import Hummingbird
 import Store
+import Tariffs
 
-/// `GET /v1/audit/verify`: checks the audit trail's hash chain end to end and every account's
-/// balance against a replay of its ledger. Read-only, so viewers may run it too.
+/// `GET /v1/audit?account_id=ID&limit=N&after=ID`: audit rows newest first, each with the
+/// operator it speaks for (`actor`, null for the station's own rows); `next` is the `after` of the
+/// next page (null on the last). `GET /v1/audit/verify`: checks the audit trail's hash chain end
+/// to end and every account's balance against a replay of its ledger. Read-only, so viewers may
+/// run both.
 enum AuditRoutes {
+    /// Rows per page without `limit`, and the most one page holds.
+    static let defaultLimit = 100, maxLimit = 1000
+
+    struct Entry: Encodable {
+        let id: Int64
+        let at, event: String
+        let accountID, meterAddress: String?
+        let commandID: Int64?
+        let actor: String?
+        let detail: String
+
+        init(_ e: AuditEntry, zone: TimeZone) {
+            id = e.id
+            at = RFC3339.format(StoredInstant.date(e.atMillis), in: zone)
+            event = e.event
+            accountID = e.accountID
+            meterAddress = e.meterAddress
+            commandID = e.commandID
+            actor = e.actor
+            detail = e.detail
+        }
+
+        // Absent optionals are written as null: every item has every key (INTERFACES.md).
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(at, forKey: .at)
+            try c.encode(event, forKey: .event)
+            try c.encode(accountID, forKey: .accountID)
+            try c.encode(meterAddress, forKey: .meterAddress)
+            try c.encode(commandID, forKey: .commandID)
+            try c.encode(actor, forKey: .actor)
+            try c.encode(detail, forKey: .detail)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, at, event, actor, detail
+            case accountID = "account_id", meterAddress = "meter_address", commandID = "command_id"
+        }
+    }
+
+    struct Page: Encodable {
+        let items: [Entry]
+        let next: Int64?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(items, forKey: .items)
+            try c.encode(next, forKey: .next)
+        }
+
+        enum CodingKeys: String, CodingKey { case items, next }
+    }
+
     struct Mismatch: Encodable {
         let accountID, storedYuan: String
         let replayedYuan: String?
@@ -27,6 +85,17 @@ enum AuditRoutes {
 
     static func register(_ routes: APIRoutes) {
         let store = routes.station.core.store
+        let zone = routes.station.settings.timeZone
+        routes.on(.get, "audit", .read) { request, _ in
+            let query = request.uri.queryParameters
+            let account = try query.get("account_id").map { try FieldValidation.identifier($0, "account_id") }
+            let limit = try positive(query.get("limit"), "limit") ?? defaultLimit
+            guard limit <= maxLimit else { throw APIError.badRequest("limit must be at most \(maxLimit), got \(limit)") }
+            let after = try positive(query.get("after"), "after").map(Int64.init)
+            let rows = try await store.auditPage(account: account, before: after, limit: limit)
+            return try JSONResponse.make(Page(items: rows.map { Entry($0, zone: zone) },
+                                              next: rows.count == limit ? rows.last?.id : nil))
+        }
         routes.on(.get, "audit/verify", .read) { _, _ in
             let chain = try await store.verifyAudit()
             let mismatches = try await store.verifyBalances()
@@ -37,4 +106,11 @@ enum AuditRoutes {
                 }))
         }
     }
+}
+
+/// A query parameter that must be a positive integer, or nil when absent.
+private func positive(_ raw: String?, _ name: String) throws -> Int? {
+    guard let raw else { return nil }
+    guard let value = Int(raw), value > 0 else { throw APIError.badRequest("\(name) must be a positive integer, got \"\(raw)\"") }
+    return value
 }

@@ -1,22 +1,23 @@
 import Hummingbird
 
-/// Authenticates `Authorization: Bearer TOKEN` against the tokens file and records the caller's
-/// role in the context; a missing or unknown token is 401. Whether the role may use the route
-/// is the route's business (`APIRoutes`), answered with 403.
+/// Authenticates `Authorization: Bearer TOKEN` against the tokens in force and records the
+/// caller (role and name) in the context; a missing or unknown token is 401. Whether the role may
+/// use the route is the route's business (`APIRoutes`), answered with 403.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
-    let tokens: APITokens
+    let tokens: LiveTokens
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
             throw Self.unauthorized("missing Authorization: Bearer token")
         }
-        guard let token = Self.bearerToken(header), let role = tokens.role(for: token) else {
+        guard let token = Self.bearerToken(header), let caller = tokens.current.caller(for: token) else {
             throw Self.unauthorized("invalid bearer token")
         }
         var context = context
-        context.role = role
-        context.logger[metadataKey: "role"] = "\(role.rawValue)"
+        context.caller = caller
+        context.logger[metadataKey: "role"] = "\(caller.role.rawValue)"
+        context.logger[metadataKey: "operator"] = "\(caller.name)"
         return try await next(request, context)
     }
 

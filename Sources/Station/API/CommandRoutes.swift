@@ -14,6 +14,8 @@ enum CommandRoutes {
         let acknowledgedAt, lastError: String?
         /// A write's identifier and value (absent for other kinds).
         let identifier, value: String?
+        /// An operator's command: what the policy makes of it (absent in lists).
+        var note: String?
 
         init(_ c: CommandRecord, zone: TimeZone) {
             id = c.id
@@ -32,7 +34,7 @@ enum CommandRoutes {
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, state, attempts, reason, detail, deadline, identifier, value
+            case id, kind, state, attempts, reason, detail, deadline, identifier, value, note
             case createdAt = "created_at", notBefore = "not_before", acknowledgedAt = "acknowledged_at", lastError = "last_error"
         }
     }

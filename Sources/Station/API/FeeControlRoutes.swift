@@ -14,7 +14,7 @@ enum FeeControlRoutes {
             let id = try FieldValidation.identifier(raw.removingPercentEncoding ?? raw, "account_id")
             let body = try await JSONRequestBody.decode(FeeControlBody.self, from: request, context: context)
             let (event, reason) = try body.request()
-            let record = try await station.core.changeFeeControl(event, account: id, reason: reason)
+            let record = try await station.core.changeFeeControl(event, account: id, reason: reason, actor: context.actor)
             return try JSONResponse.make(AccountView(record, rules: station.core.evaluator.rules, zone: station.settings.timeZone),
                                          status: .accepted)
         }

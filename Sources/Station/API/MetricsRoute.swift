@@ -8,7 +8,7 @@ import Hummingbird
 /// `authorization: {type: Bearer, credentials_file: /etc/prometheus/chargecontrol.token}` in
 /// the scrape job; give it a `viewer` token.
 enum MetricsRoute {
-    static func register(on router: Router<APIRequestContext>, tokens: APITokens, station: APIStation, metrics: StationMetrics) {
+    static func register(on router: Router<APIRequestContext>, tokens: LiveTokens, station: APIStation, metrics: StationMetrics) {
         let group = router.group().add(middleware: BearerAuthMiddleware(tokens: tokens))
         APIRoutes(group: group, station: station).on(.get, "metrics", .read) { _, _ in
             let bytes = try await metrics.scrapeBytes()

@@ -1,10 +1,14 @@
 import Foundation
 
-/// Reads the API tokens file: one `ROLE TOKEN` pair a line, `#` starting a comment line, blank
-/// lines ignored. The file holds secrets, so one that its group or others may read is refused.
+/// Reads the API tokens file: one `ROLE NAME TOKEN` a line (INTERFACES.md v2 "Operators"; the
+/// name is the actor in the audit trail and the journal), or the older `ROLE TOKEN`, named after
+/// its role; `#` starts a comment line, blank lines are ignored. The file holds secrets, so one
+/// that its group or others may read is refused.
 public enum TokensFile {
     /// The shortest token accepted: shorter ones are guessable.
     public static let minimumTokenLength = 16
+    /// The longest name accepted (it goes into every audit row the token's requests write).
+    public static let maximumNameLength = 64
 
     /// Loads and checks `path`.
     public static func load(path: String) throws(TokensFileError) -> APITokens {
@@ -23,21 +27,24 @@ public enum TokensFile {
 
     /// Parses the text of a tokens file; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(TokensFileError) -> APITokens {
-        var pairs: [(role: APIRole, token: String)] = []
+        var entries: [(caller: APICaller, token: String)] = []
         var lines: [String: Int] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
             let content = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if content.isEmpty || content.hasPrefix("#") { continue }
             let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard fields.count == 2 else {
-                throw .malformed(file: file, line: line, problem: "expected \"ROLE TOKEN\", found \(fields.count) fields")
+            guard fields.count == 2 || fields.count == 3 else {
+                throw .malformed(file: file, line: line,
+                                 problem: "expected \"ROLE NAME TOKEN\" (or \"ROLE TOKEN\"), found \(fields.count) fields")
             }
             guard let role = APIRole(rawValue: fields[0]) else {
                 let known = APIRole.allCases.map(\.rawValue).joined(separator: ", ")
                 throw .malformed(file: file, line: line, problem: "unknown role \"\(fields[0])\" (one of \(known))")
             }
-            let token = fields[1]
+            let name = fields.count == 3 ? fields[1] : role.rawValue
+            if let problem = nameProblem(name) { throw .malformed(file: file, line: line, problem: problem) }
+            let token = fields[fields.count - 1]
             guard token.count >= minimumTokenLength else {
                 throw .malformed(file: file, line: line,
                                  problem: "token shorter than \(minimumTokenLength) characters")
@@ -46,10 +53,18 @@ public enum TokensFile {
                 throw .malformed(file: file, line: line, problem: "duplicate token (first on line \(first))")
             }
             lines[token] = line
-            pairs.append((role, token))
+            entries.append((APICaller(role: role, name: name), token))
         }
-        guard !pairs.isEmpty else { throw .empty(file: file) }
-        return APITokens(pairs)
+        guard !entries.isEmpty else { throw .empty(file: file) }
+        return APITokens(entries)
+    }
+
+    /// Why `name` cannot name a token, or nil: it goes into the journal and the audit trail, so
+    /// only letters, digits and `.`, `_`, `-`, `@`.
+    static func nameProblem(_ name: String) -> String? {
+        guard name.count <= maximumNameLength else { return "name longer than \(maximumNameLength) characters" }
+        let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-@".unicodeScalars.contains($0)) }
+        return allowed ? nil : "name \"\(name)\" may hold only letters, digits and . _ - @"
     }
 }
 
@@ -69,7 +84,7 @@ public enum TokensFileError: Error, Sendable, Hashable, CustomStringConvertible 
         case .malformed(let file, let line, let problem):
             "\(file):\(line): \(problem)"
         case .empty(let file):
-            "\(file): no tokens (one \"ROLE TOKEN\" pair a line)"
+            "\(file): no tokens (one \"ROLE NAME TOKEN\" a line)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import ChargeControl
 import DLT645
 import Foundation
+import Store
 
 /// The pure parts of dispatching: what a command means on the wire, what status word 3 says, and
 /// whether a queued command still holds (what a meter looks like after it: `MeterState.after`).
@@ -48,6 +49,12 @@ public enum ControlEffects {
         MeterState(relay: relay(from: word), alarm: word.contains(.preTripAlarm), keepPower: word.contains(.keepPower))
     }
 
+    /// Whether the account is protected under `rules`; an account whose settings cannot be read
+    /// counts as protected (no trip goes out on a guess).
+    static func isProtected(_ account: AccountRecord, rules: EvaluationRules) -> Bool {
+        (try? rules.settings(for: account).isProtected) ?? true
+    }
+
     /// `0010H`: status word 3 as the detail and the log show it.
     public static func hex(_ word: StatusWord3) -> String {
         let digits = String(word.rawValue, radix: 16, uppercase: true)
@@ -76,14 +83,24 @@ public enum ControlEffects {
     }
 
     /// Whether `kind` for `meter` still holds under `plan` for an account whose meter is now
-    /// `accountMeter`.
+    /// `accountMeter`. `reason` is the command's (`CommandRecord.reason`), `isProtected` whether
+    /// the account is protected now (itself or by its class).
+    ///
+    /// An operator's command (`operator_request`) is not the policy's decision, so the plan does
+    /// not hold it back: it is sent as asked — except a trip of an account that became protected
+    /// since it was queued, which is superseded (protection is never overridden, README "Operator
+    /// commands").
     public static func recheck(_ kind: CommandKind, meter: String, accountMeter: String, plan: ControlPlan,
-                               at now: Date) -> Recheck {
+                               at now: Date, reason: String = "", isProtected: Bool = false) -> Recheck {
         guard meter == accountMeter else {
             return .supersede(reason: "the account's meter is now \(accountMeter), not \(meter)")
         }
         // Parameter writes and clock settings are not the policy's decisions.
         guard kind.isRemoteControl else { return .send }
+        if reason == DecisionReason.operatorRequest.rawValue {
+            guard kind == .trip && isProtected else { return .send }
+            return .supersede(reason: "the account is protected now: an operator's trip is not sent")
+        }
         guard let planned = plan.commands.first(where: { $0.kind == kind }) else {
             if kind == .trip || kind == .alarm, plan.held.contains(where: { $0.reason == .abnormalData }) {
                 // Queued before the account's data was in doubt: an open abnormal-reading item

@@ -241,7 +241,8 @@ public final class Dispatcher: Sendable {
         let (now, plan, account) = (recheck.now, recheck.plan, recheck.account)
         log[metadataKey: "terminal"] = "\(account.terminalID)"
         switch ControlEffects.recheck(command.kind, meter: command.meterAddress, accountMeter: account.meterAddress,
-                                      plan: plan, at: now) {
+                                      plan: plan, at: now, reason: command.reason,
+                                      isProtected: ControlEffects.isProtected(account, rules: core.evaluator.rules)) {
         case .supersede(let reason): return .superseded(reason: reason)
         case .wait(let until, let reason): return .wait(until: until, reason: reason)
         case .send: break

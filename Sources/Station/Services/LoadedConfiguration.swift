@@ -16,6 +16,14 @@ public struct LoadedConfiguration: Sendable {
     }
 
     public static func load(path: String, tokensFile: String?) throws -> LoadedConfiguration {
+        let (configuration, tariffs) = try loadRules(path: path)
+        let tokensPath = tokensFile ?? configuration.api.tokensFile
+        let tokens = try loadTokens(path: tokensPath, configurationFile: path)
+        return LoadedConfiguration(configuration: configuration, tariffs: tariffs, tokens: tokens, tokensPath: tokensPath, file: path)
+    }
+
+    /// The configuration file and the tariffs it names, without the tokens.
+    static func loadRules(path: String) throws -> (StationConfiguration, [String: Tariff]) {
         let configuration: StationConfiguration
         do {
             configuration = try StationConfiguration.load(path: path)
@@ -28,15 +36,19 @@ public struct LoadedConfiguration: Sendable {
         } catch {
             throw Refusal(description: "\(path): station.tariffs: \(error.description)")
         }
-        let tokensPath = tokensFile ?? configuration.api.tokensFile
-        let tokens: APITokens
+        return (configuration, tariffs)
+    }
+
+    /// The tokens file alone (a reload reads it on its own: a broken one keeps the tokens in
+    /// force without refusing the rest); `configurationFile` names the key in the refusal.
+    public static func loadTokens(path tokensPath: String, configurationFile path: String) throws -> APITokens {
         do {
-            tokens = try TokensFile.load(path: tokensPath)
+            return try TokensFile.load(path: tokensPath)
         } catch {
             throw Refusal(description: "\(path): api.tokens_file: \(error.description)")
         }
-        return LoadedConfiguration(configuration: configuration, tariffs: tariffs, tokens: tokens, tokensPath: tokensPath, file: path)
     }
+
 
     public var summary: String {
         var lines = ["\(file): OK", configuration.summary]

@@ -1,19 +1,23 @@
 import ChargeControl
+import Tariffs
 import Logging
 import ServiceLifecycle
 import StationConfig
 import Systemd
 import UnixSignals
 
-/// SIGHUP: re-read the configuration and the tariffs folder and apply what can change while
-/// running — tariffs, thresholds, trip windows and holidays, validation limits, the log level —
-/// without dropping work; say in the journal what changed. A refused file changes nothing.
+/// SIGHUP: re-read the configuration, the tariffs folder and the tokens file and apply what can
+/// change while running — tariffs, thresholds, trip windows and holidays, validation limits, the
+/// log level, the API tokens — without dropping work; say in the journal what changed. A refused
+/// configuration changes nothing; a refused tokens file keeps the tokens in force (`TokensReload`).
 /// Keys that need a restart (database, listen address, collection, dispatch, meters) are named.
 struct Reloader: Service {
     let file: String
     let tokensFile: String?
     let initial: LoadedConfiguration
     let core: StationCore
+    /// The API's tokens, replaced when the tokens file changed.
+    let tokens: LiveTokens
     let notifier: ServiceNotifier
     let logLevel: LogLevelControl
     let logger: Logger
@@ -46,13 +50,19 @@ struct Reloader: Service {
 
     /// The configuration in force after a reload of `current`'s file.
     private func reload(from current: LoadedConfiguration) -> LoadedConfiguration {
-        let next: LoadedConfiguration
+        let configuration: StationConfiguration
+        let tariffs: [String: Tariff]
         do {
-            next = try LoadedConfiguration.load(path: file, tokensFile: tokensFile)
+            (configuration, tariffs) = try LoadedConfiguration.loadRules(path: file)
         } catch {
             logger.error("reload refused; the running configuration stays: \(error)", metadata: ["event": "reload"])
             return current
         }
+        let tokensPath = tokensFile ?? configuration.api.tokensFile
+        let next = LoadedConfiguration(configuration: configuration, tariffs: tariffs,
+                                       tokens: TokensReload(tokens: tokens, configurationFile: file, logger: logger)
+                                           .reload(path: tokensPath, current: current.tokens),
+                                       tokensPath: tokensPath, file: file)
         var changes = next.configuration.changes(from: current.configuration)
         let tariffNames = Set(next.tariffs.keys), oldNames = Set(current.tariffs.keys)
         if tariffNames != oldNames || next.tariffs.contains(where: { current.tariffs[$0.key] != $0.value }) {

@@ -106,14 +106,16 @@ public struct StationServices: Sendable {
         }
 
         let ready = ReadyFlag()
-        let api = try await apiServer(core: core, metrics: metrics, connections: connections, notifier: notifier, ready: ready,
-                                      terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) })
+        let tokens = LiveTokens(loaded.tokens)
+        let api = try await apiServer(core: core, tokens: tokens, metrics: metrics, connections: connections, notifier: notifier,
+                                      ready: ready, terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
+                                      lines: lines, terminalReads: { collector.stats.terminals })
         let watchdog = watchdogService(store: store, notifier: notifier, collector: collector, dispatcher: dispatcher, ready: ready)
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
         let delivery = configuration.notify.url.map {
             NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal)
         }
-        let reloader = Reloader(file: loaded.file, tokensFile: tokensFile, initial: loaded, core: core, notifier: notifier,
+        let reloader = Reloader(file: loaded.file, tokensFile: tokensFile, initial: loaded, core: core, tokens: tokens, notifier: notifier,
                                 logLevel: logLevel, logger: logger)
         var services: [(name: String, service: any Service)] = [
             ("terminal lines", lines), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
@@ -129,8 +131,9 @@ public struct StationServices: Sendable {
     }
 
     /// The HTTP API: READY=1 goes out once it is bound.
-    private func apiServer(core: StationCore, metrics: StationMetrics, connections: APIConnectionGate, notifier: ServiceNotifier,
-                           ready: ReadyFlag, terminalsOnline: @escaping @Sendable () -> [String: Bool]) async throws
+    private func apiServer(core: StationCore, tokens: LiveTokens, metrics: StationMetrics, connections: APIConnectionGate, notifier: ServiceNotifier,
+                           ready: ReadyFlag, terminalsOnline: @escaping @Sendable () -> [String: Bool], lines: TerminalLines,
+                           terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats]) async throws
         -> some Service
     {
         let configuration = loaded.configuration
@@ -138,9 +141,9 @@ public struct StationServices: Sendable {
         let listen = configuration.api.listen
         return APIServer.application(
             router: APIServer.buildRouter(
-                core: core, tokens: loaded.tokens,
+                core: core, tokens: tokens,
                 settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
-                                            terminalsOnline: terminalsOnline),
+                                            terminalsOnline: terminalsOnline, lines: lines, terminalReads: terminalReads),
                 metrics: metrics),
             host: listen.host, port: listen.port, logger: logger, connections: connections,
             onServerRunning: { [logger] in
