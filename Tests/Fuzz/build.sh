@@ -97,12 +97,14 @@ for name in "${names[@]}"; do
       # must too: built in a run of their own with FUZZ_DEPS=build.
       if [ "$DEPS" != build ]; then FUZZ_DEPS=build bash "$0" station-core; continue; fi
       # The station core's own files (it needs no SwiftNIO and no Hummingbird).
-      deps; store_deps; module Tariffs; module ChargeControl; module Store; module Wakeup
+      deps; store_deps; module Tariffs; module ChargeControl; module Store; module Wakeup; module DLT645
       link station-core -package-name ChargeControl Tests/Fuzz/StationCoreFuzz.swift \
         Sources/Station/API/RequestBodies.swift Sources/Station/API/FieldValidation.swift \
         Sources/Station/StationCore.swift Sources/Station/Evaluator.swift Sources/Station/EvaluationRules.swift \
         Sources/Station/StationClock.swift Sources/Station/Notify/NotificationEvent.swift \
+        Sources/Station/MeterManagement/StationCore+FeeControl.swift Sources/Station/MeterManagement/EnrolmentWrites.swift \
         -I "$MODS" "${DEPFLAGS[@]}" "$MODS/Tariffs.o" "$MODS/ChargeControl.o" "$MODS/Store.o" "$MODS/Wakeup.o" \
+        "$MODS/DLT645.o" \
         "${DEPOBJS[@]}" "${LOGOBJS[@]}" "${STOREOBJS[@]}" ;;
     *) echo "fuzz: unknown harness '$name'" >&2; exit 2 ;;
   esac
