@@ -56,6 +56,13 @@ public struct EvaluationRules: Sendable {
         }
     }
 
+    /// The account's alarm limit 2 (`[control] alarm2_yuan`, else half its alarm threshold down to
+    /// the fen): pushed into its meter as `04001002` and the station's second alarm level.
+    public func alarm2(for account: AccountRecord, settings: ControlSettings) -> Money {
+        let fen: Int64 = 10_000
+        return alarm2 ?? Money(microYuan: settings.alarm.balance.microYuan / 2 / fen * fen)
+    }
+
     public func tariff(for account: AccountRecord) throws(EvaluationError) -> Tariff {
         guard let tariff = tariffs[account.tariff] else { throw .unknownTariff(account: account.id, tariff: account.tariff) }
         return tariff

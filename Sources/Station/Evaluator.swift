@@ -32,13 +32,40 @@ public struct Evaluation: Sendable, Hashable {
     public let newCommands: [QueuedCommand]
     /// Notifications it wrote to the outbox.
     public let notifications: Int
+    /// It raised the second alarm level (alarm limit 2): journaled `EVENT=alarm2`.
+    public var secondAlarmRaised = false
 }
 
 extension Evaluation {
     /// The evaluation with one more command it queued besides the plan's (a clock correction).
     func adding(_ queued: QueuedCommand) -> Evaluation {
-        Evaluation(accountID: accountID, meterAddress: meterAddress, readingID: readingID, outcome: outcome, balance: balance,
-                   plan: plan, commandIDs: commandIDs + [queued.id], newCommands: newCommands + [queued], notifications: notifications)
+        var more = Evaluation(accountID: accountID, meterAddress: meterAddress, readingID: readingID, outcome: outcome, balance: balance,
+                              plan: plan, commandIDs: commandIDs + [queued.id], newCommands: newCommands + [queued],
+                              notifications: notifications)
+        more.secondAlarmRaised = secondAlarmRaised
+        return more
+    }
+}
+
+extension Evaluator {
+    /// The second alarm level (`SecondAlarm`): raised or cleared with its audit row; true when it
+    /// was raised now (the low-balance notice of level 2 goes out).
+    func decideSecondAlarm(_ account: AccountRecord, balance: Money, settings: ControlSettings, data: DataStatus,
+                           at now: Date, in tx: StoreTransaction) throws -> Bool {
+        let limit = rules.alarm2(for: account, settings: settings)
+        switch SecondAlarm.change(isRaised: account.alarm2At != nil, balance: balance, limit: limit, settings: settings, data: data) {
+        case .raise?:
+            try tx.setSecondAlarm(account: account, raisedAt: now,
+                                  detail: "balance \(balance.yuanString) at or below alarm limit 2 \(limit.yuanString)", now: now)
+            return true
+        case .clear?:
+            try tx.setSecondAlarm(account: account, raisedAt: nil,
+                                  detail: "balance \(balance.yuanString), fee control \(settings.feeControl.rawValue): alarm limit 2 cleared",
+                                  now: now)
+            return false
+        case nil:
+            return false
+        }
     }
 }
 
@@ -214,15 +241,19 @@ public struct Evaluator: Sendable {
         var decision = Notifications.Decision(accountID: account.id, meterAddress: account.meterAddress, previousState: account.state,
                                               plan: plan, newCommands: new, balance: balance, readingID: readingID, at: now,
                                               timeZone: rules.policy.calendar.timeZone)
-        if plan.state == .alarm && account.state != .alarm {
-            // Entering the alarm state is rare: the low-balance notice says how long the money lasts.
+        let secondAlarm = try decideSecondAlarm(account, balance: balance, settings: settings, data: data, at: now, in: tx)
+        decision.secondAlarm = secondAlarm
+        if (plan.state == .alarm && account.state != .alarm) || secondAlarm {
+            // Entering an alarm level is rare: the low-balance notice says how long the money lasts.
             let spend = try tx.recentSpend(account: account.id, since: now.adding(.seconds(-DaysLeftForecast.window)))
             decision.daysLeft = DaysLeftForecast(balance: balance, trip: settings.trip, samples: spend.map { [$0] } ?? [], at: now).daysLeft
         }
         let notifications = try Notifications.record(decision, in: tx)
         try tx.updateAccount(account.id, state: plan.state, meter: meter == account.meter ? nil : meter, meterSeenAt: meterSeenAt,
                              balanceDelta: update.balanceDelta, accepted: update.accepted, at: now)
-        return Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
-                          balance: balance, plan: plan, commandIDs: ids, newCommands: new, notifications: notifications)
+        var evaluation = Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
+                                    balance: balance, plan: plan, commandIDs: ids, newCommands: new, notifications: notifications)
+        evaluation.secondAlarmRaised = secondAlarm
+        return evaluation
     }
 }

@@ -120,6 +120,12 @@ public final class StationCore: Sendable {
     /// One journal line per newly queued command: `EVENT=` is its kind, so
     /// `journalctl EVENT=trip METER=…` answers when and why a meter was cut off.
     public func logDecisions(_ evaluation: Evaluation, terminal: String? = nil) {
+        if evaluation.secondAlarmRaised {
+            var metadata: Logger.Metadata = ["event": "alarm2", "account": "\(evaluation.accountID)", "meter": "\(evaluation.meterAddress)",
+                                             "balance": "\(evaluation.balance.yuanString)"]
+            if let terminal { metadata["terminal"] = "\(terminal)" }
+            logger.notice("balance at or below alarm limit 2", metadata: metadata)
+        }
         for queued in evaluation.newCommands {
             let (id, command) = (queued.id, queued.command)
             var metadata: Logger.Metadata = [

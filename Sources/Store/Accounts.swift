@@ -41,13 +41,15 @@ public struct AccountRecord: Sendable, Hashable {
     public var state: AccountControlState
     /// Fee control: pending (never tripped), active, or released (no control decisions).
     public var feeControl: FeeControlState
+    /// When the second alarm level (alarm limit 2) was raised; nil while it is not.
+    public var alarm2At: Date?
 
     public init(id: String, meterAddress: String, terminalID: String, tariff: String, region: String,
                 customerClass: String? = nil, alarmThreshold: Money? = nil, tripThreshold: Money? = nil, isProtected: Bool = false,
                 balance: Money = .zero, tierYearStart: Date? = nil, tierYearUsed: Energy = .zero,
                 lastReadingID: Int64? = nil, lastReadingAt: Date? = nil,
                 meter: MeterState = MeterState(relay: .closed), meterStateAt: Date? = nil, state: AccountControlState = .normal,
-                feeControl: FeeControlState = .active) {
+                feeControl: FeeControlState = .active, alarm2At: Date? = nil) {
         self.id = id
         self.meterAddress = meterAddress
         self.terminalID = terminalID
@@ -66,6 +68,7 @@ public struct AccountRecord: Sendable, Hashable {
         self.meterStateAt = meterStateAt
         self.state = state
         self.feeControl = feeControl
+        self.alarm2At = alarm2At
     }
 
     /// The columns `init(row:)` decodes, in its order. Decoding by position: by name, GRDB
@@ -74,13 +77,13 @@ public struct AccountRecord: Sendable, Hashable {
     static let columns = ["id", "meter_address", "terminal_id", "tariff", "region", "customer_class", "alarm_micro_yuan",
                           "trip_micro_yuan", "is_protected", "balance_micro_yuan", "tier_year_start_at",
                           "tier_year_used_hundredths", "last_reading_id", "last_reading_at", "relay", "alarm", "keep_power",
-                          "meter_state_at", "state", "fee_control"]
+                          "meter_state_at", "state", "fee_control", "alarm2_at"]
 
     /// One account by id.
     static let selectByID = """
         SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
             balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
-            keep_power, meter_state_at, state, fee_control
+            keep_power, meter_state_at, state, fee_control, alarm2_at
         FROM account WHERE id = ?
         """
 
@@ -88,7 +91,7 @@ public struct AccountRecord: Sendable, Hashable {
     static let selectAll = """
         SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
             balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
-            keep_power, meter_state_at, state, fee_control
+            keep_power, meter_state_at, state, fee_control, alarm2_at
         FROM account ORDER BY id
         """
 
@@ -109,7 +112,8 @@ public struct AccountRecord: Sendable, Hashable {
                 meter: MeterState(relay: row.decode(RelayState.self, atIndex: i + 14), alarm: row.decode(atIndex: i + 15),
                                   keepPower: row.decode(atIndex: i + 16)),
                 meterStateAt: row.decode(Int64?.self, atIndex: i + 17).map(StoredInstant.date),
-                state: row.decode(atIndex: i + 18), feeControl: row.decode(atIndex: i + 19))
+                state: row.decode(atIndex: i + 18), feeControl: row.decode(atIndex: i + 19),
+                alarm2At: row.decode(Int64?.self, atIndex: i + 20).map(StoredInstant.date))
         }
     }
 }

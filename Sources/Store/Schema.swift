@@ -252,6 +252,10 @@ enum Schema {
             // (AuditTrail.digest), so the chain written before still verifies.
             try db.execute(sql: "ALTER TABLE audit ADD COLUMN actor TEXT")
         }
+        migrator.registerMigration("v11: second alarm level") { db in
+            // When the balance fell to alarm limit 2 (the meter's 04001002): a decision of its own.
+            try db.execute(sql: "ALTER TABLE account ADD COLUMN alarm2_at INTEGER")
+        }
         return migrator
     }
 }

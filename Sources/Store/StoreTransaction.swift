@@ -41,7 +41,7 @@ public struct StoreTransaction {
     private static let accountWithBaseline = """
         SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
             a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
-            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control,
+            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at,
             r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
             r.valley_hundredths
         FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?
@@ -140,6 +140,14 @@ public struct StoreTransaction {
     public func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date, at: Date,
                       batch: String? = nil) throws -> (id: Int64, isNew: Bool) {
         try CommandQueue.queue(planned, account: account, meter: meter, deadline: deadline, at: at, batch: batch, in: db)
+    }
+
+    /// Records the second alarm level raised at `at`, or cleared (nil), with an audit row.
+    public func setSecondAlarm(account: AccountRecord, raisedAt at: Date?, detail: String, now: Date) throws {
+        try db.executeCached(sql: "UPDATE account SET alarm2_at = ? WHERE id = ?",
+                             arguments: [at.map(StoredInstant.millis), account.id])
+        try audit(AuditEvent(at: now, event: at == nil ? "alarm2_cleared" : "alarm2", accountID: account.id,
+                             meterAddress: account.meterAddress, balanceMicroYuan: account.balance.microYuan, detail: detail))
     }
 
     /// Opens a review item for an abnormal reading.

@@ -45,8 +45,10 @@ struct NotifyEvaluationTests {
         let tripID = try #require(third.newCommands.first { $0.command.kind == .trip }?.id)
         rows = try await store.notifications()
         #expect(rows.map(\.eventKey).last == "trip:\(tripID)")
-        #expect(rows.count == 3)
-        let trip = try decodedPayload(rows[2])
+        // Below alarm limit 2 (10.00) too: the second low-balance notice, before the trip.
+        #expect(rows.map(\.event) == ["low_balance", "alarm", "low_balance", "trip"])
+        #expect(try decodedPayload(rows[2]).level == 2 && decodedPayload(rows[0]).level == 1)
+        let trip = try decodedPayload(rows[3])
         #expect(trip.deferred == false && trip.notBefore == "2026-11-23T16:00:00+08:00" && trip.balanceYuan == "-0.50")
 
         // Deciding again adds nothing.
@@ -56,7 +58,7 @@ struct NotifyEvaluationTests {
         _ = try await apply(store, evaluator, reading("2026-11-23T16:30:00+08:00", total: "161.00"),
                             meter: MeterState(relay: .closed, alarm: true))
         rows = try await store.notifications()
-        #expect(rows.count == 3)
+        #expect(rows.count == 4)
         #expect(Set(rows.map(\.eventKey)).count == rows.count)
         #expect(try await store.verifyAudit().isIntact)
     }
@@ -111,6 +113,7 @@ struct NotifyEvaluationTests {
         #expect(try await store.commands(account: "A1").isEmpty)
         // The replay after the "crash" notifies exactly once.
         _ = try await apply(store, evaluator, reading("2026-11-23T10:00:00+08:00", total: "100.00"))
-        #expect(try await store.notifications().map(\.event) == ["low_balance", "alarm"])
+        // 5.00 is below alarm limit 2 (10.00) as well: both levels' notices, once.
+        #expect(try await store.notifications().map(\.event) == ["low_balance", "low_balance", "alarm"])
     }
 }

@@ -74,7 +74,7 @@ struct NotifyWebhookTests {
             }
         }
         let written = try await store.notifications()
-        #expect(written.map(\.event) == ["low_balance", "alarm", "trip"])
+        #expect(written.map(\.event) == ["low_balance", "alarm", "low_balance", "trip"])
         let receiver = WebhookReceiver()
         try await receiver.serve { url in
             // Time stands after the events; `wake()` looks at the outbox when the restore is written.
@@ -93,7 +93,7 @@ struct NotifyWebhookTests {
                 service.wake()
                 try await eventually("restore delivered", within: .seconds(30)) {
                     let counts = try await store.outboxCounts()
-                    return counts.undelivered == 0 && counts.delivered == 4
+                    return counts.undelivered == 0 && counts.delivered == 5
                 }
             }
         }

@@ -12,7 +12,8 @@ struct StoreTests {
         #expect(try store.appliedMigrations() == ["v1: station", "v2: customer class", "v3: meter state instant, command lookups",
                                                     "v4: no reading index by account", "v5: dispatch order index",
                                                     "v6: balance bounds", "v7: adjustments", "v8: parameter writes, fee control, price pushes",
-                                                    "v9: reading resolution", "v10: audit actor"])
+                                                    "v9: reading resolution", "v10: audit actor",
+                                                    "v11: second alarm level"])
         try await provision(store)
         let reopened = try StationStore.open(path: path)
         #expect(try await reopened.account("A1")?.balance == yuan("50.00"))

@@ -16,8 +16,9 @@ public enum EnrolmentWrites {
 
     /// The settings to write, in the order they go out; nothing is queued when one cannot be written.
     public static func settings(for account: AccountRecord, rules: EvaluationRules, at now: Date) throws -> [ParameterSetting] {
-        let alarm = try rules.settings(for: account).alarm.balance
-        let alarm2 = rules.alarm2 ?? Money(microYuan: alarm.microYuan / 2 / MeterUnits.microYuanPerFen * MeterUnits.microYuanPerFen)
+        let settings = try rules.settings(for: account)
+        let alarm = settings.alarm.balance
+        let alarm2 = rules.alarm2(for: account, settings: settings)
         let tariff = try rules.tariff(for: account)
         guard let version = tariff.prices(at: now) else {
             throw Unwritable(description: "tariff \"\(tariff.name)\" has no prices in force at \(RFC3339.format(now, in: tariff.timeZone))")

@@ -37,6 +37,8 @@ public struct NotificationPayload: Sendable, Hashable, Codable {
     /// Low balance only: whole days until the trip threshold at recent spending (absent when
     /// nothing was spent recently).
     public var daysLeft: Int64? = nil
+    /// Low balance only: 1 at the alarm threshold, 2 at alarm limit 2.
+    public var level: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case event
@@ -50,6 +52,7 @@ public struct NotificationPayload: Sendable, Hashable, Codable {
         case notBefore = "not_before"
         case eventKey = "event_key"
         case daysLeft = "days_left"
+        case level
     }
 
     /// The outbox row carrying this payload.
@@ -78,6 +81,8 @@ public enum Notifications {
         public var timeZone: TimeZone
         /// The days-left forecast, for the low-balance notice.
         public var daysLeft: Int64? = nil
+        /// The second alarm level was raised by this decision.
+        public var secondAlarm = false
     }
 
     /// The payloads for `decision`: low balance first, then commands in plan order.
@@ -96,6 +101,14 @@ public enum Notifications {
             let cause = d.readingID.map { "reading:\($0)" } ?? "at:\(StoredInstant.millis(d.at))"
             var notice = payload(.lowBalance, key: "low_balance:\(d.accountID):\(cause)", balance: d.balance)
             notice.daysLeft = d.daysLeft
+            notice.level = 1
+            out.append(notice)
+        }
+        if d.secondAlarm {
+            let cause = d.readingID.map { "reading:\($0)" } ?? "at:\(StoredInstant.millis(d.at))"
+            var notice = payload(.lowBalance, key: "low_balance_2:\(d.accountID):\(cause)", balance: d.balance)
+            notice.daysLeft = d.daysLeft
+            notice.level = 2
             out.append(notice)
         }
         for queued in d.newCommands {
