@@ -141,6 +141,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A command was not in the state its transition was decided in (`found`: its state now,
     /// nil when unknown): another decider got there first, and nothing was written.
     case lostRace(command: Int64, expected: CommandState, found: CommandState?)
+    /// A command moved to job review without a review item: the lifecycle's `giveUp` always
+    /// opens one, so this names a bug rather than a state of the data.
+    case noReviewItemOpened(command: Int64)
 
     public var description: String {
         switch self {
@@ -158,6 +161,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .undecodableRow(let table, let key, let problem): "stored \(table) \"\(key)\" cannot be read: \(problem)"
         case .lostRace(let id, let expected, let found):
             "command \(id) is \(found?.rawValue ?? "no longer \(expected.rawValue)"), not \(expected.rawValue): someone else moved it first"
+        case .noReviewItemOpened(let id): "command \(id) went to job review but no review item was opened (a lifecycle bug)"
         case .totalOutOfRange(let what): "\(what) does not fit 64 bits of micro-yuan; ask for one region at a time"
         }
     }

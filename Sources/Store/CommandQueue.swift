@@ -277,7 +277,8 @@ extension StationStore {
         try await write { db in
             let applied = try CommandQueue.apply(.giveUp(reason: reason), to: id, from: expected, at: now,
                                                  detail: "moved to job review", in: db)
-            guard let item = applied.reviewItem else { throw StoreError.unknownReviewItem(0) }
+            // giveUp always opens one (CommandLifecycle); a lifecycle that did not is a bug, named as such.
+            guard let item = applied.reviewItem else { throw StoreError.noReviewItemOpened(command: id) }
             return item
         }
     }

@@ -17,7 +17,7 @@ extension StoreError: StoreRefusal {
             .conflict(description)
         // The station's own fault, not the client's: a 500 that names the row, so the operator
         // knows which account to repair (the middleware logs it too).
-        case .undecodableRow: APIError(.internalServerError, description)
+        case .undecodableRow, .noReviewItemOpened: APIError(.internalServerError, description)
         }
     }
 }
