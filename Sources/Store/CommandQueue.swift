@@ -95,8 +95,12 @@ public enum CommandQueue {
         let stale = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, kind, identifier FROM command WHERE meter_address = ? AND state IN ('pending', 'review') ORDER BY id
             """), arguments: [meter]).compactMap { row -> Int64? in
-            try row.decodeRecord(table: "command", key: .index(0)) { () -> Int64? in
-                let kind = try row.decode(CommandKind.self, atIndex: 1)
+            // A waiting command no one can read (an unknown kind) supersedes nothing and is
+            // superseded by nothing: the dispatcher moves it to job review with its problem named
+            // (`dispatchable`), where an operator cancels it. Throwing here would stop every new
+            // decision for its meter, payments' allow-closes included.
+            guard let kind = try? row.decode(CommandKind.self, atIndex: 1) else { return nil }
+            return try row.decodeRecord(table: "command", key: .index(0)) { () -> Int64? in
                 let identifier = try row.decode(String?.self, atIndex: 2)
                 guard supersessionKey(kind, identifier.map { ParameterSetting(identifier: $0, value: "") }) == key else { return nil }
                 return try row.decode(Int64.self, atIndex: 0)
@@ -210,6 +214,21 @@ public enum CommandQueue {
             case .recordMeterAsCommanded, .openReviewItem, .closeReviewItem: break  // not columns of the command
             }
         }
+    }
+
+    /// Cancels command `id`, in review, whose row cannot be read (`StoreError.undecodableRow`):
+    /// the lifecycle cannot decide from a state it cannot read, so this is the one move written
+    /// without it, only from review, with its review item closed and one audit row.
+    static func cancelUnreadable(_ id: Int64, note: String, at now: Date, in db: Database) throws {
+        let ms = StoredInstant.millis(now)
+        try db.executeCached(sql: "UPDATE command SET state = 'cancelled', updated_at = ? WHERE id = ? AND state = 'review'",
+                             arguments: [ms, id])
+        guard db.changesCount == 1 else { throw StoreError.lostRace(command: id, expected: .review, found: nil) }
+        try db.executeCached(sql: """
+            UPDATE review_item SET state = 'cancelled', closed_at = ?, operator_note = ? WHERE command_id = ? AND state = 'open'
+            """, arguments: [ms, note, id])
+        try AuditTrail.append(AuditEvent(at: now, event: "command_cancelled", commandID: id,
+                                         detail: "a command that cannot be read, cancelled by an operator: \(note)"), in: db)
     }
 
     static func command(_ id: Int64, in db: Database) throws -> CommandRecord {

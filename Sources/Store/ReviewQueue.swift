@@ -112,7 +112,13 @@ extension StationStore {
             case .resolve: (.operatorResolve, "done on site: \(note)")
             case .cancel: (.operatorCancel, "operator cancelled: \(note)")
             }
-            try CommandQueue.apply(event, to: c, from: .review, at: now, detail: detail, reviewNote: note, in: db)
+            do {
+                try CommandQueue.apply(event, to: c, from: .review, at: now, detail: detail, reviewNote: note, in: db)
+            } catch StoreError.undecodableRow(let table, let key, let problem) where table == "command" {
+                // Nobody can send or resolve what nobody can read; it can only be dropped.
+                guard action == .cancel else { throw StoreError.undecodableRow(table: table, key: key, problem: problem + "; only cancel applies") }
+                try CommandQueue.cancelUnreadable(c, note: note, at: now, in: db)
+            }
             try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: item.accountID, meterAddress: item.meterAddress,
                                              commandID: item.commandID, detail: "review item \(id) \(newState.rawValue): \(note)"), in: db)
             return try ReviewQueue.item(id, in: db)

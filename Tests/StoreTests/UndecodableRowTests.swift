@@ -140,13 +140,6 @@ import Testing
         #expect(problem.problem.contains("CommandKind") && problem.problem.contains("bogus"), "\(problem)")
         #expect(await undecodable { _ = try await store.commands(account: "A2") }?.key == "\(bad)")
         #expect(await undecodable { _ = try await store.dueCommands(at: t0) }?.key == "\(bad)")
-        // A new decision for that meter looks at its waiting commands, and meets the same row.
-        #expect(await undecodable {
-            try await store.writer.write { db in
-                _ = try CommandQueue.enqueue(planned(.allowClose), account: "A2", meter: "000000000002",
-                                             deadline: t0.addingTimeInterval(3600), at: t0, in: db)
-            }
-        }?.key == "\(bad)")
         #expect(try await store.command(good).kind == .trip)
         #expect(try await store.commands(account: "A1").map(\.id) == [good])
         try await healthyA1(store)
@@ -164,6 +157,25 @@ import Testing
         #expect(items.map(\.commandID) == [bad] && items.first?.accountID == "A2", "\(items)")
         #expect(items.first?.reason.contains("cannot be read") == true)
         #expect(try await store.dispatchable(at: t0).quarantined.isEmpty, "once")
+        // A new decision for that meter looks at its waiting commands: the unreadable one is
+        // passed over (it supersedes nothing), so a payment's allow-close still gets queued and sent.
+        let allowClose = try await store.writer.write { db in
+            try CommandQueue.enqueue(planned(.allowClose), account: "A2", meter: "000000000002",
+                                     deadline: t0.addingTimeInterval(3600), at: t0, in: db)
+        }
+        #expect(try await store.dispatchable(at: t0).commands.map(\.id).contains(allowClose))
+        // Its review item: retry and resolve need a command someone can read; cancel drops it.
+        let item = try #require(items.first)
+        #expect(await undecodable {
+            _ = try await store.act(onReview: item.id, .retry, note: "again", newDeadline: t0.addingTimeInterval(3600), at: t0)
+        }?.problem.contains("only cancel applies") == true)
+        let cancelled = try await store.act(onReview: item.id, .cancel, note: "unknown kind: dropped", newDeadline: t0, at: t0)
+        #expect(cancelled.state == .cancelled)
+        let after = try await store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM command WHERE id = ?", arguments: [bad])
+        }
+        #expect(after == "cancelled")
+        #expect(try await store.openReviewItems().isEmpty)
         #expect(try await store.verifyAudit().isIntact)
     }
 
