@@ -10,9 +10,12 @@ import Testing
 ///
 /// The kinds a simulator can make are driven here through its admin API: a register that runs
 /// backwards (`total_kwh` lowered) and a jump no meter could register (`total_kwh` raised by
-/// 998,000 kWh). The others (registers that do not add up, a register out of range, a duplicate
-/// or out-of-order instant, an unbillable interval, a meter clock far off) cannot be produced by
-/// `meter-sim` today and are driven in process, each of them: `AbnormalHoldTests` (StationTests).
+/// 998,000 kWh); an unbillable interval comes from a tariff with no price in force yet, and a
+/// meter clock far off (`clock_offset_s`) is in `MeterManagementEndToEndTests`. The others
+/// (registers that do not add up, a register out of range, a duplicate or out-of-order instant)
+/// cannot come from a meter's registers as `meter-sim` keeps them (its total is their sum, BCD
+/// stops at 999,999.99, the station stamps the instants) and are driven in process, each of
+/// them: `AbnormalHoldTests` (StationTests).
 @Suite(.enabled(if: Binaries.available, "meter-sim and chargecontrold are not built (run swift build --build-tests)"))
 struct AbnormalHoldEndToEndTests {
     /// One station, three accounts on frozen meters (load 0: every good reading costs nothing):
@@ -102,6 +105,57 @@ struct AbnormalHoldEndToEndTests {
             #expect(try await store.verifyBalances().isEmpty, "balances equal the ledger replay")
             #expect(try await store.verifyAudit().isIntact)
             #expect(try await s.review().isEmpty)
+        }
+    }
+
+    /// An interval that cannot be billed (its tariff has no price in force yet) holds the account
+    /// over several cycles with its balance below the trip threshold; the tariff fixed by a
+    /// reload, the item is accepted, the interval billed, and the normal policy trips.
+    @Test func anUnbillableIntervalHoldsUntilTheTariffIsFixedAndTheItemResolved() async throws {
+        let tariffs = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-tariffs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tariffs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tariffs) }
+        let flat = { (effective: String) in
+            "[[prices]]\neffective = \"\(effective)\"\nsharp = \"0.5000\"\npeak = \"0.5000\"\nflat = \"0.5000\"\nvalley = \"0.5000\"\n"
+        }
+        let head = "name = \"later\"\ntimezone = \"Asia/Shanghai\"\n[[periods]]\nstart = \"00:00\"\nregister = \"flat\"\n"
+        try (head + flat("2035-01-01T00:00:00+08:00")).write(to: tariffs.appendingPathComponent("later.toml"), atomically: true, encoding: .utf8)
+        var options = StationOptions()
+        options.tariffs = tariffs
+        options.collectionInterval = "1s"
+        try await HarnessStation.with("unbillable-hold", options) { s in
+            try await s.provisionTerminals()
+            var body = s.accountBody("U1", meter: 1, opening: "30.00")
+            body = body.replacingOccurrences(of: "\"\(s.tariff)\"", with: "\"later\"")
+            let created = try await s.call("POST", "/v1/accounts", json: body)
+            #expect(created.status == 201, "\(created)")
+            let item = try await s.eventually("an unbillable reading in review") { () async throws -> Int? in
+                try await s.review().first { $0["account_id"]?.string == "U1" && $0["kind"]?.string == "reading" }?["id"]?.int
+            }
+            #expect(try await s.adjust("U1", number: "E2E-U1", amount: "-40.00", reason: "e2e: below trip").status == 201)
+            let store = try s.openStore()
+            let seen = try await store.readingTally(account: "U1").readings
+            try await s.eventually("three more readings of U1", within: 60) {
+                try await store.readingTally(account: "U1").readings >= seen + 3 ? true : nil
+            }
+            let held = try await s.account("U1")
+            #expect(held["state"]?.string == "abnormal" && held["balance_yuan"]?.string == "-10.00", "\(held)")
+            #expect(try await s.commands("U1").filter { ["alarm", "trip"].contains($0["kind"]?.string ?? "") }.isEmpty)
+            #expect(try await s.review().filter { $0["account_id"]?.string == "U1" }.count == 1, "one item per account")
+
+            // The tariff gets a price in force; the reading is accepted and billed; the policy trips.
+            let fixed = head + flat("2020-01-01T00:00:00+08:00") + flat("2035-01-01T00:00:00+08:00")
+            try fixed.write(to: s.folder.appendingPathComponent("tariffs/later.toml"), atomically: true, encoding: .utf8)
+            try s.reloadDaemon()
+            try await s.eventually("the item accepted once the reload took effect", within: 30) { () async throws -> Bool? in
+                let answer = try await s.actOnReview(item, "resolve", note: "e2e: tariff fixed", resolution: "accept")
+                return answer.status == 200 ? true : nil
+            }
+            try await s.eventually("U1 tripped after its resolution") { () async throws -> Bool? in
+                try await s.commands("U1").contains { $0["kind"]?.string == "trip" && $0["state"]?.string == "acknowledged" } ? true : nil
+            }
+            #expect(try await store.verifyBalances().isEmpty)
+            #expect(try await store.verifyAudit().isIntact)
         }
     }
 }
