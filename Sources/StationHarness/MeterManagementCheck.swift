@@ -6,23 +6,25 @@ import Store
 /// (issue 13): no write counted done without its read-back, none lost, clocks corrected.
 public enum MeterManagementCheck {
     /// After the queue drained: for every meter and identifier written, the meter shows the value
-    /// of the last acknowledged write — or the value of a later write that did not end
-    /// acknowledged (it may have reached the meter before its read-back was cut off by a kill or
-    /// a fault, and waits in review or was superseded). Returns the problems and how many
-    /// acknowledged writes were compared.
+    /// of the last write the *dispatcher* acknowledged (read back) — or the value of a later write
+    /// (one cut off before its read-back by a kill or a fault, in review, superseded, or resolved
+    /// "done on site" by the harness's operator, who says so without touching the meter).
+    /// Returns the problems and how many read-back acknowledgements were compared.
     public static func parameters(_ s: HarnessStation, store: StationStore, accounts: [(id: String, meter: Int)]) async throws
         -> (problems: [String], compared: Int)
     {
         var problems: [String] = []
         var compared = 0
+        let onSite = Set(try await store.auditTrail(event: "command_acknowledged")
+            .filter { $0.detail.contains("done on site") }.compactMap(\.commandID))
         for account in accounts {
             let writes = try await store.commands(account: account.id, limit: 100_000).filter { $0.kind == .write }.reversed()
             let shown = try await s.simMeter(account.meter)["parameters"]
             for identifier in Set(writes.compactMap { $0.parameter?.identifier }) {
                 let same = writes.filter { $0.parameter?.identifier == identifier }
-                guard let last = same.last(where: { $0.state == .acknowledged }) else { continue }
+                guard let last = same.last(where: { $0.state == .acknowledged && !onSite.contains($0.id) }) else { continue }
                 compared += 1
-                let later = same.filter { $0.id > last.id && $0.state != .acknowledged }.compactMap { $0.parameter?.value }
+                let later = same.filter { $0.id > last.id }.compactMap { $0.parameter?.value }
                 let expected = [last.parameter?.value].compactMap { $0 } + later
                 let meterShows = shown?[identifier]?.string ?? "nothing"
                 if !expected.contains(meterShows) {
