@@ -20,7 +20,10 @@ import Tariffs
 /// - The 1CH request carries the configured password and operator code and the command's
 ///   validity deadline (N3…N8, station time zone).
 /// - After 9CH, relay commands are confirmed by reading status word 3 (closed, armed and open
-///   told apart); the meter state is stored with the acknowledgement.
+///   told apart); the meter state is stored with the acknowledgement. A relay the word shows
+///   contradicting the command is a failed attempt, never an acknowledgement.
+/// - Parameter writes (14H) and clock settings (08H, or 14H of date and time) count as done only
+///   when reading the value or the clock back shows it (`ParameterWriteAttempt`, `ClockSetAttempt`).
 /// - Line failures retry with exponential back-off and jitter; refusals (wrong password,
 ///   keep-power, expired deadline) go to job review at once, as do commands out of attempts or
 ///   past their deadline.
