@@ -42,11 +42,12 @@ public enum ParameterFormat: Sendable, Hashable {
         guard bytes.count == byteCount else {
             throw .valueOutOfRange(value: "\(bytes.count) bytes", format: "\(self) needs \(byteCount) bytes")
         }
-        let value = try BCD.decode(bytes)
-        let digits = String(value)
-        guard decimals > 0 else { return String(repeating: "0", count: byteCount * 2 - digits.count) + digits }
-        let padded = String(repeating: "0", count: max(0, decimals + 1 - digits.count)) + digits
-        return "\(padded.dropLast(decimals)).\(padded.suffix(decimals))"
+        let value = Int64(try BCD.decode(bytes))
+        switch self {
+        case .amount: return NumberFormat.hundredthsText(value)
+        case .price: return NumberFormat.tenThousandthsText(value)
+        case .minuteStamp, .dateWeekday, .timeOfDay: return MeterMinute.digits(of: bytes)
+        }
     }
 
     /// The canonical text of `text` (`"20"` → `"20.00"`), or the reason it is not a value of this format.

@@ -18,7 +18,7 @@ public enum PricePush {
     /// with seconds switches them at the start of its minute.
     public static func switchTime(_ instant: Date, in zone: TimeZone) throws -> String {
         let t = try MeterDateTime(instant, in: zone)
-        return [t.year - 2000, t.month, t.day, t.hour, t.minute].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined()
+        return try MeterMinute(year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute).description
     }
 
     /// The five writes of a push.
