@@ -1,4 +1,5 @@
 import ChargeControl
+import DLT645
 import Foundation
 import Store
 import Tariffs
@@ -59,7 +60,7 @@ public struct EvaluationRules: Sendable {
     /// The account's alarm limit 2 (`[control] alarm2_yuan`, else half its alarm threshold down to
     /// the fen): pushed into its meter as `04001002` and the station's second alarm level.
     public func alarm2(for account: AccountRecord, settings: ControlSettings) -> Money {
-        let fen: Int64 = 10_000
+        let fen = MeterUnits.microYuanPerFen
         return alarm2 ?? Money(microYuan: settings.alarm.balance.microYuan / 2 / fen * fen)
     }
 

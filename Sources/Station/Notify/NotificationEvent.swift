@@ -97,15 +97,15 @@ public enum Notifications {
                 eventKey: key)
         }
         var out: [NotificationPayload] = []
+        // What raised a low-balance notice: the reading, or the instant of a re-decision.
+        let cause = d.readingID.map { "reading:\($0)" } ?? "at:\(StoredInstant.millis(d.at))"
         if d.plan.state == .alarm && d.previousState != .alarm {
-            let cause = d.readingID.map { "reading:\($0)" } ?? "at:\(StoredInstant.millis(d.at))"
             var notice = payload(.lowBalance, key: "low_balance:\(d.accountID):\(cause)", balance: d.balance)
             notice.daysLeft = d.daysLeft
             notice.level = 1
             out.append(notice)
         }
         if d.secondAlarm {
-            let cause = d.readingID.map { "reading:\($0)" } ?? "at:\(StoredInstant.millis(d.at))"
             var notice = payload(.lowBalance, key: "low_balance_2:\(d.accountID):\(cause)", balance: d.balance)
             notice.daysLeft = d.daysLeft
             notice.level = 2
