@@ -36,6 +36,26 @@ extension StationCore {
         return item
     }
 
+    /// Names who works on an open item (nil: nobody), audited and journaled with the operator.
+    public func assign(review id: Int64, to assignee: String?) async throws -> ReviewItem {
+        let item = try await store.assignReviewItem(id, to: assignee, at: clock.now)
+        logger.notice("review item assigned", metadata: [
+            "event": "review", "account": "\(item.accountID)", "meter": "\(item.meterAddress)",
+            "review_item": "\(id)", "action": "assign", "assignee": "\(assignee ?? "-")",
+        ].merging(Self.actorMetadata) { $1 })
+        return item
+    }
+
+    /// Work orders closed over the last 30 days (and how many by their due time), and those
+    /// open past due now: `review_on_time_ratio` in `/v1/stats` and `/metrics`.
+    public func reviewTimeliness() async throws -> ReviewTimeliness {
+        let now = clock.now
+        return try await store.reviewTimeliness(since: now.addingTimeInterval(-Self.reviewTimelinessWindow), at: now)
+    }
+
+    /// The window of `review_on_time_ratio` (INTERFACES.md: last 30 days).
+    static let reviewTimelinessWindow: TimeInterval = 30 * 86_400
+
     /// The reading lifecycle's event for an API action: resolve needs a resolution, and only
     /// resolve takes one.
     private static func readingEvent(_ id: Int64, _ action: ReviewAction, _ resolution: ReadingResolution?)

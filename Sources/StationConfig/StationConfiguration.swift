@@ -31,9 +31,11 @@ public struct StationConfiguration: Sendable, Hashable {
     public var validation: ValidationLimits
     /// `[payments]`: the largest payment or adjustment.
     public var payments: PaymentSettings
+    /// `[review]`: due times of job-review items.
+    public var review: ReviewSettings
 
     /// The sections a file may have.
-    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments"]
+    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "review"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -76,7 +78,8 @@ public struct StationConfiguration: Sendable, Hashable {
             log: LogSettings.read(root, reader),
             notify: NotifySettings.read(root, reader),
             validation: ValidationSection.read(root, reader),
-            payments: PaymentSettings.read(root, reader)
+            payments: PaymentSettings.read(root, reader),
+            review: ReviewSettings.read(root, reader)
         )
         guard reader.problems.isEmpty, let configuration else {
             throw ConfigurationError(problems: reader.problems)
@@ -90,7 +93,7 @@ extension StationConfiguration {
     fileprivate init?(
         station: StationSettings, api: APISettings, collection: CollectionSettings, control: ControlConfiguration?,
         dispatch: DispatchSettings, meters: MeterSettings, log: LogSettings, notify: NotifySettings,
-        validation: ValidationLimits, payments: PaymentSettings
+        validation: ValidationLimits, payments: PaymentSettings, review: ReviewSettings
     ) {
         guard let control else { return nil }
         self.station = station
@@ -103,5 +106,6 @@ extension StationConfiguration {
         self.notify = notify
         self.validation = validation
         self.payments = payments
+        self.review = review
     }
 }

@@ -56,9 +56,9 @@ extension StationStore {
                            arguments: [reason, ms, id])
             guard db.changesCount == 1 else { return }
             try db.execute(sql: """
-                INSERT INTO review_item (kind, account_id, meter_address, command_id, reason, opened_at, state)
-                SELECT 'command', account_id, meter_address, id, ?, ?, 'open' FROM command WHERE id = ?
-                """, arguments: [reason, ms, id])
+                INSERT INTO review_item (kind, account_id, meter_address, command_id, reason, opened_at, state, due_at)
+                SELECT 'command', account_id, meter_address, id, ?, ?, 'open', \(ReviewQueue.dueAtSQL) FROM command WHERE id = ?
+                """, arguments: [reason, ms] + ReviewQueue.dueAtArguments(.command, openedAt: ms) + [id])
             try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: nil, meterAddress: nil, commandID: id,
                                              detail: "command \(id) moved to job review: \(reason)"), in: db)
         }

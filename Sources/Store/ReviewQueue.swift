@@ -25,6 +25,12 @@ public struct ReviewItem: Sendable, Hashable {
     public let operatorNote: String?
     /// What the operator said a resolved reading item's reading was; nil otherwise.
     public let resolution: ReadingResolution?
+    /// When the work order should be closed by (`[review] due` for its kind, from `openedAt`).
+    public let dueAt: Date
+    /// Who is working on it, if anyone was named.
+    public let assignee: String?
+    /// When the station first saw it open past `dueAt` and raised `review_overdue`; nil before.
+    public let overdueAt: Date?
 }
 
 extension ReviewItem {
@@ -36,7 +42,9 @@ extension ReviewItem {
                 readingID: row.decode(forColumn: "reading_id"), reason: row.decode(forColumn: "reason"),
                 openedAt: StoredInstant.date(row.decode(forColumn: "opened_at")), state: row.decode(forColumn: "state"),
                 closedAt: row.decode(Int64?.self, forColumn: "closed_at").map(StoredInstant.date),
-                operatorNote: row.decode(forColumn: "operator_note"), resolution: row.decode(forColumn: "resolution"))
+                operatorNote: row.decode(forColumn: "operator_note"), resolution: row.decode(forColumn: "resolution"),
+                dueAt: StoredInstant.date(row.decode(forColumn: "due_at")), assignee: row.decode(forColumn: "assignee"),
+                overdueAt: row.decode(Int64?.self, forColumn: "overdue_at").map(StoredInstant.date))
         }
     }
 }
@@ -54,14 +62,23 @@ public enum ReviewAction: String, Sendable, Hashable, CaseIterable {
 enum ReviewQueue {
     static func open(kind: ReviewKind, account: String, meter: String, commandID: Int64?, readingID: Int64?,
                      reason: String, at now: Date, in db: Database) throws -> Int64 {
+        let opened = StoredInstant.millis(now)
         try db.executeCached(sql: """
-            INSERT INTO review_item (kind, account_id, meter_address, command_id, reading_id, reason, opened_at, state)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'open')
-            """, arguments: [kind.rawValue, account, meter, commandID, readingID, reason, StoredInstant.millis(now)])
+            INSERT INTO review_item (kind, account_id, meter_address, command_id, reading_id, reason, opened_at, state, due_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'open', \(dueAtSQL))
+            """, arguments: [kind.rawValue, account, meter, commandID, readingID, reason, opened] + dueAtArguments(kind, openedAt: opened))
         let id = db.lastInsertedRowID
         try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: account, meterAddress: meter, commandID: commandID,
                                          detail: "review item \(id) opened (\(kind.rawValue)): \(reason)"), in: db)
         return id
+    }
+
+    /// A new item's due time (`[review]`, schema v13 `review_due`; 24 h when unset), with its
+    /// arguments from `dueAtArguments`.
+    static let dueAtSQL = "? + 1000 * COALESCE((SELECT seconds FROM review_due WHERE kind = ?), ?)"
+
+    static func dueAtArguments(_ kind: ReviewKind, openedAt: Int64) -> StatementArguments {
+        [openedAt, kind.rawValue, ReviewDueTimes.defaultSeconds]
     }
 
     /// One item by id, or `StoreError.unknownReviewItem`.

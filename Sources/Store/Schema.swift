@@ -256,6 +256,23 @@ enum Schema {
             // When the balance fell to alarm limit 2 (the meter's 04001002): a decision of its own.
             try db.execute(sql: "ALTER TABLE account ADD COLUMN alarm2_at INTEGER")
         }
+        migrator.registerMigration("v13: review work orders") { db in
+            // Job review as work orders (issue 14): a due time fixed when the item opens, an
+            // assignee, and when the item was first seen overdue (EVENT=review_overdue is raised
+            // once: a restart must not raise it again). Items opened before v13 are due 24 h
+            // after they opened, the default.
+            try db.execute(sql: """
+                ALTER TABLE review_item ADD COLUMN due_at INTEGER;
+                ALTER TABLE review_item ADD COLUMN assignee TEXT;
+                ALTER TABLE review_item ADD COLUMN overdue_at INTEGER;
+                UPDATE review_item SET due_at = opened_at + 86400000;
+                CREATE INDEX review_due_open ON review_item(due_at) WHERE state = 'open' AND overdue_at IS NULL;
+                CREATE INDEX review_closed ON review_item(closed_at) WHERE closed_at IS NOT NULL;
+                -- The due time per kind ([review] due), written by the daemon at start and on
+                -- reload, so every writer of review items uses the same one.
+                CREATE TABLE review_due (kind TEXT PRIMARY KEY, seconds INTEGER NOT NULL CHECK (seconds > 0));
+                """)
+        }
         return migrator
     }
 }

@@ -1,8 +1,9 @@
-/// A JSON request value: strings (money included, never numbers), integers, booleans.
+/// A JSON request value: strings (money included, never numbers), integers, booleans, null.
 enum JSONValue: Encodable, Sendable, Hashable {
     case string(String)
     case int(Int)
     case bool(Bool)
+    case null
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -10,6 +11,7 @@ enum JSONValue: Encodable, Sendable, Hashable {
         case .string(let s): try c.encode(s)
         case .int(let i): try c.encode(i)
         case .bool(let b): try c.encode(b)
+        case .null: try c.encodeNil()
         }
     }
 }

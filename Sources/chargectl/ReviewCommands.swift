@@ -6,7 +6,7 @@ import Foundation
 struct ReviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "The job-review queue: commands remote control could not deliver, abnormal readings.",
-        subcommands: [ReviewList.self, ReviewAct.Retry.self, ReviewAct.Resolve.self, ReviewAct.Cancel.self])
+        subcommands: [ReviewList.self, ReviewAct.Retry.self, ReviewAct.Resolve.self, ReviewAct.Cancel.self, ReviewAssign.self])
 }
 
 struct ReviewList: AsyncParsableCommand {
@@ -16,7 +16,7 @@ struct ReviewList: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.run({ client throws(StationCallError) in try await client.call("GET", "v1/review") }) { answer in
-            let columns = ["id", "kind", "account_id", "meter_address", "command_id", "opened_at", "reason"]
+            let columns = ["id", "kind", "account_id", "meter_address", "command_id", "opened_at", "due_at", "assignee", "reason"]
             return TextTable.render(columns, answer.list.map { item in columns.map { TextTable.cell(item[$0]) } })
         }
     }

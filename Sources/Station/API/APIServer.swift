@@ -63,6 +63,7 @@ public enum APIServer {
         CommandRoutes.register(routes)
         MeterRoutes.register(routes)
         ReviewRoutes.register(routes)
+        WorkOrderRoutes.register(routes)
         StatsRoutes.register(routes)
         AuditRoutes.register(routes)
         MetricsRoute.register(on: router, tokens: tokens, station: routes.station,

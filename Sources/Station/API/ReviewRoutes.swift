@@ -28,8 +28,13 @@ enum ReviewRoutes {
         let kind, accountID, meterAddress, reason, openedAt, state: String
         let commandID, readingID: Int64?
         let closedAt, note, resolution: String?
+        /// Work order: due time, who works on it, whether it is open past due, its age.
+        let dueAt: String
+        let assignee: String?
+        let overdue: Bool
+        let ageSeconds: Int64
 
-        init(_ item: ReviewItem, zone: TimeZone) {
+        init(_ item: ReviewItem, zone: TimeZone, now: Date) {
             id = item.id
             kind = item.kind.rawValue
             accountID = item.accountID
@@ -42,12 +47,18 @@ enum ReviewRoutes {
             closedAt = item.closedAt.map { RFC3339.format($0, in: zone) }
             note = item.operatorNote
             resolution = item.resolution?.rawValue
+            dueAt = RFC3339.format(item.dueAt, in: zone)
+            assignee = item.assignee
+            let end = item.closedAt ?? now
+            overdue = item.state == .open && now > item.dueAt
+            ageSeconds = max(0, Int64(end.timeIntervalSince(item.openedAt)))
         }
 
         enum CodingKeys: String, CodingKey {
             case id, kind, reason, state, note, resolution
             case accountID = "account_id", meterAddress = "meter_address", openedAt = "opened_at"
             case commandID = "command_id", readingID = "reading_id", closedAt = "closed_at"
+            case dueAt = "due_at", assignee, overdue, ageSeconds = "age_seconds"
         }
     }
 
@@ -55,7 +66,7 @@ enum ReviewRoutes {
         let station = routes.station
         let zone = station.settings.timeZone
         routes.on(.get, "review", .read) { _, _ in
-            try JSONResponse.make(try await station.core.store.openReviewItems().map { View($0, zone: zone) })
+            try JSONResponse.make(try await station.core.store.openReviewItems().map { View($0, zone: zone, now: station.core.clock.now) })
         }
         for action in ReviewAction.allCases {
             routes.on(.post, RouterPath("review/:id/\(action.rawValue)"), .operate) { request, context in
@@ -66,7 +77,7 @@ enum ReviewRoutes {
                 guard !note.isEmpty else { throw APIError.badRequest("note must not be empty: say what was done or why") }
                 let item = try await station.core.act(onReview: id, action, resolution: try body.readingResolution(), note: note,
                                                       deadline: station.settings.dispatchDeadline)
-                return try JSONResponse.make(View(item, zone: zone))
+                return try JSONResponse.make(View(item, zone: zone, now: station.core.clock.now))
             }
         }
     }

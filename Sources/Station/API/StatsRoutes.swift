@@ -2,7 +2,9 @@ import Hummingbird
 import Store
 
 /// `GET /v1/stats?region=R`: controlled accounts, accounts by state, consumption, total balance
-/// and terminals online, for one region or (without `region`) the whole station.
+/// and terminals online, for one region or (without `region`) the whole station; and the
+/// station's job review as work orders: items closed by their due time ÷ items closed over the
+/// last 30 days (`review_on_time_ratio`, null with none closed) and items open past due.
 enum StatsRoutes {
     struct View: Encodable {
         let region: String?
@@ -11,8 +13,10 @@ enum StatsRoutes {
         let consumptionKWh, totalBalanceYuan: String
         let totalBalanceMicroYuan: Int64
         let terminals, terminalsOnline: Int
+        let reviewOnTimeRatio: Double?
+        let reviewClosed30d, reviewOverdue: Int
 
-        init(_ s: StationStatistics) {
+        init(_ s: StationStatistics, review: ReviewTimeliness) {
             region = s.figures.region
             accounts = s.figures.accounts
             byState = s.figures.accountsByState
@@ -21,12 +25,16 @@ enum StatsRoutes {
             totalBalanceMicroYuan = s.figures.totalBalance.microYuan
             terminals = s.figures.terminalIDs.count
             terminalsOnline = s.terminalsOnline
+            reviewOnTimeRatio = review.onTimeRatio
+            reviewClosed30d = review.closed
+            reviewOverdue = review.overdueOpen
         }
 
         enum CodingKeys: String, CodingKey {
             case region, accounts, terminals
             case byState = "by_state", consumptionKWh = "consumption_kwh", totalBalanceYuan = "total_balance_yuan"
             case totalBalanceMicroYuan = "total_balance_micro_yuan", terminalsOnline = "terminals_online"
+            case reviewOnTimeRatio = "review_on_time_ratio", reviewClosed30d = "review_closed_30d", reviewOverdue = "review_overdue"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -39,6 +47,9 @@ enum StatsRoutes {
             try c.encode(totalBalanceMicroYuan, forKey: .totalBalanceMicroYuan)
             try c.encode(terminals, forKey: .terminals)
             try c.encode(terminalsOnline, forKey: .terminalsOnline)
+            try c.encode(reviewOnTimeRatio, forKey: .reviewOnTimeRatio)
+            try c.encode(reviewClosed30d, forKey: .reviewClosed30d)
+            try c.encode(reviewOverdue, forKey: .reviewOverdue)
         }
     }
 
@@ -49,7 +60,8 @@ enum StatsRoutes {
                 try FieldValidation.identifier(v, "region")
             }
             let stats = try await station.core.statistics(region: region, terminalsOnline: station.settings.terminalsOnline())
-            return try JSONResponse.make(View(stats))
+            let review = try await station.core.reviewTimeliness()
+            return try JSONResponse.make(View(stats, review: review))
         }
     }
 }

@@ -47,6 +47,10 @@ extension StationMetric {
         "command_oldest_pending_age_seconds",
         "How long the longest-waiting due pending command has waited since it became due (0 when none).")
     static let reviewItemsOpen = StationMetric("review_items_open", "Job-review items still open.")
+    static let reviewItemsOverdue = StationMetric("review_items_overdue", "Job-review items open past their due time ([review] due).")
+    static let reviewOnTimeRatio = StationMetric(
+        "review_on_time_ratio",
+        "Job-review items closed by their due time ÷ items closed, last 30 days (NaN with none closed).")
 
     // MARK: accounts (from the store)
     static let accounts = StationMetric("accounts", "Cost-controlled accounts by control state.")
@@ -85,7 +89,7 @@ extension StationMetric {
     /// Every family, in the order the docs list them.
     public static let all: [StationMetric] = [
         readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
-        terminalUp, terminals, terminalsOnline, commands, queueDepth, oldestPendingAge, reviewItemsOpen,
+        terminalUp, terminals, terminalsOnline, commands, queueDepth, oldestPendingAge, reviewItemsOpen, reviewItemsOverdue, reviewOnTimeRatio,
         accounts, accountsBelowAlarm, accountsBelowTrip,
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,

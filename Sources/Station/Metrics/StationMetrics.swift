@@ -67,6 +67,7 @@ public final class StationMetrics: Sendable {
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
         if let connections = apiConnections?() { Self.record(connections, into: scrape) }
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
+        Self.record(try await core.reviewTimeliness(), into: scrape)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
         latency.registry.emit(into: &buffer)
@@ -130,6 +131,12 @@ public final class StationMetrics: Sendable {
         r.gauge(.pricePushMeters, upcoming.map(\.confirmed).reduce(0, +), labels: [("state", "confirmed")])
         r.gauge(.pricePushMeters, upcoming.map(\.inReview).reduce(0, +), labels: [("state", "review")])
         r.gauge(.pricePushMeters, upcoming.map(\.outstanding).reduce(0, +), labels: [("state", "outstanding")])
+    }
+
+    static func record(_ review: ReviewTimeliness, into r: ScrapeRegistry) {
+        r.gauge(.reviewItemsOverdue, review.overdueOpen)
+        // NaN with none closed: no ratio, not a perfect one (Prometheus takes NaN).
+        r.gauge(.reviewOnTimeRatio, review.onTimeRatio ?? .nan)
     }
 
     /// Every reason is written, zero included, so that rates start from the first scrape.

@@ -3,6 +3,7 @@ import Tariffs
 import Logging
 import ServiceLifecycle
 import StationConfig
+import Store
 import Systemd
 import UnixSignals
 
@@ -32,6 +33,7 @@ struct Reloader: Service {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 notifier.reloading()
                 current = reload(from: current)
+                await applyReviewDueTimes(current.configuration.review)
                 await pushFuturePrices()
                 notifier.ready()
             }
@@ -45,6 +47,15 @@ struct Reloader: Service {
             try await core.pushFuturePrices()
         } catch {
             logger.error("cannot queue the price push: \(error)", metadata: ["event": "price_push"])
+        }
+    }
+
+    /// Items opened from now on get `[review]`'s due times (at start `StationServices` sets them).
+    private func applyReviewDueTimes(_ review: ReviewSettings) async {
+        do {
+            try await core.store.setReviewDueTimes(ReviewDueTimes(review))
+        } catch {
+            logger.error("cannot set the review due times: \(error)", metadata: ["event": "reload"])
         }
     }
 

@@ -66,6 +66,8 @@ public struct StationServices: Sendable {
         let descriptors = DescriptorBudget.raisingSoftLimit()
         let notifier = ServiceNotifier(enabled: notifiesSystemd)
         let store = try openStore(configuration.station.database)
+        // Before any service can open a review item.
+        try await store.setReviewDueTimes(ReviewDueTimes(configuration.review))
         let clock = SystemStationClock()
         let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
 
@@ -121,7 +123,8 @@ public struct StationServices: Sendable {
             ("terminal lines", lines), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
         ]
         if let delivery { services.append(("notifications", delivery)) }
-        services += [("watchdog", watchdog), ("reload", reloader), ("api", api), ("stop notice", StopNotice(notifier: notifier))]
+        services += [("work orders", WorkOrderWatch(store: store, clock: clock, logger: logger)),
+                     ("watchdog", watchdog), ("reload", reloader), ("api", api), ("stop notice", StopNotice(notifier: notifier))]
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services.map { .init(service: $0.service) },
             gracefulShutdownSignals: gracefulShutdownSignals,
