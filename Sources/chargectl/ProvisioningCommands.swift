@@ -22,10 +22,10 @@ struct TerminalAdd: AsyncParsableCommand {
     }
 }
 
-/// `chargectl account add|show|enrol|release`.
+/// `chargectl account add|show|enrol|release|adjust`.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Provision and inspect accounts.",
-                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountEnrol.self, AccountRelease.self])
+                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountEnrol.self, AccountRelease.self, AccountAdjust.self])
 }
 
 struct AccountAdd: AsyncParsableCommand {
