@@ -88,7 +88,8 @@ extension StationStore {
                 """, arguments: [StoredInstant.millis(since)])
             let overdue = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_item WHERE state = 'open' AND due_at < ?",
                                            arguments: [StoredInstant.millis(now)]) ?? 0
-            return ReviewTimeliness(closed: row?[0] ?? 0, closedOnTime: row?[1] ?? 0, overdueOpen: overdue)
+            return ReviewTimeliness(closed: try row?.decode(Int.self, atIndex: 0) ?? 0, closedOnTime: try row?.decode(Int.self, atIndex: 1) ?? 0,
+                                    overdueOpen: overdue)
         }
     }
 }

@@ -42,6 +42,7 @@ import Testing
         Route(method: .post, uri: "/v1/review/1/retry", body: #"{"note": "terminal back"}"#, admits: [.operator]),
         Route(method: .post, uri: "/v1/review/1/resolve", body: #"{"note": "done on site"}"#, admits: [.operator]),
         Route(method: .post, uri: "/v1/review/1/cancel", body: #"{"note": "not needed"}"#, admits: [.operator]),
+        Route(method: .post, uri: "/v1/review/1/assign", body: #"{"assignee": "bob"}"#, admits: [.operator]),
         Route(method: .get, uri: "/v1/stats?region=north", body: nil, admits: reads),
         Route(method: .get, uri: "/v1/audit/verify", body: nil, admits: reads),
         Route(method: .get, uri: "/v1/audit?account_id=A1&limit=5", body: nil, admits: reads),

@@ -77,7 +77,7 @@ import Testing
         let yaml = try String(contentsOf: Self.file, encoding: .utf8)
         #expect(yaml.contains("\nsecurity:\n  - bearer: []\n"))
         #expect(yaml.contains("    bearer:\n      type: http\n      scheme: bearer\n"))
-        #expect(yaml.contains("    Error:\n      type: object\n      required: [error]\n"))
+        #expect(yaml.contains("    Error:\n      type: object\n      required: [error, code]\n"))
         for (operation, body) in Self.operations(in: yaml) {
             if operation.path == "/healthz" {
                 #expect(body.contains("security: []"))

@@ -18,6 +18,9 @@ import Testing
     static let reviewedFragments: Set<String> = [
         // `filter` is the constant "(?1 IS NULL OR region = ?1)": the region itself is bound as ?1.
         "RegionStatistics.swift: filter",
+        // `dueAtSQL` is the constant due-time expression; opened_at, kind and the default are bound.
+        "ReviewQueue.swift: dueAtSQL",
+        "CommandQueue+Dispatch.swift: ReviewQueue.dueAtSQL",
     ]
 
     static var sqlKeywords: Regex<AnyRegexOutput> { try! Regex(#"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER TABLE|DROP|PRAGMA|WHERE|VALUES|ORDER BY|GROUP BY|CASE WHEN)\b"#) }

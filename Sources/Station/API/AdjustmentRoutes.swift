@@ -49,7 +49,7 @@ enum AdjustmentRoutes {
                 throw APIError.conflict("""
                     adjustment_no "\(existing.adjustmentNo)" was already recorded with other content \
                     (account \(existing.accountID), \(existing.amount.yuanString) yuan: \(existing.reason))
-                    """)
+                    """, code: "adjustment_conflict")
             }
         }
     }

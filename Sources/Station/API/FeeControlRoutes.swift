@@ -41,5 +41,5 @@ struct FeeControlBody: Decodable, Sendable {
 }
 
 extension EnrolmentWrites.Unwritable: StoreRefusal {
-    var apiError: APIError { .unprocessable(description) }
+    var apiError: APIError { .unprocessable(description, code: "parameter_unwritable") }
 }

@@ -20,7 +20,7 @@ enum MeterRoutes {
         routes.on(.get, "meters/:address/live", .read) { _, context in
             let meter = try FieldValidation.meterAddress(try context.parameters.require("address"), "meter address")
             guard let account = try await station.core.store.account(meter: meter) else {
-                throw APIError.notFound("no account owns meter \(meter)")
+                throw APIError.notFound("no account owns meter \(meter)", code: "unknown_meter")
             }
             guard let lines = station.settings.lines, let line = lines.line(for: account.terminalID) else {
                 throw APIError(.gatewayTimeout, LiveReadFailure.noLine(terminal: account.terminalID).description)
@@ -62,8 +62,8 @@ extension OperatorCommandRefusal: StoreRefusal {
     var apiError: APIError {
         switch self {
         case .notRemoteControl: .badRequest(description)
-        case .unknownMeter: .notFound(description)
-        case .protectedTrip: .conflict(description)
+        case .unknownMeter: .notFound(description, code: "unknown_meter")
+        case .protectedTrip: .conflict(description, code: "protected_account")
         }
     }
 }

@@ -49,7 +49,7 @@ enum PaymentRoutes {
             do {
                 outcome = try await station.core.pay(payment)
             } catch StoreError.unknownAccount(let id) {
-                throw APIError.unprocessable("unknown account \"\(id)\"")
+                throw APIError.unprocessable("unknown account \"\(id)\"", code: "unknown_account")
             }
             switch outcome {
             case .created(let receipt):
@@ -61,7 +61,7 @@ enum PaymentRoutes {
                     order_no "\(existing.orderNo)" was already recorded with other content \
                     (account \(existing.accountID), \(existing.amount.yuanString) yuan via \(existing.channel.rawValue), \
                     paid at \(RFC3339.format(existing.paidAt, in: zone)))
-                    """)
+                    """, code: "order_conflict")
             }
         }
     }

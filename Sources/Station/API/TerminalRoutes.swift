@@ -73,7 +73,7 @@ enum TerminalRoutes {
             let raw = try context.parameters.require("id")
             let id = raw.removingPercentEncoding ?? raw
             guard let condition = try await conditions(station).first(where: { $0.terminal.id == id }) else {
-                throw APIError.notFound("unknown terminal \"\(id)\"")
+                throw APIError.notFound("unknown terminal \"\(id)\"", code: "unknown_terminal")
             }
             return try JSONResponse.make(ConditionView(condition: condition, zone: zone))
         }
