@@ -27,7 +27,9 @@ build: deps
 	$(SWIFT) build
 
 # Build every product and test once, then run without rebuilding (STACK.md pitfall 10); then
-# each libFuzzer harness briefly (fuzz-smoke).
+# each libFuzzer harness briefly (fuzz-smoke). The tests also need a JSON Schema validator for
+# the OpenAPI document's response schemas (OpenAPIResponseTests).
+test: DEB_PACKAGES += python3-yaml python3-jsonschema
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

@@ -60,6 +60,27 @@ enum ReviewRoutes {
             case commandID = "command_id", readingID = "reading_id", closedAt = "closed_at"
             case dueAt = "due_at", assignee, overdue, ageSeconds = "age_seconds"
         }
+
+        // `assignee` is always there (null: nobody); the other optionals only when set.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(accountID, forKey: .accountID)
+            try c.encode(meterAddress, forKey: .meterAddress)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(openedAt, forKey: .openedAt)
+            try c.encode(state, forKey: .state)
+            try c.encodeIfPresent(commandID, forKey: .commandID)
+            try c.encodeIfPresent(readingID, forKey: .readingID)
+            try c.encodeIfPresent(closedAt, forKey: .closedAt)
+            try c.encodeIfPresent(note, forKey: .note)
+            try c.encodeIfPresent(resolution, forKey: .resolution)
+            try c.encode(dueAt, forKey: .dueAt)
+            try c.encode(assignee, forKey: .assignee)
+            try c.encode(overdue, forKey: .overdue)
+            try c.encode(ageSeconds, forKey: .ageSeconds)
+        }
     }
 
     static func register(_ routes: APIRoutes) {
