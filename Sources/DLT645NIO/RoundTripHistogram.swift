@@ -17,6 +17,8 @@ public struct RoundTripHistogram: Hashable, Sendable {
 
     /// Round trips recorded.
     public private(set) var count = 0
+    /// Their sum, in microseconds.
+    public private(set) var sumMicroseconds: Int64 = 0
 
     public init() {}
 
@@ -26,6 +28,28 @@ public struct RoundTripHistogram: Hashable, Sendable {
         let index = Self.bounds.firstIndex { micros <= $0 } ?? Self.bounds.count - 1
         counts[index] += 1
         count += 1
+        sumMicroseconds &+= micros
+    }
+
+    /// Every `step`-th bucket's upper bound in seconds with the round trips at or below it
+    /// (cumulative, as Prometheus buckets are), the last bucket always included.
+    public func cumulativeBuckets(every step: Int) -> [(upperBoundSeconds: Double, count: Int)] {
+        var out: [(Double, Int)] = []
+        var seen = 0
+        for (index, n) in counts.enumerated() {
+            seen += n
+            if index % max(1, step) == step - 1 || index == counts.count - 1 { out.append((Double(Self.bounds[index]) / 1e6, seen)) }
+        }
+        return out
+    }
+
+    /// This histogram and `other` together (every line's round trips in one).
+    public func merged(with other: RoundTripHistogram) -> RoundTripHistogram {
+        var sum = self
+        for index in counts.indices { sum.counts[index] += other.counts[index] }
+        sum.count += other.count
+        sum.sumMicroseconds &+= other.sumMicroseconds
+        return sum
     }
 
     /// The upper bound of the bucket holding the `q` quantile (0…1), in milliseconds; nil before

@@ -45,6 +45,7 @@ final class GroupCommit: Sendable {
         var reconnectionsWaiting = 0
         /// The round being committed holds `.reconnection` writes.
         var reconnectionsInRound = false
+        var commitTimes = CommitTimes()
     }
 
     private let writer: any DatabaseWriter
@@ -56,6 +57,9 @@ final class GroupCommit: Sendable {
 
     /// Rounds committed (or failed) so far.
     var rounds: Int { state.withLock { $0.rounds } }
+
+    /// How long the rounds took so far.
+    var commitTimes: CommitTimes { state.withLock { $0.commitTimes } }
 
     /// Writes waiting for the next round.
     var waiting: Int { state.withLock { $0.urgent.count + $0.bulk.count } }
@@ -102,13 +106,18 @@ final class GroupCommit: Sendable {
             return round
         }
         guard !round.isEmpty else { return }
+        let clock = ContinuousClock()
+        let started = Mutex<ContinuousClock.Instant?>(nil)
         writer.asyncWrite({ db in
-            round.map { $0.run(db) }
+            started.withLock { $0 = clock.now }
+            return round.map { $0.run(db) }
         }, completion: { _, result in
+            let took = started.withLock { $0 }.map { (clock.now - $0) }
             // Counted before the callers resume: one that looks finds its round done.
             self.state.withLock { s in
                 s.rounds += 1
                 s.reconnectionsInRound = false
+                if let took { s.commitTimes.record(seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18) }
             }
             switch result {
             case .success(let deliveries):

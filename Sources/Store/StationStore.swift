@@ -56,6 +56,9 @@ public struct StationStore: Sendable {
         try writer.close()
     }
 
+    /// How long the commit rounds took since the store opened (`/metrics`).
+    public var commitTimes: CommitTimes { group.commitTimes }
+
     /// Runs `body` as one write of the next group commit round; returns once it is committed.
     func write<T: Sendable>(_ lane: GroupCommit.Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         // The writer runs `body` in its own task: the caller's actor goes along with it.

@@ -49,7 +49,9 @@ public enum APIServer {
     /// `buildRouter` with tokens a reload can replace while it serves.
     public static func buildRouter(core: StationCore, tokens: LiveTokens, settings: APIServerSettings,
                                    metrics: StationMetrics? = nil) -> Router<APIRequestContext> {
+        let metrics = metrics ?? StationMetrics(core: core, terminalsOnline: settings.terminalsOnline)
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIMetricsMiddleware(metrics: metrics.apiRequests))
         router.add(middleware: APIErrorMiddleware())
         HealthRoutes.register(on: router)
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: tokens))
@@ -67,7 +69,7 @@ public enum APIServer {
         StatsRoutes.register(routes)
         AuditRoutes.register(routes)
         MetricsRoute.register(on: router, tokens: tokens, station: routes.station,
-                              metrics: metrics ?? StationMetrics(core: core, terminalsOnline: settings.terminalsOnline))
+                              metrics: metrics)
         return router
     }
 

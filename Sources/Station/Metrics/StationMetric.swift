@@ -86,6 +86,15 @@ extension StationMetric {
         "api_connections_refused_total",
         "HTTP API connections the station closed, by reason: cap (new, every connection busy), evicted (idle, to make room), idle_timeout, body_timeout.")
 
+    // MARK: timings (histograms)
+    static let apiRequests = StationMetric("api_requests_total", "HTTP API requests answered, by route template, method and status.")
+    static let apiRequestDuration = StationMetric(
+        "api_request_duration_seconds", "HTTP API request latency, from the request's arrival to its answer, by route template and method.")
+    static let storeCommit = StationMetric(
+        "store_commit_seconds", "Duration of the store's group-commit rounds (one write transaction each, start to commit).")
+    static let meterRoundTrip = StationMetric(
+        "meter_round_trip_seconds", "Meter request round trips (written to the terminal → reply matched), every line together.")
+
     /// Every family, in the order the docs list them.
     public static let all: [StationMetric] = [
         readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
@@ -94,5 +103,6 @@ extension StationMetric {
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,
         apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters,
+        apiRequests, apiRequestDuration, storeCommit, meterRoundTrip,
     ]
 }

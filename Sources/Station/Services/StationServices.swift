@@ -95,7 +95,8 @@ public struct StationServices: Sendable {
         let connections = apiConnectionGate(descriptors, terminals: terminalCount)
         let metrics = StationMetrics(core: core, latency: latency, collector: { collector.stats }, dispatcher: { dispatcher.stats },
                                      terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
-                                     apiConnections: { connections.stats })
+                                     apiConnections: { connections.stats },
+                                     roundTrips: { lines.health.values.reduce(RoundTripHistogram()) { $0.merged(with: $1.roundTrips) } })
         core.whenProvisioningChanges { [logger] in
             do {
                 let terminals = try await store.terminals()
