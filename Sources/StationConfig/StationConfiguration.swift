@@ -31,9 +31,11 @@ public struct StationConfiguration: Sendable, Hashable {
     public var validation: ValidationLimits
     /// `[payments]`: the largest payment or adjustment.
     public var payments: PaymentSettings
+    /// `[billing]`: the reading day statements cut months on.
+    public var billing: BillingSettings = BillingSettings()
 
     /// The sections a file may have.
-    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments"]
+    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "billing"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -78,9 +80,11 @@ public struct StationConfiguration: Sendable, Hashable {
             validation: ValidationSection.read(root, reader),
             payments: PaymentSettings.read(root, reader)
         )
-        guard reader.problems.isEmpty, let configuration else {
+        let billing = BillingSettings.read(root, reader)
+        guard reader.problems.isEmpty, var configuration else {
             throw ConfigurationError(problems: reader.problems)
         }
+        configuration.billing = billing
         return configuration
     }
 }

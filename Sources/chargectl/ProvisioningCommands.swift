@@ -25,7 +25,8 @@ struct TerminalAdd: AsyncParsableCommand {
 /// `chargectl account add|show|enrol|release`.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Provision and inspect accounts.",
-                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountEnrol.self, AccountRelease.self])
+                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountList.self, AccountStatement.self,
+                                                                  AccountEnrol.self, AccountRelease.self])
 }
 
 struct AccountAdd: AsyncParsableCommand {
