@@ -61,6 +61,6 @@ public struct DesiredMeterState: Sendable, Hashable, Codable {
 }
 
 /// The account's control state as the API reports it (`state`).
-public enum AccountControlState: String, Sendable, Hashable, Codable {
+public enum AccountControlState: String, Sendable, Hashable, Codable, CaseIterable {
     case normal, alarm, tripped, protected, abnormal
 }

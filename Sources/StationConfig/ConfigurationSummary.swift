@@ -89,6 +89,7 @@ extension StationConfiguration {
             SettingLine("validation.clock_skew", Duration.seconds(validation.clockSkew.seconds).configText),
             SettingLine("validation.register_sum_tolerance_kwh", validation.registerSumTolerance.kWhString),
             SettingLine("payments.max_yuan", payments.maxAmount.yuanString),
+            SettingLine("billing.reading_day", String(billing.readingDay)),
         ]
         return lines
     }

@@ -33,9 +33,12 @@ public struct StationConfiguration: Sendable, Hashable {
     public var payments: PaymentSettings
     /// `[review]`: due times of job-review items.
     public var review: ReviewSettings
+    /// `[billing]`: the reading day statements cut months on.
+    public var billing: BillingSettings = BillingSettings()
 
     /// The sections a file may have.
-    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "review"]
+    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "review",
+                           "billing"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -81,9 +84,11 @@ public struct StationConfiguration: Sendable, Hashable {
             payments: PaymentSettings.read(root, reader),
             review: ReviewSettings.read(root, reader)
         )
-        guard reader.problems.isEmpty, let configuration else {
+        let billing = BillingSettings.read(root, reader)
+        guard reader.problems.isEmpty, var configuration else {
             throw ConfigurationError(problems: reader.problems)
         }
+        configuration.billing = billing
         return configuration
     }
 }

@@ -44,13 +44,16 @@ extension StationStore {
     }
 
     /// One page of the audit trail newest first (`GET /v1/audit`): at most `limit` rows with an
-    /// id below `before` (nil: from the newest), of one account when `account` is set.
+    /// id below `before` (nil: from the newest), of one account when `account` is set (`PageSQL`).
     public func auditPage(account: String?, before: Int64?, limit: Int) async throws -> [AuditEntry] {
-        try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
-                FROM audit WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3
-                """, arguments: [account, before, limit]).map(AuditEntry.init(row:))
+        let before = before ?? Int64.max
+        return try await writer.read { db in
+            let rows = if let account {
+                try Row.fetchAll(db.cachedStatement(sql: PageSQL.auditRowsOfAccount), arguments: [account, before, limit])
+            } else {
+                try Row.fetchAll(db.cachedStatement(sql: PageSQL.auditRows), arguments: [before, limit])
+            }
+            return try rows.map(AuditEntry.init(row:))
         }
     }
 }

@@ -256,6 +256,24 @@ enum Schema {
             // When the balance fell to alarm limit 2 (the meter's 04001002): a decision of its own.
             try db.execute(sql: "ALTER TABLE account ADD COLUMN alarm2_at INTEGER")
         }
+        migrator.registerMigration("v12: list pages") { db in
+            // Keyset pages of accounts by region and state (`accountPage`): each filter walks an
+            // index in id order from the cursor instead of sorting a whole region; (region, id)
+            // serves everything (region) did. Every reading's account UPDATE sets `state`, so an
+            // index over all states would be rewritten by every reading (the pages a reading
+            // dirties are what p2 measures, v4): the state indexes leave out `normal` accounts
+            // (most of them, and their pages are then found in id order) and fee control the
+            // active ones. The audit trail of one account (`auditPage`) newest first, without
+            // walking every account's rows.
+            try db.execute(sql: """
+                DROP INDEX account_region;
+                CREATE INDEX account_region ON account(region, id);
+                CREATE INDEX account_state ON account(state, id) WHERE state != 'normal';
+                CREATE INDEX account_region_state ON account(region, state, id) WHERE state != 'normal';
+                CREATE INDEX account_fee_control ON account(fee_control, id) WHERE fee_control != 'active';
+                CREATE INDEX audit_account ON audit(account_id, id) WHERE account_id IS NOT NULL;
+                """)
+        }
         migrator.registerMigration("v13: review work orders") { db in
             // Job review as work orders (issue 14): a due time fixed when the item opens, an
             // assignee, and when the item was first seen overdue (EVENT=review_overdue is raised

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// `chargectl audit verify`: the audit chain and every balance against its ledger.
+/// `chargectl audit verify`: the audit chain and every balance against its ledger; `audit list`
+/// (ListCommands.swift): the rows.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Check the audit trail and the balances.", subcommands: [AuditVerify.self])
+        commandName: "audit", abstract: "List and check the audit trail and the balances.",
+        subcommands: [AuditList.self, AuditVerify.self])
 }
 
 struct AuditVerify: AsyncParsableCommand {

@@ -70,6 +70,19 @@ struct CSVFile: Sendable, Hashable {
     }
 }
 
+extension CSVFile {
+    /// RFC 4180 text of `header` and `rows` (CRLF line ends, as the RFC has them): a field with
+    /// a comma, a quote or a line break is quoted, quotes doubled. `parse` reads it back as it was.
+    static func render(header: [String], rows: [[String]]) -> String {
+        ([header] + rows).map { $0.map(quoted).joined(separator: ",") + "\r\n" }.joined()
+    }
+
+    private static func quoted(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
 /// Why a CSV file cannot be read at all.
 enum CSVError: Error, Sendable, Hashable, CustomStringConvertible {
     case noHeader

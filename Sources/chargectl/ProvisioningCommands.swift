@@ -25,7 +25,8 @@ struct TerminalAdd: AsyncParsableCommand {
 /// `chargectl account add|show|enrol|release|adjust`.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "account", abstract: "Provision and inspect accounts.",
-                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountEnrol.self, AccountRelease.self, AccountAdjust.self])
+                                                    subcommands: [AccountAdd.self, AccountShow.self, AccountList.self, AccountStatement.self,
+                                                                  AccountEnrol.self, AccountRelease.self, AccountAdjust.self])
 }
 
 struct AccountAdd: AsyncParsableCommand {

@@ -31,6 +31,8 @@ import Testing
             {"account_id": "A2", "meter_address": "000000000002", "terminal_id": "T1", "tariff": "flat-test", "region": "north"}
             """, admits: [.operator]),
         Route(method: .get, uri: "/v1/accounts/A1", body: nil, admits: [.viewer, .operator, .payments]),
+        Route(method: .get, uri: "/v1/accounts?region=north&state=alarm&limit=5", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/accounts/A1/statement?months=2", body: nil, admits: [.viewer, .operator, .payments]),
         Route(method: .post, uri: "/v1/payments", body: paymentJSON(), admits: [.payments, .operator]),
         Route(method: .post, uri: "/v1/accounts/A1/adjustments", body: #"{"adjustment_no": "ADJ1", "amount_yuan": "-1.00", "reason": "test"}"#,
               admits: [.operator]),

@@ -20,6 +20,8 @@ public struct APIServerSettings: Sendable {
     public var terminalReads: @Sendable () -> [String: CollectorStats.TerminalStats]
     /// The bound of one on-demand read (`GET /v1/meters/ADDR/live`), all its requests together.
     public var liveReadBound: Duration
+    /// The day billing months start on (`[billing] reading_day`), for statements.
+    public var readingDay: Int = 1
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
                 terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
@@ -58,6 +60,8 @@ public enum APIServer {
         let routes = APIRoutes(group: v1, station: APIStation(core: core, settings: settings))
         TerminalRoutes.register(routes)
         AccountRoutes.register(routes)
+        AccountListRoutes.register(routes)
+        StatementRoutes.register(routes)
         PaymentRoutes.register(routes)
         AdjustmentRoutes.register(routes)
         FeeControlRoutes.register(routes)

@@ -9,9 +9,6 @@ import Tariffs
 /// to end and every account's balance against a replay of its ledger. Read-only, so viewers may
 /// run both.
 enum AuditRoutes {
-    /// Rows per page without `limit`, and the most one page holds.
-    static let defaultLimit = 100, maxLimit = 1000
-
     struct Entry: Encodable {
         let id: Int64
         let at, event: String
@@ -50,19 +47,6 @@ enum AuditRoutes {
         }
     }
 
-    struct Page: Encodable {
-        let items: [Entry]
-        let next: Int64?
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(items, forKey: .items)
-            try c.encode(next, forKey: .next)
-        }
-
-        enum CodingKeys: String, CodingKey { case items, next }
-    }
-
     struct Mismatch: Encodable {
         let accountID, storedYuan: String
         let replayedYuan: String?
@@ -89,12 +73,9 @@ enum AuditRoutes {
         routes.on(.get, "audit", .read) { request, _ in
             let query = request.uri.queryParameters
             let account = try query.get("account_id").map { try FieldValidation.identifier($0, "account_id") }
-            let limit = try positive(query.get("limit"), "limit") ?? defaultLimit
-            guard limit <= maxLimit else { throw APIError.badRequest("limit must be at most \(maxLimit), got \(limit)") }
-            let after = try positive(query.get("after"), "after").map(Int64.init)
-            let rows = try await store.auditPage(account: account, before: after, limit: limit)
-            return try JSONResponse.make(Page(items: rows.map { Entry($0, zone: zone) },
-                                              next: rows.count == limit ? rows.last?.id : nil))
+            let page = try PageQuery<Int64>(query)
+            let rows = try await store.auditPage(account: account, before: page.after, limit: page.fetchLimit)
+            return try JSONResponse.make(page.page(rows, item: { Entry($0, zone: zone) }, cursor: \.id))
         }
         routes.on(.get, "audit/verify", .read) { _, _ in
             let chain = try await store.verifyAudit()
@@ -106,11 +87,4 @@ enum AuditRoutes {
                 }))
         }
     }
-}
-
-/// A query parameter that must be a positive integer, or nil when absent.
-private func positive(_ raw: String?, _ name: String) throws -> Int? {
-    guard let raw else { return nil }
-    guard let value = Int(raw), value > 0 else { throw APIError.badRequest("\(name) must be a positive integer, got \"\(raw)\"") }
-    return value
 }

@@ -3,7 +3,8 @@ import Hummingbird
 import Store
 import Tariffs
 
-/// `GET /v1/commands?account_id=ID`: the account's commands, newest first.
+/// `GET /v1/commands?account_id=ID`: the account's commands, newest first (the latest 100);
+/// with `limit` (and `after`, the `next` of the page before) a page `{"items", "next"}`.
 enum CommandRoutes {
     /// A queued command (INTERFACES.md keys, plus `deadline` and `detail`).
     struct View: Encodable {
@@ -46,9 +47,14 @@ enum CommandRoutes {
                 throw APIError.badRequest("missing query parameter account_id")
             }
             let id = try FieldValidation.identifier(raw, "account_id")
+            let page = try PageQuery<Int64>.optional(request.uri.queryParameters)
             _ = try await station.core.account(id)
-            let commands = try await station.core.store.commands(account: id)
-            return try JSONResponse.make(commands.map { View($0, zone: station.settings.timeZone) })
+            let zone = station.settings.timeZone
+            guard let page else {
+                return try JSONResponse.make(try await station.core.store.commands(account: id).map { View($0, zone: zone) })
+            }
+            let rows = try await station.core.store.commandPage(account: id, before: page.after, limit: page.fetchLimit)
+            return try JSONResponse.make(page.page(rows, item: { View($0, zone: zone) }, cursor: \.id))
         }
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import Store
 import Tariffs
 
-/// `GET /v1/review` (open items) and `POST /v1/review/ID/retry|resolve|cancel` `{"note": "…"}`;
+/// `GET /v1/review` (open items, oldest first; with `limit` and `after` a page `{"items", "next"}`) and `POST /v1/review/ID/retry|resolve|cancel` `{"note": "…"}`;
 /// resolving an abnormal-reading item adds `"resolution": "accept" | "meter_replaced"`.
 enum ReviewRoutes {
     struct Body: Decodable {
@@ -86,8 +86,12 @@ enum ReviewRoutes {
     static func register(_ routes: APIRoutes) {
         let station = routes.station
         let zone = station.settings.timeZone
-        routes.on(.get, "review", .read) { _, _ in
-            try JSONResponse.make(try await station.core.store.openReviewItems().map { View($0, zone: zone, now: station.core.clock.now) })
+        routes.on(.get, "review", .read) { request, _ in
+            guard let page = try PageQuery<Int64>.optional(request.uri.queryParameters) else {
+                return try JSONResponse.make(try await station.core.store.openReviewItems().map { View($0, zone: zone, now: station.core.clock.now) })
+            }
+            let rows = try await station.core.store.openReviewPage(after: page.after, limit: page.fetchLimit)
+            return try JSONResponse.make(page.page(rows, item: { View($0, zone: zone, now: station.core.clock.now) }, cursor: \.id))
         }
         for action in ReviewAction.allCases {
             routes.on(.post, RouterPath("review/:id/\(action.rawValue)"), .operate) { request, context in

@@ -11,7 +11,7 @@ import UnixSignals
 /// change while running — tariffs, thresholds, trip windows and holidays, validation limits, the
 /// log level, the API tokens — without dropping work; say in the journal what changed. A refused
 /// configuration changes nothing; a refused tokens file keeps the tokens in force (`TokensReload`).
-/// Keys that need a restart (database, listen address, collection, dispatch, meters) are named.
+/// Keys that need a restart (database, listen address, collection, dispatch, meters, billing) are named.
 struct Reloader: Service {
     let file: String
     let tokensFile: String?
@@ -23,7 +23,7 @@ struct Reloader: Service {
     let logLevel: LogLevelControl
     let logger: Logger
 
-    static let restartPrefixes = ["station.database", "api.", "collection.", "dispatch.", "meters."]
+    static let restartPrefixes = ["station.database", "api.", "collection.", "dispatch.", "meters.", "billing."]
 
     /// Reloads on every SIGHUP until a graceful shutdown (nothing to finish) or cancellation.
     func run() async {

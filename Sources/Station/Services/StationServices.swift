@@ -143,12 +143,11 @@ public struct StationServices: Sendable {
         let configuration = loaded.configuration
         let accounts = try await core.store.accountCount()
         let listen = configuration.api.listen
+        var settings = APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
+                                         terminalsOnline: terminalsOnline, lines: lines, terminalReads: terminalReads)
+        settings.readingDay = configuration.billing.readingDay
         return APIServer.application(
-            router: APIServer.buildRouter(
-                core: core, tokens: tokens,
-                settings: APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
-                                            terminalsOnline: terminalsOnline, lines: lines, terminalReads: terminalReads),
-                metrics: metrics),
+            router: APIServer.buildRouter(core: core, tokens: tokens, settings: settings, metrics: metrics),
             host: listen.host, port: listen.port, logger: logger, connections: connections,
             onServerRunning: { [logger] in
                 notifier.ready()
