@@ -57,6 +57,7 @@ extension StationConfiguration {
             SettingLine("station.database", station.database),
             SettingLine("station.timezone", station.timeZone.identifier),
             SettingLine("station.tariffs", station.tariffs),
+            SettingLine("station.backups", station.backups),
             SettingLine("api.listen", api.listen.description),
             SettingLine("api.allow_remote", String(api.allowRemote)),
             SettingLine("api.tokens_file", api.tokensFile),
@@ -89,6 +90,10 @@ extension StationConfiguration {
             SettingLine("validation.clock_skew", Duration.seconds(validation.clockSkew.seconds).configText),
             SettingLine("validation.register_sum_tolerance_kwh", validation.registerSumTolerance.kWhString),
             SettingLine("payments.max_yuan", payments.maxAmount.yuanString),
+            SettingLine("retention.readings", retention.readings?.configText ?? "off"),
+            SettingLine("retention.outbox", retention.outbox?.configText ?? "off"),
+            SettingLine("retention.interval", retention.interval.configText),
+            SettingLine("retention.batch", "\(retention.batch)"),
         ]
         return lines
     }

@@ -31,9 +31,11 @@ public struct StationConfiguration: Sendable, Hashable {
     public var validation: ValidationLimits
     /// `[payments]`: the largest payment or adjustment.
     public var payments: PaymentSettings
+    /// `[retention]`: how long old readings and delivered notifications are kept.
+    public var retention = RetentionSettings()
 
     /// The sections a file may have.
-    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments"]
+    static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "retention"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -66,7 +68,7 @@ public struct StationConfiguration: Sendable, Hashable {
         let root = Section(path: "", table: table)
         reader.refuseUnknownKeys(root, known: sections)
         let station = StationSettings.read(root, reader)
-        let configuration = StationConfiguration(
+        var configuration = StationConfiguration(
             station: station,
             api: APISettings.read(root, reader),
             collection: CollectionSettings.read(root, reader),
@@ -78,6 +80,7 @@ public struct StationConfiguration: Sendable, Hashable {
             validation: ValidationSection.read(root, reader),
             payments: PaymentSettings.read(root, reader)
         )
+        configuration?.retention = RetentionSettings.read(root, reader)
         guard reader.problems.isEmpty, let configuration else {
             throw ConfigurationError(problems: reader.problems)
         }

@@ -20,12 +20,15 @@ public struct APIServerSettings: Sendable {
     public var terminalReads: @Sendable () -> [String: CollectorStats.TerminalStats]
     /// The bound of one on-demand read (`GET /v1/meters/ADDR/live`), all its requests together.
     public var liveReadBound: Duration
+    /// Where `POST /v1/backup` writes; nil: the route answers 503.
+    public var backups: StationBackups?
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
                 terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
                 lines: TerminalLines? = nil,
                 terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats] = { [:] },
-                liveReadBound: Duration = .seconds(5)) {
+                liveReadBound: Duration = .seconds(5), backups: StationBackups? = nil) {
+        self.backups = backups
         self.timeZone = timeZone
         self.dispatchDeadline = dispatchDeadline
         self.terminalsOnline = terminalsOnline
@@ -65,6 +68,7 @@ public enum APIServer {
         ReviewRoutes.register(routes)
         StatsRoutes.register(routes)
         AuditRoutes.register(routes)
+        BackupRoutes.register(routes)
         MetricsRoute.register(on: router, tokens: tokens, station: routes.station,
                               metrics: metrics ?? StationMetrics(core: core, terminalsOnline: settings.terminalsOnline))
         return router

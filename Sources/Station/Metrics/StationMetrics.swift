@@ -28,6 +28,7 @@ public final class StationMetrics: Sendable {
     private let dispatcher: (@Sendable () -> DispatcherStats)?
     private let terminalsOnline: (@Sendable () -> [String: Bool])?
     private let apiConnections: (@Sendable () -> APIConnectionStats)?
+    private let retention: (@Sendable () -> RetentionStats)?
 
     /// - Parameters:
     ///   - latency: the recorder the dispatcher feeds; a new one (never fed) when nil.
@@ -36,11 +37,14 @@ public final class StationMetrics: Sendable {
     ///   - terminalsOnline: terminal health by id; by default taken from the collector's stats.
     ///   - apiConnections: the API connection gate's figures; without it the `api_connections_*`
     ///     metrics are absent.
+    ///   - retention: the retention service's counts; without it `retention_pruned_total` is absent.
     public init(core: StationCore, latency: PaymentLatencyRecorder? = nil,
                 collector: (@Sendable () -> CollectorStats)? = nil,
                 dispatcher: (@Sendable () -> DispatcherStats)? = nil,
                 terminalsOnline: (@Sendable () -> [String: Bool])? = nil,
-                apiConnections: (@Sendable () -> APIConnectionStats)? = nil) {
+                apiConnections: (@Sendable () -> APIConnectionStats)? = nil,
+                retention: (@Sendable () -> RetentionStats)? = nil) {
+        self.retention = retention
         self.core = core
         self.latency = latency ?? PaymentLatencyRecorder(store: core.store)
         self.collector = collector
@@ -66,6 +70,10 @@ public final class StationMetrics: Sendable {
         if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
         if let connections = apiConnections?() { Self.record(connections, into: scrape) }
+        if let pruned = retention?() {
+            scrape.counter(.retentionPruned, pruned.prunedReadings, labels: [("table", "reading")])
+            scrape.counter(.retentionPruned, pruned.prunedOutbox, labels: [("table", "outbox")])
+        }
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
