@@ -10,11 +10,8 @@ import Testing
 @Suite struct APIBackupTests {
     @Test func anOperatorsBackupIsWrittenAuditedAndJournaled() async throws {
         let logs = LogRecorder()
-        let base = try await APIFixture.make(logs: logs)
-        var settings = base.settings
-        let folder = base.folder.appendingPathComponent("backups").path
-        settings.backups = StationBackups(core: base.core, folder: folder, database: base.folder.appendingPathComponent("station.sqlite").path)
-        let fixture = APIFixture(folder: base.folder, store: base.store, core: base.core, clock: base.clock, settings: settings)
+        let fixture = try await APIFixture.make(logs: logs)
+        let folder = fixture.folder.appendingPathComponent("backups").path
         let rowsBefore = try await fixture.store.verifyAudit().rows
         try await fixture.test(tokens: NamedToken.tokens) { client in
             let refused = try await client.call(.post, "/v1/backup", token: NamedToken.dash, body: "{}")
@@ -37,7 +34,10 @@ import Testing
     }
 
     @Test func withoutABackupFolderTheRouteSaysSo() async throws {
-        let fixture = try await APIFixture.make()
+        let base = try await APIFixture.make()
+        var settings = base.settings
+        settings.backups = nil
+        let fixture = APIFixture(folder: base.folder, store: base.store, core: base.core, clock: base.clock, settings: settings)
         try await fixture.test { client in
             let answer = try await client.call(.post, "/v1/backup", body: "{}")
             #expect(answer.status == .serviceUnavailable, "\(answer.text)")

@@ -16,7 +16,9 @@ enum BackupRoutes {
 
     static func register(_ routes: APIRoutes) {
         let backups = routes.station.settings.backups
-        routes.on(.post, "backup", .operate) { _, _ in
+        routes.on(.post, "backup", .operate) { request, context in
+            // No body is needed (`{}` or none); an oversized one is refused (413) like on every route.
+            _ = try await request.body.collect(upTo: context.maxUploadSize)
             guard let backups else { throw APIError(.serviceUnavailable, "this station has no backup folder") }
             do {
                 let receipt = try await backups.backUp()
