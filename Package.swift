@@ -120,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrold",
             dependencies: [
-                "Station", "StationConfig", "Systemd", "Tariffs",
+                "Station", "StationConfig", "Store", "Systemd", "Tariffs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -57,6 +57,7 @@ extension StationConfiguration {
             SettingLine("station.database", station.database),
             SettingLine("station.timezone", station.timeZone.identifier),
             SettingLine("station.tariffs", station.tariffs),
+            SettingLine("station.backups", station.backups),
             SettingLine("api.listen", api.listen.description),
             SettingLine("api.allow_remote", String(api.allowRemote)),
             SettingLine("api.tokens_file", api.tokensFile),
@@ -90,6 +91,10 @@ extension StationConfiguration {
             SettingLine("validation.register_sum_tolerance_kwh", validation.registerSumTolerance.kWhString),
             SettingLine("payments.max_yuan", payments.maxAmount.yuanString),
             SettingLine("billing.reading_day", String(billing.readingDay)),
+            SettingLine("retention.readings", retention.readings?.configText ?? "off"),
+            SettingLine("retention.outbox", retention.outbox?.configText ?? "off"),
+            SettingLine("retention.interval", retention.interval.configText),
+            SettingLine("retention.batch", "\(retention.batch)"),
         ]
         return lines
     }

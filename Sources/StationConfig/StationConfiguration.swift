@@ -35,10 +35,12 @@ public struct StationConfiguration: Sendable, Hashable {
     public var review: ReviewSettings
     /// `[billing]`: the reading day statements cut months on.
     public var billing: BillingSettings = BillingSettings()
+    /// `[retention]`: how long old readings and delivered notifications are kept.
+    public var retention = RetentionSettings()
 
     /// The sections a file may have.
     static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "review",
-                           "billing"]
+                           "billing", "retention"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -71,7 +73,7 @@ public struct StationConfiguration: Sendable, Hashable {
         let root = Section(path: "", table: table)
         reader.refuseUnknownKeys(root, known: sections)
         let station = StationSettings.read(root, reader)
-        let configuration = StationConfiguration(
+        var configuration = StationConfiguration(
             station: station,
             api: APISettings.read(root, reader),
             collection: CollectionSettings.read(root, reader),
@@ -85,6 +87,7 @@ public struct StationConfiguration: Sendable, Hashable {
             review: ReviewSettings.read(root, reader)
         )
         let billing = BillingSettings.read(root, reader)
+        configuration?.retention = RetentionSettings.read(root, reader)
         guard reader.problems.isEmpty, var configuration else {
             throw ConfigurationError(problems: reader.problems)
         }

@@ -10,14 +10,18 @@ public struct StationSettings: Sendable, Hashable {
     public var timeZone: TimeZone
     /// The folder of tariff files; an account names one by its `name`. Default `/etc/chargecontrol/tariffs`.
     public var tariffs: String
+    /// The folder `POST /v1/backup` writes copies into. Default: `backups` beside the database.
+    public var backups: String
 
-    static let keys = ["database", "timezone", "tariffs"]
+    static let keys = ["database", "timezone", "tariffs", "backups"]
 
     static func read(_ root: Section, _ reader: TableReader) -> StationSettings {
         let section = reader.section(root, "station", known: keys)
         let fallbackZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+        let database = reader.path(section, "database", default: "/var/lib/chargecontrol/station.sqlite")
+        let besideDatabase = ((database as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
         return StationSettings(
-            database: reader.path(section, "database", default: "/var/lib/chargecontrol/station.sqlite"),
+            database: database,
             timeZone: reader.value(section, "timezone", default: fallbackZone, example: "Asia/Shanghai") {
                 (name: String) throws(InvalidValue) -> TimeZone in
                 guard let zone = TimeZone(identifier: name) else {
@@ -25,7 +29,8 @@ public struct StationSettings: Sendable, Hashable {
                 }
                 return zone
             },
-            tariffs: reader.path(section, "tariffs", default: "/etc/chargecontrol/tariffs")
+            tariffs: reader.path(section, "tariffs", default: "/etc/chargecontrol/tariffs"),
+            backups: reader.path(section, "backups", default: besideDatabase)
         )
     }
 }

@@ -249,6 +249,7 @@ public final class HarnessStation: @unchecked Sendable {
             clock_skew = "5m"
             register_sum_tolerance_kwh = "\(o.registerSumTolerance)"
 
+            \(o.extraConfig)
             """
         try text.write(to: configURL, atomically: true, encoding: .utf8)
     }

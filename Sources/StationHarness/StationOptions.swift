@@ -40,6 +40,8 @@ public struct StationOptions: Sendable {
     /// `[collection] clock_check`: how often each meter's clock is read (the daemon's default: a day).
     public var clockCheck = "24h"
     public var logLevel = "info"
+    /// More configuration appended to the daemon's file (whole sections, e.g. `[retention]`).
+    public var extraConfig = ""
     /// How long to wait for the daemon's API after a start.
     public var daemonReadySeconds: Double = 60
 

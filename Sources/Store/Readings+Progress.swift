@@ -21,9 +21,9 @@ extension StationStore {
         }
     }
 
-    /// The id of the newest stored reading, nil when there is none. Ids only grow (readings are
-    /// never deleted), so a larger one means more readings committed: the bench polls this to
-    /// time a collection cycle, so it is one index lookup.
+    /// The id of the newest stored reading, nil when there is none. Ids only grow (retention never
+    /// deletes the newest reading), so a larger one means more readings committed: the bench
+    /// polls this to time a collection cycle, so it is one index lookup.
     public func latestReadingID() async throws -> Int64? {
         try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") }
     }

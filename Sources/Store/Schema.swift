@@ -291,6 +291,16 @@ enum Schema {
                 CREATE TABLE review_due (kind TEXT PRIMARY KEY, seconds INTEGER NOT NULL CHECK (seconds > 0));
                 """)
         }
+        migrator.registerMigration("v14: retention lookups") { db in
+            // Retention deletes old readings (Retention): each delete checks the tables whose
+            // rows name a reading (foreign keys), and clears the ledger's link first. Without these
+            // both would scan the ledger and the review items once per reading deleted. Partial:
+            // only rows that name a reading; ids grow, so a charge's entry lands at the end.
+            try db.execute(sql: """
+                CREATE INDEX IF NOT EXISTS ledger_reading ON ledger(reading_id) WHERE reading_id IS NOT NULL;
+                CREATE INDEX IF NOT EXISTS review_reading ON review_item(reading_id) WHERE reading_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -12,7 +12,11 @@ struct ChargeControlDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargecontrold",
         abstract: "The ChargeControl prepaid charge-control master station daemon.",
-        discussion: "Exit status: 0 after a clean stop or a passing --check-config; 1 when the configuration, tariffs or tokens are refused; 2 for a usage error."
+        discussion: """
+            Exit status: 0 after a clean stop, a passing --check-config or a restore; 1 when the configuration, tariffs \
+            or tokens are refused; 2 for a usage error. --restore: 65 the copy failed a check, 66 no such copy, \
+            74 a file step failed, 75 the database is in use (stop the daemon first).
+            """
     )
 
     @Option(help: "The configuration file (TOML).")
@@ -24,6 +28,10 @@ struct ChargeControlDaemon: AsyncParsableCommand {
     @Option(help: "Use this tokens file instead of [api] tokens_file (systemd passes the LoadCredential copy).")
     var tokensFile: String?
 
+    @Option(help: ArgumentHelp("Check a database copy (chargectl backup) and put it in place of [station] database, then exit; the daemon must be stopped.",
+                               valueName: "file"))
+    var restore: String?
+
     func run() async throws {
         let loaded: LoadedConfiguration
         do {
@@ -34,6 +42,10 @@ struct ChargeControlDaemon: AsyncParsableCommand {
         }
         if checkConfig {
             print(loaded.summary)
+            return
+        }
+        if let restore {
+            try await RestoreCommand.run(copy: restore, database: loaded.configuration.station.database)
             return
         }
         MemoryArenas.limit()

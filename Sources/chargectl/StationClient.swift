@@ -55,11 +55,12 @@ struct StationClient: Sendable {
     let token: String?
 
     /// Sends `method path` with `body`; a 2xx answer is returned, anything else thrown.
-    func call(_ method: String, _ path: String, body: JSONObject? = nil) async throws(StationCallError) -> StationAnswer {
+    func call(_ method: String, _ path: String, body: JSONObject? = nil,
+              timeout: TimeInterval = 30) async throws(StationCallError) -> StationAnswer {
         guard let url = URL(string: path, relativeTo: baseURL) else {
             throw .unreachable(url: baseURL.absoluteString, reason: "bad path \(path)")
         }
-        var request = URLRequest(url: url, timeoutInterval: 30)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -32,7 +32,7 @@ import Testing
          "api.idle_timeout: \"500ms\" is too short: a client on a slow link could not send its request in time; want at least \"1s\""),
         ("idle_timeout = 10", "api.idle_timeout: want a string such as \"10s\", found an integer"),
         ("body_timeout = \"30 s\"",
-         "api.body_timeout: \"30 s\": want a number followed by ms, s, m or h, such as \"15m\" or \"1h30m\""),
+         "api.body_timeout: \"30 s\": want a number followed by ms, s, m, h or d, such as \"15m\" or \"1h30m\""),
         ("body_timeout = \"999ms\"",
          "api.body_timeout: \"999ms\" is too short: a client on a slow link could not send its request in time; want at least \"1s\""),
     ]

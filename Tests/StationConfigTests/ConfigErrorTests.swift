@@ -20,7 +20,7 @@ struct ConfigErrorTests {
         ("[control]\ntrip_windows = \"Mon-Fri 08:00-16:00\"", "control.trip_windows: want an array of strings such as [\"Mon-Fri 08:00-16:00\"], found a string"),
         ("[control.classes.hospital]\nprotected = \"yes\"", "control.classes.hospital.protected: want true or false, found a string"),
         // bad values
-        ("[collection]\ninterval = \"10 sec\"", "collection.interval: \"10 sec\": want a number followed by ms, s, m or h, such as \"15m\" or \"1h30m\""),
+        ("[collection]\ninterval = \"10 sec\"", "collection.interval: \"10 sec\": want a number followed by ms, s, m, h or d, such as \"15m\" or \"1h30m\""),
         ("[collection]\ninterval = \"0s\"", "collection.interval: \"0s\" must be longer than zero"),
         ("[collection]\ninterval = \"1m\"\njitter = \"1m\"", "collection.jitter: \"1m\" is not shorter than interval \"1m\""),
         ("[collection]\nstaleness = \"5m\"", "collection.staleness: \"5m\" is shorter than interval \"15m\""),
@@ -44,7 +44,7 @@ struct ConfigErrorTests {
         ("[meters]\noperator = \"1\"", "meters.operator: \"1\": want 8 hex digits such as \"00000001\""),
         ("[dispatch]\nbackoff_initial = \"10s\"\nbackoff_max = \"5s\"", "dispatch.backoff_max: \"5s\" is shorter than backoff_initial \"10s\""),
         ("[dispatch]\nmax_attempts = 0", "dispatch.max_attempts: 0 is too small; want at least 1"),
-        ("[dispatch]\ndeadline = \"forever\"", "dispatch.deadline: \"forever\": want a number followed by ms, s, m or h, such as \"15m\" or \"1h30m\""),
+        ("[dispatch]\ndeadline = \"forever\"", "dispatch.deadline: \"forever\": want a number followed by ms, s, m, h or d, such as \"15m\" or \"1h30m\""),
         ("[log]\nlevel = \"verbose\"", "log.level: \"verbose\" is not one of trace, debug, info, notice, warning, error, critical"),
         ("[log]\ntarget = \"syslog\"", "log.target: \"syslog\" is not one of auto, journald, stderr"),
         // bounds (issue 17)

@@ -11,15 +11,18 @@ struct DurationTests {
         ("1h30m", .seconds(5400)),
         ("1m500ms", .milliseconds(60_500)),
         ("0s", .zero),
+        ("400d", .seconds(400 * 86_400)),
+        ("1d", .seconds(86_400)),
+        ("2d12h", .seconds(216_000)),
     ])
     func parses(text: String, expected: Duration) throws {
         #expect(try Duration(configText: text) == expected)
         #expect(try Duration(configText: expected.configText) == expected)
     }
 
-    @Test(arguments: ["10 sec", "", "10", "s", "1.5s", "-1s", "10S", "1d", " 10s"])
+    @Test(arguments: ["10 sec", "", "10", "s", "1.5s", "-1s", "10S", "1w", " 10s"])
     func refusesMalformed(text: String) {
-        #expect(throws: InvalidValue("\"\(text)\": want a number followed by ms, s, m or h, such as \"15m\" or \"1h30m\"")) {
+        #expect(throws: InvalidValue("\"\(text)\": want a number followed by ms, s, m, h or d, such as \"15m\" or \"1h30m\"")) {
             try Duration(configText: text)
         }
     }

@@ -51,7 +51,9 @@ struct APIFixture: Sendable {
         try await core.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 9100))
         _ = try await core.upsertAccount(AccountProvisioning(accountID: "A1", meterAddress: "000000000001", terminalID: "T1",
                                                              tariff: "flat-test", region: "north", openingBalance: yuan("10.00")))
-        let settings = APIServerSettings(timeZone: shanghai, dispatchDeadline: .seconds(3600), terminalsOnline: { online })
+        let settings = APIServerSettings(timeZone: shanghai, dispatchDeadline: .seconds(3600), terminalsOnline: { online },
+                                         backups: StationBackups(core: core, folder: folder.appendingPathComponent("backups").path,
+                                                                 database: folder.appendingPathComponent("station.sqlite").path))
         return APIFixture(folder: folder, store: store, core: core, clock: clock, settings: settings)
     }
 

@@ -64,9 +64,15 @@ enum MetricsFixtureStats {
         APIConnectionStats(open: 3, cap: 190, refused: [.evicted: 5, .idleTimeout: 2])
     }
 
+    /// Retention has deleted 1200 readings and 7 outbox rows.
+    static var retention: RetentionStats {
+        RetentionStats(prunedReadings: 1200, prunedOutbox: 7, lastRun: nil)
+    }
+
     /// Metrics over `fixture` with every source given (terminal health from the fixture's settings).
     static func metrics(_ fixture: APIFixture) -> StationMetrics {
         StationMetrics(core: fixture.core, collector: { collector }, dispatcher: { dispatcher },
-                       terminalsOnline: fixture.settings.terminalsOnline, apiConnections: { apiConnections })
+                       terminalsOnline: fixture.settings.terminalsOnline, apiConnections: { apiConnections },
+                       retention: { retention })
     }
 }

@@ -86,6 +86,10 @@ import Testing
         #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "cap")]) == 0)
         #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "body_timeout")]) == 0)
 
+        // Retention's deletes by table.
+        #expect(scrape.value("chargecontrol_retention_pruned_total", [("table", "reading")]) == 1200)
+        #expect(scrape.value("chargecontrol_retention_pruned_total", [("table", "outbox")]) == 7)
+
         // Every catalogued family is announced with its type and help.
         for metric in StationMetric.all {
             #expect(scrape.text.contains("# TYPE \(metric.name) "), "\(metric)")

@@ -59,7 +59,8 @@ import Testing
         services.ingest = IngestQueue.Configuration(maxBatch: 10_000, maxDelay: .seconds(3600))
         services.notifiesSystemd = false  // NOTIFY_SOCKET belongs to the systemd tests running beside this one
         let running = try await services.build()
-        #expect(running.order == ["terminal lines", "ingest", "collector", "dispatcher", "work orders", "watchdog", "reload", "api", "stop notice"])
+        #expect(running.order == ["terminal lines", "ingest", "collector", "dispatcher", "retention", "work orders", "watchdog", "reload", "api",
+                                  "stop notice"])
 
         let now = Int64(Date().timeIntervalSince1970)
         let fleet = try MeterFleet(configuration: SimConfiguration(terminals: 2, meters: 4, loadWatts: 0, initialHundredths: 100_000),

@@ -13,7 +13,8 @@ struct StoreTests {
                                                     "v4: no reading index by account", "v5: dispatch order index",
                                                     "v6: balance bounds", "v7: adjustments", "v8: parameter writes, fee control, price pushes",
                                                     "v9: reading resolution", "v10: audit actor",
-                                                    "v11: second alarm level", "v12: list pages", "v13: review work orders"])
+                                                    "v11: second alarm level", "v12: list pages", "v13: review work orders",
+                                                    "v14: retention lookups"])
         try await provision(store)
         let reopened = try StationStore.open(path: path)
         #expect(try await reopened.account("A1")?.balance == yuan("50.00"))

@@ -2,7 +2,7 @@ import Foundation
 import LoopbackTools
 import Testing
 
-/// The systemd unit in deploy/, checked by systemd's own tools.
+/// The systemd units in deploy/, checked by systemd's own tools.
 @Suite struct DeployUnitTests {
     static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../deploy").standardized
     static let analyze = "/usr/bin/systemd-analyze"
@@ -45,6 +45,33 @@ import Testing
         let line = try #require(run.output.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let figure = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(figure <= 2.0, "\(line)")
+    }
+
+    /// The nightly backup timer and its service (README "Backup and restore"), verified together
+    /// with the service's ExecStart pointing at the chargectl just built.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "systemd-analyze is not installed"))
+    func backupTimerAndServiceVerifyClean() async throws {
+        let daemon = try #require(DaemonUnderSystemdTests.binary, "chargecontrold is not built")
+        let chargectl = daemon.deletingLastPathComponent().appendingPathComponent("chargectl")
+        try #require(FileManager.default.isExecutableFile(atPath: chargectl.path), "chargectl is not built next to chargecontrold")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("units-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var units: [String] = []
+        for name in ["chargecontrol-backup.service", "chargecontrol-backup.timer"] {
+            let text = try String(contentsOf: Self.deploy.appendingPathComponent(name), encoding: .utf8)
+            let unit = folder.appendingPathComponent(name)
+            try text.replacingOccurrences(of: "/usr/bin/chargectl", with: chargectl.path).write(to: unit, atomically: true, encoding: .utf8)
+            units.append(unit.path)
+        }
+        let service = try String(contentsOf: Self.deploy.appendingPathComponent("chargecontrol-backup.service"), encoding: .utf8)
+        #expect(service.contains("ExecStart=/usr/bin/chargectl backup"))
+        let run = try await Self.systemdAnalyze(["verify"] + units)
+        #expect(run.status == 0, "\(run.output)")
+        // verify names units it cannot find (chargecontrold.service is not installed here): only
+        // those lines are allowed.
+        let problems = run.output.split(separator: "\n").filter { !$0.contains("chargecontrold.service") }
+        #expect(problems.isEmpty, "\(run.output)")
     }
 
     @Test func sysusersAndTmpfilesNameTheServiceAccount() throws {

@@ -22,12 +22,15 @@ public struct APIServerSettings: Sendable {
     public var liveReadBound: Duration
     /// The day billing months start on (`[billing] reading_day`), for statements.
     public var readingDay: Int = 1
+    /// Where `POST /v1/backup` writes; nil: the route answers 503.
+    public var backups: StationBackups?
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
                 terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
                 lines: TerminalLines? = nil,
                 terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats] = { [:] },
-                liveReadBound: Duration = .seconds(5)) {
+                liveReadBound: Duration = .seconds(5), backups: StationBackups? = nil) {
+        self.backups = backups
         self.timeZone = timeZone
         self.dispatchDeadline = dispatchDeadline
         self.terminalsOnline = terminalsOnline
@@ -72,6 +75,7 @@ public enum APIServer {
         WorkOrderRoutes.register(routes)
         StatsRoutes.register(routes)
         AuditRoutes.register(routes)
+        BackupRoutes.register(routes)
         MetricsRoute.register(on: router, tokens: tokens, station: routes.station,
                               metrics: metrics)
         return router

@@ -30,6 +30,10 @@ extension StationMetric {
     static let ingestFailedTransactions = StationMetric(
         "ingest_failed_transactions_total", "Group-commit transactions that failed as a whole since the daemon started.")
 
+    // MARK: retention (from the retention service)
+    static let retentionPruned = StationMetric(
+        "retention_pruned_total", "Rows retention deleted since the daemon started, by table (reading, outbox).")
+
     // MARK: terminals
     static let terminalUp = StationMetric("terminal_up", "1 when the terminal's last read succeeded recently, else 0.")
     static let terminals = StationMetric("terminals", "Terminals provisioned.")
@@ -102,7 +106,7 @@ extension StationMetric {
         accounts, accountsBelowAlarm, accountsBelowTrip,
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,
-        apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters,
+        apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters, retentionPruned,
         apiRequests, apiRequestDuration, storeCommit, meterRoundTrip,
     ]
 }

@@ -32,6 +32,7 @@ public final class StationMetrics: Sendable {
     private let roundTrips: (@Sendable () -> RoundTripHistogram)?
     /// API requests by route and status, recorded by the router's outermost middleware.
     public let apiRequests = APIRequestMetrics()
+    private let retention: (@Sendable () -> RetentionStats)?
 
     /// - Parameters:
     ///   - latency: the recorder the dispatcher feeds; a new one (never fed) when nil.
@@ -41,13 +42,16 @@ public final class StationMetrics: Sendable {
     ///   - apiConnections: the API connection gate's figures; without it the `api_connections_*`
     ///     metrics are absent.
     ///   - roundTrips: every terminal line's round trips together; an empty histogram without it.
+    ///   - retention: the retention service's counts; without it `retention_pruned_total` is absent.
     public init(core: StationCore, latency: PaymentLatencyRecorder? = nil,
                 collector: (@Sendable () -> CollectorStats)? = nil,
                 dispatcher: (@Sendable () -> DispatcherStats)? = nil,
                 terminalsOnline: (@Sendable () -> [String: Bool])? = nil,
                 apiConnections: (@Sendable () -> APIConnectionStats)? = nil,
-                roundTrips: (@Sendable () -> RoundTripHistogram)? = nil) {
+                roundTrips: (@Sendable () -> RoundTripHistogram)? = nil,
+                retention: (@Sendable () -> RetentionStats)? = nil) {
         self.roundTrips = roundTrips
+        self.retention = retention
         self.core = core
         self.latency = latency ?? PaymentLatencyRecorder(store: core.store)
         self.collector = collector
@@ -73,6 +77,10 @@ public final class StationMetrics: Sendable {
         if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
         if let connections = apiConnections?() { Self.record(connections, into: scrape) }
+        if let pruned = retention?() {
+            scrape.counter(.retentionPruned, pruned.prunedReadings, labels: [("table", "reading")])
+            scrape.counter(.retentionPruned, pruned.prunedOutbox, labels: [("table", "outbox")])
+        }
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         Self.record(try await core.reviewTimeliness(), into: scrape)
         var buffer: [UInt8] = []

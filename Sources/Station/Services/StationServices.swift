@@ -57,7 +57,8 @@ public struct StationServices: Sendable {
     /// Opens the store and builds every service, in this order (a group stops them in reverse):
     /// the terminal lines (stop last: the dispatcher and collector use them), the ingest queue
     /// (commits what the collector handed it), the collector, the dispatcher (finishes the
-    /// dispatches under way), the notifier when a webhook is set, the watchdog, the reloader, the
+    /// dispatches under way), the notifier when a webhook is set, retention unless both its
+    /// limits are off, the watchdog, the reloader, the
     /// API (stops taking requests early), and the stop notice (first to hear of a shutdown, so
     /// systemd learns at once).
     public func build(gracefulShutdownSignals: [UnixSignal] = []) async throws -> Running {
@@ -93,10 +94,12 @@ public struct StationServices: Sendable {
         let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger,
                                     onAcknowledged: latency.commandAcknowledged)
         let connections = apiConnectionGate(descriptors, terminals: terminalCount)
+        let retention = RetentionService(store: store, settings: configuration.retention, clock: clock, logger: logger)
         let metrics = StationMetrics(core: core, latency: latency, collector: { collector.stats }, dispatcher: { dispatcher.stats },
                                      terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
                                      apiConnections: { connections.stats },
-                                     roundTrips: { lines.health.values.reduce(RoundTripHistogram()) { $0.merged(with: $1.roundTrips) } })
+                                     roundTrips: { lines.health.values.reduce(RoundTripHistogram()) { $0.merged(with: $1.roundTrips) } },
+                                     retention: { retention.stats })
         core.whenProvisioningChanges { [logger] in
             do {
                 let terminals = try await store.terminals()
@@ -124,6 +127,9 @@ public struct StationServices: Sendable {
             ("terminal lines", lines), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
         ]
         if let delivery { services.append(("notifications", delivery)) }
+        if configuration.retention.readings != nil || configuration.retention.outbox != nil {
+            services.append(("retention", retention))
+        }
         services += [("work orders", WorkOrderWatch(store: store, clock: clock, logger: logger)),
                      ("watchdog", watchdog), ("reload", reloader), ("api", api), ("stop notice", StopNotice(notifier: notifier))]
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -146,6 +152,7 @@ public struct StationServices: Sendable {
         var settings = APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
                                          terminalsOnline: terminalsOnline, lines: lines, terminalReads: terminalReads)
         settings.readingDay = configuration.billing.readingDay
+        settings.backups = StationBackups(core: core, folder: configuration.station.backups, database: configuration.station.database)
         return APIServer.application(
             router: APIServer.buildRouter(core: core, tokens: tokens, settings: settings, metrics: metrics),
             host: listen.host, port: listen.port, logger: logger, connections: connections,

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+
+/// What one retention batch removed, and where the next one starts.
+public struct PruneBatch: Sendable, Hashable {
+    /// Rows deleted.
+    public let deleted: Int
+    /// The next batch starts after this id; nil: nothing older than the cutoff is left to look at.
+    public let resumeAfter: Int64?
+}
+
+/// Retention (`[retention]`): old readings and delivered outbox rows are deleted in small
+/// batches, each its own write on the bulk lane (a commit round takes at most one bulk write, so a
+/// payment waits for one batch at most).
+///
+/// A reading is kept, whatever its age, when
+/// - it is an account's baseline (`account.last_reading_id`): the next reading is billed from it;
+/// - a review item names it (open or closed): resolving an item reads it, and a closed item shows it;
+/// - it is the newest reading of all: reading ids are SQLite rowids, and deleting the largest
+///   would let the next insert reuse its id (notification event keys name readings by id).
+///
+/// A charge in the ledger names the reading it billed (`ledger.reading_id`); when that reading is
+/// deleted the link is cleared (NULL) in the same transaction. The entry itself is kept whole:
+/// amount, energy, instant and its reference text (`reading N: X kWh`), so balances, replays and
+/// statements are computed from the ledger alone. The audit trail is never touched.
+enum Retention {
+    /// The ids of the readings to delete in `lower...upper`, as a temp table the batch fills.
+    private static let doomedReadings = """
+        INSERT INTO temp.retention_doomed (id)
+        SELECT r.id FROM reading AS r
+        WHERE r.id BETWEEN ?1 AND ?2 AND r.collected_at < ?3
+            AND r.id < (SELECT MAX(id) FROM reading)
+            AND NOT EXISTS (SELECT 1 FROM account AS a WHERE a.id = r.account_id AND a.last_reading_id = r.id)
+            AND NOT EXISTS (SELECT 1 FROM review_item AS v WHERE v.reading_id = r.id)
+        """
+
+    /// Deletes the readings older than `cutoff` with ids in `lower...upper` but those kept (see
+    /// the type), clearing the ledger's links to them. Returns how many were deleted.
+    static func pruneReadings(from lower: Int64, through upper: Int64, before cutoff: Int64, in db: Database) throws -> Int {
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY)")
+        try db.execute(sql: "DELETE FROM temp.retention_doomed")
+        try db.execute(sql: doomedReadings, arguments: [lower, upper, cutoff])
+        guard db.changesCount > 0 else { return 0 }
+        // Probes `ledger_reading` (v14) per reading: the charges of the batch, nothing else.
+        try db.execute(sql: "UPDATE ledger SET reading_id = NULL WHERE reading_id IN (SELECT id FROM temp.retention_doomed)")
+        try db.execute(sql: "DELETE FROM reading WHERE id IN (SELECT id FROM temp.retention_doomed)")
+        let deleted = db.changesCount
+        try db.execute(sql: "DELETE FROM temp.retention_doomed")
+        return deleted
+    }
+
+    /// The id range of the next batch: up to `limit` readings after `cursor`, in id order,
+    /// stopping before the first one collected at or after `cutoff` (ids grow with collection
+    /// time, so what follows is newer). Nil when there is none.
+    static func nextReadingRange(after cursor: Int64, before cutoff: Int64, limit: Int, in db: Database)
+        throws -> (lower: Int64, upper: Int64, isLast: Bool)?
+    {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, collected_at FROM reading WHERE id > ? ORDER BY id LIMIT ?",
+                                    arguments: [cursor, limit])
+        var upper: Int64?
+        for row in rows {
+            let (id, at) = try row.decodeRecord(table: "reading", key: .index(0)) {
+                try (row.decode(Int64.self, atIndex: 0), row.decode(Int64.self, atIndex: 1))
+            }
+            guard at < cutoff else { return upper.map { (cursor + 1, $0, true) } }
+            upper = id
+        }
+        return upper.map { (cursor + 1, $0, rows.count < limit) }
+    }
+
+    /// Deletes up to `limit` outbox rows delivered before `cutoff`, oldest delivery first.
+    /// Undelivered rows are never deleted, whatever their age.
+    static func pruneOutbox(before cutoff: Int64, limit: Int, in db: Database) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM outbox WHERE id IN (
+                SELECT id FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)
+            """, arguments: [cutoff, limit])
+        return db.changesCount
+    }
+}
+
+extension StationStore {
+    /// One batch of reading retention: at most `limit` readings after id `cursor` (0 to start)
+    /// collected before `cutoff` are looked at, and those not kept (`Retention`) deleted in one
+    /// bulk-lane transaction. Call again with `resumeAfter` until it is nil.
+    public func pruneReadings(before cutoff: Date, after cursor: Int64 = 0, limit: Int = 1000) async throws -> PruneBatch {
+        let cutoffMillis = StoredInstant.millis(cutoff)
+        // The range is found on a reader: the writer is held only for the deletes.
+        guard let range = try await writer.read({ db in
+            try Retention.nextReadingRange(after: cursor, before: cutoffMillis, limit: max(1, limit), in: db)
+        }) else { return PruneBatch(deleted: 0, resumeAfter: nil) }
+        let deleted = try await write(.bulk) { db in
+            try Retention.pruneReadings(from: range.lower, through: range.upper, before: cutoffMillis, in: db)
+        }
+        return PruneBatch(deleted: deleted, resumeAfter: range.isLast ? nil : range.upper)
+    }
+
+    /// One batch of outbox retention: deletes up to `limit` rows delivered before `cutoff`;
+    /// `resumeAfter` is non-nil (0) while a full batch was deleted (there may be more).
+    public func pruneDeliveredOutbox(before cutoff: Date, limit: Int = 1000) async throws -> PruneBatch {
+        let cutoffMillis = StoredInstant.millis(cutoff)
+        let limit = max(1, limit)
+        let deleted = try await write(.bulk) { db in try Retention.pruneOutbox(before: cutoffMillis, limit: limit, in: db) }
+        return PruneBatch(deleted: deleted, resumeAfter: deleted == limit ? 0 : nil)
+    }
+
+    /// Rows in the readings table, and the database's size in bytes (pages in use and free).
+    public func storageFigures() async throws -> StorageFigures {
+        try await writer.read { db in
+            let readings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") ?? 0
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            return StorageFigures(readings: readings, bytes: pages * pageSize, freeBytes: free * pageSize)
+        }
+    }
+}
+
+/// How large the database is.
+public struct StorageFigures: Sendable, Hashable {
+    public let readings: Int
+    /// The file's size in pages (`page_count × page_size`).
+    public let bytes: Int
+    /// Of which free pages, reused by later inserts before the file grows.
+    public let freeBytes: Int
+}
