@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import Foundation
 import StationHarness
 
@@ -12,6 +13,7 @@ import StationHarness
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargecontrol-bench",
+        version: BuildVersion.version,
         abstract: "Measure ChargeControl's scenarios and print a table (or JSON with --json)."
     )
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import Foundation
 import Logging
 import Station
@@ -11,6 +12,7 @@ import Tariffs
 struct ChargeControlDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargecontrold",
+        version: BuildVersion.version,
         abstract: "The ChargeControl prepaid charge-control master station daemon.",
         discussion: "Exit status: 0 after a clean stop or a passing --check-config; 1 when the configuration, tariffs or tokens are refused; 2 for a usage error."
     )
@@ -37,6 +39,10 @@ struct ChargeControlDaemon: AsyncParsableCommand {
             return
         }
         MemoryArenas.limit()
+        // A write past a file-size limit (LimitFSIZE=, ulimit -f) fails like a full disk: the store
+        // reports it (/healthz: store_unwritable) and recovers when writes succeed again, instead
+        // of SIGXFSZ killing the daemon mid-commit.
+        signal(SIGXFSZ, SIG_IGN)
         let settings = loaded.configuration.log
         let destination: LogDestination? = switch settings.target {
         case .auto: nil

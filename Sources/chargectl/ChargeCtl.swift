@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 
 /// `chargectl`: the operator's command line. Each area of the station is a subcommand group;
 /// the tariff tools work offline on files, the rest talk to the daemon's HTTP API.
@@ -6,6 +7,7 @@ import ArgumentParser
 struct ChargeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargectl",
+        version: BuildVersion.version,
         abstract: "Operate a ChargeControl prepaid charge-control station.",
         discussion: ExitStatus.help,
         subcommands: [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import Dispatch
 import Foundation
 import MeterSim
@@ -8,6 +9,7 @@ import MeterSim
 struct MeterSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meter-sim",
+        version: BuildVersion.version,
         abstract: "Simulated DL/T 645-2007 terminals and cost-control meters on TCP.",
         discussion: """
             Terminal i listens on PORT+i and serves a contiguous block of ceil(M/T) meters, addresses \

@@ -1,3 +1,4 @@
+import BuildVersion
 import ChargeControl
 import Foundation
 import Hummingbird
@@ -85,6 +86,12 @@ import Testing
         #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "idle_timeout")]) == 2)
         #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "cap")]) == 0)
         #expect(scrape.value("chargecontrol_api_connections_refused_total", [("reason", "body_timeout")]) == 0)
+
+        // Coverage by class, the stale count, and the build.
+        #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "default")]) == 0.75)
+        #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "commercial")]) == 1)
+        #expect(scrape.value("chargecontrol_collection_stale_meters") == 1)
+        #expect(scrape.value("chargecontrol_build_info", [("version", BuildVersion.version)]) == 1)
 
         // Every catalogued family is announced with its type and help.
         for metric in StationMetric.all {

@@ -20,18 +20,26 @@ public struct APIServerSettings: Sendable {
     public var terminalReads: @Sendable () -> [String: CollectorStats.TerminalStats]
     /// The bound of one on-demand read (`GET /v1/meters/ADDR/live`), all its requests together.
     public var liveReadBound: Duration
+    /// What keeps the station from making progress now (`/healthz`; `HealthCheck`); none: healthy.
+    public var health: @Sendable () -> [HealthProblem]
+    /// The collector's coverage of the controlled meters (`/v1/stats`); nil: no collector.
+    public var coverage: (@Sendable () -> CollectionCoverage)?
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
                 terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
                 lines: TerminalLines? = nil,
                 terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats] = { [:] },
-                liveReadBound: Duration = .seconds(5)) {
+                liveReadBound: Duration = .seconds(5),
+                health: @escaping @Sendable () -> [HealthProblem] = { [] },
+                coverage: (@Sendable () -> CollectionCoverage)? = nil) {
         self.timeZone = timeZone
         self.dispatchDeadline = dispatchDeadline
         self.terminalsOnline = terminalsOnline
         self.lines = lines
         self.terminalReads = terminalReads
         self.liveReadBound = liveReadBound
+        self.health = health
+        self.coverage = coverage
     }
 }
 
@@ -51,7 +59,7 @@ public enum APIServer {
                                    metrics: StationMetrics? = nil) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
-        HealthRoutes.register(on: router)
+        HealthRoutes.register(on: router, health: settings.health)
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: tokens))
         let routes = APIRoutes(group: v1, station: APIStation(core: core, settings: settings))
         TerminalRoutes.register(routes)
@@ -91,9 +99,20 @@ public enum APIServer {
     }
 }
 
-/// `GET /healthz`: 200 while the daemon is up; no token needed.
+/// `GET /healthz`, no token needed: 200 `{"status": "ok"}` while collection, dispatch and the
+/// store make progress, else 503 `{"status": "degraded", "problems": [{"code", "detail"}]}`
+/// (`HealthProblem.Code` lists the codes).
 enum HealthRoutes {
-    static func register(on router: Router<APIRequestContext>) {
-        router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+    struct Degraded: Encodable {
+        let status = "degraded"
+        let problems: [HealthProblem]
+    }
+
+    static func register(on router: Router<APIRequestContext>, health: @escaping @Sendable () -> [HealthProblem]) {
+        router.get("healthz") { _, _ in
+            let problems = health()
+            return problems.isEmpty ? try JSONResponse.make(["status": "ok"])
+                : try JSONResponse.make(Degraded(problems: problems), status: .serviceUnavailable)
+        }
     }
 }

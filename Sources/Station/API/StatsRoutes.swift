@@ -1,5 +1,6 @@
 import Hummingbird
 import Store
+import StationConfig
 
 /// `GET /v1/stats?region=R`: controlled accounts, accounts by state, consumption, total balance
 /// and terminals online, for one region or (without `region`) the whole station.
@@ -11,6 +12,8 @@ enum StatsRoutes {
         let consumptionKWh, totalBalanceYuan: String
         let totalBalanceMicroYuan: Int64
         let terminals, terminalsOnline: Int
+        /// Station-wide only (no `region`): the collector's coverage.
+        var collection: CoverageView?
 
         init(_ s: StationStatistics) {
             region = s.figures.region
@@ -27,6 +30,7 @@ enum StatsRoutes {
             case region, accounts, terminals
             case byState = "by_state", consumptionKWh = "consumption_kwh", totalBalanceYuan = "total_balance_yuan"
             case totalBalanceMicroYuan = "total_balance_micro_yuan", terminalsOnline = "terminals_online"
+            case collection = "collection_coverage"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -39,6 +43,36 @@ enum StatsRoutes {
             try c.encode(totalBalanceMicroYuan, forKey: .totalBalanceMicroYuan)
             try c.encode(terminals, forKey: .terminals)
             try c.encode(terminalsOnline, forKey: .terminalsOnline)
+            try c.encodeIfPresent(collection, forKey: .collection)
+        }
+    }
+
+    /// `"collection_coverage": {"ratio", "classes": {NAME: {"meters", "read", "ratio", "interval"}},
+    /// "stale_meters", "stale": [first addresses]}`.
+    struct CoverageView: Encodable {
+        struct ClassView: Encodable {
+            let meters, read: Int
+            let ratio: Double
+            let interval: String
+        }
+
+        let ratio: Double
+        let classes: [String: ClassView]
+        let staleMeters: Int
+        let stale: [String]
+
+        init(_ c: CollectionCoverage) {
+            ratio = c.ratio
+            classes = c.classes.mapValues {
+                ClassView(meters: $0.meters, read: $0.read, ratio: $0.ratio, interval: $0.interval.configText)
+            }
+            staleMeters = c.staleCount
+            stale = c.stale
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case ratio, classes, stale
+            case staleMeters = "stale_meters"
         }
     }
 
@@ -49,7 +83,9 @@ enum StatsRoutes {
                 try FieldValidation.identifier(v, "region")
             }
             let stats = try await station.core.statistics(region: region, terminalsOnline: station.settings.terminalsOnline())
-            return try JSONResponse.make(View(stats))
+            var view = View(stats)
+            if region == nil { view.collection = station.settings.coverage.map { CoverageView($0()) } }
+            return try JSONResponse.make(view)
         }
     }
 }

@@ -82,6 +82,14 @@ extension StationMetric {
         "api_connections_refused_total",
         "HTTP API connections the station closed, by reason: cap (new, every connection busy), evicted (idle, to make room), idle_timeout, body_timeout.")
 
+    // MARK: health and versions (issue 14)
+    static let collectionCoverage = StationMetric(
+        "collection_coverage_ratio",
+        "Share of the meters the collector schedules read within their interval, by customer class (class=\"default\": none).")
+    static let collectionStaleMeters = StationMetric(
+        "collection_stale_meters", "Meters the collector schedules that were not read within their interval.")
+    static let buildInfo = StationMetric("build_info", "Always 1; the version label says which chargecontrold runs.")
+
     /// Every family, in the order the docs list them.
     public static let all: [StationMetric] = [
         readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
@@ -90,5 +98,6 @@ extension StationMetric {
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,
         apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters,
+        collectionCoverage, collectionStaleMeters, buildInfo,
     ]
 }

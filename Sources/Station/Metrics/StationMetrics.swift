@@ -1,3 +1,4 @@
+import BuildVersion
 import Foundation
 import Prometheus
 import Store
@@ -28,6 +29,7 @@ public final class StationMetrics: Sendable {
     private let dispatcher: (@Sendable () -> DispatcherStats)?
     private let terminalsOnline: (@Sendable () -> [String: Bool])?
     private let apiConnections: (@Sendable () -> APIConnectionStats)?
+    private let coverage: (@Sendable () -> CollectionCoverage)?
 
     /// - Parameters:
     ///   - latency: the recorder the dispatcher feeds; a new one (never fed) when nil.
@@ -36,17 +38,21 @@ public final class StationMetrics: Sendable {
     ///   - terminalsOnline: terminal health by id; by default taken from the collector's stats.
     ///   - apiConnections: the API connection gate's figures; without it the `api_connections_*`
     ///     metrics are absent.
+    ///   - coverage: the collector's coverage; without it the `collection_coverage_ratio` and
+    ///     `collection_stale_meters` metrics are absent.
     public init(core: StationCore, latency: PaymentLatencyRecorder? = nil,
                 collector: (@Sendable () -> CollectorStats)? = nil,
                 dispatcher: (@Sendable () -> DispatcherStats)? = nil,
                 terminalsOnline: (@Sendable () -> [String: Bool])? = nil,
-                apiConnections: (@Sendable () -> APIConnectionStats)? = nil) {
+                apiConnections: (@Sendable () -> APIConnectionStats)? = nil,
+                coverage: (@Sendable () -> CollectionCoverage)? = nil) {
         self.core = core
         self.latency = latency ?? PaymentLatencyRecorder(store: core.store)
         self.collector = collector
         self.dispatcher = dispatcher
         self.terminalsOnline = terminalsOnline
         self.apiConnections = apiConnections
+        self.coverage = coverage
     }
 
     /// The metrics in the Prometheus text format, as of now.
@@ -66,6 +72,8 @@ public final class StationMetrics: Sendable {
         if let collected { Self.record(collected, terminals: figures.terminalIDs, into: scrape) }
         if let dispatched = dispatcher?() { Self.record(dispatched, into: scrape) }
         if let connections = apiConnections?() { Self.record(connections, into: scrape) }
+        if let coverage = coverage?() { Self.record(coverage, into: scrape) }
+        scrape.gauge(.buildInfo, 1, labels: [("version", BuildVersion.version)])
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
@@ -130,6 +138,14 @@ public final class StationMetrics: Sendable {
         r.gauge(.pricePushMeters, upcoming.map(\.confirmed).reduce(0, +), labels: [("state", "confirmed")])
         r.gauge(.pricePushMeters, upcoming.map(\.inReview).reduce(0, +), labels: [("state", "review")])
         r.gauge(.pricePushMeters, upcoming.map(\.outstanding).reduce(0, +), labels: [("state", "outstanding")])
+    }
+
+    /// Every class the collector schedules, and the stale count (0 included).
+    static func record(_ c: CollectionCoverage, into r: ScrapeRegistry) {
+        for (name, coverage) in c.classes {
+            r.gauge(.collectionCoverage, coverage.ratio, labels: [("class", name)])
+        }
+        r.gauge(.collectionStaleMeters, c.staleCount)
     }
 
     /// Every reason is written, zero included, so that rates start from the first scrape.
