@@ -29,9 +29,18 @@ public struct StationStore: Sendable {
     /// health (`writeHealth`).
     public static func open(path: String, now: @escaping @Sendable () -> Date = { Date() },
                             beforeMigrating: (SchemaState) -> Void = { _ in }) throws -> StationStore {
+        // Checked through a plain connection first: opening a pool writes to the file (GRDB makes
+        // sure the WAL is not empty), and a newer schema must be refused untouched.
+        if FileManager.default.fileExists(atPath: path) {
+            let probe = try DatabaseQueue(path: path, configuration: configuration())
+            defer { try? probe.close() }
+            let schema = try Schema.check(probe)
+            if !schema.pending.isEmpty { beforeMigrating(schema) }
+        } else {
+            beforeMigrating(SchemaState(applied: [], pending: Schema.migrator.migrations,
+                                        latestKnown: Schema.migrator.migrations.last.map(SchemaState.version(of:)) ?? "v0"))
+        }
         let pool = try DatabasePool(path: path, configuration: configuration())
-        let schema = try Schema.check(pool)
-        if !schema.pending.isEmpty { beforeMigrating(schema) }
         return try StationStore(writer: pool, now: now)
     }
 

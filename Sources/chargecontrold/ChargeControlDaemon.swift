@@ -12,9 +12,9 @@ import Tariffs
 struct ChargeControlDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargecontrold",
-        version: BuildVersion.version,
         abstract: "The ChargeControl prepaid charge-control master station daemon.",
-        discussion: "Exit status: 0 after a clean stop or a passing --check-config; 1 when the configuration, tariffs or tokens are refused; 2 for a usage error."
+        discussion: "Exit status: 0 after a clean stop or a passing --check-config; 1 when the configuration, tariffs or tokens are refused; 2 for a usage error.",
+        version: BuildVersion.version
     )
 
     @Option(help: "The configuration file (TOML).")

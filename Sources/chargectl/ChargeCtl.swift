@@ -7,9 +7,9 @@ import BuildVersion
 struct ChargeCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargectl",
-        version: BuildVersion.version,
         abstract: "Operate a ChargeControl prepaid charge-control station.",
         discussion: ExitStatus.help,
+        version: BuildVersion.version,
         subcommands: [
             TariffCommand.self, StatusCommand.self, TerminalCommand.self, AccountCommand.self, PayCommand.self,
             CommandsCommand.self, ReviewCommand.self, StatsCommand.self, ImportCommand.self, AuditCommand.self, MeterCommand.self,

@@ -9,13 +9,13 @@ import MeterSim
 struct MeterSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meter-sim",
-        version: BuildVersion.version,
         abstract: "Simulated DL/T 645-2007 terminals and cost-control meters on TCP.",
         discussion: """
             Terminal i listens on PORT+i and serves a contiguous block of ceil(M/T) meters, addresses \
             counting up from --first-address. With PORT 0 a block of consecutive free ports is picked; \
             the ready line on stdout names them. SIGINT or SIGTERM stop it (exit 0).
-            """)
+            """,
+        version: BuildVersion.version)
 
     @Option(help: "HOST:PORT of terminal 0; terminal i listens on PORT+i (PORT 0: pick a free block).")
     var listen: String

@@ -9,17 +9,17 @@ import Testing
 /// Collection coverage: each customer class counted against its own interval, from the
 /// collector's memory of its last good reads; and where `/v1/stats` shows it.
 @Suite struct CollectionCoverageTests {
-    static let commercial = "commercial"
+    static let business = "business"
 
-    /// Meters 1 and 2 are commercial, read every 5 minutes; 3 and 4 have no class and are read
-    /// every 15 (the default). All are read, then fall silent: 400 s later only the commercial
+    /// Meters 1 and 2 are of class business, read every 5 minutes; 3 and 4 have no class and are read
+    /// every 15 (the default). All are read, then fall silent: 400 s later only the business
     /// ones are past their interval; 1,000 s later all are.
     @Test func eachClassIsCountedAgainstItsOwnInterval() async throws {
-        try await withCollectRig(meters: 4, terminals: 1, customerClass: { $0 < 2 ? Self.commercial : nil },
-                                 strategies: { $0.customerClass == Self.commercial
+        try await withCollectRig(meters: 4, terminals: 1, customerClass: { $0 < 2 ? Self.business : nil },
+                                 strategies: { $0.customerClass == Self.business
                                      ? ReadingStrategy(interval: .seconds(300)) : ReadingStrategy(interval: .seconds(900)) }) { rig in
             let start = rig.collector.coverage()
-            #expect(start.classes[Self.commercial]?.meters == 2 && start.classes[Self.commercial]?.interval == .seconds(300))
+            #expect(start.classes[Self.business]?.meters == 2 && start.classes[Self.business]?.interval == .seconds(300))
             #expect(start.classes[CollectionCoverage.defaultClass]?.meters == 2)
             #expect(start.classes[CollectionCoverage.defaultClass]?.interval == .seconds(900))
             // Not read yet, but scheduled just now: within every interval.
@@ -27,19 +27,19 @@ import Testing
 
             try await rig.cycle(reads: 4)
             let read = rig.collector.coverage()
-            #expect(read.classes[Self.commercial]?.read == 2 && read.classes[CollectionCoverage.defaultClass]?.read == 2)
+            #expect(read.classes[Self.business]?.read == 2 && read.classes[CollectionCoverage.defaultClass]?.read == 2)
             #expect(read.staleCount == 0 && read.stale.isEmpty)
 
             for meter in 0..<4 { rig.change(meter, MeterChange(offline: true)) }
             rig.simClock.advance(seconds: 400)
             rig.clock.advance(by: 400)
-            let commercialLate = rig.collector.coverage()
-            #expect(commercialLate.classes[Self.commercial]?.read == 0)
-            #expect(commercialLate.classes[Self.commercial]?.ratio == 0)
-            #expect(commercialLate.classes[CollectionCoverage.defaultClass]?.ratio == 1)
-            #expect(commercialLate.staleCount == 2)
-            #expect(commercialLate.stale == [rig.address(0).description, rig.address(1).description].sorted())
-            #expect(commercialLate.ratio == 0.5)
+            let businessLate = rig.collector.coverage()
+            #expect(businessLate.classes[Self.business]?.read == 0)
+            #expect(businessLate.classes[Self.business]?.ratio == 0)
+            #expect(businessLate.classes[CollectionCoverage.defaultClass]?.ratio == 1)
+            #expect(businessLate.staleCount == 2)
+            #expect(businessLate.stale == [rig.address(0).description, rig.address(1).description].sorted())
+            #expect(businessLate.ratio == 0.5)
 
             rig.simClock.advance(seconds: 600)
             rig.clock.advance(by: 600)
@@ -67,7 +67,7 @@ import Testing
             #expect(shown["stale"] as? [String] == coverage.stale)
             #expect(shown["ratio"] as? Double == coverage.ratio)
             let classes = try #require(shown["classes"] as? [String: [String: Any]])
-            #expect(classes[Self.commercial]?["interval"] as? String == "5m")
+            #expect(classes[Self.business]?["interval"] as? String == "5m")
             #expect(classes[CollectionCoverage.defaultClass]?["meters"] as? Int == 4)
             #expect(classes[CollectionCoverage.defaultClass]?["read"] as? Int == 3)
             #expect(classes[CollectionCoverage.defaultClass]?["ratio"] as? Double == 0.75)

@@ -89,7 +89,7 @@ import Testing
 
         // Coverage by class, the stale count, and the build.
         #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "default")]) == 0.75)
-        #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "commercial")]) == 1)
+        #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "business")]) == 1)
         #expect(scrape.value("chargecontrol_collection_stale_meters") == 1)
         #expect(scrape.value("chargecontrol_build_info", [("version", BuildVersion.version)]) == 1)
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GRDB
 import Synchronization
@@ -21,6 +22,8 @@ import Testing
         // A newer binary's migration, as GRDB records it.
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: future')") }
+        // Everything in the main file, so that its bytes are the whole database.
+        try queue.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         try queue.close()
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let filesBefore = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
@@ -91,14 +94,30 @@ import Testing
         let timed = try StationStore.open(path: path, now: { clock.withLock { $0 } })
         try await provision(timed)
 
+        // Another connection takes the write lock and holds it (on GRDB's own thread, not the
+        // test's) until released.
         let other = try DatabaseQueue(path: path)
-        try other.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        let release = DispatchSemaphore(value: 0)
+        let locked = Mutex(false)
+        let holder = Task {
+            try await other.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.withLock { $0 = true }
+                release.wait()
+                try db.execute(sql: "ROLLBACK")
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !locked.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(locked.withLock { $0 })
         clock.withLock { $0 = t0.addingTimeInterval(60) }
         await #expect(throws: (any Error).self) { try await provision(timed, account: "A2", meter: "000000000002") }
         let failure = try #require(timed.writeHealth.failure)
         #expect(failure.at == t0.addingTimeInterval(60))
+        #expect(failure.detail.contains("locked"), "\(failure.detail)")
         #expect(timed.writeHealth.lastCommit == t0)
-        try other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        release.signal()
+        try await holder.value
         try other.close()
 
         clock.withLock { $0 = t0.addingTimeInterval(120) }
