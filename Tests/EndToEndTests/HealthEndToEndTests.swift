@@ -49,6 +49,7 @@ struct HealthEndToEndTests {
             let refused = try await s.pay("HEALTH-1", account: "M1", amount: "1.00")
             #expect(refused.status >= 500, "\(refused)")
             let degraded = try await eventuallyAnswer(s) { $0.status == 503 }
+            print("[healthz-store] while unwritable: \(degraded.status) \(degraded.text)")
             #expect(degraded.json?["status"]?.string == "degraded", "\(degraded)")
             #expect(degraded.text.contains("\"code\":\"store_unwritable\""), "\(degraded)")
             #expect(s.daemon?.isRunning == true)

@@ -164,7 +164,13 @@ struct DaemonReloadTests {
         try (original + "\n[control]\nalarm_yuan = \"25.00\"\n").write(toFile: file, atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
         // RELOADING=1 carries the monotonic clock, as Type=notify-reload wants it.
-        let reloading = await socket.receive()
+        var reloading: String?
+        while let message = await socket.receive() {
+            if message.hasPrefix("RELOADING=1") {
+                reloading = message
+                break
+            }
+        }
         #expect(reloading?.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") == true, "\(reloading ?? "nothing")")
         #expect(await socket.waitFor("READY=1"))
         try (original + "\n[control]\nalarm_yuan = \"25.001\"\n").write(toFile: file, atomically: true, encoding: .utf8)
