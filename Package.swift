@@ -28,6 +28,9 @@ let package = Package(
         // MARK: a seeded generator shared by the simulator and the property tests
         .target(name: "SeededRandom"),
 
+        // MARK: the version every executable and /metrics report
+        .target(name: "BuildVersion"),
+
         // MARK: helpers for running the station's processes on loopback (bench and process tests)
         .target(name: "LoopbackTools"),
 
@@ -86,7 +89,7 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "Wakeup", "StationConfig", "Systemd",
+                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "Wakeup", "StationConfig", "Systemd", "BuildVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -115,12 +118,12 @@ let package = Package(
         // MARK: executables
         .executableTarget(
             name: "meter-sim",
-            dependencies: ["MeterSim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["MeterSim", "BuildVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "chargecontrold",
             dependencies: [
-                "Station", "StationConfig", "Store", "Systemd", "Tariffs",
+                "Station", "StationConfig", "Store", "Systemd", "Tariffs", "BuildVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -128,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "chargectl",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645", "DLT645NIO",
+                "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "BuildVersion",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -136,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrol-bench",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store", "StationHarness",
+                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store", "StationHarness", "BuildVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The SQLite C API alone, for p7's raw-insert baseline: the bench reads the store through its methods.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -172,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "StationTests",
             dependencies: [
-                "Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim", "Systemd", "LoopbackTools",
+                "Station", "Store", "Tariffs", "ChargeControl", "DLT645", "DLT645NIO", "MeterSim", "Systemd", "LoopbackTools", "BuildVersion",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -182,7 +185,7 @@ let package = Package(
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["StationHarness", "Store", "ChargeControl", "Tariffs", "SeededRandom", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["StationHarness", "Store", "ChargeControl", "Tariffs", "SeededRandom", "BuildVersion", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs", "SeededRandom"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs", "SeededRandom"]),

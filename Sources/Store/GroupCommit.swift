@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -32,7 +33,8 @@ final class GroupCommit: Sendable {
     /// A submitted write, type-erased: `run` executes it in a savepoint and returns how to
     /// deliver its outcome once the round has committed; `fail` delivers a failed round.
     private struct Job: Sendable {
-        let run: @Sendable (Database) -> @Sendable () -> Void
+        /// Runs the write; returns how to deliver its outcome and the storage failure it met, if any.
+        let run: @Sendable (Database) -> (deliver: @Sendable () -> Void, storageFailure: (any Error)?)
         let fail: @Sendable (any Error) -> Void
     }
 
@@ -50,9 +52,12 @@ final class GroupCommit: Sendable {
 
     private let writer: any DatabaseWriter
     private let state = Mutex(State())
+    /// Whether rounds commit (`/healthz`).
+    let health: StoreWriteHealthRecorder
 
-    init(writer: any DatabaseWriter) {
+    init(writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
+        health = StoreWriteHealthRecorder(now: now)
     }
 
     /// Rounds committed (or failed) so far.
@@ -74,7 +79,13 @@ final class GroupCommit: Sendable {
             let job = Job(
                 run: { db in
                     let outcome = Result { () throws -> T in try db.cachedSavepoint { try body(db) } }
-                    return { continuation.resume(with: outcome) }
+                    // A write the file or disk refused rolls back alone, and its round may commit
+                    // the others: the failure still counts against the store's health.
+                    let storageFailure: (any Error)? = switch outcome {
+                    case .failure(let error) where StoreWriteHealth.isStorageFailure(error): error
+                    default: nil
+                    }
+                    return ({ continuation.resume(with: outcome) }, storageFailure)
                 },
                 fail: { continuation.resume(throwing: $0) })
             let start = state.withLock { s -> Bool in
@@ -106,6 +117,7 @@ final class GroupCommit: Sendable {
             return round
         }
         guard !round.isEmpty else { return }
+        health.roundStarted()
         let clock = ContinuousClock()
         let started = Mutex<ContinuousClock.Instant?>(nil)
         writer.asyncWrite({ db in
@@ -120,9 +132,11 @@ final class GroupCommit: Sendable {
                 if let took { s.commitTimes.record(seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18) }
             }
             switch result {
-            case .success(let deliveries):
-                for deliver in deliveries { deliver() }
+            case .success(let outcomes):
+                self.health.roundEnded(failure: outcomes.lazy.compactMap(\.storageFailure).first)
+                for outcome in outcomes { outcome.deliver() }
             case .failure(let error):
+                self.health.roundEnded(failure: error)
                 for job in round { job.fail(error) }
             }
             self.commitNextRound()

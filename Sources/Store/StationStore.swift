@@ -22,9 +22,26 @@ public struct StationStore: Sendable {
     let group: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and migrates it.
-    public static func open(path: String) throws -> StationStore {
+    ///
+    /// A file a newer binary migrated is refused (`NewerSchemaError`) before anything is written
+    /// to it. `beforeMigrating` hears of the migrations about to run (not called when none are
+    /// pending): the daemon tells systemd to extend its start timeout. `now` times the write
+    /// health (`writeHealth`).
+    public static func open(path: String, now: @escaping @Sendable () -> Date = { Date() },
+                            beforeMigrating: (SchemaState) -> Void = { _ in }) throws -> StationStore {
+        // Checked through a plain connection first: opening a pool writes to the file (GRDB makes
+        // sure the WAL is not empty), and a newer schema must be refused untouched.
+        if FileManager.default.fileExists(atPath: path) {
+            let probe = try DatabaseQueue(path: path, configuration: configuration())
+            defer { try? probe.close() }
+            let schema = try Schema.check(probe)
+            if !schema.pending.isEmpty { beforeMigrating(schema) }
+        } else {
+            beforeMigrating(SchemaState(applied: [], pending: Schema.migrator.migrations,
+                                        latestKnown: Schema.migrator.migrations.last.map(SchemaState.version(of:)) ?? "v0"))
+        }
         let pool = try DatabasePool(path: path, configuration: configuration())
-        return try StationStore(writer: pool)
+        return try StationStore(writer: pool, now: now)
     }
 
     /// A private in-memory database, for tests and benchmarks.
@@ -41,15 +58,18 @@ public struct StationStore: Sendable {
     }
 
     /// A store over `writer`, migrated.
-    package init(writer: any DatabaseWriter) throws {
-        self.init(unmigrated: writer)
+    package init(writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.init(unmigrated: writer, now: now)
         try Schema.migrator.migrate(writer)
     }
 
-    private init(unmigrated writer: any DatabaseWriter) {
+    private init(unmigrated writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
-        group = GroupCommit(writer: writer)
+        group = GroupCommit(writer: writer, now: now)
     }
+
+    /// Whether writes commit: the last commit, the last failure until a later commit, the round under way.
+    public var writeHealth: StoreWriteHealth { group.health.current }
 
     /// Closes the file; the store cannot be used after.
     public func close() throws {

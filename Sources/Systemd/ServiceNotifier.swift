@@ -64,8 +64,13 @@ public struct ServiceNotifier: Sendable {
     @discardableResult public func watchdog() -> Bool { send("WATCHDOG=1") }
     /// A graceful stop has begun.
     @discardableResult public func stopping() -> Bool { send("STOPPING=1") }
-    /// Configuration is being reloaded; follow with `ready()` when done.
-    @discardableResult public func reloading() -> Bool { send("RELOADING=1") }
+    /// Configuration is being reloaded; follow with `ready()` when done. `MONOTONIC_USEC=` (the
+    /// monotonic clock now) is what `Type=notify-reload` (systemd 253) matches the reload by.
+    @discardableResult public func reloading() -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return send("RELOADING=1\nMONOTONIC_USEC=\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)")
+    }
 
     /// systemd's watchdog timeout for this process, or nil when none is configured. Ping at
     /// half of it. `sd_watchdog_enabled` fails when `WATCHDOG_PID` is set but empty; that is

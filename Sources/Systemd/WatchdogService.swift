@@ -20,7 +20,7 @@ public struct WatchdogService: Sendable {
     ///   - freshness: how old a heartbeat may be and still count (the loops beat at least every 10 s).
     ///   - heartbeats: the loops' last heartbeats (nil: not yet).
     ///   - status: the `STATUS=` line, or nil to leave it.
-    public init(notifier: ServiceNotifier, logger: Logger, freshness: TimeInterval = 30,
+    public init(notifier: ServiceNotifier, logger: Logger, freshness: TimeInterval = WatchdogGate.standardFreshness,
                 now: @escaping @Sendable () -> Date = { Date() }, heartbeats: @escaping @Sendable () -> [Date?],
                 isReady: @escaping @Sendable () -> Bool, status: @escaping @Sendable () async -> String?) {
         self.notifier = notifier

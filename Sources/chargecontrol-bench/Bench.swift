@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import Foundation
 import StationHarness
 
@@ -12,7 +13,8 @@ import StationHarness
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chargecontrol-bench",
-        abstract: "Measure ChargeControl's scenarios and print a table (or JSON with --json)."
+        abstract: "Measure ChargeControl's scenarios and print a table (or JSON with --json).",
+        version: BuildVersion.version
     )
 
     @Option(help: "Meters meter-sim simulates in p5 (at least --accounts); meters (one account each) in p2 and p6.")

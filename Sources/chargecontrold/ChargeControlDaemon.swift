@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import Foundation
 import Logging
 import Station
@@ -16,7 +17,8 @@ struct ChargeControlDaemon: AsyncParsableCommand {
             Exit status: 0 after a clean stop, a passing --check-config or a restore; 1 when the configuration, tariffs \
             or tokens are refused; 2 for a usage error. --restore: 65 the copy failed a check, 66 no such copy, \
             74 a file step failed, 75 the database is in use (stop the daemon first).
-            """
+            """,
+        version: BuildVersion.version
     )
 
     @Option(help: "The configuration file (TOML).")
@@ -49,6 +51,10 @@ struct ChargeControlDaemon: AsyncParsableCommand {
             return
         }
         MemoryArenas.limit()
+        // A write past a file-size limit (LimitFSIZE=, ulimit -f) fails like a full disk: the store
+        // reports it (/healthz: store_unwritable) and recovers when writes succeed again, instead
+        // of SIGXFSZ killing the daemon mid-commit.
+        signal(SIGXFSZ, SIG_IGN)
         let settings = loaded.configuration.log
         let destination: LogDestination? = switch settings.target {
         case .auto: nil

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildVersion
 import Dispatch
 import Foundation
 import MeterSim
@@ -13,7 +14,8 @@ struct MeterSimCommand: AsyncParsableCommand {
             Terminal i listens on PORT+i and serves a contiguous block of ceil(M/T) meters, addresses \
             counting up from --first-address. With PORT 0 a block of consecutive free ports is picked; \
             the ready line on stdout names them. SIGINT or SIGTERM stop it (exit 0).
-            """)
+            """,
+        version: BuildVersion.version)
 
     @Option(help: "HOST:PORT of terminal 0; terminal i listens on PORT+i (PORT 0: pick a free block).")
     var listen: String

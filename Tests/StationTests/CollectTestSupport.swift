@@ -81,6 +81,8 @@ func withCollectRig(
     meters: Int, terminals: Int, accounts: Int? = nil, opening: String = "50.00", databasePath: String? = nil,
     rules ruleSet: EvaluationRules? = nil, ingest ingestConfiguration: IngestQueue.Configuration = .init(maxBatch: 100, maxDelay: .milliseconds(5)),
     prepare: @Sendable (MeterFleet) -> Void = { _ in },
+    customerClass: @Sendable (Int) -> String? = { _ in nil },
+    strategies: (@Sendable (MeterAssignment) -> ReadingStrategy)? = nil,
     _ body: @Sendable (CollectRig) async throws -> Void
 ) async throws {
     let start = collectStart
@@ -101,7 +103,7 @@ func withCollectRig(
             let terminal = fleet.locate(fleet.address(ofMeter: i))?.terminal.index ?? 0
             _ = try await core.upsertAccount(AccountProvisioning(
                 accountID: "A\(i + 1)", meterAddress: fleet.address(ofMeter: i).description, terminalID: "T\(terminal + 1)",
-                tariff: "flat-test", region: "north", openingBalance: yuan(opening)))
+                tariff: "flat-test", region: "north", customerClass: customerClass(i), openingBalance: yuan(opening)))
         }
         let lineTime = ManualStationClock(start)
         let lines = TerminalLines(clock: ManualLineClock(time: lineTime)) { t in
@@ -111,7 +113,8 @@ func withCollectRig(
         lines.update(try await store.terminals())
         let ingest = IngestQueue(core: core, configuration: ingestConfiguration, logger: collectLogger())
         let collector = Collector(core: core, lines: lines, ingest: ingest,
-                                  configuration: .init(strategy: ReadingStrategy(interval: .seconds(900)), timeZone: shanghai),
+                                  configuration: .init(strategy: ReadingStrategy(interval: .seconds(900)), timeZone: shanghai,
+                                                       strategies: strategies),
                                   logger: collectLogger(), random: { 0 })
         let rig = CollectRig(fleet: fleet, simClock: simClock, clock: clock, lineTime: lineTime, store: store, core: core,
                              ingest: ingest, collector: collector)

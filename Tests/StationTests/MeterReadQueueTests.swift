@@ -13,7 +13,7 @@ import Testing
         var token = 0
         queue.assign(accounts.enumerated().map { (n, id) in
             (MeterAssignment(accountID: id, meterAddress: String(format: "%012d", n + 1), terminalID: "T1"), ReadingStrategy())
-        }, nextToken: {
+        }, at: start, nextToken: {
             token += 1
             return token
         }, firstDue: { _, _ in due }, firstMemory: { _, _ in MeterReadMemory() }, onScheduled: onScheduled)

@@ -70,9 +70,19 @@ enum MetricsFixtureStats {
     }
 
     /// Metrics over `fixture` with every source given (terminal health from the fixture's settings).
+    /// Four unclassed meters, three read within their interval; two business ones, both read.
+    static var coverage: CollectionCoverage {
+        var coverage = CollectionCoverage()
+        coverage.classes[CollectionCoverage.defaultClass] = .init(meters: 4, read: 3, interval: .seconds(900))
+        coverage.classes["business"] = .init(meters: 2, read: 2, interval: .seconds(300))
+        coverage.staleCount = 1
+        coverage.stale = ["000000000004"]
+        return coverage
+    }
+
     static func metrics(_ fixture: APIFixture) -> StationMetrics {
         StationMetrics(core: fixture.core, collector: { collector }, dispatcher: { dispatcher },
                        terminalsOnline: fixture.settings.terminalsOnline, apiConnections: { apiConnections },
-                       retention: { retention })
+                       retention: { retention }, coverage: { coverage })
     }
 }

@@ -1,3 +1,4 @@
+import BuildVersion
 import ChargeControl
 import Foundation
 import Hummingbird
@@ -89,6 +90,11 @@ import Testing
         // Retention's deletes by table.
         #expect(scrape.value("chargecontrol_retention_pruned_total", [("table", "reading")]) == 1200)
         #expect(scrape.value("chargecontrol_retention_pruned_total", [("table", "outbox")]) == 7)
+        // Coverage by class, the stale count, and the build.
+        #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "default")]) == 0.75)
+        #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "business")]) == 1)
+        #expect(scrape.value("chargecontrol_collection_stale_meters") == 1)
+        #expect(scrape.value("chargecontrol_build_info", [("version", BuildVersion.version)]) == 1)
 
         // Every catalogued family is announced with its type and help.
         for metric in StationMetric.all {

@@ -74,6 +74,35 @@ import Testing
         #expect(problems.isEmpty, "\(run.output)")
     }
 
+    /// `systemctl reload` runs the unit's ExecReload= lines in order and stops at the first that
+    /// fails: the check of the new files comes before the signal, and fails on a bad key.
+    @Test(.enabled(if: DaemonUnderSystemdTests.binary != nil, "chargecontrold is not built (swift build --build-tests)"))
+    func reloadChecksTheFilesBeforeSignalling() async throws {
+        let text = try String(contentsOf: Self.deploy.appendingPathComponent("chargecontrold.service"), encoding: .utf8)
+        let reloads = text.split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }.map { $0.dropFirst("ExecReload=".count) }
+        #expect(reloads.count == 2, "\(reloads)")
+        #expect(reloads.last == "/bin/kill -HUP $MAINPID")
+        let check = try #require(reloads.first).split(separator: " ").map(String.init)
+        #expect(check.first == "/usr/bin/chargecontrold" && check.contains("--check-config"), "\(check)")
+
+        // The check as systemd would run it, on a good file and then on one with a bad key.
+        let (folder, file, _) = try DaemonUnderSystemdTests.configuration(logTarget: "stderr")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = check.dropFirst().map {
+            $0.replacingOccurrences(of: "/etc/chargecontrol/chargecontrold.toml", with: file)
+                .replacingOccurrences(of: "${CREDENTIALS_DIRECTORY}/tokens", with: folder.appendingPathComponent("tokens").path)
+        }
+        let binary = try #require(DaemonUnderSystemdTests.binary)
+        let good = try await runToEnd(binary, Array(arguments), within: 60)
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(!good.stdout.isEmpty)
+        let original = try String(contentsOfFile: file, encoding: .utf8)
+        try (original + "\n[control]\nalarm_yuan = \"twenty\"\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try await runToEnd(binary, Array(arguments), within: 60)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("control.alarm_yuan"), "\(bad.stderr)")
+    }
+
     @Test func sysusersAndTmpfilesNameTheServiceAccount() throws {
         let sysusers = try String(contentsOf: Self.deploy.appendingPathComponent("chargecontrol.sysusers"), encoding: .utf8)
         #expect(sysusers.contains("u chargecontrol "))

@@ -24,12 +24,18 @@ public struct APIServerSettings: Sendable {
     public var readingDay: Int = 1
     /// Where `POST /v1/backup` writes; nil: the route answers 503.
     public var backups: StationBackups?
+    /// What keeps the station from making progress now (`/healthz`; `HealthCheck`); none: healthy.
+    public var health: @Sendable () -> [HealthProblem]
+    /// The collector's coverage of the controlled meters (`/v1/stats`); nil: no collector.
+    public var coverage: (@Sendable () -> CollectionCoverage)?
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
                 terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
                 lines: TerminalLines? = nil,
                 terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats] = { [:] },
-                liveReadBound: Duration = .seconds(5), backups: StationBackups? = nil) {
+                liveReadBound: Duration = .seconds(5), backups: StationBackups? = nil,
+                health: @escaping @Sendable () -> [HealthProblem] = { [] },
+                coverage: (@Sendable () -> CollectionCoverage)? = nil) {
         self.backups = backups
         self.timeZone = timeZone
         self.dispatchDeadline = dispatchDeadline
@@ -37,6 +43,8 @@ public struct APIServerSettings: Sendable {
         self.lines = lines
         self.terminalReads = terminalReads
         self.liveReadBound = liveReadBound
+        self.health = health
+        self.coverage = coverage
     }
 }
 
@@ -58,7 +66,7 @@ public enum APIServer {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIMetricsMiddleware(metrics: metrics.apiRequests))
         router.add(middleware: APIErrorMiddleware())
-        HealthRoutes.register(on: router)
+        HealthRoutes.register(on: router, health: settings.health)
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(tokens: tokens))
         let routes = APIRoutes(group: v1, station: APIStation(core: core, settings: settings))
         TerminalRoutes.register(routes)
@@ -102,9 +110,20 @@ public enum APIServer {
     }
 }
 
-/// `GET /healthz`: 200 while the daemon is up; no token needed.
+/// `GET /healthz`, no token needed: 200 `{"status": "ok"}` while collection, dispatch and the
+/// store make progress, else 503 `{"status": "degraded", "problems": [{"code", "detail"}]}`
+/// (`HealthProblem.Code` lists the codes).
 enum HealthRoutes {
-    static func register(on router: Router<APIRequestContext>) {
-        router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+    struct Degraded: Encodable {
+        let status = "degraded"
+        let problems: [HealthProblem]
+    }
+
+    static func register(on router: Router<APIRequestContext>, health: @escaping @Sendable () -> [HealthProblem]) {
+        router.get("healthz") { _, _ in
+            let problems = health()
+            return problems.isEmpty ? try JSONResponse.make(["status": "ok"])
+                : try JSONResponse.make(Degraded(problems: problems), status: .serviceUnavailable)
+        }
     }
 }

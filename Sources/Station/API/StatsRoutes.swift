@@ -1,5 +1,6 @@
 import Hummingbird
 import Store
+import StationConfig
 
 /// `GET /v1/stats?region=R`: controlled accounts, accounts by state, consumption, total balance
 /// and terminals online, for one region or (without `region`) the whole station; and the
@@ -15,6 +16,8 @@ enum StatsRoutes {
         let terminals, terminalsOnline: Int
         let reviewOnTimeRatio: Double?
         let reviewClosed30d, reviewOverdue: Int
+        /// Station-wide only (no `region`): the collector's coverage.
+        var collection: CoverageView?
 
         init(_ s: StationStatistics, review: ReviewTimeliness) {
             region = s.figures.region
@@ -35,6 +38,7 @@ enum StatsRoutes {
             case byState = "by_state", consumptionKWh = "consumption_kwh", totalBalanceYuan = "total_balance_yuan"
             case totalBalanceMicroYuan = "total_balance_micro_yuan", terminalsOnline = "terminals_online"
             case reviewOnTimeRatio = "review_on_time_ratio", reviewClosed30d = "review_closed_30d", reviewOverdue = "review_overdue"
+            case collection = "collection_coverage"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -50,6 +54,36 @@ enum StatsRoutes {
             try c.encode(reviewOnTimeRatio, forKey: .reviewOnTimeRatio)
             try c.encode(reviewClosed30d, forKey: .reviewClosed30d)
             try c.encode(reviewOverdue, forKey: .reviewOverdue)
+            try c.encodeIfPresent(collection, forKey: .collection)
+        }
+    }
+
+    /// `"collection_coverage": {"ratio", "classes": {NAME: {"meters", "read", "ratio", "interval"}},
+    /// "stale_meters", "stale": [first addresses]}`.
+    struct CoverageView: Encodable {
+        struct ClassView: Encodable {
+            let meters, read: Int
+            let ratio: Double
+            let interval: String
+        }
+
+        let ratio: Double
+        let classes: [String: ClassView]
+        let staleMeters: Int
+        let stale: [String]
+
+        init(_ c: CollectionCoverage) {
+            ratio = c.ratio
+            classes = c.classes.mapValues {
+                ClassView(meters: $0.meters, read: $0.read, ratio: $0.ratio, interval: $0.interval.configText)
+            }
+            staleMeters = c.staleCount
+            stale = c.stale
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case ratio, classes, stale
+            case staleMeters = "stale_meters"
         }
     }
 
@@ -61,7 +95,9 @@ enum StatsRoutes {
             }
             let stats = try await station.core.statistics(region: region, terminalsOnline: station.settings.terminalsOnline())
             let review = try await station.core.reviewTimeliness()
-            return try JSONResponse.make(View(stats, review: review))
+            var view = View(stats, review: review)
+            if region == nil { view.collection = station.settings.coverage.map { CoverageView($0()) } }
+            return try JSONResponse.make(view)
         }
     }
 }

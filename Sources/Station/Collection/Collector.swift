@@ -137,6 +137,15 @@ public final class Collector: Sendable {
         return stats
     }
 
+    /// The share of the scheduled meters read within their class's interval, by class, with the
+    /// first `staleLimit` stale addresses: from the collector's memory, no database query.
+    public func coverage(staleLimit: Int = 20) -> CollectionCoverage {
+        let queues = state.withLock { Array($0.queues.values) }
+        var tally = CoverageTally(at: core.clock.now, staleLimit: staleLimit)
+        for queue in queues { queue.addCoverage(to: &tally) }
+        return tally.result()
+    }
+
     /// Loads the accounts and reads their meters until cancelled.
     public func run() async {
         await withGracefulShutdownHandler {
@@ -211,7 +220,7 @@ public final class Collector: Sendable {
         let random = random
         let clockPeriod = configuration.clockCheckPeriod
         for (id, queue) in queues {
-            queue.assign(byTerminal[id] ?? [], nextToken: {
+            queue.assign(byTerminal[id] ?? [], at: now, nextToken: {
                 state.withLock { s in
                     s.nextToken += 1
                     return s.nextToken
@@ -265,6 +274,7 @@ public final class Collector: Sendable {
             var metadata: Logger.Metadata { ["account": "\(entry.accountID)", "meter": "\(entry.meterText)", "terminal": "\(terminal)"] }
             switch result {
             case .success(let sample):
+                queue.markRead(entry, at: end)
                 if fellBack {
                     logger.info("meter does not answer block reads: single items from now on", metadata: metadata)
                 }

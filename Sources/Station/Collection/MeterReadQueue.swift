@@ -30,6 +30,11 @@ final class MeterReadQueue: Sendable {
         var meter: String
         var strategy: ReadingStrategy
         var token: Int
+        var customerClass: String?
+        /// When the collector began scheduling the meter (coverage counts a meter never read from here).
+        var since: Date
+        /// The meter's last good read.
+        var lastRead: Date?
     }
 
     private struct State {
@@ -52,7 +57,7 @@ final class MeterReadQueue: Sendable {
     /// The callbacks (the collector's, which take its lock) run outside this queue's lock: no
     /// lock is ever taken while holding the other, so there is no order to keep between them.
     /// Only the collector's one loop calls this, so nothing assigns between the two steps.
-    func assign(_ assignments: [(MeterAssignment, ReadingStrategy)], nextToken: () -> Int,
+    func assign(_ assignments: [(MeterAssignment, ReadingStrategy)], at now: Date, nextToken: () -> Int,
                 firstDue: (String, ReadingStrategy) -> Date, firstMemory: (MeterAssignment, ReadingStrategy) -> MeterReadMemory,
                 onScheduled: (Date) -> Void) {
         // 1. Under the lock: which accounts keep their assignment.
@@ -63,12 +68,16 @@ final class MeterReadQueue: Sendable {
         // 2. Outside it: tokens, first slots and memories of the new or changed ones.
         for (a, strategy) in assignments {
             guard let address = try? MeterAddress(a.meterAddress) else { continue }
-            if let old = current[a.accountID], old.meter == a.meterAddress, old.strategy == strategy {
+            let old = current[a.accountID].flatMap { $0.meter == a.meterAddress ? $0 : nil }
+            if var old, old.strategy == strategy {
+                old.customerClass = a.customerClass
                 next[a.accountID] = old
                 continue
             }
             let token = nextToken()
-            next[a.accountID] = Assigned(meter: a.meterAddress, strategy: strategy, token: token)
+            // The same meter under a new strategy keeps its last read.
+            next[a.accountID] = Assigned(meter: a.meterAddress, strategy: strategy, token: token, customerClass: a.customerClass,
+                                         since: old?.since ?? now, lastRead: old?.lastRead)
             let due = firstDue(a.meterAddress, strategy)
             onScheduled(due)
             added.append(ScheduledMeter(accountID: a.accountID, meterText: a.meterAddress, meter: address, token: token,
@@ -98,6 +107,23 @@ final class MeterReadQueue: Sendable {
     /// Whether `entry` is still this terminal's current assignment of its account.
     func isCurrent(_ entry: ScheduledMeter) -> Bool {
         state.withLock { $0.assigned[entry.accountID]?.token == entry.token }
+    }
+
+    /// The meter of `entry` was read at `end` (a good read), if it is still the account's.
+    func markRead(_ entry: ScheduledMeter, at end: Date) {
+        state.withLock { s in
+            guard s.assigned[entry.accountID]?.token == entry.token else { return }
+            s.assigned[entry.accountID]?.lastRead = end
+        }
+    }
+
+    /// Adds this terminal's meters to `tally`.
+    func addCoverage(to tally: inout CoverageTally) {
+        state.withLock { s in
+            for a in s.assigned.values {
+                tally.add(meter: a.meter, customerClass: a.customerClass, strategy: a.strategy, since: a.since, lastRead: a.lastRead)
+            }
+        }
     }
 
     /// Puts a read meter back with its new due instant, unless its account has gone or changed.

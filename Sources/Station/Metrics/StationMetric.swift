@@ -99,6 +99,14 @@ extension StationMetric {
     static let meterRoundTrip = StationMetric(
         "meter_round_trip_seconds", "Meter request round trips (written to the terminal → reply matched), every line together.")
 
+    // MARK: health and versions (issue 14)
+    static let collectionCoverage = StationMetric(
+        "collection_coverage_ratio",
+        "Share of the meters the collector schedules read within their interval, by customer class (class=\"default\": none).")
+    static let collectionStaleMeters = StationMetric(
+        "collection_stale_meters", "Meters the collector schedules that were not read within their interval.")
+    static let buildInfo = StationMetric("build_info", "Always 1; the version label says which chargecontrold runs.")
+
     /// Every family, in the order the docs list them.
     public static let all: [StationMetric] = [
         readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
@@ -108,5 +116,6 @@ extension StationMetric {
         paymentLatency, reconnectionsWithoutPayment,
         apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters, retentionPruned,
         apiRequests, apiRequestDuration, storeCommit, meterRoundTrip,
+        collectionCoverage, collectionStaleMeters, buildInfo,
     ]
 }

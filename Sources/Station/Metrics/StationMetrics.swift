@@ -1,4 +1,5 @@
 import DLT645NIO
+import BuildVersion
 import Foundation
 import Prometheus
 import Store
@@ -33,6 +34,7 @@ public final class StationMetrics: Sendable {
     /// API requests by route and status, recorded by the router's outermost middleware.
     public let apiRequests = APIRequestMetrics()
     private let retention: (@Sendable () -> RetentionStats)?
+    private let coverage: (@Sendable () -> CollectionCoverage)?
 
     /// - Parameters:
     ///   - latency: the recorder the dispatcher feeds; a new one (never fed) when nil.
@@ -43,13 +45,16 @@ public final class StationMetrics: Sendable {
     ///     metrics are absent.
     ///   - roundTrips: every terminal line's round trips together; an empty histogram without it.
     ///   - retention: the retention service's counts; without it `retention_pruned_total` is absent.
+    ///   - coverage: the collector's coverage; without it the `collection_coverage_ratio` and
+    ///     `collection_stale_meters` metrics are absent.
     public init(core: StationCore, latency: PaymentLatencyRecorder? = nil,
                 collector: (@Sendable () -> CollectorStats)? = nil,
                 dispatcher: (@Sendable () -> DispatcherStats)? = nil,
                 terminalsOnline: (@Sendable () -> [String: Bool])? = nil,
                 apiConnections: (@Sendable () -> APIConnectionStats)? = nil,
                 roundTrips: (@Sendable () -> RoundTripHistogram)? = nil,
-                retention: (@Sendable () -> RetentionStats)? = nil) {
+                retention: (@Sendable () -> RetentionStats)? = nil,
+                coverage: (@Sendable () -> CollectionCoverage)? = nil) {
         self.roundTrips = roundTrips
         self.retention = retention
         self.core = core
@@ -58,6 +63,7 @@ public final class StationMetrics: Sendable {
         self.dispatcher = dispatcher
         self.terminalsOnline = terminalsOnline
         self.apiConnections = apiConnections
+        self.coverage = coverage
     }
 
     /// The metrics in the Prometheus text format, as of now.
@@ -81,6 +87,8 @@ public final class StationMetrics: Sendable {
             scrape.counter(.retentionPruned, pruned.prunedReadings, labels: [("table", "reading")])
             scrape.counter(.retentionPruned, pruned.prunedOutbox, labels: [("table", "outbox")])
         }
+        if let coverage = coverage?() { Self.record(coverage, into: scrape) }
+        scrape.gauge(.buildInfo, 1, labels: [("version", BuildVersion.version)])
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         Self.record(try await core.reviewTimeliness(), into: scrape)
         var buffer: [UInt8] = []
@@ -169,6 +177,14 @@ public final class StationMetrics: Sendable {
         r.gauge(.reviewItemsOverdue, review.overdueOpen)
         // NaN with none closed: no ratio, not a perfect one (Prometheus takes NaN).
         r.gauge(.reviewOnTimeRatio, review.onTimeRatio ?? .nan)
+    }
+
+    /// Every class the collector schedules, and the stale count (0 included).
+    static func record(_ c: CollectionCoverage, into r: ScrapeRegistry) {
+        for (name, coverage) in c.classes {
+            r.gauge(.collectionCoverage, coverage.ratio, labels: [("class", name)])
+        }
+        r.gauge(.collectionStaleMeters, c.staleCount)
     }
 
     /// Every reason is written, zero included, so that rates start from the first scrape.

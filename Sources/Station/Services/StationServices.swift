@@ -66,10 +66,10 @@ public struct StationServices: Sendable {
         // First, so that the database and the lines open under the raised limit.
         let descriptors = DescriptorBudget.raisingSoftLimit()
         let notifier = ServiceNotifier(enabled: notifiesSystemd)
-        let store = try openStore(configuration.station.database)
+        let clock = SystemStationClock()
+        let store = try openStore(configuration.station.database, clock: clock, notifier: notifier)
         // Before any service can open a review item.
         try await store.setReviewDueTimes(ReviewDueTimes(configuration.review))
-        let clock = SystemStationClock()
         let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
 
         // Commands a crash left in flight are put back by the dispatcher when it starts.
@@ -99,7 +99,13 @@ public struct StationServices: Sendable {
                                      terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
                                      apiConnections: { connections.stats },
                                      roundTrips: { lines.health.values.reduce(RoundTripHistogram()) { $0.merged(with: $1.roundTrips) } },
-                                     retention: { retention.stats })
+                                     retention: { retention.stats }, coverage: { collector.coverage() })
+        // The watchdog's signals, judged loop by loop, and the store's writes.
+        let healthCheck = HealthCheck(gate: WatchdogGate(freshness: WatchdogGate.standardFreshness, startedAt: clock.now))
+        let health: @Sendable () -> [HealthProblem] = {
+            healthCheck.problems(collectorHeartbeat: collector.stats.heartbeat, dispatcherHeartbeat: dispatcher.stats.lastHeartbeat,
+                                 store: store.writeHealth, at: clock.now)
+        }
         core.whenProvisioningChanges { [logger] in
             do {
                 let terminals = try await store.terminals()
@@ -115,7 +121,8 @@ public struct StationServices: Sendable {
         let tokens = LiveTokens(loaded.tokens)
         let api = try await apiServer(core: core, tokens: tokens, metrics: metrics, connections: connections, notifier: notifier,
                                       ready: ready, terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
-                                      lines: lines, terminalReads: { collector.stats.terminals })
+                                      lines: lines, terminalReads: { collector.stats.terminals }, health: health,
+                                      coverage: { collector.coverage() })
         let watchdog = watchdogService(store: store, notifier: notifier, collector: collector, dispatcher: dispatcher, ready: ready)
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
         let delivery = configuration.notify.url.map {
@@ -143,7 +150,9 @@ public struct StationServices: Sendable {
     /// The HTTP API: READY=1 goes out once it is bound.
     private func apiServer(core: StationCore, tokens: LiveTokens, metrics: StationMetrics, connections: APIConnectionGate, notifier: ServiceNotifier,
                            ready: ReadyFlag, terminalsOnline: @escaping @Sendable () -> [String: Bool], lines: TerminalLines,
-                           terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats]) async throws
+                           terminalReads: @escaping @Sendable () -> [String: CollectorStats.TerminalStats],
+                           health: @escaping @Sendable () -> [HealthProblem],
+                           coverage: @escaping @Sendable () -> CollectionCoverage) async throws
         -> some Service
     {
         let configuration = loaded.configuration
@@ -153,6 +162,8 @@ public struct StationServices: Sendable {
                                          terminalsOnline: terminalsOnline, lines: lines, terminalReads: terminalReads)
         settings.readingDay = configuration.billing.readingDay
         settings.backups = StationBackups(core: core, folder: configuration.station.backups, database: configuration.station.database)
+        settings.health = health
+        settings.coverage = coverage
         return APIServer.application(
             router: APIServer.buildRouter(core: core, tokens: tokens, settings: settings, metrics: metrics),
             host: listen.host, port: listen.port, logger: logger, connections: connections,
@@ -164,7 +175,8 @@ public struct StationServices: Sendable {
             })
     }
 
-    /// The systemd watchdog: pings while collection and dispatch show heartbeats; keeps STATUS= current.
+    /// The systemd watchdog: pings while collection and dispatch show heartbeats; keeps STATUS=
+    /// current (commands, review, collection coverage, last cycle).
     private func watchdogService(store: StationStore, notifier: ServiceNotifier, collector: Collector, dispatcher: Dispatcher,
                                  ready: ReadyFlag) -> WatchdogService {
         WatchdogService(
@@ -175,7 +187,7 @@ public struct StationServices: Sendable {
                 let pending = (counts[.pending] ?? 0) + (counts[.inFlight] ?? 0)
                 let cycle = collector.stats.lastCycleDuration
                     .map { " last cycle \($0.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" } ?? ""
-                return "commands pending \(pending), review \(review)\(cycle)"
+                return "commands pending \(pending), review \(review), \(collector.coverage(staleLimit: 0).statusText)\(cycle)"
             })
     }
 
@@ -203,14 +215,21 @@ public struct StationServices: Sendable {
     }
 
     /// Opens the database, creating its folder when it is missing (the demo's `demo-run/`;
-    /// under systemd `StateDirectory=` makes it).
-    private func openStore(_ path: String) throws -> StationStore {
+    /// under systemd `StateDirectory=` makes it). While migrations run, systemd's start timeout
+    /// is extended (a large database may take minutes); a newer schema is refused untouched.
+    private func openStore(_ path: String, clock: some StationClock, notifier: ServiceNotifier) throws -> StationStore {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
         }
-        return try StationStore.open(path: path)
+        var timeout: StartTimeoutExtension?
+        defer { timeout?.stop() }
+        return try StationStore.open(path: path, now: { clock.now }, beforeMigrating: { [logger] schema in
+            let status = "migrating schema to \(schema.latestKnown) (\(schema.pending.count) migrations)"
+            logger.notice("\(status): \(schema.pending.joined(separator: ", "))", metadata: ["event": "migrate"])
+            timeout = StartTimeoutExtension(notifier: notifier, status: status)
+        })
     }
 
     /// The dispatcher's settings from `[dispatch]`, `[meters]` and the station zone.
