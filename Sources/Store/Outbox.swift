@@ -136,6 +136,20 @@ extension StationStore {
         }
     }
 
+    /// The undelivered notifications only, for `/metrics`: an index range (`outbox_due`, its
+    /// NULL `delivered_at` prefix), so a scrape never reads the delivered history.
+    public func outboxBacklog() async throws -> OutboxCounts {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) AS undelivered, COUNT(CASE WHEN attempts > 0 THEN 1 END) AS failing, MIN(created_at) AS oldest
+                FROM outbox INDEXED BY outbox_due WHERE delivered_at IS NULL
+                """) else { return OutboxCounts(undelivered: 0, failing: 0, delivered: 0, oldestUndeliveredAt: nil) }
+            return try OutboxCounts(undelivered: row.decode(forColumn: "undelivered"), failing: row.decode(forColumn: "failing"),
+                                    delivered: 0,
+                                    oldestUndeliveredAt: row.decode(Int64?.self, forColumn: "oldest").map(StoredInstant.date))
+        }
+    }
+
     /// An account's notifications (all accounts when nil), oldest first.
     public func notifications(account: String? = nil, limit: Int = 1000) async throws -> [OutboxItem] {
         try await writer.read { db in

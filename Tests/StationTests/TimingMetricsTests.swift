@@ -41,6 +41,13 @@ import Testing
             #expect(counts.first { $0.0 >= 0.04 && $0.0 < 0.9 }?.1 == 3, "\(buckets)")
             #expect(counts.last?.1 == 4)
             #expect(abs((scrape.value("chargecontrol_meter_round_trip_seconds_sum") ?? 0) - 0.946) < 0.001)
+            // The outbox backlog (low-balance notices written with the decisions; no webhook here).
+            let outbox = try await fixture.store.outboxCounts()
+            #expect(outbox.undelivered >= 1)
+            #expect(scrape.value("chargecontrol_outbox_undelivered") == Double(outbox.undelivered))
+            #expect(scrape.value("chargecontrol_outbox_failing") == 0)
+            #expect(scrape.value("chargecontrol_webhook_delivered_total") == 0)
+            #expect(scrape.value("chargecontrol_outbox_oldest_undelivered_age_seconds") != nil)
         }
         try? FileManager.default.removeItem(at: fixture.folder)
     }

@@ -90,6 +90,14 @@ extension StationMetric {
         "api_connections_refused_total",
         "HTTP API connections the station closed, by reason: cap (new, every connection busy), evicted (idle, to make room), idle_timeout, body_timeout.")
 
+    // MARK: notifications (outbox backlog from the store, deliveries from the notifier)
+    static let outboxUndelivered = StationMetric("outbox_undelivered", "Customer notifications written and not yet delivered (failing ones included).")
+    static let outboxFailing = StationMetric("outbox_failing", "Undelivered notifications whose delivery failed at least once.")
+    static let outboxOldestAge = StationMetric(
+        "outbox_oldest_undelivered_age_seconds", "How long the oldest undelivered notification has waited (0 when none).")
+    static let webhookDelivered = StationMetric("webhook_delivered_total", "Notifications the webhook took since the daemon started.")
+    static let webhookFailed = StationMetric("webhook_failed_total", "Failed webhook attempts (each retried) since the daemon started.")
+
     // MARK: timings (histograms)
     static let apiRequests = StationMetric("api_requests_total", "HTTP API requests answered, by route template, method and status.")
     static let apiRequestDuration = StationMetric(
@@ -116,6 +124,7 @@ extension StationMetric {
         paymentLatency, reconnectionsWithoutPayment,
         apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters, retentionPruned,
         apiRequests, apiRequestDuration, storeCommit, meterRoundTrip,
+        outboxUndelivered, outboxFailing, outboxOldestAge, webhookDelivered, webhookFailed,
         collectionCoverage, collectionStaleMeters, buildInfo,
     ]
 }

@@ -31,6 +31,7 @@ public final class StationMetrics: Sendable {
     private let terminalsOnline: (@Sendable () -> [String: Bool])?
     private let apiConnections: (@Sendable () -> APIConnectionStats)?
     private let roundTrips: (@Sendable () -> RoundTripHistogram)?
+    private let notifications: (@Sendable () -> NotificationStats)?
     /// API requests by route and status, recorded by the router's outermost middleware.
     public let apiRequests = APIRequestMetrics()
     private let retention: (@Sendable () -> RetentionStats)?
@@ -44,6 +45,7 @@ public final class StationMetrics: Sendable {
     ///   - apiConnections: the API connection gate's figures; without it the `api_connections_*`
     ///     metrics are absent.
     ///   - roundTrips: every terminal line's round trips together; an empty histogram without it.
+    ///   - notifications: the webhook notifier's counts (zeros without a webhook).
     ///   - retention: the retention service's counts; without it `retention_pruned_total` is absent.
     ///   - coverage: the collector's coverage; without it the `collection_coverage_ratio` and
     ///     `collection_stale_meters` metrics are absent.
@@ -54,7 +56,9 @@ public final class StationMetrics: Sendable {
                 apiConnections: (@Sendable () -> APIConnectionStats)? = nil,
                 roundTrips: (@Sendable () -> RoundTripHistogram)? = nil,
                 retention: (@Sendable () -> RetentionStats)? = nil,
-                coverage: (@Sendable () -> CollectionCoverage)? = nil) {
+                coverage: (@Sendable () -> CollectionCoverage)? = nil,
+                notifications: (@Sendable () -> NotificationStats)? = nil) {
+        self.notifications = notifications
         self.roundTrips = roundTrips
         self.retention = retention
         self.core = core
@@ -91,6 +95,8 @@ public final class StationMetrics: Sendable {
         scrape.gauge(.buildInfo, 1, labels: [("version", BuildVersion.version)])
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         Self.record(try await core.reviewTimeliness(), into: scrape)
+        Self.record(try await core.store.outboxBacklog(), notifications: notifications?() ?? NotificationStats(), at: core.clock.now,
+                    into: scrape)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)
         latency.registry.emit(into: &buffer)
@@ -171,6 +177,14 @@ public final class StationMetrics: Sendable {
         r.gauge(.pricePushMeters, upcoming.map(\.confirmed).reduce(0, +), labels: [("state", "confirmed")])
         r.gauge(.pricePushMeters, upcoming.map(\.inReview).reduce(0, +), labels: [("state", "review")])
         r.gauge(.pricePushMeters, upcoming.map(\.outstanding).reduce(0, +), labels: [("state", "outstanding")])
+    }
+
+    static func record(_ backlog: OutboxCounts, notifications n: NotificationStats, at now: Date, into r: ScrapeRegistry) {
+        r.gauge(.outboxUndelivered, backlog.undelivered)
+        r.gauge(.outboxFailing, backlog.failing)
+        r.gauge(.outboxOldestAge, backlog.oldestUndeliveredAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+        r.counter(.webhookDelivered, n.delivered)
+        r.counter(.webhookFailed, n.failed)
     }
 
     static func record(_ review: ReviewTimeliness, into r: ScrapeRegistry) {

@@ -95,11 +95,16 @@ public struct StationServices: Sendable {
                                     onAcknowledged: latency.commandAcknowledged)
         let connections = apiConnectionGate(descriptors, terminals: terminalCount)
         let retention = RetentionService(store: store, settings: configuration.retention, clock: clock, logger: logger)
+        // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
+        let delivery = configuration.notify.url.map {
+            NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal)
+        }
         let metrics = StationMetrics(core: core, latency: latency, collector: { collector.stats }, dispatcher: { dispatcher.stats },
                                      terminalsOnline: { collector.stats.terminals.mapValues(\.isOnline) },
                                      apiConnections: { connections.stats },
                                      roundTrips: { lines.health.values.reduce(RoundTripHistogram()) { $0.merged(with: $1.roundTrips) } },
-                                     retention: { retention.stats }, coverage: { collector.coverage() })
+                                     retention: { retention.stats }, coverage: { collector.coverage() },
+                                     notifications: { delivery?.stats ?? NotificationStats() })
         // The watchdog's signals, judged loop by loop, and the store's writes.
         let healthCheck = HealthCheck(gate: WatchdogGate(freshness: WatchdogGate.standardFreshness, startedAt: clock.now))
         let health: @Sendable () -> [HealthProblem] = {
@@ -124,10 +129,6 @@ public struct StationServices: Sendable {
                                       lines: lines, terminalReads: { collector.stats.terminals }, health: health,
                                       coverage: { collector.coverage() })
         let watchdog = watchdogService(store: store, notifier: notifier, collector: collector, dispatcher: dispatcher, ready: ready)
-        // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
-        let delivery = configuration.notify.url.map {
-            NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal)
-        }
         let reloader = Reloader(file: loaded.file, tokensFile: tokensFile, initial: loaded, core: core, tokens: tokens, notifier: notifier,
                                 logLevel: logLevel, logger: logger)
         var services: [(name: String, service: any Service)] = [
