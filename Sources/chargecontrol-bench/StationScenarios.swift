@@ -37,9 +37,24 @@ struct TripAndPayScenario {
     let terminals: Int
     let payments: Int
     let tariffs: URL
+    /// Also time p1 again while backups run back to back, with retention pruning every 5 s.
+    var maintenance = false
     let progress: (String) -> Void
 
+    /// Retention's limits and pace in the maintenance run: readings older than a minute go, so
+    /// every pass has work.
+    static let maintenanceConfig = """
+        [retention]
+        readings = "1m"
+        outbox = "1m"
+        interval = "5s"
+        """
+
     struct Result {
+        // p1 again, with backups and retention running
+        var maintenanceLatenciesMS: [Double] = []
+        var backups = 0
+        var maintenanceP99: Double { percentile(maintenanceLatenciesMS.sorted(), 99) }
         // p3
         var acknowledged = 0
         var acknowledgedDuringProvisioning = 0
@@ -55,7 +70,8 @@ struct TripAndPayScenario {
     }
 
     func run() async throws -> Result {
-        let options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
+        var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
+        if maintenance { options.extraConfig = Self.maintenanceConfig }
         return try await HarnessStation.bench("p1", options) { station in
             var result = Result()
             try await station.startSim()
@@ -108,23 +124,48 @@ struct TripAndPayScenario {
             // p1: K payments, one after another, on accounts spread over the terminals.
             let count = min(payments, accounts)
             progress("p1: \(count) payments, each timed until its meter shows armed")
-            for index in 0..<count {
-                let n = 1 + (index * accounts) / count
-                let body = "{\"order_no\": \"BENCH-\(n)\", \"account_id\": \"A\(n)\", \"amount_yuan\": \"100.00\", \"channel\": \"mobile_app\"}"
-                let sent = clock.now
-                let answer = try await station.http.send("POST", "\(station.api)/v1/payments", token: station.paymentsToken, json: body)
-                guard answer.status == 201 || answer.status == 200 else {
-                    throw BenchFailure("POST /v1/payments A\(n): \(answer.status) \(answer.text)")
+            result.latenciesMS = try await timePayments(count, offset: 0, station)
+            guard maintenance else { return result }
+            // The same on the next accounts (still tripped), while backups run back to back.
+            progress("p1 with maintenance: \(count) payments while backups run back to back and retention prunes every 5 s")
+            let backups = Task { () -> Int in
+                var taken = 0
+                while !Task.isCancelled {
+                    guard let answer = try? await station.http.send("POST", "\(station.api)/v1/backup", token: station.operatorToken, json: "{}")
+                    else { break }
+                    if answer.status == 201 { taken += 1 } else if answer.status != 409 { break }
                 }
-                let limit = sent + .seconds(60)
-                while try await station.relay(ofMeter: n) != "armed" {
-                    guard clock.now < limit else { throw BenchFailure("p1: meter \(n) not armed 60 s after its payment") }
-                    try await Task.sleep(for: .milliseconds(1))
-                }
-                result.latenciesMS.append((clock.now - sent).seconds * 1000)
+                return taken
             }
+            // At most every other account, so that the next one is still tripped.
+            result.maintenanceLatenciesMS = try await timePayments(min(count, accounts / 2), offset: 1, station)
+            backups.cancel()
+            result.backups = await backups.value
             return result
         }
+    }
+
+    /// `count` payments one after another on accounts spread over the terminals (account
+    /// `offset` after each), each timed from its POST to its meter showing `armed`.
+    private func timePayments(_ count: Int, offset: Int, _ station: HarnessStation) async throws -> [Double] {
+        let clock = ContinuousClock()
+        var latencies: [Double] = []
+        for index in 0..<count {
+            let n = 1 + (index * accounts) / count + offset
+            let body = "{\"order_no\": \"BENCH-\(n)\", \"account_id\": \"A\(n)\", \"amount_yuan\": \"100.00\", \"channel\": \"mobile_app\"}"
+            let sent = clock.now
+            let answer = try await station.http.send("POST", "\(station.api)/v1/payments", token: station.paymentsToken, json: body)
+            guard answer.status == 201 || answer.status == 200 else {
+                throw BenchFailure("POST /v1/payments A\(n): \(answer.status) \(answer.text)")
+            }
+            let limit = sent + .seconds(60)
+            while try await station.relay(ofMeter: n) != "armed" {
+                guard clock.now < limit else { throw BenchFailure("p1: meter \(n) not armed 60 s after its payment") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            latencies.append((clock.now - sent).seconds * 1000)
+        }
+        return latencies
     }
 }
 
