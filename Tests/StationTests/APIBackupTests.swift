@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Store
 import Testing
 @testable import Station
@@ -30,6 +31,28 @@ import Testing
             #expect(try await fixture.store.verifyAudit().isIntact)
             let journal = try #require(logs.events("backup").last)
             #expect(journal.metadata["operator"] == "alice" && journal.metadata["path"] == path, "\(journal.text)")
+        }
+    }
+
+    /// `chargectl backup` as the nightly timer runs it: the copy's path on its first line, a
+    /// copy that opens and verifies; a viewer's token is refused with exit 1.
+    @Test(.enabled(if: APIChargeCtlTests.binary != nil, "chargectl is not built (run swift build --build-tests)"))
+    func chargectlBackupPrintsTheCopysPath() async throws {
+        let fixture = try await APIFixture.make()
+        defer { try? FileManager.default.removeItem(at: fixture.folder) }
+        let router = APIServer.buildRouter(core: fixture.core, tokens: NamedToken.tokens, settings: fixture.settings)
+        let app = APIServer.application(router: router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
+        try await app.test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))"
+            let refused = try await APIChargeCtlTests.chargectl(["backup"], url: url, token: NamedToken.dash)
+            #expect(refused.status == 1 && refused.err.contains("403"), "\(refused)")
+            let run = try await APIChargeCtlTests.chargectl(["backup"], url: url, token: NamedToken.alice)
+            #expect(run.status == 0, "\(run)")
+            let path = try #require(run.out.split(separator: "\n").first.map(String.init))
+            #expect(path.hasSuffix("Z.sqlite") && FileManager.default.fileExists(atPath: path), "\(run)")
+            let copy = try StationStore.open(path: path)
+            #expect(try await copy.verifyAudit().isIntact)
+            #expect(try await copy.account("A1")?.balance == yuan("10.00"))
         }
     }
 
