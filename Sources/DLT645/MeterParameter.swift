@@ -50,6 +50,18 @@ public enum ParameterFormat: Sendable, Hashable {
         }
     }
 
+    /// Whether a meter takes `bytes` as a value of this format: the right length, BCD, and for a
+    /// date or a minute a real one (a minute stamp of all zeros means "no switch planned").
+    public func accepts(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == byteCount, (try? BCD.decode(bytes)) != nil else { return false }
+        switch self {
+        case .amount, .price: return true
+        case .dateWeekday: return (try? MeterDate(wireBytes: bytes)) != nil
+        case .timeOfDay: return (try? MeterTimeOfDay(wireBytes: bytes)) != nil
+        case .minuteStamp: return bytes.allSatisfy { $0 == 0 } || (try? MeterMinute(wireBytes: bytes)) != nil
+        }
+    }
+
     /// The canonical text of `text` (`"20"` → `"20.00"`), or the reason it is not a value of this format.
     public func canonical(_ text: String) throws(DLT645Error) -> String {
         try self.text(of: encode(text))

@@ -1,59 +1,28 @@
 import DLT645
 import Tariffs
 
-/// How a writable parameter's value looks on the wire and on the meter's display.
-public enum ParameterFormat: Sendable, Hashable {
-    /// `XXXXXX.XX` yuan or kWh, 4 BCD bytes.
-    case hundredths
-    /// `XXXX.XXXX` yuan/kWh, 4 BCD bytes.
-    case tenThousandths
-    /// `YYMMDDhhmm`, 5 BCD bytes; all zeros means "no switch planned".
-    case minute
-
-    /// The value's length on the wire.
-    public var byteCount: Int { self == .minute ? 5 : 4 }
-
-    /// Whether a meter accepts `value` in this format: the right length, BCD, and for a minute a
-    /// real date and time (or all zeros).
-    public func accepts(_ value: [UInt8]) -> Bool {
-        guard value.count == byteCount, (try? BCD.decode(value)) != nil else { return false }
-        guard self == .minute else { return true }
-        return value.allSatisfy { $0 == 0 } || (try? MeterMinute(wireBytes: value)) != nil
-    }
-
-    /// The value as the meter shows it: `20.00`, `0.5680`, `2612312359`.
-    public func text(_ value: [UInt8]) -> String {
-        switch self {
-        case .hundredths:
-            (try? NumberFormat.decodeUnsignedHundredths(value)).map(NumberFormat.hundredthsText) ?? MeterMinute.digits(of: value)
-        case .tenThousandths:
-            (try? NumberFormat.decodeTenThousandths(value)).map(NumberFormat.tenThousandthsText) ?? MeterMinute.digits(of: value)
-        case .minute:
-            MeterMinute.digits(of: value)
-        }
-    }
-}
-
-/// The parameters a master may write (14H) and read back (11H), besides the clock: amount
-/// limits 04001001…04001005, energy limits 04000F01…04000F04, the two price sets
-/// 04050101…04 and 04050201…04, and the price-set switch time 04000108.
+/// The parameters a simulated meter lets a master write (14H) and read back (11H), besides the
+/// clock: amount limits 04001001…04001005, energy limits 04000F01…04000F04 (the same
+/// `XXXXXX.XX` layout as amounts), the two price sets 04050101…04 and 04050201…04, and the
+/// price-set switch time 04000108. What the station writes is a subset (`MeterParameter.writable`);
+/// the layouts are DLT645's `ParameterFormat`, one definition for both sides.
 public enum MeterParameters {
     /// Every writable parameter in identifier order, with its format.
     public static let catalogue: [(identifier: DataIdentifier, format: ParameterFormat)] = {
         let hundredths = (0x0400_0F01...0x0400_0F04).map { DataIdentifier(rawValue: $0) }
             + (0x0400_1001...0x0400_1005).map { DataIdentifier(rawValue: $0) }
         let prices = (1...4).map { DataIdentifier.tariffPrice($0) } + (1...4).map { DataIdentifier.secondSetTariffPrice($0) }
-        let all = [(DataIdentifier.priceSetSwitchTime, ParameterFormat.minute)]
-            + hundredths.map { ($0, ParameterFormat.hundredths) } + prices.map { ($0, ParameterFormat.tenThousandths) }
+        let all = [(DataIdentifier.priceSetSwitchTime, ParameterFormat.minuteStamp)]
+            + hundredths.map { ($0, ParameterFormat.amount) } + prices.map { ($0, ParameterFormat.price) }
         return all.sorted { $0.0.rawValue < $1.0.rawValue }.map { (identifier: $0.0, format: $0.1) }
     }()
 
     /// The format of a writable parameter, or nil when `di` is not one.
     public static func format(of di: DataIdentifier) -> ParameterFormat? {
         switch di.rawValue {
-        case 0x0400_0108: .minute
-        case 0x0400_0F01...0x0400_0F04, 0x0400_1001...0x0400_1005: .hundredths
-        case 0x0405_0101...0x0405_0104, 0x0405_0201...0x0405_0204: .tenThousandths
+        case 0x0400_0108: .minuteStamp
+        case 0x0400_0F01...0x0400_0F04, 0x0400_1001...0x0400_1005: .amount
+        case 0x0405_0101...0x0405_0104, 0x0405_0201...0x0405_0204: .price
         default: nil
         }
     }
@@ -113,7 +82,8 @@ public struct WrittenParameters: Sendable, Hashable {
     public func shown(defaults: ParameterDefaults) -> [String: String] {
         var out: [String: String] = [:]
         for (di, format) in MeterParameters.catalogue {
-            out[di.description] = format.text(value(of: di, defaults: defaults))
+            let bytes = value(of: di, defaults: defaults)
+            out[di.description] = (try? format.text(of: bytes)) ?? MeterMinute.digits(of: bytes)
         }
         return out
     }

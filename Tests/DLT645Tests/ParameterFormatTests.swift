@@ -57,4 +57,18 @@ struct ParameterFormatTests {
         #expect(NumberFormat.tenThousandthsText(12_345_678) == "1234.5678")
         #expect(NumberFormat.tenThousandthsText(0) == "0.0000")
     }
+
+    /// What a meter takes (meter-sim uses the same definition): length, BCD, real dates and
+    /// minutes, a minute stamp of zeros ("no switch planned").
+    @Test func acceptedValues() {
+        #expect(ParameterFormat.amount.accepts([0x00, 0x20, 0x00, 0x00]))
+        #expect(!ParameterFormat.amount.accepts([0x00, 0x20, 0x00]))
+        #expect(!ParameterFormat.price.accepts([0x0A, 0x00, 0x00, 0x00]))
+        #expect(ParameterFormat.minuteStamp.accepts([0, 0, 0, 0, 0]))
+        #expect(ParameterFormat.minuteStamp.accepts([0x59, 0x23, 0x31, 0x12, 0x26]))
+        #expect(!ParameterFormat.minuteStamp.accepts([0x59, 0x23, 0x32, 0x12, 0x26]))
+        #expect(ParameterFormat.timeOfDay.accepts([0x56, 0x34, 0x12]))
+        #expect(!ParameterFormat.timeOfDay.accepts([0x00, 0x00, 0x24]))
+        #expect(!ParameterFormat.dateWeekday.accepts([0x01, 0x31, 0x06, 0x25]))
+    }
 }
