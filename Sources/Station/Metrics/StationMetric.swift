@@ -32,7 +32,7 @@ extension StationMetric {
 
     // MARK: retention (from the retention service)
     static let retentionPruned = StationMetric(
-        "retention_pruned_total", "Rows retention deleted since the daemon started, by table (reading, outbox).")
+        "retention_pruned_total", "Rows retention removed since the daemon started, by table: reading, outbox, ledger (charges folded into one entry per account and day).")
 
     // MARK: terminals
     static let terminalUp = StationMetric("terminal_up", "1 when the terminal's last read succeeded recently, else 0.")

@@ -90,6 +90,7 @@ public final class StationMetrics: Sendable {
         if let pruned = retention?() {
             scrape.counter(.retentionPruned, pruned.prunedReadings, labels: [("table", "reading")])
             scrape.counter(.retentionPruned, pruned.prunedOutbox, labels: [("table", "outbox")])
+            scrape.counter(.retentionPruned, pruned.compactedCharges, labels: [("table", "ledger")])
         }
         if let coverage = coverage?() { Self.record(coverage, into: scrape) }
         scrape.gauge(.buildInfo, 1, labels: [("version", BuildVersion.version)])

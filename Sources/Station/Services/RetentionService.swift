@@ -9,6 +9,8 @@ import Synchronization
 public struct RetentionStats: Sendable, Hashable {
     public var prunedReadings = 0
     public var prunedOutbox = 0
+    /// Charge entries folded into one per account and day (`ChargeCompaction`).
+    public var compactedCharges = 0
     /// When the last run finished.
     public var lastRun: Date?
 }
@@ -17,6 +19,7 @@ public struct RetentionStats: Sendable, Hashable {
 public struct RetentionRun: Sendable, Hashable {
     public var readings = 0
     public var outbox = 0
+    public var compactedCharges = 0
     /// Transactions it took.
     public var batches = 0
 }
@@ -33,9 +36,13 @@ public final class RetentionService: Service, Sendable {
     private let settings: RetentionSettings
     private let clock: any StationClock
     private let logger: Logger
+    /// Charges are folded per day of this zone (the station's: statement months start at its midnights).
+    private let timeZone: TimeZone
     private let box = Mutex(RetentionStats())
 
-    public init(store: StationStore, settings: RetentionSettings, clock: any StationClock, logger: Logger) {
+    public init(store: StationStore, settings: RetentionSettings, clock: any StationClock, logger: Logger,
+                timeZone: TimeZone = .current) {
+        self.timeZone = timeZone
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -83,6 +90,15 @@ public final class RetentionService: Service, Sendable {
                 cursor = batch.resumeAfter
                 await Task.yield()
             }
+            // The charges whose readings are gone, one entry per account and day.
+            var account: String?
+            repeat {
+                try Task.checkCancellation()
+                let batch = try await store.compactCharges(before: cutoff, zone: timeZone, after: account)
+                record(&run, compacted: batch.merged)
+                account = batch.resumeAfter
+                await Task.yield()
+            } while account != nil
         }
         if let keep = settings.outbox {
             let cutoff = now.adding(.zero - keep)
@@ -97,12 +113,16 @@ public final class RetentionService: Service, Sendable {
         }
         box.withLock { $0.lastRun = clock.now }
         let elapsed = (ContinuousClock.now - started).inSeconds
-        let message: Logger.Message = "retention: \(run.readings) readings, \(run.outbox) delivered notifications deleted in \(run.batches) batches"
+        let message: Logger.Message = """
+            retention: \(run.readings) readings, \(run.outbox) delivered notifications deleted, \(run.compactedCharges) charges folded \
+            in \(run.batches) batches
+            """
         let metadata: Logger.Metadata = [
             "event": "retention", "readings": "\(run.readings)", "outbox": "\(run.outbox)", "batches": "\(run.batches)",
+            "charges_folded": "\(run.compactedCharges)",
             "seconds": "\(String(format: "%.3f", elapsed))",
         ]
-        if run.readings + run.outbox > 0 {
+        if run.readings + run.outbox + run.compactedCharges > 0 {
             logger.notice(message, metadata: metadata)
         } else {
             logger.info(message, metadata: metadata)
@@ -110,13 +130,15 @@ public final class RetentionService: Service, Sendable {
         return run
     }
 
-    private func record(_ run: inout RetentionRun, readings: Int = 0, outbox: Int = 0) {
+    private func record(_ run: inout RetentionRun, readings: Int = 0, outbox: Int = 0, compacted: Int = 0) {
         run.batches += 1
         run.readings += readings
         run.outbox += outbox
+        run.compactedCharges += compacted
         box.withLock {
             $0.prunedReadings += readings
             $0.prunedOutbox += outbox
+            $0.compactedCharges += compacted
         }
     }
 }

@@ -94,7 +94,8 @@ public struct StationServices: Sendable {
         let dispatcher = Dispatcher(core: core, lines: lines, policy: try dispatchPolicy(), logger: logger,
                                     onAcknowledged: latency.commandAcknowledged)
         let connections = apiConnectionGate(descriptors, terminals: terminalCount)
-        let retention = RetentionService(store: store, settings: configuration.retention, clock: clock, logger: logger)
+        let retention = RetentionService(store: store, settings: configuration.retention, clock: clock, logger: logger,
+                                         timeZone: configuration.station.timeZone)
         // Outbox rows are always written with the decisions; they are delivered when a webhook is configured.
         let delivery = configuration.notify.url.map {
             NotificationDelivery(store: store, url: $0, clock: clock, logger: logger, signal: core.outboxSignal)
