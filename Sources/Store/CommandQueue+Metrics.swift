@@ -11,7 +11,8 @@ public struct StoreMetricsFigures: Sendable, Hashable {
         public let state: String
     }
 
-    /// Commands per kind and state (every command ever queued; combinations without commands are absent).
+    /// Commands still to settle per kind and state: pending, in flight and in review (combinations
+    /// without commands are absent; settled ones are the dispatcher's `dispatch_*_total`).
     public let commands: [KindState: Int]
     /// Commands waiting or being sent: pending plus in flight (deferred trips included).
     public let queueDepth: Int
@@ -41,7 +42,12 @@ extension StationStore {
         let ms = StoredInstant.millis(now)
         return try await writer.read { db in
             var commands: [StoreMetricsFigures.KindState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM command GROUP BY kind, state") {
+            // The live states only, an index range (`command_due`): settled commands pile up for
+            // ever, and a scrape must not read them (the dispatcher's counters count them).
+            for row in try Row.fetchAll(db, sql: """
+                SELECT kind, state, COUNT(*) AS n FROM command INDEXED BY command_due
+                WHERE state IN ('pending', 'in_flight', 'review') GROUP BY kind, state
+                """) {
                 let kind = try row.decode(String.self, forColumn: "kind"), state = try row.decode(String.self, forColumn: "state")
                 commands[StoreMetricsFigures.KindState(kind: kind, state: state)] = try row.decode(Int.self, forColumn: "n")
             }

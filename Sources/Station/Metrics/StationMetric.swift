@@ -45,7 +45,8 @@ extension StationMetric {
         "Meters of the price pushes still to take effect, by state: confirmed (every write read back), review, outstanding.")
 
     // MARK: commands and review (from the store)
-    static let commands = StationMetric("commands", "Commands in the store by kind and state.")
+    static let commands = StationMetric(
+        "commands", "Commands still to settle, by kind and state (pending, in_flight, review); settled ones: dispatch_*_total.")
     static let queueDepth = StationMetric("command_queue_depth", "Commands pending or in flight (deferred trips included).")
     static let oldestPendingAge = StationMetric(
         "command_oldest_pending_age_seconds",
