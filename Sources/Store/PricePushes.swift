@@ -39,11 +39,13 @@ extension StoreTransaction {
     /// The accounts on `tariff` under fee control (pending or active) whose id sorts after
     /// `after`, at most `limit`, by id: a push walks them in chunks.
     public func controlledAccounts(tariff: String, after: String?, limit: Int) throws -> [AccountRecord] {
+        // The records in the page's one statement (`AccountRecord.columns`), not one read each.
         try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT id FROM account WHERE tariff = ? AND fee_control != 'released' AND id > ? ORDER BY id LIMIT ?
-            """), arguments: [tariff, after ?? "", limit]).map { row in
-            try account(row.decode(String.self, atIndex: 0))
-        }
+            SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
+                balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
+                keep_power, meter_state_at, state, fee_control, alarm2_at
+            FROM account WHERE tariff = ? AND fee_control != 'released' AND id > ? ORDER BY id LIMIT ?
+            """), arguments: [tariff, after ?? "", limit]).map { try AccountRecord(row: $0) }
     }
 }
 
