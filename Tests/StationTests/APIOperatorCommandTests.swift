@@ -38,6 +38,15 @@ import Testing
             #expect(items.first?["event"] as? String == "keep_power")
             #expect(items.first?["actor"] as? String == "alice")
             #expect(page.json["next"] as? Int != nil, "a full page points at the next")
+
+            // The same request again is kept as the waiting command, and still audited: who asked.
+            let again = try await client.call(.post, "/v1/meters/000000000001/commands", token: NamedToken.alice,
+                                              body: #"{"kind": "keep_power", "reason": "second call from the family"}"#)
+            #expect(again.status == .accepted && again.json["id"] as? Int == id, "\(again.text)")
+            let request = try #require(try await store.auditTrail(event: "operator_request").last)
+            #expect(request.actor == "alice" && request.commandID == Int64(id), "\(request)")
+            #expect(request.detail.contains("second call from the family") && request.detail.contains("already waiting"), "\(request)")
+            #expect(try await store.verifyAudit().isIntact)
         }
     }
 

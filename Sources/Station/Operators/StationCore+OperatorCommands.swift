@@ -61,6 +61,11 @@ extension StationCore {
                 let planned = PlannedCommand(kind: kind, reason: .operatorRequest, detail: "\(by): \(reason)",
                                              balance: account.balance, notBefore: now, isDeferred: false)
                 let queued = try tx.queue(planned, account: id, meter: meter, deadline: rules.deadline(from: now), at: now)
+                if !queued.isNew {
+                    // The request left no command of its own: its row says who asked, and for what.
+                    try tx.audit(AuditEvent(at: now, event: "operator_request", accountID: id, meterAddress: meter, commandID: queued.id,
+                                            detail: "\(by) asked for \(kind.rawValue): \(reason); command \(queued.id) was already waiting, kept"))
+                }
                 return (id, queued, note)
             }
         }
