@@ -6,12 +6,14 @@ public struct MeterSettings: Sendable, Hashable {
     public var operatorCode: OperatorCodeText
     /// How far a meter's clock may be off before the station corrects it. Default 60 s.
     public var clockTolerance: Duration
+    /// How long a live read (`GET /v1/meters/ADDR/live`) may take before it answers 504. Default 5 s.
+    public var liveReadTimeout: Duration = .seconds(5)
 
-    static let keys = ["password", "operator", "clock_tolerance"]
+    static let keys = ["password", "operator", "clock_tolerance", "live_read_timeout"]
 
     static func read(_ root: Section, _ reader: TableReader) -> MeterSettings {
         let section = reader.section(root, "meters", known: keys)
-        return MeterSettings(
+        var settings = MeterSettings(
             password: reader.value(section, "password", default: MeterPassword(trusted: "02000000"), example: "02000000") {
                 (text: String) throws(InvalidValue) -> MeterPassword in try MeterPassword(text)
             },
@@ -20,6 +22,8 @@ public struct MeterSettings: Sendable, Hashable {
             },
             clockTolerance: reader.duration(section, "clock_tolerance", default: .seconds(60))
         )
+        settings.liveReadTimeout = reader.duration(section, "live_read_timeout", default: .seconds(5))
+        return settings
     }
 }
 

@@ -163,6 +163,7 @@ public struct StationServices: Sendable {
         var settings = APIServerSettings(timeZone: configuration.station.timeZone, dispatchDeadline: configuration.dispatch.deadline,
                                          terminalsOnline: terminalsOnline, lines: lines, terminalReads: terminalReads)
         settings.readingDay = configuration.billing.readingDay
+        settings.liveReadBound = configuration.meters.liveReadTimeout
         settings.backups = StationBackups(core: core, folder: configuration.station.backups, database: configuration.station.database)
         settings.health = health
         settings.coverage = coverage
