@@ -45,5 +45,15 @@ import Testing
         #expect(reload.reload(path: path, current: second).count == 1)
         #expect(live.current.caller(for: "aaaaaaaaaaaaaaaa1111") == nil, "alice's token is gone")
         #expect(logs.events("reload").last?.message.contains("removed alice (operator)") == true)
+
+        // A rotation: dash keeps name and role with a new token; the journal says so, never the token.
+        let before = reload.reload(path: path, current: second)
+        try Self.write("viewer dash dddddddddddddddd4444\n", to: path)
+        let rotated = reload.reload(path: path, current: before)
+        #expect(rotated.caller(for: "dddddddddddddddd4444") == APICaller(role: .viewer, name: "dash"))
+        #expect(rotated.caller(for: "bbbbbbbbbbbbbbbb2222") == nil)
+        let line = try #require(logs.events("reload").last).message
+        #expect(line.contains("1 tokens; new token for dash (viewer)"), "\(line)")
+        #expect(!line.contains("dddd") && !line.contains("bbbb"))
     }
 }

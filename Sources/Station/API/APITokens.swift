@@ -36,6 +36,17 @@ public struct APITokens: Sendable, CustomStringConvertible {
     /// The names of the tokens with their roles, in file order (no tokens): for the journal.
     public var callers: [APICaller] { entries.map(\.caller) }
 
+    /// The callers whose tokens differ between `self` and `other` while their name and role stay
+    /// (a rotation), for the journal: names only, never tokens.
+    public func rotatedCallers(comparedWith other: APITokens) -> [APICaller] {
+        func tokens(_ t: APITokens) -> [APICaller: Set<[UInt8]>] {
+            t.entries.reduce(into: [:]) { $0[$1.caller, default: []].insert($1.token) }
+        }
+        let mine = tokens(self), theirs = tokens(other)
+        return mine.keys.filter { caller in theirs[caller].map { $0 != mine[caller] } ?? false }
+            .sorted { ($0.name, $0.role.rawValue) < ($1.name, $1.role.rawValue) }
+    }
+
     /// Who `token` speaks for, or nil.
     public func caller(for token: String) -> APICaller? {
         let candidate = Array(token.utf8)

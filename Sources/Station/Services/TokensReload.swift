@@ -22,12 +22,14 @@ struct TokensReload: Sendable {
         }
         tokens.replace(with: next)
         let before = Set(current.callers.map(Self.label)), after = Set(next.callers.map(Self.label))
-        if before != after || current.count != next.count {
+        let rotated = next.rotatedCallers(comparedWith: current).map(Self.label)
+        if before != after || current.count != next.count || !rotated.isEmpty {
             let added = after.subtracting(before).sorted(), removed = before.subtracting(after).sorted()
             logger.notice("""
                 reload: tokens file \(path): \(next.count) tokens\
                 \(added.isEmpty ? "" : "; added \(added.joined(separator: ", "))")\
-                \(removed.isEmpty ? "" : "; removed \(removed.joined(separator: ", "))")
+                \(removed.isEmpty ? "" : "; removed \(removed.joined(separator: ", "))")\
+                \(rotated.isEmpty ? "" : "; new token for \(rotated.joined(separator: ", "))")
                 """, metadata: ["event": "reload"])
         }
         return next
