@@ -1,22 +1,18 @@
 import Foundation
 import GRDB
 
-/// What one compaction batch did, and where the next one starts.
-public struct CompactionBatch: Sendable, Hashable {
-    /// Charge entries folded into another (deleted).
-    public let merged: Int
-    /// The next batch starts after this account id; nil: every account has been looked at.
-    public let resumeAfter: String?
-}
-
-/// Retention's third step: once a reading is gone, the charge it carried in the ledger is no more
-/// than an amount and an energy at an instant. Such charges (`reading_id` NULL, older than the
-/// readings' cutoff) are folded, per account, into one entry per station day: consecutive ones —
-/// never across a payment, an adjustment or the opening — of the same local day become their last
-/// entry, carrying their summed amount and energy. Sums, so every balance, the ledger replay and
-/// every statement month (which start at local midnights) are exactly what they were; the ledger
-/// then grows by one row per account and day instead of one per reading, and the database stays
-/// bounded while meters are read flat out. The audit trail is not touched.
+/// Retention's fold of old charges: once a reading is deleted, the charge it carried in the
+/// ledger is no more than an amount and an energy at an instant. In the batch that deletes the
+/// readings, such charges (`reading_id` just cleared) are folded, per account, into one entry
+/// per station day: consecutive loose charges — never across a payment, an adjustment or the
+/// opening — of the same local day become their last entry, carrying their summed amount and
+/// energy. Sums, so every balance, the ledger replay and every statement month (which start at
+/// local midnights) are exactly what they were; the ledger grows by one row per account and day
+/// instead of one per reading, and the database stays bounded while meters are read flat out.
+/// The audit trail is not touched.
+///
+/// The work is the batch's: each account's newly loose charges, plus the entries back to the
+/// start of their day — usually one, the entry the previous batch folded that day into.
 enum ChargeCompaction {
     struct Entry {
         let id: Int64
@@ -30,13 +26,10 @@ enum ChargeCompaction {
     static func groups(_ entries: [Entry], zone: TimeZone) -> [[Entry]] {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        func day(_ e: Entry) -> DateComponents {
-            calendar.dateComponents([.year, .month, .day], from: StoredInstant.date(e.at))
-        }
         var groups: [[Entry]] = []
         var current: [Entry] = []
         for entry in entries {
-            if entry.isLooseCharge, let last = current.last, day(last) == day(entry) {
+            if entry.isLooseCharge, let last = current.last, sameDay(last, entry, calendar) {
                 current.append(entry)
                 continue
             }
@@ -47,54 +40,70 @@ enum ChargeCompaction {
         return groups
     }
 
-    /// Folds the loose charges of `accounts` before `cutoff`; returns how many entries went.
-    static func compact(accounts: [String], before cutoff: Int64, zone: TimeZone, in db: Database) throws -> Int {
+    static func sameDay(_ a: Entry, _ b: Entry, _ calendar: Calendar) -> Bool {
+        calendar.isDate(StoredInstant.date(a.at), inSameDayAs: StoredInstant.date(b.at))
+    }
+
+    private static let columns = "id, kind, amount_micro_yuan, energy_hundredths, at, reading_id"
+
+    static func entry(_ row: Row) throws -> Entry {
+        try row.decodeRecord(table: "ledger", key: .index(0)) {
+            try Entry(id: row.decode(atIndex: 0), isLooseCharge: row.decode(String.self, atIndex: 1) == "charge" && row.hasNull(atIndex: 5),
+                      amount: row.decode(atIndex: 2), energy: row.decode(Int64?.self, atIndex: 3), at: row.decode(atIndex: 4))
+        }
+    }
+
+    /// Folds each account's loose charges among `loose` (ledger ids whose reading was just
+    /// deleted, by account) with the loose charges of the same day before them.
+    static func fold(loose: [String: [Int64]], zone: TimeZone, in db: Database) throws -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
         var merged = 0
-        for account in accounts {
-            let entries = try Row.fetchAll(db, sql: """
-                SELECT id, kind, amount_micro_yuan, energy_hundredths, at, reading_id FROM ledger
-                WHERE account_id = ? AND at < ? ORDER BY id
-                """, arguments: [account, cutoff]).map { row in
-                try row.decodeRecord(table: "ledger", key: .index(0)) {
-                    try Entry(id: row.decode(atIndex: 0),
-                              isLooseCharge: row.decode(String.self, atIndex: 1) == "charge" && row.hasNull(atIndex: 5),
-                              amount: row.decode(atIndex: 2), energy: row.decode(Int64?.self, atIndex: 3), at: row.decode(atIndex: 4))
-                }
+        for (account, ids) in loose {
+            guard let first = ids.min(), let last = ids.max() else { continue }
+            // The batch's range of the account's ledger (separators included), in id order …
+            var entries = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(columns) FROM ledger WHERE account_id = ? AND id BETWEEN ? AND ? ORDER BY id
+                """), arguments: [account, first, last]).map(entry)
+            // … and back while the entries before it are loose charges of the first one's day.
+            var before = first
+            while let anchor = entries.first,
+                  let row = try Row.fetchOne(db.cachedStatement(sql: """
+                      SELECT \(columns) FROM ledger WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT 1
+                      """), arguments: [account, before]) {
+                let previous = try entry(row)
+                guard previous.isLooseCharge, sameDay(previous, anchor, calendar) else { break }
+                entries.insert(previous, at: 0)
+                before = previous.id
             }
-            for group in groups(entries, zone: zone) {
-                guard let last = group.last else { continue }
-                let amount = group.reduce(Int64(0)) { $0 + $1.amount }
-                let energies = group.compactMap(\.energy)
-                let day = StoredInstant.date(last.at).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
-                try db.execute(sql: """
-                    UPDATE ledger SET amount_micro_yuan = ?, energy_hundredths = ?, reference = ? WHERE id = ?
-                    """, arguments: [amount, energies.isEmpty ? nil : energies.reduce(0, +),
-                                     "\(group.count) charges of \(day), readings past retention", last.id])
-                for entry in group.dropLast() {
-                    try db.execute(sql: "DELETE FROM ledger WHERE id = ?", arguments: [entry.id])
-                }
-                merged += group.count - 1
-            }
+            for group in groups(entries, zone: zone) { merged += try write(group, zone: zone, in: db) }
         }
         return merged
     }
-}
 
-extension StationStore {
-    /// One batch of charge compaction (`ChargeCompaction`): up to `accounts` accounts after
-    /// `cursor` (nil: from the first), in one bulk-lane transaction. Call again with
-    /// `resumeAfter` until it is nil.
-    public func compactCharges(before cutoff: Date, zone: TimeZone, after cursor: String? = nil,
-                               accounts limit: Int = 50) async throws -> CompactionBatch {
-        let cutoffMillis = StoredInstant.millis(cutoff)
-        let limit = max(1, limit)
-        let accounts = try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM account WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor ?? "", limit])
+    /// The group's last entry takes the sums; the others go. Returns how many went.
+    private static func write(_ group: [Entry], zone: TimeZone, in db: Database) throws -> Int {
+        guard let last = group.last else { return 0 }
+        let amount = group.reduce(Int64(0)) { $0 + $1.amount }
+        let energies = group.compactMap(\.energy)
+        let day = StoredInstant.date(last.at).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
+        // A folded entry counts the charges inside the entries it folds (its own reference says how many).
+        let count = try group.reduce(0) { total, entry in
+            let reference = try String.fetchOne(db.cachedStatement(sql: "SELECT reference FROM ledger WHERE id = ?"), arguments: [entry.id])
+            return total + (reference.flatMap(foldedCount) ?? 1)
         }
-        guard !accounts.isEmpty else { return CompactionBatch(merged: 0, resumeAfter: nil) }
-        let merged = try await write(.bulk) { db in
-            try ChargeCompaction.compact(accounts: accounts, before: cutoffMillis, zone: zone, in: db)
+        try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, energy_hundredths = ?, reference = ? WHERE id = ?",
+                       arguments: [amount, energies.isEmpty ? nil : energies.reduce(0, +),
+                                   "\(count) charges of \(day), readings past retention", last.id])
+        for entry in group.dropLast() {
+            try db.execute(sql: "DELETE FROM ledger WHERE id = ?", arguments: [entry.id])
         }
-        return CompactionBatch(merged: merged, resumeAfter: accounts.count < limit ? nil : accounts.last)
+        return group.count - 1
+    }
+
+    /// How many charges a folded entry's reference says it holds, or nil for an unfolded one.
+    static func foldedCount(_ reference: String) -> Int? {
+        guard reference.hasSuffix(", readings past retention"), let n = reference.split(separator: " ").first else { return nil }
+        return Int(n)
     }
 }

@@ -5,6 +5,8 @@ import GRDB
 public struct PruneBatch: Sendable, Hashable {
     /// Rows deleted.
     public let deleted: Int
+    /// Charge entries folded into another (`ChargeCompaction`), for reading batches.
+    public var folded = 0
     /// The next batch starts after this id; nil: nothing older than the cutoff is left to look at.
     public let resumeAfter: Int64?
 }
@@ -20,9 +22,10 @@ public struct PruneBatch: Sendable, Hashable {
 ///   would let the next insert reuse its id (notification event keys name readings by id).
 ///
 /// A charge in the ledger names the reading it billed (`ledger.reading_id`); when that reading is
-/// deleted the link is cleared (NULL) in the same transaction. The entry itself is kept whole:
-/// amount, energy, instant and its reference text (`reading N: X kWh`), so balances, replays and
-/// statements are computed from the ledger alone. The audit trail is never touched.
+/// deleted the link is cleared (NULL) in the same transaction, and the charges so loosened are
+/// folded into one entry per account and day (`ChargeCompaction`): amounts and energy summed, so
+/// balances, replays and statements are computed from the ledger alone. The audit trail is never
+/// touched.
 enum Retention {
     /// The ids of the readings to delete in `lower...upper`, as a temp table the batch fills.
     private static let doomedReadings = """
@@ -36,17 +39,25 @@ enum Retention {
 
     /// Deletes the readings older than `cutoff` with ids in `lower...upper` but those kept (see
     /// the type), clearing the ledger's links to them. Returns how many were deleted.
-    static func pruneReadings(from lower: Int64, through upper: Int64, before cutoff: Int64, in db: Database) throws -> Int {
+    static func pruneReadings(from lower: Int64, through upper: Int64, before cutoff: Int64, zone: TimeZone,
+                              in db: Database) throws -> (deleted: Int, folded: Int) {
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY)")
         try db.execute(sql: "DELETE FROM temp.retention_doomed")
         try db.execute(sql: doomedReadings, arguments: [lower, upper, cutoff])
-        guard db.changesCount > 0 else { return 0 }
+        guard db.changesCount > 0 else { return (0, 0) }
         // Probes `ledger_reading` (v14) per reading: the charges of the batch, nothing else.
+        var loose: [String: [Int64]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, account_id FROM ledger WHERE reading_id IN (SELECT id FROM temp.retention_doomed)") {
+            let (id, account) = try row.decodeRecord(table: "ledger", key: .index(0)) {
+                try (row.decode(Int64.self, atIndex: 0), row.decode(String.self, atIndex: 1))
+            }
+            loose[account, default: []].append(id)
+        }
         try db.execute(sql: "UPDATE ledger SET reading_id = NULL WHERE reading_id IN (SELECT id FROM temp.retention_doomed)")
         try db.execute(sql: "DELETE FROM reading WHERE id IN (SELECT id FROM temp.retention_doomed)")
         let deleted = db.changesCount
         try db.execute(sql: "DELETE FROM temp.retention_doomed")
-        return deleted
+        return (deleted, try ChargeCompaction.fold(loose: loose, zone: zone, in: db))
     }
 
     /// The id range of the next batch: up to `limit` readings after `cursor`, in id order,
@@ -83,16 +94,20 @@ extension StationStore {
     /// One batch of reading retention: at most `limit` readings after id `cursor` (0 to start)
     /// collected before `cutoff` are looked at, and those not kept (`Retention`) deleted in one
     /// bulk-lane transaction. Call again with `resumeAfter` until it is nil.
-    public func pruneReadings(before cutoff: Date, after cursor: Int64 = 0, limit: Int = 1000) async throws -> PruneBatch {
+    public func pruneReadings(before cutoff: Date, after cursor: Int64 = 0, limit: Int = 1000, zone: TimeZone = .current) async throws
+        -> PruneBatch
+    {
         let cutoffMillis = StoredInstant.millis(cutoff)
         // The range is found on a reader: the writer is held only for the deletes.
         guard let range = try await writer.read({ db in
             try Retention.nextReadingRange(after: cursor, before: cutoffMillis, limit: max(1, limit), in: db)
         }) else { return PruneBatch(deleted: 0, resumeAfter: nil) }
-        let deleted = try await write(.bulk) { db in
-            try Retention.pruneReadings(from: range.lower, through: range.upper, before: cutoffMillis, in: db)
+        let (deleted, folded) = try await write(.bulk) { db in
+            try Retention.pruneReadings(from: range.lower, through: range.upper, before: cutoffMillis, zone: zone, in: db)
         }
-        return PruneBatch(deleted: deleted, resumeAfter: range.isLast ? nil : range.upper)
+        var batch = PruneBatch(deleted: deleted, resumeAfter: range.isLast ? nil : range.upper)
+        batch.folded = folded
+        return batch
     }
 
     /// One batch of outbox retention: deletes up to `limit` rows delivered before `cutoff`;

@@ -44,8 +44,7 @@ import Testing
         #expect(service.stats.prunedReadings == 4)
         #expect(try await store.readingTally().readings == 1)
         let first = try #require(logs.events("retention").last)
-        // Readings in batches of 2 (three, the last finding the end), the outbox, charge compaction.
-        #expect(first.metadata["readings"] == "4" && first.metadata["batches"] == "5", "\(first.text)")
+        #expect(first.metadata["readings"] == "4" && first.metadata["batches"] == "4", "\(first.text)")
 
         // New readings now: not old yet at the next run, ten minutes on; the old one kept as the
         // newest of all is no longer that, so it goes.

@@ -40,60 +40,66 @@ struct ChargeCompactionTests {
         return (count, kept)
     }
 
+    /// Every batch of reading retention until done; returns the charges folded.
+    static func prune(_ store: StationStore, before cutoff: Date, limit: Int) async throws -> Int {
+        var cursor: Int64? = 0
+        var folded = 0
+        while let after = cursor {
+            let batch = try await store.pruneReadings(before: cutoff, after: after, limit: limit, zone: shanghai)
+            folded += batch.folded
+            cursor = batch.resumeAfter
+        }
+        return folded
+    }
+
+    static func expectFoldedLedger(_ store: StationStore, start: Date) async throws {
+        let after = try await store.ledger(account: "A1")
+        let charges = after.filter { $0.kind == .charge }
+        let expected: [Int64] = [300_006, 100_004, 400_026]  // 100,001…100,003; 100,004; 100,005…100,008
+        #expect(charges.map(\.amount.microYuan) == expected, "\(after)")
+        #expect(charges.first?.reference == "3 charges of 2026-11-23, readings past retention")
+        #expect(charges.last?.reference == "4 charges of 2026-11-24, readings past retention")
+        #expect(after.map(\.kind) == [.opening, .charge, .adjustment, .charge, .charge])
+        // A folded entry keeps its day: the last charge's instant.
+        #expect(charges.last?.at == start.addingTimeInterval(7 * 6 * 3600))
+        #expect(try await store.verifyBalances().isEmpty)
+        // A2's charges still name their reading (the newest of all, kept): untouched.
+        #expect(try await store.ledger(account: "A2").filter { $0.kind == .charge }.count == 2)
+    }
+
+    /// 2026-11-23 00:00 Shanghai.
+    static let start = Date(timeIntervalSince1970: 1_795_363_200)
+
     @Test func looseChargesFoldPerLocalDayWithEverySumKept() async throws {
         let (store, path) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        // 2026-11-23 00:00 Shanghai: charges at 00, 06, 12, 18 (day 1) and 00, 06, 12, 18 (day 2),
-        // the adjustment after the 12:00 charge of day 1.
-        let start = Date(timeIntervalSince1970: 1_795_363_200)
-        _ = try await Self.fill(store, start: start)
-        let before = try await store.ledger(account: "A1")
+        // Charges at 00, 06, 12, 18 (day 1) and 00, 06, 12, 18 (day 2); the adjustment after
+        // the 12:00 charge of day 1.
+        _ = try await Self.fill(store, start: Self.start)
         let balances = (try await store.account("A1")?.balance, try await store.account("A2")?.balance)
-        // Readings of A1 pruned (ledger links cleared), A2's reading kept: only A1's charges are loose.
-        try await store.writer.write { db in
-            try db.execute(sql: "UPDATE ledger SET reading_id = NULL WHERE account_id = 'A1'")
-        }
-        let cutoff = start.addingTimeInterval(3 * 86_400)
-        var cursor: String?
-        var merged = 0
-        repeat {
-            let batch = try await store.compactCharges(before: cutoff, zone: Self.shanghai, after: cursor, accounts: 1)
-            merged += batch.merged
-            cursor = batch.resumeAfter
-        } while cursor != nil
+        // Batches of three readings: groups fold across batches (each batch folds into the
+        // entry the one before left for that day).
+        let folded = try await Self.prune(store, before: Self.start.addingTimeInterval(3 * 86_400), limit: 3)
         // Day 1: [00, 06, 12] | adjustment | [18]; day 2: [00, 06, 12, 18] → 2 + 3 folded.
-        #expect(merged == 5)
-        let after = try await store.ledger(account: "A1")
-        let charges = after.filter { $0.kind == .charge }
-        #expect(charges.count == 3, "\(after)")
-        let expected: [Int64] = [300_006, 100_004, 400_026]  // 100,001…100,003; 100,004; 100,005…100,008
-        #expect(charges.map(\.amount.microYuan) == expected)
-        #expect(charges.first?.reference == "3 charges of 2026-11-23, readings past retention")
-        #expect(after.map(\.kind) == [.opening, .charge, .adjustment, .charge, .charge])
-        let sumAfter: Int64 = charges.map(\.amount.microYuan).reduce(0, +)
-        let sumBefore: Int64 = before.filter { $0.kind == .charge }.map(\.amount.microYuan).reduce(0, +)
-        #expect(sumAfter == sumBefore)
-        // The folded entry keeps its day: the last charge's instant.
-        #expect(charges.last?.at == start.addingTimeInterval(7 * 6 * 3600))
-        #expect(try await store.verifyBalances().isEmpty)
+        #expect(folded == 5)
+        try await Self.expectFoldedLedger(store, start: Self.start)
         #expect((try await store.account("A1")?.balance, try await store.account("A2")?.balance) == balances)
-        // A2's charges still name their reading: untouched.
-        #expect(try await store.ledger(account: "A2").filter { $0.kind == .charge }.count == 2)
-        // Again: nothing left to fold.
-        #expect(try await store.compactCharges(before: cutoff, zone: Self.shanghai).merged == 0)
     }
 
-    @Test func chargesAtOrAfterTheCutoffStayAsTheyAre() async throws {
+    @Test func aDayFoldsOverSeveralRuns() async throws {
         let (store, path) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
-        let start = Date(timeIntervalSince1970: 1_795_363_200)
-        _ = try await Self.fill(store, start: start)
-        try await store.writer.write { db in try db.execute(sql: "UPDATE ledger SET reading_id = NULL") }
-        // The cutoff at day 2 06:00: only day 1's entries are before it.
-        let batch = try await store.compactCharges(before: start.addingTimeInterval(86_400 + 6 * 3600), zone: Self.shanghai)
-        // Day 1's [00, 06, 12] → 2 folded; day 2's 00:00 alone; A2's two (loose now, same day) → 1.
-        #expect(batch.merged == 3)
+        _ = try await Self.fill(store, start: Self.start)
+        // First run: readings before day 2 06:00 go (day 1's four and day 2's first).
+        #expect(try await Self.prune(store, before: Self.start.addingTimeInterval(86_400 + 6 * 3600), limit: 100) == 2)
         #expect(try await store.ledger(account: "A1").filter { $0.kind == .charge }.count == 6)
-        #expect(try await store.verifyBalances().isEmpty)
+        // A later run: day 2's others fold into the entry day 2 already has.
+        #expect(try await Self.prune(store, before: Self.start.addingTimeInterval(3 * 86_400), limit: 100) == 3)
+        try await Self.expectFoldedLedger(store, start: Self.start)
+    }
+
+    @Test func foldedEntriesSayHowManyChargesTheyHold() {
+        #expect(ChargeCompaction.foldedCount("12 charges of 2026-11-23, readings past retention") == 12)
+        #expect(ChargeCompaction.foldedCount("reading 7: 0.10 kWh") == nil)
     }
 }

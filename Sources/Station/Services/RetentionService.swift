@@ -85,20 +85,11 @@ public final class RetentionService: Service, Sendable {
             var cursor: Int64? = 0
             while let after = cursor {
                 try Task.checkCancellation()
-                let batch = try await store.pruneReadings(before: cutoff, after: after, limit: settings.batch)
-                record(&run, readings: batch.deleted)
+                let batch = try await store.pruneReadings(before: cutoff, after: after, limit: settings.batch, zone: timeZone)
+                record(&run, readings: batch.deleted, compacted: batch.folded)
                 cursor = batch.resumeAfter
                 await Task.yield()
             }
-            // The charges whose readings are gone, one entry per account and day.
-            var account: String?
-            repeat {
-                try Task.checkCancellation()
-                let batch = try await store.compactCharges(before: cutoff, zone: timeZone, after: account)
-                record(&run, compacted: batch.merged)
-                account = batch.resumeAfter
-                await Task.yield()
-            } while account != nil
         }
         if let keep = settings.outbox {
             let cutoff = now.adding(.zero - keep)
