@@ -20,10 +20,21 @@ public struct ReviewSettings: Sendable, Hashable {
 
     static let keys = ["due", "command_due", "reading_due"]
 
+    /// The longest due time taken: a work order due later than a year is not one.
+    static let longest: Duration = .seconds(365 * 86_400)
+
     static func read(_ root: Section, _ reader: TableReader) -> ReviewSettings {
         let section = reader.section(root, "review", known: keys)
-        let due = reader.duration(section, "due", default: ReviewSettings().commandDue)
-        return ReviewSettings(commandDue: reader.duration(section, "command_due", default: due),
-                              readingDue: reader.duration(section, "reading_due", default: due))
+        func due(_ key: String, default fallback: Duration) -> Duration {
+            reader.value(section, key, default: fallback, example: fallback.configText) { (text: String) throws(InvalidValue) -> Duration in
+                let duration = try Duration(configText: text)
+                guard duration > .zero, duration <= longest else {
+                    throw InvalidValue("\"\(text)\" must be longer than zero and at most \(longest.configText)")
+                }
+                return duration
+            }
+        }
+        let all = due("due", default: ReviewSettings().commandDue)
+        return ReviewSettings(commandDue: due("command_due", default: all), readingDue: due("reading_due", default: all))
     }
 }

@@ -73,7 +73,16 @@ public enum StationRestore {
             try DurableFile.rename(partial, to: database)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
-            throw RestoreFailure(kind: .fileError, message: "cannot put \(copy) in place of \(database): \(error)")
+            // Whatever step failed, the database goes back where it was: a daemon started after a
+            // failed restore must find the station, not create an empty one.
+            var putBack = ""
+            if let previous, !FileManager.default.fileExists(atPath: database), FileManager.default.fileExists(atPath: previous) {
+                if FileManager.default.fileExists(atPath: previous + "-wal") { try? DurableFile.rename(previous + "-wal", to: database + "-wal") }
+                putBack = (try? DurableFile.rename(previous, to: database)) != nil
+                    ? "; the database was put back as it was"
+                    : "; the database is at \(previous): move it back to \(database) before starting the daemon"
+            }
+            throw RestoreFailure(kind: .fileError, message: "cannot put \(copy) in place of \(database): \(error)\(putBack)")
         }
         return RestoreReceipt(verification: verification, previous: previous)
     }

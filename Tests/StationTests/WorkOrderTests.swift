@@ -149,11 +149,13 @@ import Testing
         #expect(try StationConfiguration.parse("", file: "/tmp/t.toml").review == ReviewSettings())
         #expect(ReviewDueTimes(ReviewSettings(commandDue: .milliseconds(10), readingDue: .seconds(5))).seconds == [.command: 1, .reading: 5])
         do {
-            _ = try StationConfiguration.parse("[review]\nreading_due = \"soon\"\ndue_comand = \"1h\"\n", file: "/tmp/t.toml")
+            _ = try StationConfiguration.parse("[review]\nreading_due = \"soon\"\ndue_comand = \"1h\"\ncommand_due = \"400d\"\n",
+                                               file: "/tmp/t.toml")
             Issue.record("a bad [review] section was accepted")
         } catch {
             let text = "\(error)"
             #expect(text.contains("review.reading_due") && text.contains("review.due_comand"), "\(text)")
+            #expect(text.contains("review.command_due") && text.contains("at most"), "\(text)")
         }
     }
 }
