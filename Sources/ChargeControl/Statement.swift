@@ -49,11 +49,14 @@ public struct StatementEntry: Sendable, Hashable {
     public let kind: LedgerEntryKind
     public let amount: Money
     public let at: Date
+    /// A charge whose reading retention has deleted: its month's register readings are not known.
+    public let readingGone: Bool
 
-    public init(kind: LedgerEntryKind, amount: Money, at: Date) {
+    public init(kind: LedgerEntryKind, amount: Money, at: Date, readingGone: Bool = false) {
         self.kind = kind
         self.amount = amount
         self.at = at
+        self.readingGone = readingGone
     }
 }
 
@@ -77,16 +80,22 @@ public enum StatementFold {
     ///     opened inside the window).
     ///   - entries: the ledger from the first entry of the window on, in posting order.
     ///   - readings: the billed readings, by `collectedAt`, including the last one before the window.
-    /// - Returns: the months oldest first.
+    ///   - readingBeforeGone: the last charge before the window lost its reading to retention.
+    /// - Returns: the months oldest first. A month whose readings retention has (partly) deleted —
+    ///   a charge in it, or the last one before it, without its reading — has no start and end
+    ///   readings (and so no energy): unknown, rather than a difference over the wrong span.
     ///
     /// An entry counts in the month of its instant; one posted while the station clock stood
     /// behind an earlier entry's (a clock set back) counts with that earlier entry, so each month
     /// holds a run of the ledger and every month's closing balance is the ledger's balance after
     /// its last entry: opening + payments + adjustments − charge = closing, month after month.
     public static func fold(months: [BillingMonth], balanceBefore: Money, entries: [StatementEntry],
-                            readings: [MeterReading]) throws(StatementError) -> [StatementMonth] {
+                            readings: [MeterReading], readingBeforeGone: Bool = false) throws(StatementError) -> [StatementMonth] {
         var out = months.map(StatementMonth.init(month:))
         guard !out.isEmpty else { return out }
+        var readingsGone = [Bool](repeating: false, count: out.count)
+        var lastChargeGone = readingBeforeGone
+        readingsGone[0] = lastChargeGone
         var balance = balanceBefore
         var current = 0
         out[0].openingBalance = balance
@@ -96,14 +105,22 @@ public enum StatementFold {
                 out[current].closingBalance = balance
                 current += 1
                 out[current].openingBalance = balance
+                readingsGone[current] = lastChargeGone
             }
             try post(entry, to: &out[current], balance: &balance)
+            if entry.kind == .charge {
+                lastChargeGone = entry.readingGone
+                readingsGone[current] = readingsGone[current] || entry.readingGone
+            }
         }
         for i in current..<out.count {
             out[i].closingBalance = balance
-            if i > current { out[i].openingBalance = balance }
+            if i > current {
+                out[i].openingBalance = balance
+                readingsGone[i] = lastChargeGone
+            }
         }
-        for i in out.indices {
+        for i in out.indices where !readingsGone[i] {
             out[i].start = startReading(of: months[i], in: readings)
             out[i].end = readings.last { $0.collectedAt < months[i].to }
         }

@@ -13,6 +13,8 @@ public struct StatementLedger: Sendable, Hashable {
     /// The readings the entries' charges rest on, and the last billed reading before `since`,
     /// by collection instant.
     public let readings: [MeterReading]
+    /// The last charge before `since` lost its reading to retention.
+    public let readingBeforeGone: Bool
 }
 
 extension StationStore {
@@ -37,13 +39,17 @@ extension StationStore {
             var before = balance
             var inWindow = true
             var foundBefore = false
+            var readingBeforeGone = false
             var firstBilled: Int64?
             while let row = try rows.next() {
                 let (entry, reading) = try row.decodeRecord(table: "ledger", key: .index(0)) {
-                    let entry = try StatementEntry(kind: row.decode(atIndex: 1), amount: Money(microYuan: row.decode(atIndex: 2)),
-                                                   at: StoredInstant.date(row.decode(atIndex: 3)))
-                    return (entry, try row.hasNull(atIndex: 5) ? nil : (id: row.decode(Int64.self, atIndex: 4),
-                                                                       reading: StoreTransaction.reading(row, from: 5)))
+                    let kind: LedgerEntryKind = try row.decode(atIndex: 1)
+                    let reading = try row.hasNull(atIndex: 5) ? nil : (id: row.decode(Int64.self, atIndex: 4),
+                                                                       reading: StoreTransaction.reading(row, from: 5))
+                    let entry = try StatementEntry(kind: kind, amount: Money(microYuan: row.decode(atIndex: 2)),
+                                                   at: StoredInstant.date(row.decode(atIndex: 3)),
+                                                   readingGone: kind == .charge && reading == nil)
+                    return (entry, reading)
                 }
                 inWindow = inWindow && StoredInstant.millis(entry.at) >= sinceMillis
                 if inWindow {
@@ -55,9 +61,10 @@ extension StationStore {
                     let effect = LedgerEntry(kind: entry.kind, amount: entry.amount, at: entry.at).effect
                     guard let earlier = before.subtracting(effect) else { throw StoreError.totalOutOfRange("account \(account)'s ledger") }
                     before = earlier
-                } else if let reading {
-                    // The last billed reading before the window: where its first month starts.
-                    readings.append(reading.reading)
+                } else if entry.kind == .charge {
+                    // The last billed reading before the window: where its first month starts
+                    // (unknown when retention deleted it; the walk stops there either way).
+                    if let reading { readings.append(reading.reading) } else { readingBeforeGone = true }
                     foundBefore = true
                     break
                 }
@@ -66,7 +73,7 @@ extension StationStore {
                 readings.append(baseline)
             }
             return StatementLedger(balanceBefore: before, entries: entries.reversed(),
-                                   readings: readings.sorted { $0.collectedAt < $1.collectedAt })
+                                   readings: readings.sorted { $0.collectedAt < $1.collectedAt }, readingBeforeGone: readingBeforeGone)
         }
     }
 

@@ -122,6 +122,35 @@ import Testing
         #expect(months[1].registerEnergy?.peak.kWhString == "0.00")
     }
 
+    /// Months whose readings retention deleted (a charge in them, or the last one before them,
+    /// without its reading) show no readings and no energy, never a difference over the wrong
+    /// span; their money is unchanged.
+    @Test func monthsWithDeletedReadingsHaveNoEnergy() throws {
+        // A kept reading from long before (a review item's), then October's charges without
+        // readings, then November's with them.
+        let readings = [reading("2025-01-10T00:00:00+08:00", "5.00"), reading("2026-11-02T00:00:00+08:00", "180.00"),
+                        reading("2026-11-20T00:00:00+08:00", "200.50")]
+        let entries = [
+            StatementEntry(kind: .charge, amount: money("3.00"), at: at("2026-10-10T00:00:00+08:00"), readingGone: true),
+            StatementEntry(kind: .charge, amount: money("1.00"), at: at("2026-11-02T00:00:00+08:00")),
+            StatementEntry(kind: .charge, amount: money("2.00"), at: at("2026-11-20T00:00:00+08:00")),
+        ]
+        let months = try StatementFold.fold(months: [october, november], balanceBefore: money("10.00"), entries: entries,
+                                            readings: readings, readingBeforeGone: true)
+        #expect(months[0].start == nil && months[0].end == nil && months[0].energy == nil, "not 5.00 from 2025")
+        #expect(months[0].charge == money("3.00") && months[0].closingBalance == money("7.00"))
+        // November's last charge before it (October's) lost its reading: its start is unknown too.
+        #expect(months[1].energy == nil)
+        #expect(months[1].closingBalance == money("4.00"))
+        // With October's reading there, November's readings are known.
+        var known = entries
+        known[0] = StatementEntry(kind: .charge, amount: money("3.00"), at: at("2026-10-10T00:00:00+08:00"))
+        let whole = try StatementFold.fold(months: [october, november], balanceBefore: money("10.00"), entries: known,
+                                           readings: (readings + [reading("2026-10-10T00:00:00+08:00", "170.00")])
+                                               .sorted { $0.collectedAt < $1.collectedAt })
+        #expect(whole[1].start?.total.kWhString == "170.00" && whole[1].energy?.kWhString == "30.50")
+    }
+
     @Test func withoutAReadingBeforeTheMonthItStartsAtItsFirst() throws {
         let readings = [reading("2026-11-05T00:00:00+08:00", "10.00"), reading("2026-11-06T00:00:00+08:00", "12.00")]
         let months = try StatementFold.fold(months: [october, november], balanceBefore: .zero, entries: [], readings: readings)

@@ -68,7 +68,7 @@ enum StatementRoutes {
             let folded: [StatementMonth]
             do {
                 folded = try StatementFold.fold(months: months, balanceBefore: ledger.balanceBefore, entries: ledger.entries,
-                                                readings: ledger.readings)
+                                                readings: ledger.readings, readingBeforeGone: ledger.readingBeforeGone)
             } catch {
                 throw APIError.unprocessable("account \(id): \(error)")
             }
