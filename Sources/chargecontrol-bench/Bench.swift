@@ -41,6 +41,10 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "p1: time the payments again while backups run back to back and retention prunes every 5 s (key p1.maintenance).")
     var maintenance = false
 
+    @Option(name: .customLong("maintenance-parts"),
+            help: "With --maintenance: what runs during the second pass, comma-separated: backups, retention (default both).")
+    var maintenanceParts = "backups,retention"
+
     @Option(help: "Scenarios to run, comma-separated (p1 … p7).")
     var scenarios: String = "p1,p2,p3,p4,p5,p6,p7"
 
@@ -52,6 +56,12 @@ struct Bench: AsyncParsableCommand {
 
     @Flag(help: "Print one JSON object keyed by scenario id.")
     var json = false
+
+    func validate() throws {
+        let unknown = Set(maintenanceParts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            .subtracting(["backups", "retention"])
+        guard unknown.isEmpty else { throw ValidationError("--maintenance-parts takes backups and retention, not \(unknown.sorted())") }
+    }
 
     func run() async throws {
         let wanted = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
@@ -70,7 +80,9 @@ struct Bench: AsyncParsableCommand {
         if !wanted.isDisjoint(with: ["p1", "p3"]) {
             let r = try await TripAndPayScenario(
                 accounts: stationAccounts, terminals: terminalCount, payments: payments,
-                tariffs: try benchTariffsFolder(tariffs), maintenance: maintenance, progress: progress).run()
+                tariffs: try benchTariffsFolder(tariffs), maintenance: maintenance,
+                maintenanceParts: Set(maintenanceParts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
+                progress: progress).run()
             if wanted.contains("p1") {
                 var p1 = "\"p1\": {\"p50_ms\": \(ms(r.p50)), \"p99_ms\": \(ms(r.p99)), \"max_ms\": \(ms(r.max)), "
                 p1 += "\"accounts\": \(stationAccounts), \"payments\": \(r.latenciesMS.count), \"terminals\": \(terminalCount), "
@@ -78,7 +90,7 @@ struct Bench: AsyncParsableCommand {
                 if maintenance {
                     let ratio: Double = r.p99 > 0 ? r.maintenanceP99 / r.p99 : 0
                     p1 += ", \"maintenance\": {\"p99_ms\": \(ms(r.maintenanceP99)), \"payments\": \(r.maintenanceLatenciesMS.count), "
-                    p1 += "\"backups\": \(r.backups), \"ratio_to_p1\": \((ratio * 100).rounded() / 100)}"
+                    p1 += "\"backups\": \(r.backups), \"parts\": \"\(maintenanceParts)\", \"ratio_to_p1\": \((ratio * 100).rounded() / 100)}"
                     rows.append(BenchRow(scenario: "p1", measure: "payment → meter armed, p99, backups and retention running",
                                          value: "\(ms(r.maintenanceP99)) ms", note: "\(r.backups) backups taken meanwhile"))
                 }

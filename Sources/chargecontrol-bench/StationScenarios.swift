@@ -39,6 +39,8 @@ struct TripAndPayScenario {
     let tariffs: URL
     /// Also time p1 again while backups run back to back, with retention pruning every 5 s.
     var maintenance = false
+    /// Which maintenance runs during the second pass: backups back to back, retention every 5 s.
+    var maintenanceParts: Set<String> = ["backups", "retention"]
     let progress: (String) -> Void
 
     /// Retention's limits and pace in the maintenance run: readings older than a minute go, so
@@ -71,7 +73,7 @@ struct TripAndPayScenario {
 
     func run() async throws -> Result {
         var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
-        if maintenance { options.extraConfig = Self.maintenanceConfig }
+        if maintenance && maintenanceParts.contains("retention") { options.extraConfig = Self.maintenanceConfig }
         return try await HarnessStation.bench("p1", options) { station in
             var result = Result()
             try await station.startSim()
@@ -127,10 +129,11 @@ struct TripAndPayScenario {
             result.latenciesMS = try await timePayments(count, offset: 0, station)
             guard maintenance else { return result }
             // The same on the next accounts (still tripped), while backups run back to back.
-            progress("p1 with maintenance: \(count) payments while backups run back to back and retention prunes every 5 s")
+            progress("p1 with maintenance (\(maintenanceParts.sorted().joined(separator: ", "))): \(count) payments")
+            let runBackups = maintenanceParts.contains("backups")
             let backups = Task { () -> Int in
                 var taken = 0
-                while !Task.isCancelled {
+                while runBackups && !Task.isCancelled {
                     guard let answer = try? await station.http.send("POST", "\(station.api)/v1/backup", token: station.operatorToken, json: "{}")
                     else { break }
                     if answer.status == 201 { taken += 1 } else if answer.status != 409 { break }
