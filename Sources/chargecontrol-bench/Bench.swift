@@ -38,7 +38,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Simulated terminals (0: one per 250 meters, at most 64).")
     var terminals: Int = 0
 
-    @Flag(help: "p1: time the payments again while backups run back to back and retention prunes every 5 s (key p1.maintenance).")
+    @Flag(help: "p1: time the payments again while backups run back to back and retention prunes every 2 s (key p1.maintenance).")
     var maintenance = false
 
     @Option(name: .customLong("maintenance-parts"),
@@ -90,7 +90,7 @@ struct Bench: AsyncParsableCommand {
                 if maintenance {
                     let ratio: Double = r.p99 > 0 ? r.maintenanceP99 / r.p99 : 0
                     p1 += ", \"maintenance\": {\"p99_ms\": \(ms(r.maintenanceP99)), \"payments\": \(r.maintenanceLatenciesMS.count), "
-                    p1 += "\"backups\": \(r.backups), \"parts\": \"\(maintenanceParts)\", \"ratio_to_p1\": \((ratio * 100).rounded() / 100)}"
+                    p1 += "\"backups\": \(r.backups), \"retention_pruned\": \(r.pruned), \"parts\": \"\(maintenanceParts)\", \"ratio_to_p1\": \((ratio * 100).rounded() / 100)}"
                     rows.append(BenchRow(scenario: "p1", measure: "payment → meter armed, p99, backups and retention running",
                                          value: "\(ms(r.maintenanceP99)) ms", note: "\(r.backups) backups taken meanwhile"))
                 }

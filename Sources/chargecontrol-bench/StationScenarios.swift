@@ -43,19 +43,21 @@ struct TripAndPayScenario {
     var maintenanceParts: Set<String> = ["backups", "retention"]
     let progress: (String) -> Void
 
-    /// Retention's limits and pace in the maintenance run: readings older than a minute go, so
-    /// every pass has work.
+    /// Retention's limits and pace in the maintenance run: readings older than 10 s go every 2 s,
+    /// so that retention has work from the first seconds of the run (collection runs flat out).
     static let maintenanceConfig = """
         [retention]
-        readings = "1m"
-        outbox = "1m"
-        interval = "5s"
+        readings = "10s"
+        outbox = "10s"
+        interval = "2s"
         """
 
     struct Result {
         // p1 again, with backups and retention running
         var maintenanceLatenciesMS: [Double] = []
         var backups = 0
+        /// Rows retention removed (readings, outbox, folded charges) during the second pass.
+        var pruned = 0
         var maintenanceP99: Double { percentile(maintenanceLatenciesMS.sorted(), 99) }
         // p3
         var acknowledged = 0
@@ -141,7 +143,9 @@ struct TripAndPayScenario {
                 return taken
             }
             // At most every other account, so that the next one is still tripped.
+            let prunedBefore = try await station.metric("chargecontrol_retention_pruned_total")
             result.maintenanceLatenciesMS = try await timePayments(min(count, accounts / 2), offset: 1, station)
+            result.pruned = Int(try await station.metric("chargecontrol_retention_pruned_total") - prunedBefore)
             backups.cancel()
             result.backups = await backups.value
             return result
