@@ -37,9 +37,9 @@ struct TripAndPayScenario {
     let terminals: Int
     let payments: Int
     let tariffs: URL
-    /// Also time p1 again while backups run back to back, with retention pruning every 5 s.
+    /// Also time p1 again while backups run back to back, with retention pruning every 2 s.
     var maintenance = false
-    /// Which maintenance runs during the second pass: backups back to back, retention every 5 s.
+    /// Which maintenance runs during the second pass: backups back to back, retention every 2 s.
     var maintenanceParts: Set<String> = ["backups", "retention"]
     let progress: (String) -> Void
 
@@ -50,6 +50,7 @@ struct TripAndPayScenario {
         readings = "10s"
         outbox = "10s"
         interval = "2s"
+        batch = 200
         """
 
     struct Result {
