@@ -50,7 +50,7 @@ struct TripAndPayScenario {
         readings = "10s"
         outbox = "10s"
         interval = "2s"
-        batch = 200
+        batch = 50
         """
 
     struct Result {
