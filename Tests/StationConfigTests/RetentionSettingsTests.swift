@@ -7,7 +7,7 @@ struct RetentionSettingsTests {
     @Test func defaultsKeepReadings400DaysAndDeliveredNotifications30() throws {
         let c = try configuration("[station]\ndatabase = \"/srv/cc/station.sqlite\"")
         #expect(c.retention == RetentionSettings(readings: .seconds(400 * 86_400), outbox: .seconds(30 * 86_400),
-                                                 interval: .seconds(600), batch: 1000))
+                                                 interval: .seconds(600), batch: 50))
         #expect(!c.retention.isShorterThanStatements)
         #expect(c.station.backups == "/srv/cc/backups")
         #expect(c.settingLines.contains { $0.key == "retention.readings" && $0.shown == "400d" }, "\(c.summary)")
