@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import Store
 import Testing
 @testable import Station
@@ -40,10 +39,7 @@ import Testing
     func chargectlBackupPrintsTheCopysPath() async throws {
         let fixture = try await APIFixture.make()
         defer { try? FileManager.default.removeItem(at: fixture.folder) }
-        let router = APIServer.buildRouter(core: fixture.core, tokens: NamedToken.tokens, settings: fixture.settings)
-        let app = APIServer.application(router: router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
-        try await app.test(.live) { client in
-            let url = "http://127.0.0.1:\(try #require(client.port))"
+        try await fixture.serving(tokens: NamedToken.tokens) { url in
             let refused = try await APIChargeCtlTests.chargectl(["backup"], url: url, token: NamedToken.dash)
             #expect(refused.status == 1 && refused.err.contains("403"), "\(refused)")
             let run = try await APIChargeCtlTests.chargectl(["backup"], url: url, token: NamedToken.alice)

@@ -20,9 +20,7 @@ import Testing
             }
         }
         let item = try #require(try await fixture.store.openReviewItems().first { $0.kind == .reading }).id
-        let app = APIServer.application(router: fixture.router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
-        try await app.test(.live) { client in
-            let url = "http://127.0.0.1:\(try #require(client.port))"
+        try await fixture.serving { url in
             func run(_ arguments: [String]) async throws -> APIChargeCtlTests.Run {
                 try await APIChargeCtlTests.chargectl(["review", "resolve", "\(item)"] + arguments, url: url, token: TestToken.operator)
             }

@@ -45,9 +45,7 @@ import Testing
             B4,000000000014,T9,flat-test,east,,
 
             """.write(to: accounts, atomically: true, encoding: .utf8)
-        let app = APIServer.application(router: fixture.router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
-        try await app.test(.live) { client in
-            let url = "http://127.0.0.1:\(try #require(client.port))"
+        try await fixture.serving { url in
             let imported = try await Self.chargectl(["import", "--terminals", terminals.path, "--accounts", accounts.path],
                                                     url: url, token: TestToken.operator)
             #expect(imported.status == 1, "\(imported)")

@@ -61,6 +61,14 @@ struct APIFixture: Sendable {
 
     var app: some ApplicationProtocol { Application(router: router) }
 
+    /// Serves the API on a real socket of 127.0.0.1 (with `tokens` when given) and runs `body`
+    /// with its URL: for tests that drive the `chargectl` process.
+    func serving(tokens: APITokens? = nil, _ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        let router = tokens.map { APIServer.buildRouter(core: core, tokens: $0, settings: settings) } ?? self.router
+        let app = APIServer.application(router: router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
+        try await app.test(.live) { client in try await body("http://127.0.0.1:\(try #require(client.port))") }
+    }
+
     /// Runs `body` against the router (no socket), with `tokens` when given.
     func test(tokens: APITokens? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,8 +1,5 @@
 import ChargeControl
 import Foundation
-import Hummingbird
-import HummingbirdTesting
-import Logging
 import Store
 import Testing
 @testable import Station
@@ -64,10 +61,7 @@ import Testing
     func chargectlAdjustsOnceWithTheOperatorsName() async throws {
         let fixture = try await APIFixture.make()
         defer { try? FileManager.default.removeItem(at: fixture.folder) }
-        let router = APIServer.buildRouter(core: fixture.core, tokens: NamedToken.tokens, settings: fixture.settings)
-        let app = APIServer.application(router: router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
-        try await app.test(.live) { client in
-            let url = "http://127.0.0.1:\(try #require(client.port))"
+        try await fixture.serving(tokens: NamedToken.tokens) { url in
             let arguments = ["account", "adjust", "A1", "--adjustment-no", "ADJ-9", "--amount", "-2.50", "--reason", "meter test"]
             let first = try await APIChargeCtlTests.chargectl(arguments, url: url, token: NamedToken.alice)
             #expect(first.status == 0 && first.out.contains("adjustment ADJ-9 recorded: -2.50 yuan to account A1, balance 7.50 yuan"),

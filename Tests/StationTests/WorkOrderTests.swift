@@ -112,9 +112,7 @@ import Testing
         let fixture = try await APIFixture.make()
         defer { try? FileManager.default.removeItem(at: fixture.folder) }
         let item = try await openReadingItem(fixture, account: "A1")
-        let app = APIServer.application(router: fixture.router, host: "127.0.0.1", port: 0, logger: Logger(label: "api-cli"))
-        try await app.test(.live) { client in
-            let url = "http://127.0.0.1:\(try #require(client.port))"
+        try await fixture.serving { url in
             func run(_ arguments: [String]) async throws -> APIChargeCtlTests.Run {
                 try await APIChargeCtlTests.chargectl(["review"] + arguments, url: url, token: TestToken.operator)
             }
