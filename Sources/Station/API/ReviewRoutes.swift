@@ -83,6 +83,13 @@ enum ReviewRoutes {
         }
     }
 
+    /// The `:id` of a `review/:id/…` route: a positive integer, else a 400 naming it.
+    static func itemID(_ context: APIRequestContext) throws -> Int64 {
+        let raw = try context.parameters.require("id")
+        guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("review item id must be a positive integer, got \"\(raw)\"") }
+        return id
+    }
+
     static func register(_ routes: APIRoutes) {
         let station = routes.station
         let zone = station.settings.timeZone
@@ -95,8 +102,7 @@ enum ReviewRoutes {
         }
         for action in ReviewAction.allCases {
             routes.on(.post, RouterPath("review/:id/\(action.rawValue)"), .operate) { request, context in
-                let raw = try context.parameters.require("id")
-                guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("review item id must be a positive integer, got \"\(raw)\"") }
+                let id = try itemID(context)
                 let body = try await JSONRequestBody.decode(Body.self, from: request, context: context)
                 let note = body.note.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !note.isEmpty else { throw APIError.badRequest("note must not be empty: say what was done or why") }

@@ -8,8 +8,7 @@ enum WorkOrderRoutes {
     static func register(_ routes: APIRoutes) {
         let station = routes.station
         routes.on(.post, "review/:id/assign", .operate) { request, context in
-            let raw = try context.parameters.require("id")
-            guard let id = Int64(raw), id > 0 else { throw APIError.badRequest("review item id must be a positive integer, got \"\(raw)\"") }
+            let id = try ReviewRoutes.itemID(context)
             let body = try await JSONRequestBody.decode(AssignBody.self, from: request, context: context)
             let item = try await station.core.assign(review: id, to: try body.checkedAssignee())
             return try JSONResponse.make(ReviewRoutes.View(item, zone: station.settings.timeZone, now: station.core.clock.now))
