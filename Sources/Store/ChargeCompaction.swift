@@ -20,6 +20,7 @@ enum ChargeCompaction {
         let amount: Int64
         let energy: Int64?
         let at: Int64
+        let reference: String
     }
 
     /// Groups of consecutive loose charges on one local day, each at least two entries long.
@@ -44,12 +45,13 @@ enum ChargeCompaction {
         calendar.isDate(StoredInstant.date(a.at), inSameDayAs: StoredInstant.date(b.at))
     }
 
-    private static let columns = "id, kind, amount_micro_yuan, energy_hundredths, at, reading_id"
+    private static let columns = "id, kind, amount_micro_yuan, energy_hundredths, at, reading_id, reference"
 
     static func entry(_ row: Row) throws -> Entry {
         try row.decodeRecord(table: "ledger", key: .index(0)) {
             try Entry(id: row.decode(atIndex: 0), isLooseCharge: row.decode(String.self, atIndex: 1) == "charge" && row.hasNull(atIndex: 5),
-                      amount: row.decode(atIndex: 2), energy: row.decode(Int64?.self, atIndex: 3), at: row.decode(atIndex: 4))
+                      amount: row.decode(atIndex: 2), energy: row.decode(Int64?.self, atIndex: 3), at: row.decode(atIndex: 4),
+                      reference: row.decode(atIndex: 6))
         }
     }
 
@@ -88,10 +90,7 @@ enum ChargeCompaction {
         let energies = group.compactMap(\.energy)
         let day = StoredInstant.date(last.at).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
         // A folded entry counts the charges inside the entries it folds (its own reference says how many).
-        let count = try group.reduce(0) { total, entry in
-            let reference = try String.fetchOne(db.cachedStatement(sql: "SELECT reference FROM ledger WHERE id = ?"), arguments: [entry.id])
-            return total + (reference.flatMap(foldedCount) ?? 1)
-        }
+        let count = group.reduce(0) { $0 + (foldedCount($1.reference) ?? 1) }
         try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, energy_hundredths = ?, reference = ? WHERE id = ?",
                        arguments: [amount, energies.isEmpty ? nil : energies.reduce(0, +),
                                    "\(count) charges of \(day), readings past retention", last.id])
