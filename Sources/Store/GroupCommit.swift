@@ -118,18 +118,18 @@ final class GroupCommit: Sendable {
         }
         guard !round.isEmpty else { return }
         health.roundStarted()
-        let clock = ContinuousClock()
-        let started = Mutex<ContinuousClock.Instant?>(nil)
+        // From submission to commit, as the health's round: but for bulk loads the group commit is the
+        // writer's only client, so that is the transaction's own time.
+        let started = ContinuousClock.now
         writer.asyncWrite({ db in
-            started.withLock { $0 = clock.now }
-            return round.map { $0.run(db) }
+            round.map { $0.run(db) }
         }, completion: { _, result in
-            let took = started.withLock { $0 }.map { (clock.now - $0) }
+            let took = ContinuousClock.now - started
             // Counted before the callers resume: one that looks finds its round done.
             self.state.withLock { s in
                 s.rounds += 1
                 s.reconnectionsInRound = false
-                if let took { s.commitTimes.record(seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18) }
+                s.commitTimes.record(seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
             }
             switch result {
             case .success(let outcomes):

@@ -58,9 +58,8 @@ public struct StationServices: Sendable {
     /// the terminal lines (stop last: the dispatcher and collector use them), the ingest queue
     /// (commits what the collector handed it), the collector, the dispatcher (finishes the
     /// dispatches under way), the notifier when a webhook is set, retention unless both its
-    /// limits are off, the watchdog, the reloader, the
-    /// API (stops taking requests early), and the stop notice (first to hear of a shutdown, so
-    /// systemd learns at once).
+    /// limits are off, the work-order watch, the watchdog, the reloader, the API (stops taking
+    /// requests early), and the stop notice (first to hear of a shutdown, so systemd learns at once).
     public func build(gracefulShutdownSignals: [UnixSignal] = []) async throws -> Running {
         let configuration = loaded.configuration
         // First, so that the database and the lines open under the raised limit.
