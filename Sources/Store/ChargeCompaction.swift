@@ -24,9 +24,7 @@ enum ChargeCompaction {
     }
 
     /// Groups of consecutive loose charges on one local day, each at least two entries long.
-    static func groups(_ entries: [Entry], zone: TimeZone) -> [[Entry]] {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
+    static func groups(_ entries: [Entry], calendar: Calendar) -> [[Entry]] {
         var groups: [[Entry]] = []
         var current: [Entry] = []
         for entry in entries {
@@ -78,7 +76,7 @@ enum ChargeCompaction {
                 entries.insert(previous, at: 0)
                 before = previous.id
             }
-            for group in groups(entries, zone: zone) { merged += try write(group, zone: zone, in: db) }
+            for group in groups(entries, calendar: calendar) { merged += try write(group, zone: zone, in: db) }
         }
         return merged
     }
