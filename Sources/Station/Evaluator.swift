@@ -118,25 +118,35 @@ public struct Evaluator: Sendable {
         case .baseline, .bill: []
         case .openReview(let reasons), .held(let reasons, _): reasons
         }
-        let readingID = try tx.insertReading(reading, account: id, abnormal: reasons)
-        let clockSetting = try correctClock(reading, of: account, at: now, in: tx)
+        // What the reading does to the account when it becomes the baseline: carried on its row,
+        // so that a restart can replay it before the account row has it (`AccountBook`).
         var balance = account.balance
-        var balanceDelta = Money.zero
-        var accepted: StoreTransaction.AcceptedReading?
+        var effect: StoreTransaction.ReadingEffect?
+        switch disposition {
+        case .baseline:
+            effect = .init(charge: nil, energy: nil, balanceAfter: balance,
+                           position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
+        case .bill(let interval):
+            guard let rated else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
+            // Checked by `rate` already: the charged balance is within bounds.
+            balance = balance.adding(Money(microYuan: 0 &- rated.charge.microYuan)) ?? balance
+            effect = .init(charge: rated.charge, energy: interval.consumption.total, balanceAfter: balance, position: rated.position)
+        case .openReview, .held:
+            break
+        }
+        let readingID = try tx.insertReading(reading, account: id, abnormal: reasons, baseline: effect)
+        let clockSetting = try correctClock(reading, of: account, at: now, in: tx)
         let outcome: Evaluation.Outcome
         switch disposition {
         case .baseline:
-            accepted = .init(id: readingID, at: reading.collectedAt,
-                             position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
+            try tx.takeBaseline(readingID, reading: reading, of: id, effect: .zero, position: effect?.position, at: now)
             outcome = .baseline
         case .bill(let interval):
             guard let rated else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
-            balanceDelta = try tx.insertChargeEntry(account: id, amount: rated.charge, energy: interval.consumption.total,
-                                                    readingID: readingID,
-                                                    reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
-            // Checked by `rate` already: the charged balance is within bounds.
-            balance = balance.adding(balanceDelta) ?? balance
-            accepted = .init(id: readingID, at: reading.collectedAt, position: rated.position)
+            let charged = try tx.insertChargeEntry(account: id, amount: rated.charge, energy: interval.consumption.total,
+                                                   readingID: readingID,
+                                                   reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
+            try tx.takeBaseline(readingID, reading: reading, of: id, effect: charged, position: rated.position, at: now)
             outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
         case .openReview(let reasons):
             let text = reasons.map(\.description).joined(separator: "; ")
@@ -155,8 +165,7 @@ public struct Evaluator: Sendable {
             outcome = .held(reasons, reviewItem: item)
         }
         let evaluation = try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
-                                    data: disposition.dataStatus, readingID: readingID, outcome: outcome,
-                                    update: .init(balanceDelta: balanceDelta, accepted: accepted), at: now, in: tx)
+                                    data: disposition.dataStatus, readingID: readingID, outcome: outcome, at: now, in: tx)
         return clockSetting.map(evaluation.adding) ?? evaluation
     }
 
@@ -249,8 +258,12 @@ public struct Evaluator: Sendable {
             decision.daysLeft = DaysLeftForecast(balance: balance, trip: settings.trip, samples: spend.map { [$0] } ?? [], at: now).daysLeft
         }
         let notifications = try Notifications.record(decision, in: tx)
-        try tx.updateAccount(account.id, state: plan.state, meter: meter == account.meter ? nil : meter, meterSeenAt: meterSeenAt,
-                             balanceDelta: update.balanceDelta, accepted: update.accepted, at: now)
+        // The row is written only for what changed on it: a reading's own effect is in the
+        // account book already (written behind), and most readings change nothing else.
+        if plan.state != account.state || meter != account.meter || update.balanceDelta != .zero || update.accepted != nil {
+            try tx.updateAccount(account.id, state: plan.state, meter: meter == account.meter ? nil : meter, meterSeenAt: meterSeenAt,
+                                 balanceDelta: update.balanceDelta, accepted: update.accepted, at: now)
+        }
         var evaluation = Evaluation(accountID: account.id, meterAddress: account.meterAddress, readingID: readingID, outcome: outcome,
                                     balance: balance, plan: plan, commandIDs: ids, newCommands: new, notifications: notifications)
         evaluation.secondAlarmRaised = secondAlarm

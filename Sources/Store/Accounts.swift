@@ -79,20 +79,17 @@ public struct AccountRecord: Sendable, Hashable {
                           "tier_year_used_hundredths", "last_reading_id", "last_reading_at", "relay", "alarm", "keep_power",
                           "meter_state_at", "state", "fee_control", "alarm2_at"]
 
-    /// One account by id.
-    static let selectByID = """
-        SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
-            balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
-            keep_power, meter_state_at, state, fee_control, alarm2_at
-        FROM account WHERE id = ?
-        """
+    /// One account by id, read outside the writer: the row's balance less the charges of the
+    /// readings the row has not received (`AccountBook.unfoldedCharges`).
+    static let selectByID = selectAll.replacingOccurrences(of: "ORDER BY a.id", with: "WHERE a.id = ?")
 
-    /// Every account, by id.
+    /// Every account, by id, as `selectByID` reads one.
     static let selectAll = """
-        SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
-            balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
-            keep_power, meter_state_at, state, fee_control, alarm2_at
-        FROM account ORDER BY id
+        SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan, a.trip_micro_yuan,
+            a.is_protected, a.balance_micro_yuan - COALESCE(u.charged, 0) AS balance_micro_yuan,
+            a.tier_year_start_at, a.tier_year_used_hundredths, a.last_reading_id, a.last_reading_at, a.relay, a.alarm,
+            a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at
+        FROM account AS a LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id ORDER BY a.id
         """
 
     /// Decodes `columns` from the row, starting at position `first`.
@@ -256,14 +253,23 @@ extension StationStore {
         try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = ? WHERE id = ?", arguments: [amount.microYuan, account])
     }
 
-    /// The account, nil when there is none; an account that cannot be read throws.
+    /// The account, nil when there is none; an account that cannot be read throws. From the
+    /// account book as last committed; from its row, with the readings the row lacks laid over
+    /// it, for an account the book does not hold (a row a bulk load wrote) or a read-only store.
     public func account(_ id: String) async throws -> AccountRecord? {
-        try await writer.read { db in
+        if let record = book?.published(id) { return record }
+        return try await writer.read { db in
             do { return try Self.account(id, in: db) } catch StoreError.unknownAccount { return nil }
         }
     }
 
+    /// The account: inside a write, the book's (staged, else published); in a read, its row
+    /// with the charges of the readings it lacks.
     static func account(_ id: String, in db: Database) throws -> AccountRecord {
+        if let book = AccountBook.current {
+            guard let entry = try book.entry(id, in: db) else { throw StoreError.unknownAccount(id) }
+            return entry.record
+        }
         guard let row = try Row.fetchOne(db.cachedStatement(sql: AccountRecord.selectByID),
                                           arguments: [id]) else {
             throw StoreError.unknownAccount(id)
@@ -279,7 +285,8 @@ extension StationStore {
 
     /// Every account, for loading the station's in-memory view at start-up.
     public func allAccounts() async throws -> [AccountRecord] {
-        try await writer.read { db in
+        if let book, let records = book.publishedRecords(accounts: try await accountCount()) { return records }
+        return try await writer.read { db in
             try Row.fetchAll(db.cachedStatement(sql: AccountRecord.selectAll)).map { try AccountRecord(row: $0) }
         }
     }

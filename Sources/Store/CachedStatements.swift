@@ -16,11 +16,19 @@ extension Database {
     /// the writer's CPU with a savepoint per reading and per command step (issue 7 profiles).
     /// Outside a transaction it is GRDB's `inSavepoint` (which opens one).
     func cachedSavepoint<T>(_ body: () throws -> T) throws -> T {
+        // What the body stages in the account book rolls back with what it wrote.
+        let book = AccountBook.current
+        let mark = book?.mark()
         guard isInsideTransaction else {
             var result: T?
-            try inSavepoint {
-                result = try body()
-                return .commit
+            do {
+                try inSavepoint {
+                    result = try body()
+                    return .commit
+                }
+            } catch {
+                if let book, let mark { book.rollBack(to: mark) }
+                throw error
             }
             guard let result else { throw CachedSavepointError.noResult }
             return result
@@ -30,6 +38,7 @@ extension Database {
         do {
             result = try body()
         } catch {
+            if let book, let mark { book.rollBack(to: mark) }
             try executeCached(sql: "ROLLBACK TO SAVEPOINT step")
             try executeCached(sql: "RELEASE SAVEPOINT step")
             throw error

@@ -51,12 +51,15 @@ final class GroupCommit: Sendable {
     }
 
     private let writer: any DatabaseWriter
+    /// Staged by the writes, published when their round commits (nil: a read-only store).
+    private let book: AccountBook?
     private let state = Mutex(State())
     /// Whether rounds commit (`/healthz`).
     let health: StoreWriteHealthRecorder
 
-    init(writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(writer: any DatabaseWriter, book: AccountBook?, now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
+        self.book = book
         health = StoreWriteHealthRecorder(now: now)
     }
 
@@ -76,9 +79,20 @@ final class GroupCommit: Sendable {
     /// Runs `body` in the next round and returns its result once that round has committed.
     func write<T: Sendable>(_ lane: Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let book = self.book
             let job = Job(
                 run: { db in
-                    let outcome = Result { () throws -> T in try db.cachedSavepoint { try body(db) } }
+                    // The savepoint and the book's staging roll back together (`cachedSavepoint`);
+                    // rows other writes changed are read again before the savepoint is released.
+                    let outcome = AccountBook.$current.withValue(book) {
+                        Result { () throws -> T in
+                            try db.cachedSavepoint {
+                                let value = try body(db)
+                                try book?.refreshTouched(in: db)
+                                return value
+                            }
+                        }
+                    }
                     // A write the file or disk refused rolls back alone, and its round may commit
                     // the others: the failure still counts against the store's health.
                     let storageFailure: (any Error)? = switch outcome {
@@ -133,9 +147,12 @@ final class GroupCommit: Sendable {
             }
             switch result {
             case .success(let outcomes):
+                // Before anyone resumes: a caller that reads the account finds what it wrote.
+                self.book?.publish()
                 self.health.roundEnded(failure: outcomes.lazy.compactMap(\.storageFailure).first)
                 for outcome in outcomes { outcome.deliver() }
             case .failure(let error):
+                self.book?.discard()
                 self.health.roundEnded(failure: error)
                 for job in round { job.fail(error) }
             }

@@ -11,11 +11,9 @@ enum Ledgers {
                      readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
         // The new balance is computed and bounded here, in Swift: SQLite turns an integer sum
         // that overflows into a REAL, which no later read of the row could decode (issue 17).
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT balance_micro_yuan, id FROM account WHERE id = ?"),
-                                         arguments: [account])
-        else { throw StoreError.unknownAccount(account) }
-        // Decoded, not fetched as a bare Int64: that would clamp a stored REAL instead of refusing it.
-        let before = Money(microYuan: try row.decodeRecord(table: "account", key: .index(1)) { try row.decode(atIndex: 0) })
+        // The balance is the account book's (the row may not have its latest readings yet), and
+        // the row moves by the entry's effect.
+        let before = try StationStore.account(account, in: db).balance
         let effect = LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
         guard let balance = before.adding(effect, within: AmountBounds.balance) else {
             throw BalanceOutOfBounds(account: account, balance: before, change: effect)
@@ -23,8 +21,8 @@ enum Ledgers {
         try insertEntry(account: account, kind: kind, amount: amount, at: at, reference: reference,
                         readingID: readingID, energy: energy, in: db)
         let id = db.lastInsertedRowID
-        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = ?, updated_at = ? WHERE id = ?",
-                             arguments: [balance.microYuan, at, account])
+        try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
+                             arguments: [effect.microYuan, at, account])
         return (id, balance)
     }
 
@@ -86,11 +84,16 @@ extension StationStore {
         try await writer.read { db in try Ledgers.entries(account: account, in: db) }
     }
 
-    /// Replays every account's ledger and lists those whose stored balance disagrees.
+    /// Replays every account's ledger and lists those whose stored balance disagrees. The stored
+    /// balance is the row's, less the charges of the readings the row has not received yet
+    /// (`AccountBook`): what a restart would load.
     public func verifyBalances() async throws -> [BalanceMismatch] {
         try await writer.read { db in
             var mismatches: [BalanceMismatch] = []
-            let accounts = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, balance_micro_yuan FROM account ORDER BY id"))
+            let accounts = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT a.id, a.balance_micro_yuan - COALESCE(u.charged, 0) FROM account AS a
+                LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id ORDER BY a.id
+                """))
             for row in accounts {
                 let (id, stored) = try row.decodeRecord(table: "account", key: .index(0)) {
                     try (row.decode(String.self, atIndex: 0), Money(microYuan: row.decode(atIndex: 1)))

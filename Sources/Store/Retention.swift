@@ -19,7 +19,9 @@ public struct PruneBatch: Sendable, Hashable {
 /// - it is an account's baseline (`account.last_reading_id`): the next reading is billed from it;
 /// - a review item names it (open or closed): resolving an item reads it, and a closed item shows it;
 /// - it is the newest reading of all: reading ids are SQLite rowids, and deleting the largest
-///   would let the next insert reuse its id (notification event keys name readings by id).
+///   would let the next insert reuse its id (notification event keys name readings by id);
+/// - it became its account's baseline after `account_book.folded_through`: its account row may
+///   not have received it yet, and a restart replays it (`AccountBook`).
 ///
 /// A charge in the ledger names the reading it billed (`ledger.reading_id`); when that reading is
 /// deleted the link is cleared (NULL) in the same transaction, and the charges so loosened are
@@ -33,6 +35,7 @@ enum Retention {
         SELECT r.id FROM reading AS r
         WHERE r.id BETWEEN ?1 AND ?2 AND r.collected_at < ?3
             AND r.id < (SELECT MAX(id) FROM reading)
+            AND (r.balance_after_micro_yuan IS NULL OR r.id <= (SELECT folded_through FROM account_book))
             AND NOT EXISTS (SELECT 1 FROM account AS a WHERE a.id = r.account_id AND a.last_reading_id = r.id)
             AND NOT EXISTS (SELECT 1 FROM review_item AS v WHERE v.reading_id = r.id)
         """

@@ -301,6 +301,29 @@ enum Schema {
                 CREATE INDEX IF NOT EXISTS review_reading ON review_item(reading_id) WHERE reading_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v15: account book") { db in
+            // Account state lives in memory (AccountBook) and a reading no longer updates its
+            // account row: the row is written behind. So that a restart can rebuild what the row
+            // lacks, an accepted reading carries what it did: its charge (as the ledger's amount;
+            // NULL when it billed nothing), energy, the balance after it and the tier-year
+            // position after it. `account.charged_through`: the newest reading folded into the
+            // row; `account_book.folded_through`: every reading up to it is folded into its row
+            // (where a restart's replay starts). Existing rows are up to date: all folded.
+            try db.execute(sql: """
+                ALTER TABLE reading ADD COLUMN charge_micro_yuan INTEGER;
+                ALTER TABLE reading ADD COLUMN energy_hundredths INTEGER;
+                ALTER TABLE reading ADD COLUMN balance_after_micro_yuan INTEGER;
+                ALTER TABLE reading ADD COLUMN tier_year_start_at INTEGER;
+                ALTER TABLE reading ADD COLUMN tier_year_used_hundredths INTEGER;
+                ALTER TABLE account ADD COLUMN charged_through INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE account_book (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    folded_through INTEGER NOT NULL
+                );
+                INSERT INTO account_book (id, folded_through) VALUES (1, COALESCE((SELECT MAX(id) FROM reading), 0));
+                UPDATE account SET charged_through = COALESCE((SELECT MAX(id) FROM reading), 0);
+                """)
+        }
         return migrator
     }
 }

@@ -20,6 +20,8 @@ public struct StationStore: Sendable {
     package let writer: any DatabaseWriter
     /// Every write of the store goes through it (see `write`), but a bulk load's (`insertAccountsInBulk`).
     let group: GroupCommit
+    /// Every account's state in memory, owned by the writer; nil for a read-only store.
+    let book: AccountBook?
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -59,13 +61,19 @@ public struct StationStore: Sendable {
 
     /// A store over `writer`, migrated.
     package init(writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) throws {
-        self.init(unmigrated: writer, now: now)
         try Schema.migrator.migrate(writer)
+        let book = AccountBook()
+        try writer.write { db in
+            try book.install(in: db)
+            try book.load(in: db)
+        }
+        self.init(unmigrated: writer, book: book, now: now)
     }
 
-    private init(unmigrated writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) {
+    private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
-        group = GroupCommit(writer: writer, now: now)
+        self.book = book
+        group = GroupCommit(writer: writer, book: book, now: now)
     }
 
     /// Whether writes commit: the last commit, the last failure until a later commit, the round under way.

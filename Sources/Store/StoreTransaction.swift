@@ -19,33 +19,20 @@ public struct StoreTransaction {
         try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM account WHERE meter_address = ?"), arguments: [meter])
     }
 
-    /// The account and its baseline reading in one statement: the only read a new reading needs
-    /// (two account reads and a reading read per reading were half of ingestion's CPU, issue 7).
+    /// The account and its baseline reading: from the account book (no read at all), or, for a
+    /// store without one, in one statement (two account reads and a reading read per reading
+    /// were half of ingestion's CPU, issue 7).
     public func accountForReading(_ id: String) throws -> (account: AccountRecord, baseline: MeterReading?) {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.accountWithBaseline), arguments: [id]) else {
+        if let book = AccountBook.current {
+            guard let entry = try book.entry(id, in: db) else { throw StoreError.unknownAccount(id) }
+            return (entry.record, entry.baseline)
+        }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: AccountBook.selectOne), arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
-        let account = try AccountRecord(row: row, from: 0)
-        let first = AccountRecord.columns.count
-        let baseline = try row.decodeRecord(table: "reading", key: Self.baselineKey) {
-            try row.hasNull(atIndex: first) ? nil : Self.reading(row, from: first)
-        }
-        return (account, baseline)
+        let entry = try AccountBook.entry(row)
+        return (entry.record, entry.baseline)
     }
-
-    /// A baseline that cannot be read is named by its id: the account's `last_reading_id`.
-    private static let baselineKey = Row.KeyColumn.index(AccountRecord.columns.firstIndex(of: "last_reading_id") ?? 0)
-
-    /// `AccountRecord.columns`, then the baseline's columns in the order `reading(_:from:)`
-    /// decodes them (NULL without one).
-    private static let accountWithBaseline = """
-        SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
-            a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
-            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at,
-            r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
-            r.valley_hundredths
-        FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?
-        """
 
     /// The baseline's columns decoded from position `first` on.
     static func reading(_ row: Row, from i: Int) throws -> MeterReading {
@@ -60,16 +47,59 @@ public struct StoreTransaction {
     }
 
     /// Stores a reading; abnormal ones carry their reason codes and never become the baseline.
-    public func insertReading(_ r: MeterReading, account: String, abnormal: [AbnormalReason]) throws -> Int64 {
+    /// `baseline`: the reading becomes its account's baseline, with what it did to the account
+    /// (what a restart replays when the account row has not received it yet).
+    public func insertReading(_ r: MeterReading, account: String, abnormal: [AbnormalReason],
+                              baseline: ReadingEffect? = nil) throws -> Int64 {
         try db.executeCached(sql: """
             INSERT INTO reading (account_id, collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths,
-                flat_hundredths, valley_hundredths, status, abnormal_reasons)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                flat_hundredths, valley_hundredths, status, abnormal_reasons, charge_micro_yuan, energy_hundredths,
+                balance_after_micro_yuan, tier_year_start_at, tier_year_used_hundredths)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [account, StoredInstant.millis(r.collectedAt), r.meterTime.map(StoredInstant.millis), r.total.hundredths,
                              r.registers.sharp.hundredths, r.registers.peak.hundredths, r.registers.flat.hundredths,
                              r.registers.valley.hundredths, abnormal.isEmpty ? "accepted" : "abnormal",
-                             abnormal.isEmpty ? nil : abnormal.map(\.description).joined(separator: "; ")])
+                             abnormal.isEmpty ? nil : abnormal.map(\.description).joined(separator: "; "),
+                             baseline?.charge?.microYuan, baseline?.energy?.hundredths, baseline?.balanceAfter.microYuan,
+                             baseline?.position.map { StoredInstant.millis($0.yearStart) }, baseline?.position?.used.hundredths])
         return db.lastInsertedRowID
+    }
+
+    /// What a reading that became its account's baseline did to the account.
+    public struct ReadingEffect: Sendable, Hashable {
+        /// The charge of its interval (the ledger's amount, subtracted); nil for a first reading.
+        public var charge: Money?
+        public var energy: Energy?
+        public var balanceAfter: Money
+        /// The tier-year position after it; nil when it did not move.
+        public var position: TierYearPosition?
+
+        public init(charge: Money?, energy: Energy?, balanceAfter: Money, position: TierYearPosition?) {
+            self.charge = charge
+            self.energy = energy
+            self.balanceAfter = balanceAfter
+            self.position = position
+        }
+    }
+
+    /// The account book takes a reading that became the baseline: its balance moves by the
+    /// charge's `effect`, and the row is written behind. Without a book (a read-only store) the
+    /// row is updated now.
+    public func takeBaseline(_ readingID: Int64, reading: MeterReading, of account: String, effect: Money,
+                             position: TierYearPosition?, at now: Date) throws {
+        guard let book = AccountBook.current else {
+            try db.executeCached(sql: """
+                UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, last_reading_id = ?, last_reading_at = ?,
+                    tier_year_start_at = COALESCE(?, tier_year_start_at), tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths),
+                    charged_through = MAX(charged_through, ?), updated_at = ?
+                WHERE id = ?
+                """, arguments: [effect.microYuan, readingID, StoredInstant.millis(reading.collectedAt),
+                                 position.map { StoredInstant.millis($0.yearStart) }, position?.used.hundredths, readingID,
+                                 StoredInstant.millis(now), account])
+            guard db.changesCount == 1 else { throw StoreError.unknownAccount(account) }
+            return
+        }
+        try book.stageReading(readingID, of: account, effect: effect, accepted: reading, position: position, in: db)
     }
 
     /// Posts a charge for an interval and returns the new balance.
@@ -113,6 +143,9 @@ public struct StoreTransaction {
     /// caller inserted in this transaction), and the accepted reading when there is one.
     public func updateAccount(_ account: String, state: AccountControlState, meter: MeterState?, meterSeenAt: Date? = nil,
                               balanceDelta: Money = .zero, accepted: AcceptedReading? = nil, at: Date) throws {
+        // A baseline set here must not be overtaken by older readings a restart would replay:
+        // the account's unfolded readings go into the row first.
+        if accepted != nil || balanceDelta != .zero, let book = AccountBook.current { try book.fold(account, in: db) }
         let seen = meter.map { _ in StoredInstant.millis(meterSeenAt ?? at) }
         try db.executeCached(sql: """
             UPDATE account SET state = ?, relay = COALESCE(?, relay), alarm = COALESCE(?, alarm),

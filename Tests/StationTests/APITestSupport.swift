@@ -71,7 +71,8 @@ struct APIFixture: Sendable {
 
     /// Runs `body` against the router (no socket), with `tokens` when given.
     func test(tokens: APITokens? = nil, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // Reads after the test (audit, ledger) open connections of their own: the file stays.
+        // The folder is in the temp directory; the OS cleans it.
         let router = tokens.map { APIServer.buildRouter(core: core, tokens: $0, settings: settings) } ?? self.router
         try await Application(router: router).test(.router) { client in try await body(client) }
     }

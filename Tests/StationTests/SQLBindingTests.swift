@@ -23,6 +23,15 @@ import Testing
         "CommandQueue+Dispatch.swift: ReviewQueue.dueAtSQL",
         // `columns` is ChargeCompaction's constant column list; the account and ids are bound.
         "ChargeCompaction.swift: columns",
+        // The account book's constant texts: the row query, its type checks, the replay's columns
+        // and the unfolded charges subquery; ids are bound.
+        "AccountBook+Rows.swift: selectRows",
+        "AccountBook+Rows.swift: Self.selectRows",
+        "AccountBook+Rows.swift: Self.wellTyped",
+        "AccountBook+Rows.swift: Self.replayed",
+        "AccountBook+Rows.swift: Self.replayWellTyped",
+        "Accounts.swift: AccountBook.unfoldedCharges",
+        "Ledgers.swift: AccountBook.unfoldedCharges",
     ]
 
     static var sqlKeywords: Regex<AnyRegexOutput> { try! Regex(#"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER TABLE|DROP|PRAGMA|WHERE|VALUES|ORDER BY|GROUP BY|CASE WHEN)\b"#) }

@@ -59,7 +59,7 @@ import Testing
         services.ingest = IngestQueue.Configuration(maxBatch: 10_000, maxDelay: .seconds(3600))
         services.notifiesSystemd = false  // NOTIFY_SOCKET belongs to the systemd tests running beside this one
         let running = try await services.build()
-        #expect(running.order == ["terminal lines", "ingest", "collector", "dispatcher", "retention", "work orders", "watchdog", "reload", "api",
+        #expect(running.order == ["terminal lines", "account rows", "ingest", "collector", "dispatcher", "retention", "work orders", "watchdog", "reload", "api",
                                   "stop notice"])
 
         let now = Int64(Date().timeIntervalSince1970)

@@ -7,11 +7,27 @@ import Tariffs
 /// The ingest path's account access (issue 7): rows decoded by position, the account and its
 /// baseline in one read, and one account update per reading.
 @Suite struct AccountRowTests {
-    /// The column names a SELECT lists, without table prefixes.
+    /// The column names a SELECT lists, without table prefixes (an expression by its alias).
     static func selectedColumns(_ sql: String) -> [String] {
         guard let select = sql.range(of: "SELECT"), let from = sql.range(of: "FROM") else { return [] }
-        return sql[select.upperBound..<from.lowerBound].split(separator: ",").map {
+        // Split at the commas outside parentheses.
+        var items: [Substring] = []
+        var depth = 0
+        var start = select.upperBound
+        for i in sql[select.upperBound..<from.lowerBound].indices {
+            switch sql[i] {
+            case "(": depth += 1
+            case ")": depth -= 1
+            case "," where depth == 0:
+                items.append(sql[start..<i])
+                start = sql.index(after: i)
+            default: break
+            }
+        }
+        items.append(sql[start..<from.lowerBound])
+        return items.map {
             let name = $0.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let alias = name.range(of: " AS ") { return String(name[alias.upperBound...]) }
             return name.split(separator: ".").last.map(String.init) ?? name
         }
     }

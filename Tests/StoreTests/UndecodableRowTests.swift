@@ -107,15 +107,20 @@ import Testing
 
     /// The baseline is part of the ingest read: a bad one names the reading, not just the account.
     @Test func anUnreadableBaselineNamesTheReading() async throws {
-        let store = try await twoAccounts()
-        let readingID = try await store.transaction { tx in
+        let (first, path) = try temporaryStore()
+        try await provision(first, account: "A1", meter: "000000000001")
+        try await provision(first, account: "A2", meter: "000000000002")
+        let readingID = try await first.transaction { tx in
             let reading = MeterReading(collectedAt: t0, meterTime: nil, total: Energy(hundredths: 100),
                                        registers: PerRegister(sharp: .zero, peak: .zero, flat: .zero, valley: Energy(hundredths: 100)))
             let id = try tx.insertReading(reading, account: "A2", abnormal: [])
             try tx.updateAccount("A2", state: .normal, meter: nil, accepted: .init(id: id, at: t0, position: nil), at: t0)
             return id
         }
-        try await corrupt(store, "UPDATE reading SET total_hundredths = 'garbage' WHERE id = ?", [readingID])
+        try await corrupt(first, "UPDATE reading SET total_hundredths = 'garbage' WHERE id = ?", [readingID])
+        // The running book holds the baseline it read; a start reads it from the file.
+        try first.close()
+        let store = try StationStore.open(path: path)
         let problem = try #require(await undecodable { _ = try await store.transaction { tx in try tx.accountForReading("A2") } })
         #expect(problem.table == "reading" && problem.key == "\(readingID)" && problem.problem.contains("total_hundredths"),
                 "\(problem)")

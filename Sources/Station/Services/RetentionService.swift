@@ -82,6 +82,8 @@ public final class RetentionService: Service, Sendable {
         var run = RetentionRun()
         if let keep = settings.readings {
             let cutoff = now.adding(.zero - keep)
+            // A reading stays until its account row has it (a restart replays it): the rows first.
+            try await store.foldWaitingAccountRows(batch: settings.batch)
             var cursor: Int64? = 0
             while let after = cursor {
                 try Task.checkCancellation()

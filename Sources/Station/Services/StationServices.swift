@@ -132,7 +132,7 @@ public struct StationServices: Sendable {
         let reloader = Reloader(file: loaded.file, tokensFile: tokensFile, initial: loaded, core: core, tokens: tokens, notifier: notifier,
                                 logLevel: logLevel, logger: logger)
         var services: [(name: String, service: any Service)] = [
-            ("terminal lines", lines), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
+            ("terminal lines", lines), ("account rows", AccountRowsService(store: store, logger: logger)), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
         ]
         if let delivery { services.append(("notifications", delivery)) }
         if configuration.retention.readings != nil || configuration.retention.outbox != nil {

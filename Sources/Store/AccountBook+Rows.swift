@@ -1,0 +1,249 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Tariffs
+
+/// The book and the account rows: reading them (start-up, a row another write changed), and
+/// writing them behind (`foldIntoRows`).
+extension AccountBook {
+    /// `AccountRecord.columns`, the baseline's columns (`StoreTransaction.reading(_:from:)`'s
+    /// order, NULL without one), then `charged_through`.
+    static let selectRows = """
+        SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
+            a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
+            a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at,
+            r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
+            r.valley_hundredths, a.charged_through
+        FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id
+        """
+    static let selectOne = "\(selectRows) WHERE a.id = ?"
+
+    /// The rows whose every number column holds an integer (or NULL where it may): a cursor's
+    /// row decodes numbers with `sqlite3_column_int64`, which reads text as 0 instead of
+    /// refusing it. Start-up reads these through a cursor; the others are left to a read of
+    /// their own, which names the problem (issue 17).
+    private static let wellTyped = """
+        typeof(a.balance_micro_yuan) = 'integer' AND typeof(a.tier_year_used_hundredths) = 'integer'
+        AND typeof(a.is_protected) = 'integer' AND typeof(a.alarm) = 'integer' AND typeof(a.keep_power) = 'integer'
+        AND typeof(a.charged_through) = 'integer'
+        AND typeof(a.alarm_micro_yuan) IN ('integer', 'null') AND typeof(a.trip_micro_yuan) IN ('integer', 'null')
+        AND typeof(a.tier_year_start_at) IN ('integer', 'null') AND typeof(a.last_reading_id) IN ('integer', 'null')
+        AND typeof(a.last_reading_at) IN ('integer', 'null') AND typeof(a.meter_state_at) IN ('integer', 'null')
+        AND typeof(a.alarm2_at) IN ('integer', 'null')
+        AND (r.id IS NULL OR (typeof(r.collected_at) = 'integer' AND typeof(r.meter_time_at) IN ('integer', 'null')
+            AND typeof(r.total_hundredths) = 'integer' AND typeof(r.sharp_hundredths) = 'integer'
+            AND typeof(r.peak_hundredths) = 'integer' AND typeof(r.flat_hundredths) = 'integer'
+            AND typeof(r.valley_hundredths) = 'integer'))
+        """
+
+    /// A replayed reading whose numbers are all integers (see `wellTyped`).
+    private static let replayWellTyped = """
+        typeof(charge_micro_yuan) IN ('integer', 'null') AND typeof(tier_year_start_at) IN ('integer', 'null')
+        AND typeof(tier_year_used_hundredths) IN ('integer', 'null') AND typeof(collected_at) = 'integer'
+        AND typeof(meter_time_at) IN ('integer', 'null') AND typeof(total_hundredths) = 'integer'
+        AND typeof(sharp_hundredths) = 'integer' AND typeof(peak_hundredths) = 'integer'
+        AND typeof(flat_hundredths) = 'integer' AND typeof(valley_hundredths) = 'integer'
+        """
+
+    /// Per account, the charges of the readings its row has not received (columns `account_id`,
+    /// `charged`): what a reader outside the writer subtracts from the row's balance. Only the
+    /// readings after `folded_through` are looked at.
+    static let unfoldedCharges = """
+        SELECT r.account_id, SUM(r.charge_micro_yuan) AS charged FROM reading AS r JOIN account AS x ON x.id = r.account_id
+        WHERE r.id > (SELECT folded_through FROM account_book) AND r.id > x.charged_through AND r.charge_micro_yuan IS NOT NULL
+        GROUP BY r.account_id
+        """
+
+    private static let baselineColumn = AccountRecord.columns.count
+    private static let chargedThroughColumn = baselineColumn + 7
+    /// A baseline that cannot be read is named by its id: the account's `last_reading_id`.
+    private static let baselineKey = Row.KeyColumn.index(AccountRecord.columns.firstIndex(of: "last_reading_id") ?? 0)
+
+    /// An entry as its row has it: nothing unfolded.
+    static func entry(_ row: Row) throws -> Entry {
+        let record = try AccountRecord(row: row, from: 0)
+        let baseline = try row.decodeRecord(table: "reading", key: baselineKey) {
+            try row.hasNull(atIndex: baselineColumn) ? nil : StoreTransaction.reading(row, from: baselineColumn)
+        }
+        let through = try row.decodeRecord(table: "account", key: .index(0)) { try row.decode(Int64.self, atIndex: chargedThroughColumn) }
+        return Entry(record: record, baseline: baseline, rowChargedThrough: through)
+    }
+
+    /// Creates the trigger that tells the book of account rows changed by other writes, on the
+    /// writer's connection (a temporary trigger lives with its connection).
+    func install(in db: Database) throws {
+        db.add(function: DatabaseFunction("account_book_row_changed", argumentCount: 1, pure: false) { [weak self] values in
+            if let id = String.fromDatabaseValue(values[0]) { self?.rowChanged(id) }
+            return nil
+        })
+        try db.execute(sql: """
+            CREATE TEMP TRIGGER IF NOT EXISTS account_book_update AFTER UPDATE ON main.account
+                BEGIN SELECT account_book_row_changed(NEW.id); END;
+            CREATE TEMP TRIGGER IF NOT EXISTS account_book_insert AFTER INSERT ON main.account
+                BEGIN SELECT account_book_row_changed(NEW.id); END;
+            CREATE TEMP TRIGGER IF NOT EXISTS account_book_delete AFTER DELETE ON main.account
+                BEGIN SELECT account_book_row_changed(OLD.id); END;
+            """)
+    }
+
+    /// Loads every account row, then replays the readings the rows lack (those after
+    /// `account_book.folded_through`, each applied unless its row has it already). A row that
+    /// cannot be read is left out: its first use reads it again and names the problem, as for
+    /// any stored row (issue 17), instead of the whole station failing to start. Returns how
+    /// many readings were replayed.
+    @discardableResult
+    func load(in db: Database) throws -> Int {
+        var entries: [String: Entry] = [:]
+        let rows = try Row.fetchCursor(db, sql: "\(Self.selectRows) WHERE \(Self.wellTyped)")
+        while let row = try rows.next() {
+            guard let entry = try? Self.entry(row) else { continue }
+            entries[entry.record.id] = entry
+        }
+        let foldedThrough = try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book WHERE id = 1") ?? 0
+        var replayed = 0
+        let readings = try Row.fetchCursor(db, sql: """
+            SELECT \(Self.replayed), \(Self.replayWellTyped) FROM reading
+            WHERE id > ? AND balance_after_micro_yuan IS NOT NULL ORDER BY id
+            """, arguments: [foldedThrough])
+        while let row = try readings.next() {
+            guard let account = try? row.decode(String.self, atIndex: 1), var entry = entries[account] else { continue }
+            // Left to a read of its own, which names the reading.
+            guard (try? row.decode(Bool.self, atIndex: 13)) == true else {
+                entries[account] = nil
+                continue
+            }
+            do {
+                if try Self.replay(row, onto: &entry) { replayed += 1 }
+                entries[account] = entry
+            } catch {
+                entries[account] = nil
+            }
+        }
+        state.withLock { s in
+            s.published = entries
+            s.unfoldedCount = entries.values.reduce(0) { $0 + ($1.unfoldedReadings == nil ? 0 : 1) }
+            s.staged = [:]
+            s.undo = []
+            s.touched = []
+        }
+        return replayed
+    }
+
+    /// The readings of one account its row lacks, replayed onto the entry its row gave.
+    func replayTail(of entry: inout Entry, in db: Database) throws {
+        // Copied rows (not a cursor's): their numbers are checked as they decode.
+        let readings = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(Self.replayed) FROM reading
+            WHERE id > MAX(?, (SELECT folded_through FROM account_book WHERE id = 1)) AND account_id = ?
+                AND balance_after_micro_yuan IS NOT NULL ORDER BY id
+            """), arguments: [entry.rowChargedThrough, entry.record.id])
+        for row in readings { try Self.replay(row, onto: &entry) }
+    }
+
+    /// The columns a replay reads of a reading.
+    private static let replayed = """
+        id, account_id, charge_micro_yuan, balance_after_micro_yuan, tier_year_start_at, tier_year_used_hundredths,
+            collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
+        """
+
+    /// Lays a reading that became its account's baseline (a row of `replayed`) over the entry,
+    /// unless the account row has it already; true when it did.
+    private static func replay(_ row: Row, onto entry: inout Entry) throws -> Bool {
+        try row.decodeRecord(table: "reading", key: .index(0)) {
+            let id: Int64 = try row.decode(atIndex: 0)
+            guard id > entry.rowChargedThrough else { return false }
+            // A charge is stored as the ledger's amount: it is subtracted.
+            let effect = Money(microYuan: 0 &- (try row.decode(Int64?.self, atIndex: 2) ?? 0))
+            guard let balance = entry.record.balance.adding(effect), let unfolded = entry.unfolded.adding(effect) else {
+                throw BalanceOutOfBounds(account: entry.record.id, balance: entry.record.balance, change: effect)
+            }
+            let reading = try StoreTransaction.reading(row, from: 6)
+            entry.record.balance = balance
+            entry.unfolded = unfolded
+            entry.unfoldedReadings = (entry.unfoldedReadings?.lowerBound ?? id)...id
+            entry.record.lastReadingID = id
+            entry.record.lastReadingAt = reading.collectedAt
+            if let start = try row.decode(Int64?.self, atIndex: 4) {
+                entry.record.tierYearStart = StoredInstant.date(start)
+                entry.record.tierYearUsed = Energy(hundredths: try row.decode(atIndex: 5))
+            }
+            entry.baseline = reading
+            return true
+        }
+    }
+
+    /// Writes up to `limit` accounts' unfolded readings into their rows, in key order, and
+    /// moves `account_book.folded_through` up to the first reading still unfolded. Returns how
+    /// many rows it wrote. A write of the group commit (bulk lane): it stages like any other.
+    func foldIntoRows(limit: Int, in db: Database) throws -> Int {
+        let ids = state.withLock { s -> [String] in
+            var ids: [String] = []
+            for (id, entry) in s.published where entry.unfoldedReadings != nil && s.staged[id] == nil { ids.append(id) }
+            for (id, entry) in s.staged where entry?.unfoldedReadings != nil { ids.append(id) }
+            return Array(ids.sorted().prefix(limit))
+        }
+        for id in ids { try fold(id, in: db) }
+        let firstUnfolded = state.withLock { s -> Int64? in
+            var first: Int64?
+            for (id, entry) in s.published where s.staged[id] == nil {
+                if let low = entry.unfoldedReadings?.lowerBound { first = min(first ?? low, low) }
+            }
+            for case let (_, entry?) in s.staged {
+                if let low = entry.unfoldedReadings?.lowerBound { first = min(first ?? low, low) }
+            }
+            return first
+        }
+        // Nothing unfolded: every reading so far is in its row.
+        let foldedThrough = try firstUnfolded.map { $0 - 1 } ?? (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") ?? 0)
+        try db.executeCached(sql: "UPDATE account_book SET folded_through = MAX(folded_through, ?) WHERE id = 1",
+                             arguments: [foldedThrough])
+        return ids.count
+    }
+
+    /// Writes one account's unfolded readings into its row now (a write that sets the row's
+    /// baseline itself does this first, so that a replay never lays older readings over it).
+    func fold(_ id: String, in db: Database) throws {
+        guard var entry = try entry(id, in: db), let readings = entry.unfoldedReadings else { return }
+        state.withLock { $0.folding = true }
+        defer { state.withLock { $0.folding = false } }
+        let r = entry.record
+        try db.executeCached(sql: """
+            UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, charged_through = MAX(charged_through, ?),
+                last_reading_id = ?, last_reading_at = ?, tier_year_start_at = ?, tier_year_used_hundredths = ?
+            WHERE id = ?
+            """, arguments: [entry.unfolded.microYuan, readings.upperBound, r.lastReadingID, r.lastReadingAt.map(StoredInstant.millis),
+                             r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths, id])
+        entry.unfolded = .zero
+        entry.unfoldedReadings = nil
+        entry.rowChargedThrough = max(entry.rowChargedThrough, readings.upperBound)
+        stage(id, entry)
+    }
+}
+
+extension StationStore {
+    /// Writes up to `limit` accounts' rows behind (`AccountBook.foldIntoRows`), one bulk-lane
+    /// write: a payment waiting meanwhile commits in the next round. Returns how many it wrote.
+    public func foldAccountRows(limit: Int) async throws -> Int {
+        guard let book else { return 0 }
+        return try await write(.bulk) { db in try book.foldIntoRows(limit: limit, in: db) }
+    }
+
+    /// Accounts whose rows have not received all their readings yet.
+    public var unfoldedAccounts: Int { book?.unfoldedAccounts ?? 0 }
+
+    /// Folds the accounts waiting now, `batch` a write (not those that readings add meanwhile:
+    /// collection flat out would keep it going); returns the rows written.
+    @discardableResult
+    public func foldWaitingAccountRows(batch: Int) async throws -> Int {
+        var written = 0
+        var waiting = unfoldedAccounts
+        while waiting > 0 {
+            let n = try await foldAccountRows(limit: max(1, batch))
+            if n == 0 { break }
+            written += n
+            waiting -= n
+            await Task.yield()
+        }
+        return written
+    }
+}

@@ -1,0 +1,223 @@
+import ChargeControl
+import Foundation
+import GRDB
+import Synchronization
+import Tariffs
+
+/// Every account's state in memory, owned by the store's one writer (issue 15): a reading is
+/// evaluated from here and leaves one appended row, not an account read and an account update.
+///
+/// The account row is written behind (`foldIntoRows`), so it may lag its readings. What it
+/// lacks is always on disk, in the readings after its `charged_through` (each accepted reading
+/// carries its charge and the tier position after it), and start-up replays them (`load`).
+/// Invariant, for every account: the row's balance, plus the effect of the charges of its
+/// readings after `charged_through`, is the balance, which equals the ledger's replay.
+///
+/// Changes are staged by the writes of a group-commit round and published when the round
+/// commits; a write that rolls back (its savepoint) undoes what it staged; a round that fails
+/// discards everything staged. Readers (the API) see only published state.
+///
+/// Rows changed by any other write (a payment, a state change, provisioning) are noticed by a
+/// temporary trigger on the writer's connection (`install`) and read again before their next
+/// use: the row's fields, with what the row has not yet received of the readings laid over them.
+public final class AccountBook: Sendable {
+    /// One account: the record as the station sees it now, and what its row still lacks.
+    struct Entry: Sendable {
+        /// Balance, tier position and baseline included.
+        var record: AccountRecord
+        /// The accepted reading `record.lastReadingID` names.
+        var baseline: MeterReading?
+        /// The effect on the balance of the charges the row has not received.
+        var unfolded = Money.zero
+        /// The first and last reading not folded into the row; nil when the row is up to date.
+        var unfoldedReadings: ClosedRange<Int64>?
+        /// The row's `charged_through`.
+        var rowChargedThrough: Int64 = 0
+    }
+
+    struct State {
+        var published: [String: Entry] = [:]
+        /// Staged by the round under way: nil, the book no longer holds the account (deleted, or
+        /// its row cannot be read: its next use reads the row again).
+        var staged: [String: Entry?] = [:]
+        /// What each staging replaced in `staged` (nil: nothing was staged), for rollbacks.
+        var undo: [(id: String, previous: Entry??)] = []
+        /// Rows changed by writes outside the book since they were last read.
+        var touched: Set<String> = []
+        /// The book is writing rows itself: the trigger is not news.
+        var folding = false
+        /// Accounts with readings not folded into their rows.
+        var unfoldedCount = 0
+    }
+
+    let state = Mutex(State())
+
+    init() {}
+
+    /// The book of the write running on this thread (bound by `StationStore.write`).
+    @TaskLocal static var current: AccountBook?
+
+    // MARK: The writer's side
+
+    /// The account as the writer sees it (staged, else published; read again when its row
+    /// changed under another write), nil when there is none.
+    func entry(_ id: String, in db: Database) throws -> Entry? {
+        let known = state.withLock { s -> Entry? in
+            s.touched.contains(id) ? nil : (s.staged[id] ?? s.published[id])
+        }
+        if let known { return known }
+        return try refresh(id, in: db)
+    }
+
+    /// Reads the row again and lays what it has not received of the readings over it.
+    @discardableResult
+    func refresh(_ id: String, in db: Database) throws -> Entry? {
+        // Still `touched` until it is read: a row that fails to read is read again next time.
+        let current = state.withLock { s -> Entry? in s.staged[id] ?? s.published[id] }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.selectOne), arguments: [id]) else {
+            if current != nil { stage(id, nil) }
+            return nil
+        }
+        var fresh: Entry
+        do {
+            fresh = try Self.entry(row)
+        } catch {
+            // Named to the caller; the book lets go of the account until its row reads again.
+            if current != nil { stage(id, nil) }
+            state.withLock { _ = $0.touched.insert(id) }
+            throw error
+        }
+        guard let current else {
+            // Not in the book (its row could not be read at start-up): its readings the row
+            // lacks are read from disk.
+            try replayTail(of: &fresh, in: db)
+            stage(id, fresh)
+            return fresh
+        }
+        if let unfolded = current.unfoldedReadings, unfolded.upperBound > fresh.rowChargedThrough {
+            fresh.unfolded = current.unfolded
+            fresh.unfoldedReadings = unfolded
+            fresh.record.balance = fresh.record.balance.adding(current.unfolded) ?? fresh.record.balance
+            fresh.record.lastReadingID = current.record.lastReadingID
+            fresh.record.lastReadingAt = current.record.lastReadingAt
+            fresh.record.tierYearStart = current.record.tierYearStart
+            fresh.record.tierYearUsed = current.record.tierYearUsed
+            fresh.baseline = current.baseline
+        }
+        stage(id, fresh)
+        return fresh
+    }
+
+    /// Reads again every row changed under other writes (a write's end, before its savepoint is
+    /// released, so that what it staged is undone with it). A row that cannot be read is not
+    /// this write's failure: the book lets go of it, and its next use names the problem.
+    func refreshTouched(in db: Database) throws {
+        let touched = state.withLock { $0.touched }
+        for id in touched {
+            do {
+                try refresh(id, in: db)
+            } catch let error as StoreError {
+                guard case .undecodableRow = error else { throw error }
+            } catch is BalanceOutOfBounds {
+                continue
+            }
+        }
+    }
+
+    /// Stages the account's new state for the round under way.
+    func stage(_ id: String, _ entry: Entry?) {
+        state.withLock { s in
+            s.touched.remove(id)
+            let previous = s.staged[id]
+            s.undo.append((id, previous))
+            s.staged[id] = .some(entry)
+        }
+    }
+
+    /// A reading evaluated: its charge's effect, and, accepted, the new baseline and tier position.
+    func stageReading(_ readingID: Int64, of id: String, effect: Money, accepted: MeterReading?, position: TierYearPosition?,
+                      in db: Database) throws {
+        guard var entry = try entry(id, in: db) else { throw StoreError.unknownAccount(id) }
+        guard let balance = entry.record.balance.adding(effect, within: AmountBounds.balance),
+              let unfolded = entry.unfolded.adding(effect) else {
+            throw BalanceOutOfBounds(account: id, balance: entry.record.balance, change: effect)
+        }
+        entry.record.balance = balance
+        entry.unfolded = unfolded
+        entry.unfoldedReadings = (entry.unfoldedReadings?.lowerBound ?? readingID)...readingID
+        if let accepted {
+            entry.baseline = accepted
+            entry.record.lastReadingID = readingID
+            entry.record.lastReadingAt = accepted.collectedAt
+            if let position {
+                entry.record.tierYearStart = position.yearStart
+                entry.record.tierYearUsed = position.used
+            }
+        }
+        stage(id, entry)
+    }
+
+    /// Where a savepoint begins: what it stages after this is undone if it rolls back.
+    func mark() -> Int { state.withLock { $0.undo.count } }
+
+    /// The savepoint begun at `mark` rolled back. The accounts it staged are read again at their
+    /// next use: what it staged may have been a row read under another write it rolled back with.
+    func rollBack(to mark: Int) {
+        state.withLock { s in
+            while s.undo.count > mark, let (id, previous) = s.undo.popLast() {
+                if let previous { s.staged[id] = previous } else { s.staged[id] = nil }
+                s.touched.insert(id)
+            }
+        }
+    }
+
+    /// The round committed: what it staged is the book now.
+    func publish() {
+        state.withLock { s in
+            for (id, entry) in s.staged {
+                let wasUnfolded = s.published[id]?.unfoldedReadings != nil
+                let isUnfolded = entry?.unfoldedReadings != nil
+                s.published[id] = entry
+                s.unfoldedCount += (isUnfolded ? 1 : 0) - (wasUnfolded ? 1 : 0)
+            }
+            s.staged.removeAll(keepingCapacity: true)
+            s.undo.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The round failed: nothing it staged happened.
+    func discard() {
+        state.withLock { s in
+            s.staged.removeAll(keepingCapacity: true)
+            s.undo.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Called by the trigger for each account row another write inserted, changed or deleted.
+    func rowChanged(_ id: String) {
+        state.withLock { s in
+            if !s.folding { s.touched.insert(id) }
+        }
+    }
+
+    // MARK: Readers
+
+    /// The account as last committed, nil when the book does not know it or its row changed
+    /// under a write outside the group commit (a bulk load): then the row is the one to read.
+    public func published(_ id: String) -> AccountRecord? {
+        state.withLock { s in s.touched.contains(id) ? nil : s.published[id]?.record }
+    }
+
+    /// Accounts whose rows lack readings (`foldIntoRows` writes them).
+    public var unfoldedAccounts: Int { state.withLock { $0.unfoldedCount } }
+
+    /// Every published account, by id; nil when rows changed under writes outside the group
+    /// commit, or could not be read: then the rows are the ones to read.
+    func publishedRecords(accounts: Int) -> [AccountRecord]? {
+        let records = state.withLock { s -> [AccountRecord]? in
+            guard s.touched.isEmpty, s.published.count == accounts else { return nil }
+            return s.published.values.map(\.record)
+        }
+        return records?.sorted { $0.id < $1.id }
+    }
+}
