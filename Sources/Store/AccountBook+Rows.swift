@@ -8,17 +8,18 @@ import Tariffs
 extension AccountBook {
     /// `AccountRecord.columns`, the baseline's columns (`StoreTransaction.reading(_:from:)`'s
     /// order, NULL without one), then `charged_through`.
-    static let selectRows = """
-        SELECT a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
+    static let rowColumns = """
+        a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
             a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
             a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at,
             r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
             r.valley_hundredths, a.charged_through
-        FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id
         """
-    static let selectOne = "\(selectRows) WHERE a.id = ?"
+    static let selectOne = """
+        SELECT \(rowColumns) FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?
+        """
 
-    /// The rows whose every number column holds an integer (or NULL where it may): a cursor's
+    /// True for the rows whose every number column holds an integer (or NULL where it may): a cursor's
     /// row decodes numbers with `sqlite3_column_int64`, which reads text as 0 instead of
     /// refusing it. Start-up reads these through a cursor; the others are left to a read of
     /// their own, which names the problem (issue 17).
@@ -94,9 +95,16 @@ extension AccountBook {
     @discardableResult
     func load(in db: Database) throws -> Int {
         var entries: [String: Entry] = [:]
-        let rows = try Row.fetchCursor(db, sql: "\(Self.selectRows) WHERE \(Self.wellTyped)")
+        var needReplay: Set<String> = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT \(Self.rowColumns), \(Self.wellTyped) FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id
+            """)
         while let row = try rows.next() {
-            guard let entry = try? Self.entry(row) else { continue }
+            // A row that is not well-typed is read on its own when first used (and named then).
+            guard (try? row.decode(Bool.self, atIndex: Self.chargedThroughColumn + 1)) == true, let entry = try? Self.entry(row) else {
+                if let id = try? row.decode(String.self, atIndex: 0) { needReplay.insert(id) }
+                continue
+            }
             entries[entry.record.id] = entry
         }
         let foldedThrough = try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book WHERE id = 1") ?? 0
@@ -110,6 +118,7 @@ extension AccountBook {
             // Left to a read of its own, which names the reading.
             guard (try? row.decode(Bool.self, atIndex: 13)) == true else {
                 entries[account] = nil
+                needReplay.insert(account)
                 continue
             }
             do {
@@ -117,6 +126,7 @@ extension AccountBook {
                 entries[account] = entry
             } catch {
                 entries[account] = nil
+                needReplay.insert(account)
             }
         }
         state.withLock { s in
@@ -125,6 +135,7 @@ extension AccountBook {
             s.staged = [:]
             s.undo = []
             s.touched = []
+            s.needReplay = needReplay
         }
         return replayed
     }
@@ -137,7 +148,7 @@ extension AccountBook {
             WHERE id > MAX(?, (SELECT folded_through FROM account_book WHERE id = 1)) AND account_id = ?
                 AND balance_after_micro_yuan IS NOT NULL ORDER BY id
             """), arguments: [entry.rowChargedThrough, entry.record.id])
-        for row in readings { try Self.replay(row, onto: &entry) }
+        for row in readings { _ = try Self.replay(row, onto: &entry) }
     }
 
     /// The columns a replay reads of a reading.

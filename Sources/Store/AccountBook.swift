@@ -48,6 +48,9 @@ public final class AccountBook: Sendable {
         var folding = false
         /// Accounts with readings not folded into their rows.
         var unfoldedCount = 0
+        /// Accounts the book let go of while their rows may lack readings (a row that could not
+        /// be read at start-up or since): their next read replays those readings from disk.
+        var needReplay: Set<String> = []
     }
 
     let state = Mutex(State())
@@ -84,13 +87,19 @@ public final class AccountBook: Sendable {
         } catch {
             // Named to the caller; the book lets go of the account until its row reads again.
             if current != nil { stage(id, nil) }
-            state.withLock { _ = $0.touched.insert(id) }
+            state.withLock { s in
+                s.touched.insert(id)
+                if current?.unfoldedReadings != nil { s.needReplay.insert(id) }
+            }
             throw error
         }
         guard let current else {
-            // Not in the book (its row could not be read at start-up): its readings the row
-            // lacks are read from disk.
-            try replayTail(of: &fresh, in: db)
+            // New to the book (inserted since it loaded: nothing unfolded), or let go of: then
+            // the readings its row lacks are read from disk.
+            if state.withLock({ $0.needReplay.contains(id) }) {
+                try replayTail(of: &fresh, in: db)
+                state.withLock { _ = $0.needReplay.remove(id) }
+            }
             stage(id, fresh)
             return fresh
         }

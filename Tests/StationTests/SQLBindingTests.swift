@@ -25,8 +25,8 @@ import Testing
         "ChargeCompaction.swift: columns",
         // The account book's constant texts: the row query, its type checks, the replay's columns
         // and the unfolded charges subquery; ids are bound.
-        "AccountBook+Rows.swift: selectRows",
-        "AccountBook+Rows.swift: Self.selectRows",
+        "AccountBook+Rows.swift: rowColumns",
+        "AccountBook+Rows.swift: Self.rowColumns",
         "AccountBook+Rows.swift: Self.wellTyped",
         "AccountBook+Rows.swift: Self.replayed",
         "AccountBook+Rows.swift: Self.replayWellTyped",
