@@ -81,6 +81,8 @@ let package = Package(
             dependencies: [
                 "Tariffs", "ChargeControl",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API for the hot path's statements (`ReadingRow`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -142,12 +142,11 @@ public struct Evaluator: Sendable {
             try tx.takeBaseline(readingID, reading: reading, of: id, effect: .zero, position: effect?.position, at: now)
             outcome = .baseline
         case .bill(let interval):
-            guard let rated else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
-            let charged = try tx.insertChargeEntry(account: id, amount: rated.charge, energy: interval.consumption.total,
-                                                   readingID: readingID,
-                                                   reference: "reading \(readingID): \(interval.consumption.total.kWhString) kWh", at: now)
-            try tx.takeBaseline(readingID, reading: reading, of: id, effect: charged, position: rated.position, at: now)
-            outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
+            // The reading row is the ledger of its charge: no ledger entry (issue 15).
+            guard let charge = effect?.charge else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
+            try tx.takeBaseline(readingID, reading: reading, of: id, effect: Money(microYuan: 0 &- charge.microYuan),
+                                position: effect?.position, at: now)
+            outcome = .billed(charge: charge, energy: interval.consumption.total)
         case .openReview(let reasons):
             let text = reasons.map(\.description).joined(separator: "; ")
             try tx.openReadingReview(account: id, meter: account.meterAddress, readingID: readingID, reason: text, at: now)

@@ -131,7 +131,7 @@ extension AccountBook {
         }
         state.withLock { s in
             s.published = entries
-            s.unfoldedCount = entries.values.reduce(0) { $0 + ($1.unfoldedReadings == nil ? 0 : 1) }
+            s.unfolded = entries.compactMapValues { $0.unfoldedReadings?.lowerBound }
             s.staged = [:]
             s.undo = []
             s.touched = []
@@ -183,38 +183,36 @@ extension AccountBook {
         }
     }
 
-    /// Writes up to `limit` accounts' unfolded readings into their rows, in key order, and
-    /// moves `account_book.folded_through` up to the first reading still unfolded. Returns how
-    /// many rows it wrote. A write of the group commit (bulk lane): it stages like any other.
-    func foldIntoRows(limit: Int, in db: Database) throws -> Int {
-        let ids = state.withLock { s -> [String] in
-            var ids: [String] = []
-            for (id, entry) in s.published where entry.unfoldedReadings != nil && s.staged[id] == nil { ids.append(id) }
-            for (id, entry) in s.staged where entry?.unfoldedReadings != nil { ids.append(id) }
-            return Array(ids.sorted().prefix(limit))
-        }
-        for id in ids { try fold(id, in: db) }
+    /// Writes the accounts' unfolded readings into their rows, in the order given (key order:
+    /// neighbouring rows share pages). Returns how many rows it wrote. A write of the group
+    /// commit (bulk lane): it stages like any other.
+    func foldIntoRows(_ ids: some Sequence<String>, in db: Database) throws -> Int {
+        var written = 0
+        for id in ids where try fold(id, in: db) { written += 1 }
+        return written
+    }
+
+    /// Moves `account_book.folded_through` up to just before the first reading some row still
+    /// lacks (every reading when none does): where the next start's replay begins.
+    func advanceFoldedThrough(in db: Database) throws {
         let firstUnfolded = state.withLock { s -> Int64? in
             var first: Int64?
-            for (id, entry) in s.published where s.staged[id] == nil {
-                if let low = entry.unfoldedReadings?.lowerBound { first = min(first ?? low, low) }
-            }
+            for (id, low) in s.unfolded where s.staged[id] == nil { first = min(first ?? low, low) }
             for case let (_, entry?) in s.staged {
                 if let low = entry.unfoldedReadings?.lowerBound { first = min(first ?? low, low) }
             }
             return first
         }
-        // Nothing unfolded: every reading so far is in its row.
         let foldedThrough = try firstUnfolded.map { $0 - 1 } ?? (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") ?? 0)
         try db.executeCached(sql: "UPDATE account_book SET folded_through = MAX(folded_through, ?) WHERE id = 1",
                              arguments: [foldedThrough])
-        return ids.count
     }
 
     /// Writes one account's unfolded readings into its row now (a write that sets the row's
     /// baseline itself does this first, so that a replay never lays older readings over it).
-    func fold(_ id: String, in db: Database) throws {
-        guard var entry = try entry(id, in: db), let readings = entry.unfoldedReadings else { return }
+    @discardableResult
+    func fold(_ id: String, in db: Database) throws -> Bool {
+        guard var entry = try entry(id, in: db), let readings = entry.unfoldedReadings else { return false }
         state.withLock { $0.folding = true }
         defer { state.withLock { $0.folding = false } }
         let r = entry.record
@@ -228,33 +226,44 @@ extension AccountBook {
         entry.unfoldedReadings = nil
         entry.rowChargedThrough = max(entry.rowChargedThrough, readings.upperBound)
         stage(id, entry)
+        return true
     }
 }
 
 extension StationStore {
-    /// Writes up to `limit` accounts' rows behind (`AccountBook.foldIntoRows`), one bulk-lane
-    /// write: a payment waiting meanwhile commits in the next round. Returns how many it wrote.
+    /// Writes up to `limit` accounts' rows behind, the first in key order, in one bulk-lane
+    /// write (a payment waiting meanwhile commits in the next round), and moves the replay's
+    /// start. Returns how many it wrote.
     public func foldAccountRows(limit: Int) async throws -> Int {
         guard let book else { return 0 }
-        return try await write(.bulk) { db in try book.foldIntoRows(limit: limit, in: db) }
+        let ids = Array(book.unfoldedIDs().prefix(max(1, limit)))
+        return try await write(.bulk) { db in
+            let written = try book.foldIntoRows(ids, in: db)
+            try book.advanceFoldedThrough(in: db)
+            return written
+        }
     }
 
     /// Accounts whose rows have not received all their readings yet.
     public var unfoldedAccounts: Int { book?.unfoldedAccounts ?? 0 }
 
-    /// Folds the accounts waiting now, `batch` a write (not those that readings add meanwhile:
-    /// collection flat out would keep it going); returns the rows written.
+    /// Folds the accounts waiting now, in key order, `batch` a bulk-lane write (not those that
+    /// readings add meanwhile: collection flat out would keep it going), then moves the replay's
+    /// start; returns the rows written.
     @discardableResult
     public func foldWaitingAccountRows(batch: Int) async throws -> Int {
+        guard let book else { return 0 }
+        let ids = book.unfoldedIDs()
+        guard !ids.isEmpty else { return 0 }
         var written = 0
-        var waiting = unfoldedAccounts
-        while waiting > 0 {
-            let n = try await foldAccountRows(limit: max(1, batch))
-            if n == 0 { break }
-            written += n
-            waiting -= n
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(ids.count, start + max(1, batch))]
+            written += try await write(.bulk) { db in try book.foldIntoRows(chunk, in: db) }
+            start += chunk.count
             await Task.yield()
         }
+        try await write(.bulk) { db in try book.advanceFoldedThrough(in: db) }
         return written
     }
 }

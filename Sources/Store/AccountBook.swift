@@ -46,8 +46,8 @@ public final class AccountBook: Sendable {
         var touched: Set<String> = []
         /// The book is writing rows itself: the trigger is not news.
         var folding = false
-        /// Accounts with readings not folded into their rows.
-        var unfoldedCount = 0
+        /// Published accounts with readings not folded into their rows: the first of those readings.
+        var unfolded: [String: Int64] = [:]
         /// Accounts the book let go of while their rows may lack readings (a row that could not
         /// be read at start-up or since): their next read replays those readings from disk.
         var needReplay: Set<String> = []
@@ -184,10 +184,8 @@ public final class AccountBook: Sendable {
     func publish() {
         state.withLock { s in
             for (id, entry) in s.staged {
-                let wasUnfolded = s.published[id]?.unfoldedReadings != nil
-                let isUnfolded = entry?.unfoldedReadings != nil
                 s.published[id] = entry
-                s.unfoldedCount += (isUnfolded ? 1 : 0) - (wasUnfolded ? 1 : 0)
+                s.unfolded[id] = entry?.unfoldedReadings?.lowerBound
             }
             s.staged.removeAll(keepingCapacity: true)
             s.undo.removeAll(keepingCapacity: true)
@@ -218,7 +216,12 @@ public final class AccountBook: Sendable {
     }
 
     /// Accounts whose rows lack readings (`foldIntoRows` writes them).
-    public var unfoldedAccounts: Int { state.withLock { $0.unfoldedCount } }
+    public var unfoldedAccounts: Int { state.withLock { $0.unfolded.count } }
+
+    /// The published accounts whose rows lack readings, in key order (what a fold pass writes).
+    func unfoldedIDs() -> [String] {
+        state.withLock { Array($0.unfolded.keys) }.sorted()
+    }
 
     /// Every published account, by id; nil when rows changed under writes outside the group
     /// commit, or could not be read: then the rows are the ones to read.

@@ -98,6 +98,47 @@ enum ChargeCompaction {
         return group.count - 1
     }
 
+    /// Books the charges of readings about to be deleted (rows of `id, account_id,
+    /// charge_micro_yuan, energy_hundredths, collected_at`): per account and station day, into
+    /// that day's folded entry when it has one, else into a new one at the day's last charge.
+    /// Returns how many charges it booked.
+    static func book(_ rows: [Row], zone: TimeZone, in db: Database) throws -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        struct Day: Hashable { let account: String; let start: Int64 }
+        var days: [Day: (amount: Int64, energy: Int64, count: Int, last: Int64)] = [:]
+        for row in rows {
+            let (account, amount, energy, at) = try row.decodeRecord(table: "reading", key: .index(0)) {
+                try (row.decode(String.self, atIndex: 1), row.decode(Int64.self, atIndex: 2), row.decode(Int64?.self, atIndex: 3) ?? 0,
+                     row.decode(Int64.self, atIndex: 4))
+            }
+            let day = Day(account: account, start: StoredInstant.millis(calendar.startOfDay(for: StoredInstant.date(at))))
+            let sum = days[day] ?? (0, 0, 0, at)
+            days[day] = (sum.amount + amount, sum.energy + energy, sum.count + 1, max(sum.last, at))
+        }
+        for (day, sum) in days {
+            let end = StoredInstant.millis(calendar.date(byAdding: .day, value: 1, to: StoredInstant.date(day.start)) ?? .distantFuture)
+            let label = StoredInstant.date(sum.last).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
+            let existing = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT \(columns) FROM ledger
+                WHERE account_id = ? AND kind = 'charge' AND reading_id IS NULL AND at >= ? AND at < ? ORDER BY id DESC LIMIT 1
+                """), arguments: [day.account, day.start, end]).map(entry)
+            if let existing, let held = foldedCount(existing.reference) {
+                try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, energy_hundredths = ?, reference = ?, at = ? WHERE id = ?",
+                               arguments: [existing.amount + sum.amount, (existing.energy ?? 0) + sum.energy,
+                                           "\(held + sum.count) charges of \(label), readings past retention", max(existing.at, sum.last),
+                                           existing.id])
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, energy_hundredths)
+                    VALUES (?, 'charge', ?, ?, ?, ?)
+                    """, arguments: [day.account, sum.amount, sum.last, "\(sum.count) charges of \(label), readings past retention",
+                                     sum.energy])
+            }
+        }
+        return rows.count
+    }
+
     /// How many charges a folded entry's reference says it holds, or nil for an unfolded one.
     static func foldedCount(_ reference: String) -> Int? {
         guard reference.hasSuffix(", readings past retention"), let n = reference.split(separator: " ").first else { return nil }

@@ -38,8 +38,10 @@ enum Ledgers {
         return LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
     }
 
+    /// The account's ledger: its entries and its readings' charges (`ReadingCharges`), in time
+    /// order (a charge at its reading's collection), the opening first.
     static func entries(account: String, in db: Database) throws -> [LedgerEntry] {
-        try Row.fetchAll(db.cachedStatement(sql: """
+        let booked = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id
             """), arguments: [account]).map { row in
             try row.decodeRecord(table: "ledger", key: .index(0)) {
@@ -47,6 +49,15 @@ enum Ledgers {
                                 at: StoredInstant.date(row.decode(atIndex: 3)), reference: row.decode(atIndex: 4))
             }
         }
+        let charged = try ReadingCharges.all(account: account, in: db).map(\.entry)
+        guard !charged.isEmpty else { return booked }
+        // Stable: entries at the same instant keep their order, booked ones first.
+        return (booked + charged).enumerated().sorted { a, b in
+            let (ka, kb) = (a.element.kind == .opening ? 0 : 1, b.element.kind == .opening ? 0 : 1)
+            if ka != kb { return ka < kb }
+            if a.element.at != b.element.at { return a.element.at < b.element.at }
+            return a.offset < b.offset
+        }.map(\.element)
     }
 }
 

@@ -74,9 +74,11 @@ extension StationStore {
         let received = StoredInstant.millis(now)
         let (ledgerID, balance) = try Ledgers.post(account: p.accountID, kind: .payment, amount: p.amount, at: received,
                                                    reference: "order \(p.orderNo) via \(p.channel.rawValue)", in: db)
+        // `readings_through`: the readings charged before the payment are those up to it.
         try db.executeCached(sql: """
-            INSERT INTO payment (order_no, account_id, amount_micro_yuan, channel, paid_at, received_at, ledger_id, balance_after_micro_yuan)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO payment (order_no, account_id, amount_micro_yuan, channel, paid_at, received_at, ledger_id, balance_after_micro_yuan,
+                readings_through)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT MAX(id) FROM reading))
             """, arguments: [p.orderNo, p.accountID, p.amount.microYuan, p.channel.rawValue,
                              StoredInstant.millis(p.paidAt), received, ledgerID, balance.microYuan])
         try AuditTrail.append(AuditEvent(at: now, event: "payment", accountID: p.accountID, balanceMicroYuan: balance.microYuan,

@@ -52,16 +52,26 @@ extension StationStore {
     public func lowestBalance(afterPayment orderNo: String, throughMillis: Int64) async throws -> Money? {
         try await writer.read { db in
             guard let paid = try Row.fetchOne(db, sql: """
-                SELECT account_id, ledger_id, balance_after_micro_yuan FROM payment WHERE order_no = ?
+                SELECT account_id, ledger_id, balance_after_micro_yuan, readings_through FROM payment WHERE order_no = ?
                 """, arguments: [orderNo]) else { return nil }
-            let (account, ledgerID, balance) = try paid.decodeRecord(table: "payment", key: .name("account_id")) {
-                try (paid.decode(String.self, atIndex: 0), paid.decode(Int64.self, atIndex: 1), paid.decode(Int64.self, atIndex: 2))
+            let (account, ledgerID, balance, readingsThrough) = try paid.decodeRecord(table: "payment", key: .name("account_id")) {
+                try (paid.decode(String.self, atIndex: 0), paid.decode(Int64.self, atIndex: 1), paid.decode(Int64.self, atIndex: 2),
+                     paid.decode(Int64?.self, atIndex: 3))
             }
-            let charges = try Int64.fetchOne(db, sql: """
+            let booked = try Int64.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(CASE WHEN kind = 'charge' THEN amount_micro_yuan ELSE -amount_micro_yuan END), 0)
                 FROM ledger WHERE account_id = ? AND id > ? AND at <= ?
                     AND (kind = 'charge' OR (kind = 'adjustment' AND amount_micro_yuan < 0))
                 """, arguments: [account, ledgerID, throughMillis]) ?? 0
+            // Readings charged after the payment: those after the newest reading when it was booked
+            // (all of the account's, for a payment booked before readings carried their charges),
+            // collected by then.
+            let carried = try Int64.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(charge_micro_yuan), 0) FROM reading
+                WHERE account_id = ? AND balance_after_micro_yuan IS NOT NULL AND id > ? AND collected_at <= ?
+                """, arguments: [account, readingsThrough ?? 0, throughMillis]) ?? 0
+            let (charges, overflowing) = booked.addingReportingOverflow(carried)
+            if overflowing { return Money(microYuan: .min) }
             // The sum only lowers the balance; past Int64 it is lower than any threshold still.
             let (lowest, overflow) = balance.subtractingReportingOverflow(charges)
             return Money(microYuan: overflow ? .min : lowest)

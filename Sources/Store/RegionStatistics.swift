@@ -46,9 +46,13 @@ extension StationStore {
             guard let total = Int64(exactly: balance) else {
                 throw StoreError.totalOutOfRange("the total balance of \(region.map { "region \"\($0)\"" } ?? "the station")")
             }
+            // Charges booked in the ledger, and those the readings carry (schema v15).
             let energy = try Int64.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(ledger.energy_hundredths), 0) FROM ledger JOIN account ON account.id = ledger.account_id
-                WHERE ledger.kind = 'charge' AND (?1 IS NULL OR account.region = ?1)
+                SELECT (SELECT COALESCE(SUM(ledger.energy_hundredths), 0) FROM ledger JOIN account ON account.id = ledger.account_id
+                        WHERE ledger.kind = 'charge' AND (?1 IS NULL OR account.region = ?1))
+                    + (SELECT COALESCE(SUM(reading.energy_hundredths), 0) FROM reading JOIN account ON account.id = reading.account_id
+                        WHERE reading.balance_after_micro_yuan IS NOT NULL AND reading.charge_micro_yuan IS NOT NULL
+                            AND (?1 IS NULL OR account.region = ?1))
                 """, arguments: [region]) ?? 0
             let terminals = region == nil
                 ? try String.fetchAll(db, sql: "SELECT id FROM terminal ORDER BY id")

@@ -23,11 +23,13 @@ public struct PruneBatch: Sendable, Hashable {
 /// - it became its account's baseline after `account_book.folded_through`: its account row may
 ///   not have received it yet, and a restart replays it (`AccountBook`).
 ///
-/// A charge in the ledger names the reading it billed (`ledger.reading_id`); when that reading is
-/// deleted the link is cleared (NULL) in the same transaction, and the charges so loosened are
-/// folded into one entry per account and day (`ChargeCompaction`): amounts and energy summed, so
-/// balances, replays and statements are computed from the ledger alone. The audit trail is never
-/// touched.
+/// A reading carries its own charge (schema v15): when it is deleted, the charge goes into the
+/// ledger, one entry per account and station day (`ChargeCompaction.book`). A charge booked in
+/// the ledger before v15 (or on review) names the reading it billed (`ledger.reading_id`); when
+/// that reading is deleted the link is cleared (NULL) in the same transaction, and the charges so
+/// loosened are folded into one entry per account and day (`ChargeCompaction.fold`): amounts and
+/// energy summed either way, so balances, replays and statements stay exact. The audit trail is
+/// never touched.
 enum Retention {
     /// The ids of the readings to delete in `lower...upper`, as a temp table the batch fills.
     private static let doomedReadings = """
@@ -57,10 +59,16 @@ enum Retention {
             loose[account, default: []].append(id)
         }
         try db.execute(sql: "UPDATE ledger SET reading_id = NULL WHERE reading_id IN (SELECT id FROM temp.retention_doomed)")
+        // The charges the readings carry themselves (schema v15) go into the ledger with them.
+        let carried = try ChargeCompaction.book(try Row.fetchAll(db, sql: """
+            SELECT id, account_id, charge_micro_yuan, energy_hundredths, collected_at FROM reading
+            WHERE id IN (SELECT id FROM temp.retention_doomed) AND balance_after_micro_yuan IS NOT NULL AND charge_micro_yuan IS NOT NULL
+            ORDER BY id
+            """), zone: zone, in: db)
         try db.execute(sql: "DELETE FROM reading WHERE id IN (SELECT id FROM temp.retention_doomed)")
         let deleted = db.changesCount
         try db.execute(sql: "DELETE FROM temp.retention_doomed")
-        return (deleted, try ChargeCompaction.fold(loose: loose, zone: zone, in: db))
+        return (deleted, carried + (try ChargeCompaction.fold(loose: loose, zone: zone, in: db)))
     }
 
     /// The id range of the next batch: up to `limit` readings after `cursor`, in id order,

@@ -309,6 +309,10 @@ enum Schema {
             // position after it. `account.charged_through`: the newest reading folded into the
             // row; `account_book.folded_through`: every reading up to it is folded into its row
             // (where a restart's replay starts). Existing rows are up to date: all folded.
+            // The reading row is the ledger of its charge (no ledger entry is written for it):
+            // `reading_account_billed` finds an account's charges (statements, its ledger, the
+            // days-left spend); `payment.readings_through`, the newest reading when the payment
+            // was booked, tells the charges booked after a payment from those before it.
             try db.execute(sql: """
                 ALTER TABLE reading ADD COLUMN charge_micro_yuan INTEGER;
                 ALTER TABLE reading ADD COLUMN energy_hundredths INTEGER;
@@ -322,6 +326,8 @@ enum Schema {
                 );
                 INSERT INTO account_book (id, folded_through) VALUES (1, COALESCE((SELECT MAX(id) FROM reading), 0));
                 UPDATE account SET charged_through = COALESCE((SELECT MAX(id) FROM reading), 0);
+                CREATE INDEX reading_account_billed ON reading(account_id, id) WHERE balance_after_micro_yuan IS NOT NULL;
+                ALTER TABLE payment ADD COLUMN readings_through INTEGER;
                 """)
         }
         return migrator

@@ -9,20 +9,26 @@ extension StoreTransaction {
     /// charge to the last. The first charge's own interval began before it, so it is left out.
     /// Nil without two charges.
     public func recentSpend(account: String, since: Date) throws -> SpendSample? {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        let sinceMillis = StoredInstant.millis(since)
+        // Charges booked in the ledger (on review, or folded by retention) and charges carried by
+        // readings (`ReadingCharges`): newest first, the latest 2,000.
+        var charges = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT at, amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'charge' AND at >= ?
             ORDER BY id DESC LIMIT 2000
-            """), arguments: [account, StoredInstant.millis(since)])
-        let charges = try rows.reversed().map { row in
+            """), arguments: [account, sinceMillis]).map { row in
             try row.decodeRecord(table: "ledger", key: .name("at")) {
                 (at: try row.decode(Int64.self, atIndex: 0), amount: try row.decode(Int64.self, atIndex: 1))
             }
         }
+        charges += try ReadingCharges.since(sinceMillis, account: account, limit: 2000, in: db).map {
+            (at: StoredInstant.millis($0.reading.collectedAt), amount: $0.amount.microYuan)
+        }
+        charges = Array(charges.sorted { $0.at > $1.at }.prefix(2000).reversed())
         guard let first = charges.first, let last = charges.last, charges.count > 1 else { return nil }
         var spent: Int64 = 0
         for charge in charges.dropFirst() {
-            // Charges are stored negative; a refund-like positive charge lowers the spend.
-            let (next, overflow) = spent.subtractingReportingOverflow(charge.amount)
+            // Charges are stored positive (the ledger's amount); a refund-like negative one lowers the spend.
+            let (next, overflow) = spent.addingReportingOverflow(charge.amount)
             if overflow { return nil }
             spent = next
         }

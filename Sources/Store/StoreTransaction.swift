@@ -51,18 +51,8 @@ public struct StoreTransaction {
     /// (what a restart replays when the account row has not received it yet).
     public func insertReading(_ r: MeterReading, account: String, abnormal: [AbnormalReason],
                               baseline: ReadingEffect? = nil) throws -> Int64 {
-        try db.executeCached(sql: """
-            INSERT INTO reading (account_id, collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths,
-                flat_hundredths, valley_hundredths, status, abnormal_reasons, charge_micro_yuan, energy_hundredths,
-                balance_after_micro_yuan, tier_year_start_at, tier_year_used_hundredths)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [account, StoredInstant.millis(r.collectedAt), r.meterTime.map(StoredInstant.millis), r.total.hundredths,
-                             r.registers.sharp.hundredths, r.registers.peak.hundredths, r.registers.flat.hundredths,
-                             r.registers.valley.hundredths, abnormal.isEmpty ? "accepted" : "abnormal",
-                             abnormal.isEmpty ? nil : abnormal.map(\.description).joined(separator: "; "),
-                             baseline?.charge?.microYuan, baseline?.energy?.hundredths, baseline?.balanceAfter.microYuan,
-                             baseline?.position.map { StoredInstant.millis($0.yearStart) }, baseline?.position?.used.hundredths])
-        return db.lastInsertedRowID
+        try ReadingRow.insert(r, account: account, abnormal: abnormal.isEmpty ? nil : abnormal.map(\.description).joined(separator: "; "),
+                              effect: baseline, in: db)
     }
 
     /// What a reading that became its account's baseline did to the account.

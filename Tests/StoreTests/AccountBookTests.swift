@@ -15,7 +15,7 @@ import Testing
     }
 
     /// What the evaluator does with a reading that becomes the baseline: the reading row with its
-    /// effect, the charge's ledger entry, and the book's staging.
+    /// effect (the ledger of its charge), and the book's staging.
     @discardableResult
     static func bill(_ store: StationStore, _ account: String, minutes: Int, total: Int64, charge: String?,
                      position: TierYearPosition? = nil) async throws -> Int64 {
@@ -27,11 +27,7 @@ import Testing
             let id = try tx.insertReading(r, account: account, abnormal: [],
                                           baseline: .init(charge: amount, energy: amount.map { _ in Energy(hundredths: 10) },
                                                           balanceAfter: after, position: position))
-            var effect = Money.zero
-            if let amount {
-                effect = try tx.insertChargeEntry(account: account, amount: amount, energy: Energy(hundredths: 10), readingID: id,
-                                                  reference: "reading \(id)", at: r.collectedAt)
-            }
+            let effect = amount.map { Money(microYuan: 0 &- $0.microYuan) } ?? .zero
             try tx.takeBaseline(id, reading: r, of: account, effect: effect, position: position, at: r.collectedAt)
             return id
         }
@@ -133,5 +129,43 @@ import Testing
         let inWrite = try await store.transaction { tx in try tx.account("A1") }
         #expect(inWrite.region == "south" && inWrite.tripThreshold == yuan("1.00") && inWrite.balance == yuan("48.00"))
         #expect(try await store.account("A1") == inWrite)
+    }
+
+    /// The reading row is the ledger of its charge: the account's ledger, its spend, the lowest
+    /// balance after a payment and retention all read it there.
+    @Test func readingChargesAreTheLedgersCharges() async throws {
+        let (store, _) = try temporaryStore()
+        try await provision(store, opening: "50.00")
+        try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
+        let first = try await Self.bill(store, "A1", minutes: 15, total: 110, charge: "1.25")
+        _ = try await store.recordPayment(PaymentRequest(orderNo: "P1", accountID: "A1", amount: yuan("5.00"), channel: .counter,
+                                                         paidAt: t0), receivedAt: t0.addingTimeInterval(20 * 60))
+        try await Self.bill(store, "A1", minutes: 30, total: 120, charge: "0.75")
+        try await Self.bill(store, "A1", minutes: 45, total: 130, charge: "2.00")
+
+        let ledger = try await store.ledger(account: "A1")
+        #expect(ledger.map(\.kind) == [.opening, .charge, .payment, .charge, .charge])
+        #expect(ledger[1].amount == yuan("1.25") && ledger[1].reference == "reading \(first): 0.10 kWh")
+        #expect(try Ledger.balance(replaying: ledger) == yuan("51.00"))
+        #expect(try await store.account("A1")?.balance == yuan("51.00"))
+        #expect(try await store.verifyBalances().isEmpty)
+        // Spend over the last three charges, the first one's interval left out: 0.75 + 2.00.
+        let spend = try #require(try await store.recentSpend(account: "A1", since: t0))
+        #expect(spend.charge == yuan("2.75") && spend.from == t0.addingTimeInterval(15 * 60) && spend.to == t0.addingTimeInterval(45 * 60))
+        // After the payment (55.75 - the charges booked after it, collected by 30 minutes).
+        #expect(try await store.lowestBalance(afterPayment: "P1", throughMillis: StoredInstant.millis(t0.addingTimeInterval(30 * 60)))
+                == yuan("53.00"))
+
+        // Retention deletes the billed readings (the newest stays): their charges go into one
+        // ledger entry for the day, and every sum stays.
+        try await store.foldWaitingAccountRows(batch: 10)
+        let pruned = try await store.pruneReadings(before: t0.addingTimeInterval(40 * 60), limit: 100, zone: TimeZone(identifier: "UTC") ?? .current)
+        #expect(pruned.deleted == 3)
+        let after = try await store.ledger(account: "A1")
+        // At the day's last folded charge (30 minutes), after the payment (20).
+        #expect(after.map(\.kind) == [.opening, .payment, .charge, .charge])
+        #expect(after[2].amount == yuan("2.00") && after[2].reference.hasPrefix("2 charges of "))
+        #expect(try Ledger.balance(replaying: after) == yuan("51.00"))
+        #expect(try await store.verifyBalances().isEmpty)
     }
 }

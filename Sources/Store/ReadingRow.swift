@@ -1,0 +1,58 @@
+import ChargeControl
+import Foundation
+import GRDB
+import GRDBSQLite
+import Tariffs
+
+/// The hot path's one statement, bound through SQLite's C API: GRDB's argument handling (a
+/// `StatementArguments` array of `DatabaseValue`s per call, validated and converted) was the
+/// larger part of inserting a reading in the p7 profile (issue 15). The statement is GRDB's
+/// cached one; only the binding and the step are done here.
+enum ReadingRow {
+    static let insert = """
+        INSERT INTO reading (account_id, collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths,
+            flat_hundredths, valley_hundredths, status, abnormal_reasons, charge_micro_yuan, energy_hundredths,
+            balance_after_micro_yuan, tier_year_start_at, tier_year_used_hundredths)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Inserts the reading and returns its id.
+    static func insert(_ r: MeterReading, account: String, abnormal: String?, effect: StoreTransaction.ReadingEffect?,
+                       in db: Database) throws -> Int64 {
+        let statement = try db.cachedStatement(sql: insert)
+        let handle = statement.sqliteStatement
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        func int(_ index: Int32, _ value: Int64?) {
+            if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+        func text(_ index: Int32, _ value: String?) {
+            guard let value else { sqlite3_bind_null(handle, index); return }
+            // SQLITE_TRANSIENT: SQLite copies the text before the call returns.
+            sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+        text(1, account)
+        int(2, StoredInstant.millis(r.collectedAt))
+        int(3, r.meterTime.map(StoredInstant.millis))
+        int(4, r.total.hundredths)
+        int(5, r.registers.sharp.hundredths)
+        int(6, r.registers.peak.hundredths)
+        int(7, r.registers.flat.hundredths)
+        int(8, r.registers.valley.hundredths)
+        text(9, abnormal == nil ? "accepted" : "abnormal")
+        text(10, abnormal)
+        int(11, effect?.charge?.microYuan)
+        int(12, effect?.energy?.hundredths)
+        int(13, effect?.balanceAfter.microYuan)
+        int(14, effect?.position.map { StoredInstant.millis($0.yearStart) })
+        int(15, effect?.position?.used.hundredths)
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                                message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: insert)
+        }
+        return db.lastInsertedRowID
+    }
+}
