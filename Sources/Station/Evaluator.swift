@@ -145,7 +145,7 @@ public struct Evaluator: Sendable {
             // The reading row is the ledger of its charge: no ledger entry (issue 15).
             guard let charge = effect?.charge else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
             try tx.takeBaseline(readingID, reading: reading, of: id, effect: Money(microYuan: 0 &- charge.microYuan),
-                                position: effect?.position, at: now)
+                                energy: interval.consumption.total, position: effect?.position, at: now)
             outcome = .billed(charge: charge, energy: interval.consumption.total)
         case .openReview(let reasons):
             let text = reasons.map(\.description).joined(separator: "; ")

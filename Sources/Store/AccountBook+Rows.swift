@@ -13,7 +13,7 @@ extension AccountBook {
             a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
             a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at,
             r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
-            r.valley_hundredths, a.charged_through
+            r.valley_hundredths, a.charged_through, a.billed_hundredths
         """
     static let selectOne = """
         SELECT \(rowColumns) FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?
@@ -26,7 +26,7 @@ extension AccountBook {
     private static let wellTyped = """
         typeof(a.balance_micro_yuan) = 'integer' AND typeof(a.tier_year_used_hundredths) = 'integer'
         AND typeof(a.is_protected) = 'integer' AND typeof(a.alarm) = 'integer' AND typeof(a.keep_power) = 'integer'
-        AND typeof(a.charged_through) = 'integer'
+        AND typeof(a.charged_through) = 'integer' AND typeof(a.billed_hundredths) = 'integer'
         AND typeof(a.alarm_micro_yuan) IN ('integer', 'null') AND typeof(a.trip_micro_yuan) IN ('integer', 'null')
         AND typeof(a.tier_year_start_at) IN ('integer', 'null') AND typeof(a.last_reading_id) IN ('integer', 'null')
         AND typeof(a.last_reading_at) IN ('integer', 'null') AND typeof(a.meter_state_at) IN ('integer', 'null')
@@ -44,13 +44,15 @@ extension AccountBook {
         AND typeof(meter_time_at) IN ('integer', 'null') AND typeof(total_hundredths) = 'integer'
         AND typeof(sharp_hundredths) = 'integer' AND typeof(peak_hundredths) = 'integer'
         AND typeof(flat_hundredths) = 'integer' AND typeof(valley_hundredths) = 'integer'
+        AND typeof(energy_hundredths) IN ('integer', 'null')
         """
 
     /// Per account, the charges of the readings its row has not received (columns `account_id`,
-    /// `charged`): what a reader outside the writer subtracts from the row's balance. Only the
-    /// readings after `folded_through` are looked at.
+    /// `charged`, `energy`): what a reader outside the writer subtracts from the row's balance
+    /// (and adds to its energy billed). Only the readings after `folded_through` are looked at.
     static let unfoldedCharges = """
-        SELECT r.account_id, SUM(r.charge_micro_yuan) AS charged FROM reading AS r JOIN account AS x ON x.id = r.account_id
+        SELECT r.account_id, SUM(r.charge_micro_yuan) AS charged, SUM(r.energy_hundredths) AS energy
+        FROM reading AS r JOIN account AS x ON x.id = r.account_id
         WHERE r.id > (SELECT folded_through FROM account_book) AND r.id > x.charged_through AND r.charge_micro_yuan IS NOT NULL
         GROUP BY r.account_id
         """
@@ -66,8 +68,10 @@ extension AccountBook {
         let baseline = try row.decodeRecord(table: "reading", key: baselineKey) {
             try row.hasNull(atIndex: baselineColumn) ? nil : StoreTransaction.reading(row, from: baselineColumn)
         }
-        let through = try row.decodeRecord(table: "account", key: .index(0)) { try row.decode(Int64.self, atIndex: chargedThroughColumn) }
-        return Entry(record: record, baseline: baseline, rowChargedThrough: through)
+        let (through, billed) = try row.decodeRecord(table: "account", key: .index(0)) {
+            try (row.decode(Int64.self, atIndex: chargedThroughColumn), row.decode(Int64.self, atIndex: chargedThroughColumn + 1))
+        }
+        return Entry(record: record, baseline: baseline, rowChargedThrough: through, billed: Energy(hundredths: billed))
     }
 
     /// Creates the trigger that tells the book of account rows changed by other writes, on the
@@ -101,7 +105,7 @@ extension AccountBook {
             """)
         while let row = try rows.next() {
             // A row that is not well-typed is read on its own when first used (and named then).
-            guard (try? row.decode(Bool.self, atIndex: Self.chargedThroughColumn + 1)) == true, let entry = try? Self.entry(row) else {
+            guard (try? row.decode(Bool.self, atIndex: Self.chargedThroughColumn + 2)) == true, let entry = try? Self.entry(row) else {
                 if let id = try? row.decode(String.self, atIndex: 0) { needReplay.insert(id) }
                 continue
             }
@@ -116,7 +120,7 @@ extension AccountBook {
         while let row = try readings.next() {
             guard let account = try? row.decode(String.self, atIndex: 1), var entry = entries[account] else { continue }
             // Left to a read of its own, which names the reading.
-            guard (try? row.decode(Bool.self, atIndex: 13)) == true else {
+            guard (try? row.decode(Bool.self, atIndex: 14)) == true else {
                 entries[account] = nil
                 needReplay.insert(account)
                 continue
@@ -132,6 +136,8 @@ extension AccountBook {
         state.withLock { s in
             s.published = entries
             s.unfolded = entries.compactMapValues { $0.unfoldedReadings?.lowerBound }
+            s.tally = AccountTally()
+            for entry in entries.values { s.tally.count(entry, 1) }
             s.staged = [:]
             s.undo = []
             s.touched = []
@@ -154,7 +160,8 @@ extension AccountBook {
     /// The columns a replay reads of a reading.
     private static let replayed = """
         id, account_id, charge_micro_yuan, balance_after_micro_yuan, tier_year_start_at, tier_year_used_hundredths,
-            collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
+            collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths,
+            energy_hundredths
         """
 
     /// Lays a reading that became its account's baseline (a row of `replayed`) over the entry,
@@ -169,6 +176,9 @@ extension AccountBook {
                 throw BalanceOutOfBounds(account: entry.record.id, balance: entry.record.balance, change: effect)
             }
             let reading = try StoreTransaction.reading(row, from: 6)
+            let energy = Energy(hundredths: try row.decode(Int64?.self, atIndex: 13) ?? 0)
+            entry.billed = entry.billed.adding(energy) ?? entry.billed
+            entry.unfoldedEnergy = entry.unfoldedEnergy.adding(energy) ?? entry.unfoldedEnergy
             entry.record.balance = balance
             entry.unfolded = unfolded
             entry.unfoldedReadings = (entry.unfoldedReadings?.lowerBound ?? id)...id
@@ -218,11 +228,13 @@ extension AccountBook {
         let r = entry.record
         try db.executeCached(sql: """
             UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, charged_through = MAX(charged_through, ?),
-                last_reading_id = ?, last_reading_at = ?, tier_year_start_at = ?, tier_year_used_hundredths = ?
+                last_reading_id = ?, last_reading_at = ?, tier_year_start_at = ?, tier_year_used_hundredths = ?,
+                billed_hundredths = billed_hundredths + ?
             WHERE id = ?
             """, arguments: [entry.unfolded.microYuan, readings.upperBound, r.lastReadingID, r.lastReadingAt.map(StoredInstant.millis),
-                             r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths, id])
+                             r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths, entry.unfoldedEnergy.hundredths, id])
         entry.unfolded = .zero
+        entry.unfoldedEnergy = .zero
         entry.unfoldedReadings = nil
         entry.rowChargedThrough = max(entry.rowChargedThrough, readings.upperBound)
         stage(id, entry)

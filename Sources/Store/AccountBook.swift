@@ -33,6 +33,10 @@ public final class AccountBook: Sendable {
         var unfoldedReadings: ClosedRange<Int64>?
         /// The row's `charged_through`.
         var rowChargedThrough: Int64 = 0
+        /// Energy billed to the account in all (its row's `billed_hundredths` and what is unfolded).
+        var billed = Energy.zero
+        /// The energy of the charges the row has not received.
+        var unfoldedEnergy = Energy.zero
     }
 
     struct State {
@@ -51,6 +55,8 @@ public final class AccountBook: Sendable {
         /// Accounts the book let go of while their rows may lack readings (a row that could not
         /// be read at start-up or since): their next read replays those readings from disk.
         var needReplay: Set<String> = []
+        /// Totals of the published accounts (`/metrics`, `/v1/stats`).
+        var tally = AccountTally()
     }
 
     let state = Mutex(State())
@@ -106,6 +112,8 @@ public final class AccountBook: Sendable {
         if let unfolded = current.unfoldedReadings, unfolded.upperBound > fresh.rowChargedThrough {
             fresh.unfolded = current.unfolded
             fresh.unfoldedReadings = unfolded
+            fresh.unfoldedEnergy = current.unfoldedEnergy
+            fresh.billed = fresh.billed.adding(current.unfoldedEnergy) ?? fresh.billed
             fresh.record.balance = fresh.record.balance.adding(current.unfolded) ?? fresh.record.balance
             fresh.record.lastReadingID = current.record.lastReadingID
             fresh.record.lastReadingAt = current.record.lastReadingAt
@@ -144,8 +152,8 @@ public final class AccountBook: Sendable {
     }
 
     /// A reading evaluated: its charge's effect, and, accepted, the new baseline and tier position.
-    func stageReading(_ readingID: Int64, of id: String, effect: Money, accepted: MeterReading?, position: TierYearPosition?,
-                      in db: Database) throws {
+    func stageReading(_ readingID: Int64, of id: String, effect: Money, energy: Energy, accepted: MeterReading?,
+                      position: TierYearPosition?, in db: Database) throws {
         guard var entry = try entry(id, in: db) else { throw StoreError.unknownAccount(id) }
         guard let balance = entry.record.balance.adding(effect, within: AmountBounds.balance),
               let unfolded = entry.unfolded.adding(effect) else {
@@ -154,6 +162,8 @@ public final class AccountBook: Sendable {
         entry.record.balance = balance
         entry.unfolded = unfolded
         entry.unfoldedReadings = (entry.unfoldedReadings?.lowerBound ?? readingID)...readingID
+        entry.billed = entry.billed.adding(energy) ?? entry.billed
+        entry.unfoldedEnergy = entry.unfoldedEnergy.adding(energy) ?? entry.unfoldedEnergy
         if let accepted {
             entry.baseline = accepted
             entry.record.lastReadingID = readingID
@@ -184,6 +194,8 @@ public final class AccountBook: Sendable {
     func publish() {
         state.withLock { s in
             for (id, entry) in s.staged {
+                if let old = s.published[id] { s.tally.count(old, -1) }
+                if let entry { s.tally.count(entry, 1) }
                 s.published[id] = entry
                 s.unfolded[id] = entry?.unfoldedReadings?.lowerBound
             }
@@ -213,6 +225,27 @@ public final class AccountBook: Sendable {
     /// under a write outside the group commit (a bulk load): then the row is the one to read.
     public func published(_ id: String) -> AccountRecord? {
         state.withLock { s in s.touched.contains(id) ? nil : s.published[id]?.record }
+    }
+
+    /// Accounts, balances and billed energy by control state, of one region or all (nil when
+    /// rows changed under writes outside the group commit: then the rows are the ones to read).
+    public func totals(region: String?) -> [AccountControlState: (accounts: Int, balance: Int128, billedHundredths: Int128)]? {
+        state.withLock { s in
+            guard s.touched.isEmpty else { return nil }
+            return s.tally.byState(region: region).mapValues { ($0.accounts, $0.balance, $0.billedHundredths) }
+        }
+    }
+
+    /// Accounts at or below their alarm and trip thresholds, `defaults` standing for those
+    /// without their own (counted anew, once, when the defaults change).
+    public func atOrBelowThresholds(defaults: (alarm: Money, trip: Money)) -> (alarm: Int, trip: Int)? {
+        state.withLock { s in
+            guard s.touched.isEmpty else { return nil }
+            if s.tally.defaults?.alarm != defaults.alarm || s.tally.defaults?.trip != defaults.trip {
+                s.tally.recount(defaults: defaults, over: s.published.values)
+            }
+            return (s.tally.atOrBelowAlarm, s.tally.atOrBelowTrip)
+        }
     }
 
     /// Accounts whose rows lack readings (`foldIntoRows` writes them).

@@ -56,23 +56,33 @@ extension StationStore {
                 SELECT MIN(MAX(created_at, not_before)) FROM command WHERE state = 'pending' AND not_before <= ?
                 """, arguments: [ms])
             let review = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_item WHERE state = 'open'") ?? 0
+            // Accounts from the account book's totals (no pass over the table); from the rows,
+            // with the charges they lack, for a store without a book.
             var byState: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM account GROUP BY state") {
-                byState[try row.decode(String.self, forColumn: "state")] = try row.decode(Int.self, forColumn: "n")
+            var below: (alarm: Int, trip: Int)
+            if let book = self.book, let totals = book.totals(region: nil),
+               let counted = book.atOrBelowThresholds(defaults: (defaultAlarm, defaultTrip)) {
+                for (state, sums) in totals { byState[state.rawValue] = sums.accounts }
+                below = counted
+            } else {
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM account GROUP BY state") {
+                    byState[try row.decode(String.self, forColumn: "state")] = try row.decode(Int.self, forColumn: "n")
+                }
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT COALESCE(SUM(a.balance_micro_yuan - COALESCE(u.charged, 0) <= COALESCE(a.alarm_micro_yuan, ?)), 0) AS alarm,
+                           COALESCE(SUM(a.balance_micro_yuan - COALESCE(u.charged, 0) <= COALESCE(a.trip_micro_yuan, ?)), 0) AS trip
+                    FROM account AS a LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id
+                    """, arguments: [defaultAlarm.microYuan, defaultTrip.microYuan])
+                below = (try row?.decode(forColumn: "alarm") ?? 0, try row?.decode(forColumn: "trip") ?? 0)
             }
-            let below = try Row.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(balance_micro_yuan <= COALESCE(alarm_micro_yuan, ?)), 0) AS alarm,
-                       COALESCE(SUM(balance_micro_yuan <= COALESCE(trip_micro_yuan, ?)), 0) AS trip
-                FROM account
-                """, arguments: [defaultAlarm.microYuan, defaultTrip.microYuan])
             let terminals = try String.fetchAll(db, sql: "SELECT id FROM terminal ORDER BY id")
             return try StoreMetricsFigures(
                 commands: commands, queueDepth: depth,
                 // Duration arithmetic: a nonsense stored instant cannot overflow it as Int64 `ms - $0` could.
                 oldestPendingAge: max(.zero, oldest.map { .milliseconds(ms) - .milliseconds($0) } ?? .zero),
                 openReviewItems: review, accountsByState: byState,
-                accountsAtOrBelowAlarm: below?.decode(forColumn: "alarm") ?? 0,
-                accountsAtOrBelowTrip: below?.decode(forColumn: "trip") ?? 0,
+                accountsAtOrBelowAlarm: below.alarm,
+                accountsAtOrBelowTrip: below.trip,
                 terminalIDs: terminals)
         }
     }

@@ -35,6 +35,11 @@ enum Ledgers {
             INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [account, kind.rawValue, amount.microYuan, at, reference, readingID, energy?.hundredths])
+        if let energy, energy != .zero {
+            // The account's energy billed in all moves with every charge booked.
+            try db.executeCached(sql: "UPDATE account SET billed_hundredths = billed_hundredths + ? WHERE id = ?",
+                                 arguments: [energy.hundredths, account])
+        }
         return LedgerEntry(kind: kind, amount: amount, at: StoredInstant.date(at), reference: reference).effect
     }
 

@@ -12,7 +12,7 @@ public struct RegionStatistics: Sendable, Hashable {
     public let accounts: Int
     /// Accounts per control state (`normal`, `alarm`, …); states without accounts are absent.
     public let accountsByState: [String: Int]
-    /// Energy billed so far: the sum of the charged energy in the ledger.
+    /// Energy billed so far (each account's `billed_hundredths`, kept with every charge).
     public let consumption: Energy
     /// The sum of the accounts' balances.
     public let totalBalance: Money
@@ -22,38 +22,46 @@ public struct RegionStatistics: Sendable, Hashable {
 
 extension StationStore {
     /// Counts, consumption, balances and terminals of `region`'s accounts, or of every account
-    /// when `region` is nil; one read transaction, so the figures agree with each other.
+    /// when `region` is nil.
     public func statistics(region: String?) async throws -> RegionStatistics {
-        try await writer.read { db in
+        // From the account book's totals: no pass over the accounts or the ledger per call.
+        let totals = book?.totals(region: region)
+        return try await writer.read { db in
             let filter = "(?1 IS NULL OR region = ?1)"
             var byState: [String: Int] = [:]
             var accounts = 0
-            // Summed as whole yuan and the micro-yuan left over, each of which fits 64 bits for
-            // any number of accounts within AmountBounds, then added in 128 bits: a sum of
-            // balances is the one figure that may leave Int64 (issue 17).
+            // A sum of balances is the one figure that may leave Int64 (issue 17): added in 128 bits.
             var balance: Int128 = 0
-            for row in try Row.fetchAll(db, sql: """
-                SELECT state, COUNT(*) AS n, COALESCE(SUM(balance_micro_yuan / 1000000), 0) AS yuan,
-                    COALESCE(SUM(balance_micro_yuan % 1000000), 0) AS micro
-                FROM account WHERE \(filter) GROUP BY state
-                """, arguments: [region]) {
-                let n = try row.decode(Int.self, forColumn: "n")
-                byState[try row.decode(String.self, forColumn: "state")] = n
-                accounts += n
-                balance += Int128(try row.decode(Int64.self, forColumn: "yuan")) * Int128(Money.microYuanPerYuan)
-                    + Int128(try row.decode(Int64.self, forColumn: "micro"))
+            var billed: Int128 = 0
+            if let totals {
+                for (state, sums) in totals {
+                    byState[state.rawValue] = sums.accounts
+                    accounts += sums.accounts
+                    balance += sums.balance
+                    billed += sums.billedHundredths
+                }
+            } else {
+                // A store without a book: the rows, less the charges they lack.
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT a.state, COUNT(*) AS n,
+                        COALESCE(SUM((a.balance_micro_yuan - COALESCE(u.charged, 0)) / 1000000), 0) AS yuan,
+                        COALESCE(SUM((a.balance_micro_yuan - COALESCE(u.charged, 0)) % 1000000), 0) AS micro,
+                        COALESCE(SUM(a.billed_hundredths + COALESCE(u.energy, 0)), 0) AS billed
+                    FROM account AS a LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id
+                    WHERE (?1 IS NULL OR a.region = ?1) GROUP BY a.state
+                    """, arguments: [region]) {
+                    let n = try row.decode(Int.self, forColumn: "n")
+                    byState[try row.decode(String.self, forColumn: "state")] = n
+                    accounts += n
+                    // Whole yuan and the micro-yuan left over each fit 64 bits for any number of accounts.
+                    balance += Int128(try row.decode(Int64.self, forColumn: "yuan")) * Int128(Money.microYuanPerYuan)
+                        + Int128(try row.decode(Int64.self, forColumn: "micro"))
+                    billed += Int128(try row.decode(Int64.self, forColumn: "billed"))
+                }
             }
-            guard let total = Int64(exactly: balance) else {
+            guard let total = Int64(exactly: balance), let energy = Int64(exactly: billed) else {
                 throw StoreError.totalOutOfRange("the total balance of \(region.map { "region \"\($0)\"" } ?? "the station")")
             }
-            // Charges booked in the ledger, and those the readings carry (schema v15).
-            let energy = try Int64.fetchOne(db, sql: """
-                SELECT (SELECT COALESCE(SUM(ledger.energy_hundredths), 0) FROM ledger JOIN account ON account.id = ledger.account_id
-                        WHERE ledger.kind = 'charge' AND (?1 IS NULL OR account.region = ?1))
-                    + (SELECT COALESCE(SUM(reading.energy_hundredths), 0) FROM reading JOIN account ON account.id = reading.account_id
-                        WHERE reading.balance_after_micro_yuan IS NOT NULL AND reading.charge_micro_yuan IS NOT NULL
-                            AND (?1 IS NULL OR account.region = ?1))
-                """, arguments: [region]) ?? 0
             let terminals = region == nil
                 ? try String.fetchAll(db, sql: "SELECT id FROM terminal ORDER BY id")
                 : try String.fetchAll(db, sql: "SELECT DISTINCT terminal_id FROM account WHERE \(filter) ORDER BY terminal_id",

@@ -313,6 +313,8 @@ enum Schema {
             // `reading_account_billed` finds an account's charges (statements, its ledger, the
             // days-left spend); `payment.readings_through`, the newest reading when the payment
             // was booked, tells the charges booked after a payment from those before it.
+            // `account.billed_hundredths`: the energy billed to the account in all (written behind
+            // like the balance), so that totals per region need no pass over the ledger.
             try db.execute(sql: """
                 ALTER TABLE reading ADD COLUMN charge_micro_yuan INTEGER;
                 ALTER TABLE reading ADD COLUMN energy_hundredths INTEGER;
@@ -328,6 +330,9 @@ enum Schema {
                 UPDATE account SET charged_through = COALESCE((SELECT MAX(id) FROM reading), 0);
                 CREATE INDEX reading_account_billed ON reading(account_id, id) WHERE balance_after_micro_yuan IS NOT NULL;
                 ALTER TABLE payment ADD COLUMN readings_through INTEGER;
+                ALTER TABLE account ADD COLUMN billed_hundredths INTEGER NOT NULL DEFAULT 0;
+                UPDATE account SET billed_hundredths = (SELECT COALESCE(SUM(energy_hundredths), 0) FROM ledger
+                                                        WHERE ledger.account_id = account.id AND ledger.kind = 'charge');
                 """)
         }
         return migrator

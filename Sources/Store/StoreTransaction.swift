@@ -75,21 +75,21 @@ public struct StoreTransaction {
     /// The account book takes a reading that became the baseline: its balance moves by the
     /// charge's `effect`, and the row is written behind. Without a book (a read-only store) the
     /// row is updated now.
-    public func takeBaseline(_ readingID: Int64, reading: MeterReading, of account: String, effect: Money,
+    public func takeBaseline(_ readingID: Int64, reading: MeterReading, of account: String, effect: Money, energy: Energy = .zero,
                              position: TierYearPosition?, at now: Date) throws {
         guard let book = AccountBook.current else {
             try db.executeCached(sql: """
                 UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, last_reading_id = ?, last_reading_at = ?,
                     tier_year_start_at = COALESCE(?, tier_year_start_at), tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths),
-                    charged_through = MAX(charged_through, ?), updated_at = ?
+                    charged_through = MAX(charged_through, ?), billed_hundredths = billed_hundredths + ?, updated_at = ?
                 WHERE id = ?
                 """, arguments: [effect.microYuan, readingID, StoredInstant.millis(reading.collectedAt),
                                  position.map { StoredInstant.millis($0.yearStart) }, position?.used.hundredths, readingID,
-                                 StoredInstant.millis(now), account])
+                                 energy.hundredths, StoredInstant.millis(now), account])
             guard db.changesCount == 1 else { throw StoreError.unknownAccount(account) }
             return
         }
-        try book.stageReading(readingID, of: account, effect: effect, accepted: reading, position: position, in: db)
+        try book.stageReading(readingID, of: account, effect: effect, energy: energy, accepted: reading, position: position, in: db)
     }
 
     /// Posts a charge for an interval and returns the new balance.

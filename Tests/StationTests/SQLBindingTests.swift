@@ -32,6 +32,8 @@ import Testing
         "AccountBook+Rows.swift: Self.replayWellTyped",
         "Accounts.swift: AccountBook.unfoldedCharges",
         "Ledgers.swift: AccountBook.unfoldedCharges",
+        "CommandQueue+Metrics.swift: AccountBook.unfoldedCharges",
+        "RegionStatistics.swift: AccountBook.unfoldedCharges",
         // The constant column lists of reading charges and of a statement line's reading.
         "ReadingCharges.swift: columns",
         "StatementLedger.swift: Self.readingColumns",

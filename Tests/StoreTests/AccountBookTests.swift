@@ -28,7 +28,8 @@ import Testing
                                           baseline: .init(charge: amount, energy: amount.map { _ in Energy(hundredths: 10) },
                                                           balanceAfter: after, position: position))
             let effect = amount.map { Money(microYuan: 0 &- $0.microYuan) } ?? .zero
-            try tx.takeBaseline(id, reading: r, of: account, effect: effect, position: position, at: r.collectedAt)
+            try tx.takeBaseline(id, reading: r, of: account, effect: effect, energy: amount == nil ? .zero : Energy(hundredths: 10),
+                                position: position, at: r.collectedAt)
             return id
         }
     }
@@ -167,5 +168,38 @@ import Testing
         #expect(after[2].amount == yuan("2.00") && after[2].reference.hasPrefix("2 charges of "))
         #expect(try Ledger.balance(replaying: after) == yuan("51.00"))
         #expect(try await store.verifyBalances().isEmpty)
+    }
+
+    /// `/metrics` and `/v1/stats` read the book's totals (no pass over the table per scrape):
+    /// they equal what the rows, with the charges they lack, give.
+    @Test func totalsFollowEveryChangeAndEqualTheRows() async throws {
+        let (store, path) = try temporaryStore()
+        try await provision(store, account: "A1", meter: "000000000001", opening: "50.00")
+        try await provision(store, account: "A2", meter: "000000000002", opening: "3.00")
+        try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
+        try await Self.bill(store, "A1", minutes: 15, total: 110, charge: "1.25")
+        try await Self.bill(store, "A2", minutes: 0, total: 100, charge: nil)
+        try await Self.bill(store, "A2", minutes: 15, total: 150, charge: "2.50")
+        _ = try await store.transaction { tx in
+            try tx.setControlState(account: "A2", state: .alarm, meter: nil, at: t0)
+        }
+        // A row changed around the store's API is counted once the book reads it again.
+        try await store.transaction { tx in _ = try tx.account("A1") }
+        let live = try await store.statistics(region: "north")
+        #expect(live.accounts == 2 && live.accountsByState == ["normal": 1, "alarm": 1])
+        #expect(live.totalBalance == yuan("49.25") && live.consumption == Energy(hundredths: 20))
+        let figures = try await store.metricsFigures(defaultAlarm: yuan("1.00"), defaultTrip: .zero, at: t0)
+        #expect(figures.accountsAtOrBelowAlarm == 1 && figures.accountsAtOrBelowTrip == 0)
+        // Other defaults (a reload) are counted anew.
+        #expect(try await store.metricsFigures(defaultAlarm: yuan("60.00"), defaultTrip: yuan("1.00"), at: t0).accountsAtOrBelowAlarm == 2)
+
+        // The same figures from the rows (a store opened read-only has no book).
+        try store.close()
+        let rows = try StationStore.openReadOnly(path: path)
+        let fromRows = try await rows.statistics(region: "north")
+        #expect(fromRows.accounts == live.accounts && fromRows.accountsByState == live.accountsByState)
+        #expect(fromRows.totalBalance == live.totalBalance && fromRows.consumption == live.consumption)
+        let rowFigures = try await rows.metricsFigures(defaultAlarm: yuan("1.00"), defaultTrip: .zero, at: t0)
+        #expect(rowFigures.accountsAtOrBelowAlarm == 1 && rowFigures.accountsAtOrBelowTrip == 0)
     }
 }
