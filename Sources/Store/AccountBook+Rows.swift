@@ -98,7 +98,7 @@ extension AccountBook {
     /// many readings were replayed.
     @discardableResult
     func load(in db: Database) throws -> Int {
-        var entries: [String: Entry] = [:]
+        var entries = PackedAccounts()
         var needReplay: Set<String> = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT \(Self.rowColumns), \(Self.wellTyped) FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id
@@ -134,10 +134,13 @@ extension AccountBook {
             }
         }
         state.withLock { s in
-            s.published = entries
-            s.unfolded = entries.compactMapValues { $0.unfoldedReadings?.lowerBound }
+            s.unfolded = [:]
             s.tally = AccountTally()
-            for entry in entries.values { s.tally.count(entry, 1) }
+            entries.forEach { entry in
+                s.tally.count(entry, 1)
+                if let low = entry.unfoldedReadings?.lowerBound { s.unfolded[entry.record.id] = low }
+            }
+            s.published = entries
             s.staged = [:]
             s.undo = []
             s.touched = []

@@ -40,7 +40,7 @@ public final class AccountBook: Sendable {
     }
 
     struct State {
-        var published: [String: Entry] = [:]
+        var published = PackedAccounts()
         /// Staged by the round under way: nil, the book no longer holds the account (deleted, or
         /// its row cannot be read: its next use reads the row again).
         var staged: [String: Entry?] = [:]
@@ -242,7 +242,7 @@ public final class AccountBook: Sendable {
         state.withLock { s in
             guard s.touched.isEmpty else { return nil }
             if s.tally.defaults?.alarm != defaults.alarm || s.tally.defaults?.trip != defaults.trip {
-                s.tally.recount(defaults: defaults, over: s.published.values)
+                s.tally.recount(defaults: defaults, over: s.published)
             }
             return (s.tally.atOrBelowAlarm, s.tally.atOrBelowTrip)
         }
@@ -261,7 +261,7 @@ public final class AccountBook: Sendable {
     func publishedRecords(accounts: Int) -> [AccountRecord]? {
         let records = state.withLock { s -> [AccountRecord]? in
             guard s.touched.isEmpty, s.published.count == accounts else { return nil }
-            return s.published.values.map(\.record)
+            return s.published.entries.map(\.record)
         }
         return records?.sorted { $0.id < $1.id }
     }

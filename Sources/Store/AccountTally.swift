@@ -41,15 +41,17 @@ struct AccountTally: Sendable {
 
     /// Counts the accounts at or below their thresholds anew for other station defaults (after
     /// a reload): once, over every account.
-    mutating func recount(defaults: (alarm: Money, trip: Money), over entries: some Sequence<AccountBook.Entry>) {
+    mutating func recount(defaults: (alarm: Money, trip: Money), over accounts: PackedAccounts) {
         self.defaults = defaults
-        atOrBelowAlarm = 0
-        atOrBelowTrip = 0
-        for entry in entries {
+        var alarm = 0
+        var trip = 0
+        accounts.forEach { entry in
             let r = entry.record
-            if r.balance <= (r.alarmThreshold ?? defaults.alarm) { atOrBelowAlarm += 1 }
-            if r.balance <= (r.tripThreshold ?? defaults.trip) { atOrBelowTrip += 1 }
+            if r.balance <= (r.alarmThreshold ?? defaults.alarm) { alarm += 1 }
+            if r.balance <= (r.tripThreshold ?? defaults.trip) { trip += 1 }
         }
+        atOrBelowAlarm = alarm
+        atOrBelowTrip = trip
     }
 
     /// The sums of one region's accounts, or of all, by state.
