@@ -93,8 +93,9 @@ public struct Evaluator: Sendable {
     }
 
     /// `apply` with the account and its baseline as read in this transaction
-    /// (`StoreTransaction.accountForReading`). Writes the reading, at most one ledger entry and
-    /// one account update (plus commands, audit and notifications when the decision changes).
+    /// (`StoreTransaction.accountForReading`). Writes the reading with its charge, and stages the
+    /// account's new state in the account book (plus commands, audit, notifications and the
+    /// account row's control state when the decision changes).
     public func apply(reading: MeterReading, meter: MeterState?, to account: AccountRecord, baseline previous: MeterReading?,
                       at now: Date, in tx: StoreTransaction) throws -> Evaluation {
         let id = account.id
@@ -118,41 +119,42 @@ public struct Evaluator: Sendable {
         case .baseline, .bill: []
         case .openReview(let reasons), .held(let reasons, _): reasons
         }
-        // What the reading does to the account when it becomes the baseline: carried on its row,
-        // so that a restart can replay it before the account row has it (`AccountBook`).
+        // What the reading does to the account when it becomes the baseline: carried on its row
+        // (the ledger of its charge: no ledger entry), so that a restart can replay it before the
+        // account row has it (`AccountBook`).
         var balance = account.balance
         var effect: StoreTransaction.ReadingEffect?
+        let outcome: Evaluation.Outcome
         switch disposition {
         case .baseline:
             effect = .init(charge: nil, energy: nil, balanceAfter: balance,
                            position: account.tierYearStart == nil ? tariff.position(yearToDate: .zero, at: reading.collectedAt) : nil)
+            outcome = .baseline
         case .bill(let interval):
             guard let rated else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
             // Checked by `rate` already: the charged balance is within bounds.
             balance = balance.adding(Money(microYuan: 0 &- rated.charge.microYuan)) ?? balance
             effect = .init(charge: rated.charge, energy: interval.consumption.total, balanceAfter: balance, position: rated.position)
-        case .openReview, .held:
-            break
+            outcome = .billed(charge: rated.charge, energy: interval.consumption.total)
+        case .openReview(let reasons):
+            outcome = .abnormal(reasons)
+        case .held(let reasons, let item):
+            outcome = .held(reasons, reviewItem: item)
         }
         let readingID = try tx.insertReading(reading, account: id, abnormal: reasons, baseline: effect)
+        if let effect {
+            try tx.takeBaseline(readingID, reading: reading, of: id, effect: Money(microYuan: 0 &- (effect.charge?.microYuan ?? 0)),
+                                energy: effect.energy ?? .zero, position: effect.position, at: now)
+        }
         let clockSetting = try correctClock(reading, of: account, at: now, in: tx)
-        let outcome: Evaluation.Outcome
         switch disposition {
-        case .baseline:
-            try tx.takeBaseline(readingID, reading: reading, of: id, effect: .zero, position: effect?.position, at: now)
-            outcome = .baseline
-        case .bill(let interval):
-            // The reading row is the ledger of its charge: no ledger entry (issue 15).
-            guard let charge = effect?.charge else { throw EvaluationError.rating(account: id, problem: "interval accepted but not rated") }
-            try tx.takeBaseline(readingID, reading: reading, of: id, effect: Money(microYuan: 0 &- charge.microYuan),
-                                energy: interval.consumption.total, position: effect?.position, at: now)
-            outcome = .billed(charge: charge, energy: interval.consumption.total)
+        case .baseline, .bill:
+            break
         case .openReview(let reasons):
             let text = reasons.map(\.description).joined(separator: "; ")
             try tx.openReadingReview(account: id, meter: account.meterAddress, readingID: readingID, reason: text, at: now)
             try tx.audit(AuditEvent(at: now, event: "abnormal", accountID: id, meterAddress: account.meterAddress,
                                     balanceMicroYuan: balance.microYuan, detail: text))
-            outcome = .abnormal(reasons)
         case .held(let reasons, let item):
             // One item per account: a later abnormal reading is audited, not listed again, so
             // the operator resolves the first one and billing goes on from what they decide.
@@ -161,7 +163,6 @@ public struct Evaluator: Sendable {
                                         balanceMicroYuan: balance.microYuan,
                                         detail: reasons.map(\.description).joined(separator: "; ") + "; held by review item \(item)"))
             }
-            outcome = .held(reasons, reviewItem: item)
         }
         let evaluation = try decide(account: account, balance: balance, meter: meter ?? account.meter, meterSeenAt: reading.collectedAt,
                                     data: disposition.dataStatus, readingID: readingID, outcome: outcome, at: now, in: tx)
