@@ -54,7 +54,9 @@ extension StationStore {
     /// The urgency expression (0 for reconnections) is written out as in the index. `INDEXED BY`:
     /// without statistics the planner prefers `command_due` and sorts every due command.
     static let dispatchableSQL = """
-        SELECT \(CommandRecord.selectList(alias: "c")) FROM command AS c INDEXED BY command_dispatch_order
+        SELECT c.id, c.account_id, c.meter_address, c.kind, c.reason, c.detail, c.balance_micro_yuan, c.created_at, c.not_before,
+            c.deadline_at, c.attempts, c.next_attempt_at, c.state, c.last_error, c.acknowledged_at, c.identifier, c.value
+        FROM command AS c INDEXED BY command_dispatch_order
         WHERE c.state = 'pending' AND c.not_before <= ?1 AND c.next_attempt_at <= ?1
             AND NOT EXISTS (
                 SELECT 1 FROM command AS o

@@ -8,21 +8,34 @@ extension CommandRecord {
     /// The columns `init(row:from:)` decodes, in its order. Decoding by position: by name, GRDB
     /// lower-cases each column name on every lookup, 5 % of the daemon's samples in the p3
     /// profile (claims and acknowledgements read the command twice each). The SQL texts below
-    /// list them (`SELECT *` would also bring `updated_at` and `batch`, out of this order).
+    /// list them (`SELECT *` would also bring `updated_at` and `batch`, out of this order);
+    /// `CommandRowTests` checks each text's select list against this.
     static let columns = ["id", "account_id", "meter_address", "kind", "reason", "detail", "balance_micro_yuan",
                           "created_at", "not_before", "deadline_at", "attempts", "next_attempt_at", "state", "last_error",
                           "acknowledged_at", "identifier", "value"]
 
-    /// `columns` for a select list, each prefixed with `alias.` when given.
-    static func selectList(alias: String? = nil) -> String {
-        columns.map { column in alias.map { "\($0).\(column)" } ?? column }.joined(separator: ", ")
-    }
-
     /// One command by id.
-    static let selectByID = "SELECT \(selectList()) FROM command WHERE id = ?"
+    static let selectByID = """
+        SELECT id, account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before, deadline_at,
+            attempts, next_attempt_at, state, last_error, acknowledged_at, identifier, value
+        FROM command WHERE id = ?
+        """
 
     /// An account's commands, newest first.
-    static let selectOfAccount = "SELECT \(selectList()) FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?"
+    static let selectOfAccount = """
+        SELECT id, account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before, deadline_at,
+            attempts, next_attempt_at, state, last_error, acknowledged_at, identifier, value
+        FROM command WHERE account_id = ? ORDER BY id DESC LIMIT ?
+        """
+
+    /// Pending commands due at ?1 (and ?2), reconnections first, then oldest due first.
+    static let selectDue = """
+        SELECT id, account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before, deadline_at,
+            attempts, next_attempt_at, state, last_error, acknowledged_at, identifier, value
+        FROM command WHERE state = 'pending' AND next_attempt_at <= ? AND not_before <= ?
+        ORDER BY CASE WHEN kind IN ('allow_close', 'direct_close') THEN 0 ELSE 1 END, next_attempt_at, id
+        LIMIT ?
+        """
 
     /// Decodes `columns` from the row, starting at position `first`.
     init(row: Row, from i: Int = 0) throws {

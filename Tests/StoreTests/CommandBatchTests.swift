@@ -42,6 +42,7 @@ struct CommandBatchTests {
                 continue
             }
             #expect(command.id == ids[i] && command.state == .inFlight && command.attempts == 1)
+            #expect(command == (try await store.command(ids[i])))  // as stored
             #expect(account == "A\(i + 1)")
         }
         guard case .notPending = claims[1] else { Issue.record("the superseded trip was claimed: \(claims[1])"); return }
