@@ -17,7 +17,9 @@ extension StationStore {
     /// `command_dispatch_order`, each kept unless an earlier live command of its meter exists
     /// (an index probe on `command_meter`): the cost grows with the commands returned and skipped,
     /// not with the queue: 2 ms for 1,000 of 200,000 queued, where the window over every live
-    /// command it replaces took 0.3 s, and ran after every dispatch (issue 7, p3).
+    /// command it replaces took 0.3 s, and ran after every dispatch (issue 7, p3). The dispatcher
+    /// now keeps this order in memory (`DispatchBacklog` in Station, rebuilt from
+    /// `pendingCommandScan`); this walk is the reference its tests compare it with.
     public func dispatchableCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
         try await dispatchable(at: now, limit: limit).commands
     }
