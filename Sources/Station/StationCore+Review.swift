@@ -18,7 +18,10 @@ extension StationCore {
         case .command:
             guard resolution == nil else { throw ReviewActionRefusal.resolutionOnCommandItem(id) }
             item = try await store.act(onReview: id, action, note: note, newDeadline: now.adding(deadline), at: now)
-            if action == .retry { dispatcherSignal.bump() }
+            if action == .retry {
+                dispatcherRescan.bump()
+                dispatcherSignal.bump()
+            }
         case .reading:
             let event = try Self.readingEvent(id, action, resolution)
             let evaluator = self.evaluator

@@ -14,6 +14,9 @@ public final class StationCore: Sendable {
     public let clock: any StationClock
     /// Bumped whenever commands may have been queued, so the dispatcher looks at once.
     public let dispatcherSignal = WakeSignal()
+    /// Bumped when commands went back to pending other than by the dispatcher (a review retry):
+    /// the dispatcher reads its whole queue again (it follows new commands and its own retries).
+    public let dispatcherRescan = WakeSignal()
     /// Bumped whenever notifications were written to the outbox, so the notifier looks at once.
     public let outboxSignal = WakeSignal()
     private let evaluatorBox: EvaluatorBox

@@ -17,7 +17,9 @@ extension StationStore {
     /// `command_dispatch_order`, each kept unless an earlier live command of its meter exists
     /// (an index probe on `command_meter`): the cost grows with the commands returned and skipped,
     /// not with the queue: 2 ms for 1,000 of 200,000 queued, where the window over every live
-    /// command it replaces took 0.3 s, and ran after every dispatch (issue 7, p3).
+    /// command it replaces took 0.3 s, and ran after every dispatch (issue 7, p3). The dispatcher
+    /// now keeps this order in memory (`DispatchBacklog` in Station, rebuilt from
+    /// `pendingCommandScan`); this walk is the reference its tests compare it with.
     public func dispatchableCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
         try await dispatchable(at: now, limit: limit).commands
     }
@@ -37,7 +39,7 @@ extension StationStore {
                     commands.append(try CommandRecord(row: row))
                 } catch let error as StoreError {
                     // The id is the primary key, an INTEGER: it always reads.
-                    unreadable.append((try row.decode(Int64.self, forColumn: "id"), error.description))
+                    unreadable.append((try row.decode(Int64.self, atIndex: 0), error.description))
                 }
             }
             return (commands, unreadable)
@@ -46,28 +48,17 @@ extension StationStore {
         return (commands, unreadable.map { (id: $0.0, problem: $0.1) })
     }
 
-    /// A pending command whose row cannot be read goes to job review with the problem named,
-    /// written without decoding it (account and meter are copied as stored).
+    /// A pending command whose row cannot be read goes to job review with the problem named.
     private func quarantine(command id: Int64, problem: String, at now: Date) async throws {
-        let ms = StoredInstant.millis(now)
-        let reason = "the stored command cannot be read: \(problem)"
-        try await write { db in
-            try db.execute(sql: "UPDATE command SET state = 'review', last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
-                           arguments: [reason, ms, id])
-            guard db.changesCount == 1 else { return }
-            try db.execute(sql: """
-                INSERT INTO review_item (kind, account_id, meter_address, command_id, reason, opened_at, state, due_at)
-                SELECT 'command', account_id, meter_address, id, ?, ?, 'open', \(ReviewQueue.dueAtSQL) FROM command WHERE id = ?
-                """, arguments: [reason, ms] + ReviewQueue.dueAtArguments(.command, openedAt: ms) + [id])
-            try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: nil, meterAddress: nil, commandID: id,
-                                             detail: "command \(id) moved to job review: \(reason)"), in: db)
-        }
+        try await write { db in try CommandQueue.quarantine(command: id, problem: problem, at: now, in: db) }
     }
 
     /// The urgency expression (0 for reconnections) is written out as in the index. `INDEXED BY`:
     /// without statistics the planner prefers `command_due` and sorts every due command.
     static let dispatchableSQL = """
-        SELECT c.* FROM command AS c INDEXED BY command_dispatch_order
+        SELECT c.id, c.account_id, c.meter_address, c.kind, c.reason, c.detail, c.balance_micro_yuan, c.created_at, c.not_before,
+            c.deadline_at, c.attempts, c.next_attempt_at, c.state, c.last_error, c.acknowledged_at, c.identifier, c.value
+        FROM command AS c INDEXED BY command_dispatch_order
         WHERE c.state = 'pending' AND c.not_before <= ?1 AND c.next_attempt_at <= ?1
             AND NOT EXISTS (
                 SELECT 1 FROM command AS o
@@ -98,20 +89,32 @@ extension StationStore {
     /// policy set it. `reconnection`: a customer waits for this one (see `transaction(reconnection:_:)`).
     public func acknowledge(_ id: Int64, meterState: MeterState, detail: String, at now: Date,
                             reconnection: Bool = false) async throws {
-        try await write(reconnection ? .reconnection : .urgent) { db in
-            let c = try CommandQueue.apply(.acknowledge, to: id, from: .inFlight, at: now, detail: detail, in: db).command
-            let tx = StoreTransaction(db: db)
-            try tx.setControlState(account: c.accountID, state: try tx.account(c.accountID).state, meter: meterState, at: now)
-        }
+        try await record(.acknowledged(meterState: meterState, detail: detail), of: id, at: now, reconnection: reconnection)
     }
 
     /// in flight → pending until `next`, without counting the attempt: the command was not sent
     /// (a deferred trip whose window has closed again, or a send interrupted by shutdown).
     public func putBack(_ id: Int64, until next: Date, reason: String, at now: Date) async throws {
-        try await write { db in
-            _ = try CommandQueue.apply(.notSent(until: next), to: id, from: .inFlight, at: now,
-                                   detail: "not sent: \(reason); due again at \(next)", in: db)
-        }
+        try await record(.putBack(until: next, reason: reason), of: id, at: now)
+    }
+}
+
+extension CommandQueue {
+    /// A pending command whose row cannot be read goes to job review with the problem named,
+    /// written without decoding it (account and meter are copied as stored). Nothing when it
+    /// is no longer pending.
+    static func quarantine(command id: Int64, problem: String, at now: Date, in db: Database) throws {
+        let ms = StoredInstant.millis(now)
+        let reason = "the stored command cannot be read: \(problem)"
+        try db.execute(sql: "UPDATE command SET state = 'review', last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+                       arguments: [reason, ms, id])
+        guard db.changesCount == 1 else { return }
+        try db.execute(sql: """
+            INSERT INTO review_item (kind, account_id, meter_address, command_id, reason, opened_at, state, due_at)
+            SELECT 'command', account_id, meter_address, id, ?, ?, 'open', \(ReviewQueue.dueAtSQL) FROM command WHERE id = ?
+            """, arguments: [reason, ms] + ReviewQueue.dueAtArguments(.command, openedAt: ms) + [id])
+        try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: nil, meterAddress: nil, commandID: id,
+                                         detail: "command \(id) moved to job review: \(reason)"), in: db)
     }
 }
 

@@ -48,7 +48,11 @@ enum PageSQL {
     static let accountsOfRegionInFeeControl = """
         SELECT id FROM account WHERE fee_control != 'active' AND fee_control = ?1 AND region = ?2 AND id > ?3 ORDER BY id LIMIT ?4
         """
-    static let commands = "SELECT * FROM command WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+    static let commands = """
+        SELECT id, account_id, meter_address, kind, reason, detail, balance_micro_yuan, created_at, not_before, deadline_at,
+            attempts, next_attempt_at, state, last_error, acknowledged_at, identifier, value
+        FROM command WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3
+        """
     static let auditRows = """
         SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
         FROM audit WHERE id < ?1 ORDER BY id DESC LIMIT ?2
@@ -92,7 +96,7 @@ extension StationStore {
     public func commandPage(account: String, before: Int64?, limit: Int) async throws -> [CommandRecord] {
         try await writer.read { db in
             try Row.fetchAll(db.cachedStatement(sql: PageSQL.commands), arguments: [account, before ?? Int64.max, limit])
-                .map(CommandRecord.init(row:))
+                .map { try CommandRecord(row: $0) }
         }
     }
 

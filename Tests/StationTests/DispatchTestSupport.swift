@@ -100,9 +100,10 @@ struct DispatchRig: Sendable {
     }
 
     /// Runs a dispatcher (and the terminal lines) around `body`, then stops both.
-    func withDispatcher(policy: DispatchPolicy, random: @escaping @Sendable () -> Double = { 0 },
+    func withDispatcher(policy: DispatchPolicy, pollInterval: Duration = .seconds(1), random: @escaping @Sendable () -> Double = { 0 },
                         _ body: @Sendable (Dispatcher) async throws -> Void) async throws {
-        let dispatcher = Dispatcher(core: core, lines: lines, policy: policy, logger: logs.logger(), random: random)
+        let dispatcher = Dispatcher(core: core, lines: lines, policy: policy, logger: logs.logger(), pollInterval: pollInterval,
+                                    rescanInterval: pollInterval * 60, random: random)
         let lines = self.lines
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await lines.run() }

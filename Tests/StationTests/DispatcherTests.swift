@@ -189,6 +189,8 @@ struct DispatcherTests {
                 let now = rig.clock.now
                 _ = try await rig.store.act(onReview: item.id, .retry, note: "terminal back", newDeadline: now.addingTimeInterval(86_400),
                                             at: now)
+                // Moved back to pending behind the dispatcher's back: tell it, as StationCore.act does.
+                rig.core.dispatcherRescan.bump()
                 rig.core.dispatcherSignal.bump()
                 try await eventually("retried alarm acknowledged") { try await rig.command(.alarm)?.state == .acknowledged }
             }
