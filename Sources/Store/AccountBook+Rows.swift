@@ -6,17 +6,17 @@ import Tariffs
 /// The book and the account rows: reading them (start-up, a row another write changed), and
 /// writing them behind (`foldIntoRows`).
 extension AccountBook {
-    /// `AccountRecord.columns`, the baseline's columns (`StoreTransaction.reading(_:from:)`'s
-    /// order, NULL without one), then `charged_through`.
+    /// `AccountRecord.columns`, the baseline's registers kept on the row (`StoreTransaction.reading(_:from:)`'s
+    /// order, NULL without one), then `charged_through` and `billed_hundredths`.
     static let rowColumns = """
         a.id, a.meter_address, a.terminal_id, a.tariff, a.region, a.customer_class, a.alarm_micro_yuan,
             a.trip_micro_yuan, a.is_protected, a.balance_micro_yuan, a.tier_year_start_at, a.tier_year_used_hundredths,
             a.last_reading_id, a.last_reading_at, a.relay, a.alarm, a.keep_power, a.meter_state_at, a.state, a.fee_control, a.alarm2_at,
-            r.collected_at, r.meter_time_at, r.total_hundredths, r.sharp_hundredths, r.peak_hundredths, r.flat_hundredths,
-            r.valley_hundredths, a.charged_through, a.billed_hundredths
+            a.baseline_collected_at, a.baseline_meter_time_at, a.baseline_total_hundredths, a.baseline_sharp_hundredths,
+            a.baseline_peak_hundredths, a.baseline_flat_hundredths, a.baseline_valley_hundredths, a.charged_through, a.billed_hundredths
         """
     static let selectOne = """
-        SELECT \(rowColumns) FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id WHERE a.id = ?
+        SELECT \(rowColumns) FROM account AS a WHERE a.id = ?
         """
 
     /// True for the rows whose every number column holds an integer (or NULL where it may): a cursor's
@@ -31,10 +31,10 @@ extension AccountBook {
         AND typeof(a.tier_year_start_at) IN ('integer', 'null') AND typeof(a.last_reading_id) IN ('integer', 'null')
         AND typeof(a.last_reading_at) IN ('integer', 'null') AND typeof(a.meter_state_at) IN ('integer', 'null')
         AND typeof(a.alarm2_at) IN ('integer', 'null')
-        AND (r.id IS NULL OR (typeof(r.collected_at) = 'integer' AND typeof(r.meter_time_at) IN ('integer', 'null')
-            AND typeof(r.total_hundredths) = 'integer' AND typeof(r.sharp_hundredths) = 'integer'
-            AND typeof(r.peak_hundredths) = 'integer' AND typeof(r.flat_hundredths) = 'integer'
-            AND typeof(r.valley_hundredths) = 'integer'))
+        AND (a.baseline_collected_at IS NULL OR (typeof(a.baseline_collected_at) = 'integer'
+            AND typeof(a.baseline_meter_time_at) IN ('integer', 'null') AND typeof(a.baseline_total_hundredths) = 'integer'
+            AND typeof(a.baseline_sharp_hundredths) = 'integer' AND typeof(a.baseline_peak_hundredths) = 'integer'
+            AND typeof(a.baseline_flat_hundredths) = 'integer' AND typeof(a.baseline_valley_hundredths) = 'integer'))
         """
 
     /// A replayed reading whose numbers are all integers (see `wellTyped`).
@@ -59,13 +59,11 @@ extension AccountBook {
 
     private static let baselineColumn = AccountRecord.columns.count
     private static let chargedThroughColumn = baselineColumn + 7
-    /// A baseline that cannot be read is named by its id: the account's `last_reading_id`.
-    private static let baselineKey = Row.KeyColumn.index(AccountRecord.columns.firstIndex(of: "last_reading_id") ?? 0)
 
     /// An entry as its row has it: nothing unfolded.
     static func entry(_ row: Row) throws -> Entry {
         let record = try AccountRecord(row: row, from: 0)
-        let baseline = try row.decodeRecord(table: "reading", key: baselineKey) {
+        let baseline = try row.decodeRecord(table: "account", key: .index(0)) {
             try row.hasNull(atIndex: baselineColumn) ? nil : StoreTransaction.reading(row, from: baselineColumn)
         }
         let (through, billed) = try row.decodeRecord(table: "account", key: .index(0)) {
@@ -101,7 +99,7 @@ extension AccountBook {
         var entries = PackedAccounts()
         var needReplay: Set<String> = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT \(Self.rowColumns), \(Self.wellTyped) FROM account AS a LEFT JOIN reading AS r ON r.id = a.last_reading_id
+            SELECT \(Self.rowColumns), \(Self.wellTyped) FROM account AS a
             """)
         while let row = try rows.next() {
             // A row that is not well-typed is read on its own when first used (and named then).
@@ -229,13 +227,19 @@ extension AccountBook {
         state.withLock { $0.folding = true }
         defer { state.withLock { $0.folding = false } }
         let r = entry.record
+        let b = entry.baseline
         try db.executeCached(sql: """
             UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, charged_through = MAX(charged_through, ?),
                 last_reading_id = ?, last_reading_at = ?, tier_year_start_at = ?, tier_year_used_hundredths = ?,
-                billed_hundredths = billed_hundredths + ?
+                billed_hundredths = billed_hundredths + ?, baseline_collected_at = ?, baseline_meter_time_at = ?,
+                baseline_total_hundredths = ?, baseline_sharp_hundredths = ?, baseline_peak_hundredths = ?,
+                baseline_flat_hundredths = ?, baseline_valley_hundredths = ?
             WHERE id = ?
             """, arguments: [entry.unfolded.microYuan, readings.upperBound, r.lastReadingID, r.lastReadingAt.map(StoredInstant.millis),
-                             r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths, entry.unfoldedEnergy.hundredths, id])
+                             r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths, entry.unfoldedEnergy.hundredths,
+                             b.map { StoredInstant.millis($0.collectedAt) }, b?.meterTime.map(StoredInstant.millis), b?.total.hundredths,
+                             b?.registers.sharp.hundredths, b?.registers.peak.hundredths, b?.registers.flat.hundredths,
+                             b?.registers.valley.hundredths, id])
         entry.unfolded = .zero
         entry.unfoldedEnergy = .zero
         entry.unfoldedReadings = nil

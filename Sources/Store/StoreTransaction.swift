@@ -34,6 +34,13 @@ public struct StoreTransaction {
         return (entry.record, entry.baseline)
     }
 
+    /// The account row's copy of its baseline's registers, set from reading `?`.
+    static let baselineFromReading = """
+        (baseline_collected_at, baseline_meter_time_at, baseline_total_hundredths, baseline_sharp_hundredths, baseline_peak_hundredths,
+         baseline_flat_hundredths, baseline_valley_hundredths) = (SELECT collected_at, meter_time_at, total_hundredths, sharp_hundredths,
+            peak_hundredths, flat_hundredths, valley_hundredths FROM reading WHERE id = ?)
+        """
+
     /// The baseline's columns decoded from position `first` on.
     static func reading(_ row: Row, from i: Int) throws -> MeterReading {
         try MeterReading(
@@ -81,11 +88,12 @@ public struct StoreTransaction {
             try db.executeCached(sql: """
                 UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, last_reading_id = ?, last_reading_at = ?,
                     tier_year_start_at = COALESCE(?, tier_year_start_at), tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths),
-                    charged_through = MAX(charged_through, ?), billed_hundredths = billed_hundredths + ?, updated_at = ?
+                    charged_through = MAX(charged_through, ?), billed_hundredths = billed_hundredths + ?, updated_at = ?,
+                    \(Self.baselineFromReading)
                 WHERE id = ?
                 """, arguments: [effect.microYuan, readingID, StoredInstant.millis(reading.collectedAt),
                                  position.map { StoredInstant.millis($0.yearStart) }, position?.used.hundredths, readingID,
-                                 energy.hundredths, StoredInstant.millis(now), account])
+                                 energy.hundredths, StoredInstant.millis(now), readingID, account])
             guard db.changesCount == 1 else { throw StoreError.unknownAccount(account) }
             return
         }
@@ -149,6 +157,9 @@ public struct StoreTransaction {
                              balanceDelta.microYuan, accepted?.id, accepted.map { StoredInstant.millis($0.at) },
                              accepted?.position.map { StoredInstant.millis($0.yearStart) }, accepted?.position?.used.hundredths,
                              account])
+        if let accepted {
+            try db.executeCached(sql: "UPDATE account SET \(Self.baselineFromReading) WHERE id = ?", arguments: [accepted.id, account])
+        }
         guard db.changesCount == 1 else { throw StoreError.unknownAccount(account) }
     }
 

@@ -37,6 +37,8 @@ import Testing
         // The constant column lists of reading charges and of a statement line's reading.
         "ReadingCharges.swift: columns",
         "StatementLedger.swift: Self.readingColumns",
+        // The account row's copy of its baseline, set from a bound reading id.
+        "StoreTransaction.swift: Self.baselineFromReading",
     ]
 
     static var sqlKeywords: Regex<AnyRegexOutput> { try! Regex(#"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER TABLE|DROP|PRAGMA|WHERE|VALUES|ORDER BY|GROUP BY|CASE WHEN)\b"#) }

@@ -105,8 +105,9 @@ import Testing
         try await healthyA1(store)
     }
 
-    /// The baseline is part of the ingest read: a bad one names the reading, not just the account.
-    @Test func anUnreadableBaselineNamesTheReading() async throws {
+    /// The baseline is part of the ingest read (the account row keeps a copy of its registers,
+    /// schema v15): a bad one names the account and the column, at the next start.
+    @Test func anUnreadableBaselineNamesTheAccountAndColumn() async throws {
         let (first, path) = try temporaryStore()
         try await provision(first, account: "A1", meter: "000000000001")
         try await provision(first, account: "A2", meter: "000000000002")
@@ -117,12 +118,12 @@ import Testing
             try tx.updateAccount("A2", state: .normal, meter: nil, accepted: .init(id: id, at: t0, position: nil), at: t0)
             return id
         }
-        try await corrupt(first, "UPDATE reading SET total_hundredths = 'garbage' WHERE id = ?", [readingID])
+        try await corrupt(first, "UPDATE account SET baseline_total_hundredths = 'garbage' WHERE id = 'A2'")
         // The running book holds the baseline it read; a start reads it from the file.
         try first.close()
         let store = try StationStore.open(path: path)
         let problem = try #require(await undecodable { _ = try await store.transaction { tx in try tx.accountForReading("A2") } })
-        #expect(problem.table == "reading" && problem.key == "\(readingID)" && problem.problem.contains("total_hundredths"),
+        #expect(problem.table == "account" && problem.key == "A2" && problem.problem.contains("baseline_total_hundredths"),
                 "\(problem)")
         // The account alone still reads: only the ingest read needs the baseline.
         #expect(try await store.account("A2")?.lastReadingID == readingID)
