@@ -19,25 +19,8 @@ extension AccountBook {
         SELECT \(rowColumns) FROM account AS a WHERE a.id = ?
         """
 
-    /// True for the rows whose every number column holds an integer (or NULL where it may): a cursor's
-    /// row decodes numbers with `sqlite3_column_int64`, which reads text as 0 instead of
-    /// refusing it. Start-up reads these through a cursor; the others are left to a read of
-    /// their own, which names the problem (issue 17).
-    private static let wellTyped = """
-        typeof(a.balance_micro_yuan) = 'integer' AND typeof(a.tier_year_used_hundredths) = 'integer'
-        AND typeof(a.is_protected) = 'integer' AND typeof(a.alarm) = 'integer' AND typeof(a.keep_power) = 'integer'
-        AND typeof(a.charged_through) = 'integer' AND typeof(a.billed_hundredths) = 'integer'
-        AND typeof(a.alarm_micro_yuan) IN ('integer', 'null') AND typeof(a.trip_micro_yuan) IN ('integer', 'null')
-        AND typeof(a.tier_year_start_at) IN ('integer', 'null') AND typeof(a.last_reading_id) IN ('integer', 'null')
-        AND typeof(a.last_reading_at) IN ('integer', 'null') AND typeof(a.meter_state_at) IN ('integer', 'null')
-        AND typeof(a.alarm2_at) IN ('integer', 'null')
-        AND (a.baseline_collected_at IS NULL OR (typeof(a.baseline_collected_at) = 'integer'
-            AND typeof(a.baseline_meter_time_at) IN ('integer', 'null') AND typeof(a.baseline_total_hundredths) = 'integer'
-            AND typeof(a.baseline_sharp_hundredths) = 'integer' AND typeof(a.baseline_peak_hundredths) = 'integer'
-            AND typeof(a.baseline_flat_hundredths) = 'integer' AND typeof(a.baseline_valley_hundredths) = 'integer'))
-        """
-
-    /// A replayed reading whose numbers are all integers (see `wellTyped`).
+    /// A replayed reading whose numbers are all integers: a cursor's row decodes numbers with
+    /// `sqlite3_column_int64`, which reads text as 0 instead of refusing it.
     private static let replayWellTyped = """
         typeof(charge_micro_yuan) IN ('integer', 'null') AND typeof(tier_year_start_at) IN ('integer', 'null')
         AND typeof(tier_year_used_hundredths) IN ('integer', 'null') AND typeof(collected_at) = 'integer'
@@ -98,17 +81,9 @@ extension AccountBook {
     func load(in db: Database) throws -> Int {
         var entries = PackedAccounts()
         var needReplay: Set<String> = []
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT \(Self.rowColumns), \(Self.wellTyped) FROM account AS a
-            """)
-        while let row = try rows.next() {
-            // A row that is not well-typed is read on its own when first used (and named then).
-            guard (try? row.decode(Bool.self, atIndex: Self.chargedThroughColumn + 2)) == true, let entry = try? Self.entry(row) else {
-                if let id = try? row.decode(String.self, atIndex: 0) { needReplay.insert(id) }
-                continue
-            }
-            entries[entry.record.id] = entry
-        }
+        entries.reserve(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0)
+        // A row with a value out of place is read on its own when first used (and named then).
+        try AccountRowScan.scan(db, { entries[$0.record.id] = $0 }, skipped: { needReplay.insert($0) })
         let foldedThrough = try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book WHERE id = 1") ?? 0
         var replayed = 0
         let readings = try Row.fetchCursor(db, sql: """

@@ -26,8 +26,6 @@ import Testing
         // The account book's constant texts: the row query, its type checks, the replay's columns
         // and the unfolded charges subquery; ids are bound.
         "AccountBook+Rows.swift: rowColumns",
-        "AccountBook+Rows.swift: Self.rowColumns",
-        "AccountBook+Rows.swift: Self.wellTyped",
         "AccountBook+Rows.swift: Self.replayed",
         "AccountBook+Rows.swift: Self.replayWellTyped",
         "Accounts.swift: AccountBook.unfoldedCharges",
@@ -39,6 +37,7 @@ import Testing
         "StatementLedger.swift: Self.readingColumns",
         // The account row's copy of its baseline, set from a bound reading id.
         "StoreTransaction.swift: Self.baselineFromReading",
+        "AccountRowScan.swift: AccountBook.rowColumns",
     ]
 
     static var sqlKeywords: Regex<AnyRegexOutput> { try! Regex(#"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER TABLE|DROP|PRAGMA|WHERE|VALUES|ORDER BY|GROUP BY|CASE WHEN)\b"#) }
