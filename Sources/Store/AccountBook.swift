@@ -102,10 +102,8 @@ public final class AccountBook: Sendable {
         guard let current else {
             // New to the book (inserted since it loaded: nothing unfolded), or let go of: then
             // the readings its row lacks are read from disk.
-            if state.withLock({ $0.needReplay.contains(id) }) {
-                try replayTail(of: &fresh, in: db)
-                state.withLock { _ = $0.needReplay.remove(id) }
-            }
+            // (Forgotten once the entry is published: a rollback before that replays again.)
+            if state.withLock({ $0.needReplay.contains(id) }) { try replayTail(of: &fresh, in: db) }
             stage(id, fresh)
             return fresh
         }
@@ -195,7 +193,10 @@ public final class AccountBook: Sendable {
         state.withLock { s in
             for (id, entry) in s.staged {
                 if let old = s.published[id] { s.tally.count(old, -1) }
-                if let entry { s.tally.count(entry, 1) }
+                if let entry {
+                    s.tally.count(entry, 1)
+                    s.needReplay.remove(id)
+                }
                 s.published[id] = entry
                 s.unfolded[id] = entry?.unfoldedReadings?.lowerBound
             }

@@ -55,7 +55,8 @@ public struct StationServices: Sendable {
     }
 
     /// Opens the store and builds every service, in this order (a group stops them in reverse):
-    /// the terminal lines (stop last: the dispatcher and collector use them), the ingest queue
+    /// the terminal lines (stop last: the dispatcher and collector use them), the account rows
+    /// written behind (stop after the ingest queue, folding every reading it committed), the ingest queue
     /// (commits what the collector handed it), the collector, the dispatcher (finishes the
     /// dispatches under way), the notifier when a webhook is set, retention unless both its
     /// limits are off, the work-order watch, the watchdog, the reloader, the API (stops taking
