@@ -76,7 +76,7 @@ extension StationStore {
                 below = (try row?.decode(forColumn: "alarm") ?? 0, try row?.decode(forColumn: "trip") ?? 0)
             }
             let terminals = try String.fetchAll(db, sql: "SELECT id FROM terminal ORDER BY id")
-            return try StoreMetricsFigures(
+            return StoreMetricsFigures(
                 commands: commands, queueDepth: depth,
                 // Duration arithmetic: a nonsense stored instant cannot overflow it as Int64 `ms - $0` could.
                 oldestPendingAge: max(.zero, oldest.map { .milliseconds(ms) - .milliseconds($0) } ?? .zero),
