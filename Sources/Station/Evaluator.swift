@@ -143,8 +143,7 @@ public struct Evaluator: Sendable {
         }
         let readingID = try tx.insertReading(reading, account: id, abnormal: reasons, baseline: effect)
         if let effect {
-            try tx.takeBaseline(readingID, reading: reading, of: id, effect: Money(microYuan: 0 &- (effect.charge?.microYuan ?? 0)),
-                                energy: effect.energy ?? .zero, position: effect.position, at: now)
+            try tx.takeBaseline(readingID, reading: reading, of: id, effect: effect, at: now)
         }
         let clockSetting = try correctClock(reading, of: account, at: now, in: tx)
         switch disposition {

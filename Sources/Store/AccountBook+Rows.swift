@@ -146,25 +146,14 @@ extension AccountBook {
         try row.decodeRecord(table: "reading", key: .index(0)) {
             let id: Int64 = try row.decode(atIndex: 0)
             guard id > entry.rowChargedThrough else { return false }
-            // A charge is stored as the ledger's amount: it is subtracted.
-            let effect = Money(microYuan: 0 &- (try row.decode(Int64?.self, atIndex: 2) ?? 0))
-            guard let balance = entry.record.balance.adding(effect), let unfolded = entry.unfolded.adding(effect) else {
-                throw BalanceOutOfBounds(account: entry.record.id, balance: entry.record.balance, change: effect)
+            let position = try row.decode(Int64?.self, atIndex: 4).map {
+                TierYearPosition(yearStart: StoredInstant.date($0), used: Energy(hundredths: try row.decode(atIndex: 5)))
             }
-            let reading = try StoreTransaction.reading(row, from: 6)
-            let energy = Energy(hundredths: try row.decode(Int64?.self, atIndex: 13) ?? 0)
-            entry.billed = entry.billed.adding(energy) ?? entry.billed
-            entry.unfoldedEnergy = entry.unfoldedEnergy.adding(energy) ?? entry.unfoldedEnergy
-            entry.record.balance = balance
-            entry.unfolded = unfolded
-            entry.unfoldedReadings = (entry.unfoldedReadings?.lowerBound ?? id)...id
-            entry.record.lastReadingID = id
-            entry.record.lastReadingAt = reading.collectedAt
-            if let start = try row.decode(Int64?.self, atIndex: 4) {
-                entry.record.tierYearStart = StoredInstant.date(start)
-                entry.record.tierYearUsed = Energy(hundredths: try row.decode(atIndex: 5))
-            }
-            entry.baseline = reading
+            let effect = try StoreTransaction.ReadingEffect(
+                charge: row.decode(Int64?.self, atIndex: 2).map(Money.init(microYuan:)),
+                energy: row.decode(Int64?.self, atIndex: 13).map(Energy.init(hundredths:)),
+                balanceAfter: Money(microYuan: row.decode(atIndex: 3)), position: position)
+            try entry.take(id, reading: StoreTransaction.reading(row, from: 6), effect: effect)
             return true
         }
     }

@@ -37,6 +37,28 @@ public final class AccountBook: Sendable {
         var billed = Energy.zero
         /// The energy of the charges the row has not received.
         var unfoldedEnergy = Energy.zero
+
+        /// Lays a reading that became the account's baseline over the entry, with what it did:
+        /// an evaluation's (`stageReading`) and a restart's replay of it alike.
+        mutating func take(_ readingID: Int64, reading: MeterReading, effect: StoreTransaction.ReadingEffect) throws {
+            let change = effect.balanceEffect
+            guard let balance = record.balance.adding(change, within: AmountBounds.balance), let unfolded = unfolded.adding(change) else {
+                throw BalanceOutOfBounds(account: record.id, balance: record.balance, change: change)
+            }
+            record.balance = balance
+            self.unfolded = unfolded
+            unfoldedReadings = (unfoldedReadings?.lowerBound ?? readingID)...readingID
+            let energy = effect.energy ?? .zero
+            billed = billed.adding(energy) ?? billed
+            unfoldedEnergy = unfoldedEnergy.adding(energy) ?? unfoldedEnergy
+            baseline = reading
+            record.lastReadingID = readingID
+            record.lastReadingAt = reading.collectedAt
+            if let position = effect.position {
+                record.tierYearStart = position.yearStart
+                record.tierYearUsed = position.used
+            }
+        }
     }
 
     struct State {
@@ -149,28 +171,11 @@ public final class AccountBook: Sendable {
         }
     }
 
-    /// A reading evaluated: its charge's effect, and, accepted, the new baseline and tier position.
-    func stageReading(_ readingID: Int64, of id: String, effect: Money, energy: Energy, accepted: MeterReading?,
-                      position: TierYearPosition?, in db: Database) throws {
+    /// A reading evaluated that became the account's baseline, with what it did.
+    func stageReading(_ readingID: Int64, of id: String, reading: MeterReading, effect: StoreTransaction.ReadingEffect,
+                      in db: Database) throws {
         guard var entry = try entry(id, in: db) else { throw StoreError.unknownAccount(id) }
-        guard let balance = entry.record.balance.adding(effect, within: AmountBounds.balance),
-              let unfolded = entry.unfolded.adding(effect) else {
-            throw BalanceOutOfBounds(account: id, balance: entry.record.balance, change: effect)
-        }
-        entry.record.balance = balance
-        entry.unfolded = unfolded
-        entry.unfoldedReadings = (entry.unfoldedReadings?.lowerBound ?? readingID)...readingID
-        entry.billed = entry.billed.adding(energy) ?? entry.billed
-        entry.unfoldedEnergy = entry.unfoldedEnergy.adding(energy) ?? entry.unfoldedEnergy
-        if let accepted {
-            entry.baseline = accepted
-            entry.record.lastReadingID = readingID
-            entry.record.lastReadingAt = accepted.collectedAt
-            if let position {
-                entry.record.tierYearStart = position.yearStart
-                entry.record.tierYearUsed = position.used
-            }
-        }
+        try entry.take(readingID, reading: reading, effect: effect)
         stage(id, entry)
     }
 

@@ -77,27 +77,31 @@ public struct StoreTransaction {
             self.balanceAfter = balanceAfter
             self.position = position
         }
+
+        /// The charge's effect on the balance (it is subtracted).
+        var balanceEffect: Money { Money(microYuan: 0 &- (charge?.microYuan ?? 0)) }
     }
 
-    /// The account book takes a reading that became the baseline: its balance moves by the
-    /// charge's `effect`, and the row is written behind. Without a book (a read-only store) the
-    /// row is updated now.
-    public func takeBaseline(_ readingID: Int64, reading: MeterReading, of account: String, effect: Money, energy: Energy = .zero,
-                             position: TierYearPosition?, at now: Date) throws {
+    /// The account book takes a reading that became the baseline, with what it did (`effect`,
+    /// as stored on its row), and the account row is written behind. Without a book (a
+    /// read-only store) the row is updated now.
+    public func takeBaseline(_ readingID: Int64, reading: MeterReading, of account: String, effect: ReadingEffect,
+                             at now: Date) throws {
         guard let book = AccountBook.current else {
+            let position = effect.position
             try db.executeCached(sql: """
                 UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, last_reading_id = ?, last_reading_at = ?,
                     tier_year_start_at = COALESCE(?, tier_year_start_at), tier_year_used_hundredths = COALESCE(?, tier_year_used_hundredths),
                     charged_through = MAX(charged_through, ?), billed_hundredths = billed_hundredths + ?, updated_at = ?,
                     \(Self.baselineFromReading)
                 WHERE id = ?
-                """, arguments: [effect.microYuan, readingID, StoredInstant.millis(reading.collectedAt),
+                """, arguments: [effect.balanceEffect.microYuan, readingID, StoredInstant.millis(reading.collectedAt),
                                  position.map { StoredInstant.millis($0.yearStart) }, position?.used.hundredths, readingID,
-                                 energy.hundredths, StoredInstant.millis(now), readingID, account])
+                                 effect.energy?.hundredths ?? 0, StoredInstant.millis(now), readingID, account])
             guard db.changesCount == 1 else { throw StoreError.unknownAccount(account) }
             return
         }
-        try book.stageReading(readingID, of: account, effect: effect, energy: energy, accepted: reading, position: position, in: db)
+        try book.stageReading(readingID, of: account, reading: reading, effect: effect, in: db)
     }
 
     /// Posts a charge for an interval and returns the new balance.

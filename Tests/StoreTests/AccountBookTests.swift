@@ -24,12 +24,10 @@ import Testing
             let amount = charge.map(yuan)
             let after = amount.flatMap { before.subtracting($0) } ?? before
             let r = reading(minutes, total: total)
-            let id = try tx.insertReading(r, account: account, abnormal: [],
-                                          baseline: .init(charge: amount, energy: amount.map { _ in Energy(hundredths: 10) },
-                                                          balanceAfter: after, position: position))
-            let effect = amount.map { Money(microYuan: 0 &- $0.microYuan) } ?? .zero
-            try tx.takeBaseline(id, reading: r, of: account, effect: effect, energy: amount == nil ? .zero : Energy(hundredths: 10),
-                                position: position, at: r.collectedAt)
+            let effect = StoreTransaction.ReadingEffect(charge: amount, energy: amount.map { _ in Energy(hundredths: 10) },
+                                                        balanceAfter: after, position: position)
+            let id = try tx.insertReading(r, account: account, abnormal: [], baseline: effect)
+            try tx.takeBaseline(id, reading: r, of: account, effect: effect, at: r.collectedAt)
             return id
         }
     }
@@ -106,7 +104,9 @@ import Testing
             _ = try? tx.savepoint {
                 let r = Self.reading(15, total: 120)
                 let id = try tx.insertReading(r, account: "A1", abnormal: [])
-                try tx.takeBaseline(id, reading: r, of: "A1", effect: yuan("-3.00"), position: nil, at: r.collectedAt)
+                try tx.takeBaseline(id, reading: r, of: "A1",
+                                    effect: .init(charge: yuan("3.00"), energy: nil, balanceAfter: yuan("47.00"), position: nil),
+                                    at: r.collectedAt)
                 #expect(try tx.account("A1").balance == yuan("47.00"))
                 throw Refused()
             }
