@@ -86,12 +86,11 @@ enum ChargeCompaction {
         guard let last = group.last else { return 0 }
         let amount = group.reduce(Int64(0)) { $0 + $1.amount }
         let energies = group.compactMap(\.energy)
-        let day = StoredInstant.date(last.at).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
         // A folded entry counts the charges inside the entries it folds (its own reference says how many).
         let count = group.reduce(0) { $0 + (foldedCount($1.reference) ?? 1) }
         try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, energy_hundredths = ?, reference = ? WHERE id = ?",
                        arguments: [amount, energies.isEmpty ? nil : energies.reduce(0, +),
-                                   "\(count) charges of \(day), readings past retention", last.id])
+                                   foldedReference(count: count, at: last.at, zone: zone), last.id])
         for entry in group.dropLast() {
             try db.execute(sql: "DELETE FROM ledger WHERE id = ?", arguments: [entry.id])
         }
@@ -118,7 +117,6 @@ enum ChargeCompaction {
         }
         for (day, sum) in days {
             let end = StoredInstant.millis(calendar.date(byAdding: .day, value: 1, to: StoredInstant.date(day.start)) ?? .distantFuture)
-            let label = StoredInstant.date(sum.last).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
             let existing = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT \(columns) FROM ledger
                 WHERE account_id = ? AND kind = 'charge' AND reading_id IS NULL AND at >= ? AND at < ? ORDER BY id DESC LIMIT 1
@@ -126,17 +124,24 @@ enum ChargeCompaction {
             if let existing, let held = foldedCount(existing.reference) {
                 try db.execute(sql: "UPDATE ledger SET amount_micro_yuan = ?, energy_hundredths = ?, reference = ?, at = ? WHERE id = ?",
                                arguments: [existing.amount + sum.amount, (existing.energy ?? 0) + sum.energy,
-                                           "\(held + sum.count) charges of \(label), readings past retention", max(existing.at, sum.last),
+                                           foldedReference(count: held + sum.count, at: sum.last, zone: zone), max(existing.at, sum.last),
                                            existing.id])
             } else {
                 try db.execute(sql: """
                     INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, energy_hundredths)
                     VALUES (?, 'charge', ?, ?, ?, ?)
-                    """, arguments: [day.account, sum.amount, sum.last, "\(sum.count) charges of \(label), readings past retention",
+                    """, arguments: [day.account, sum.amount, sum.last, foldedReference(count: sum.count, at: sum.last, zone: zone),
                                      sum.energy])
             }
         }
         return rows.count
+    }
+
+    /// A folded entry's reference: how many charges it holds and of which station day (the day of
+    /// `at`, in `zone`); `foldedCount` reads the number back.
+    static func foldedReference(count: Int, at: Int64, zone: TimeZone) -> String {
+        let day = StoredInstant.date(at).formatted(Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
+        return "\(count) charges of \(day), readings past retention"
     }
 
     /// How many charges a folded entry's reference says it holds, or nil for an unfolded one.
