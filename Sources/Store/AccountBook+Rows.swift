@@ -72,20 +72,41 @@ extension AccountBook {
             """)
     }
 
-    /// Loads every account row, then replays the readings the rows lack (those after
-    /// `account_book.folded_through`, each applied unless its row has it already). A row that
-    /// cannot be read is left out: its first use reads it again and names the problem, as for
-    /// any stored row (issue 17), instead of the whole station failing to start. Returns how
-    /// many readings were replayed.
+    /// Loads every account, from the snapshot the last graceful stop wrote (`snapshot`, when
+    /// the database still names it) or else from the rows, then replays the readings the rows
+    /// lack (those after `account_book.folded_through`, each applied unless its row has it
+    /// already). A row that cannot be read is left out: its first use reads it again and names
+    /// the problem, as for any stored row (issue 17), instead of the whole station failing to
+    /// start. Clears the database's snapshot token: from here on the rows change.
     @discardableResult
-    func load(in db: Database) throws -> Int {
-        var entries = PackedAccounts()
+    func load(in db: Database, snapshot: String? = nil) throws -> BookLoad {
+        let token = try String.fetchOne(db, sql: "SELECT snapshot_token FROM account_book WHERE id = 1")
+        if token != nil { try db.execute(sql: "UPDATE account_book SET snapshot_token = NULL WHERE id = 1") }
+        var outcome = BookLoad()
+        var loaded: PackedAccounts?
+        if let snapshot, let token {
+            do {
+                let schema = try Schema.migrator.appliedMigrations(db).last ?? ""
+                loaded = try AccountBookSnapshot.read(from: snapshot, token: token, schema: schema)
+                outcome.fromSnapshot = true
+            } catch {
+                outcome.snapshotRefused = "\(error)"
+            }
+        } else if let snapshot, FileManager.default.fileExists(atPath: snapshot) {
+            outcome.snapshotRefused = "the database names no snapshot (the last stop was not graceful, or account rows changed after it)"
+        }
         var needReplay: Set<String> = []
-        entries.reserve(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0)
-        // A row with a value out of place is read on its own when first used (and named then).
-        try AccountRowScan.scan(db, { entries[$0.record.id] = $0 }, skipped: { needReplay.insert($0) })
+        var entries: PackedAccounts
+        if let loaded {
+            entries = loaded
+        } else {
+            entries = PackedAccounts()
+            entries.reserve(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0)
+            // A row with a value out of place is read on its own when first used (and named then).
+            try AccountRowScan.scan(db, { entries[$0.record.id] = $0 }, skipped: { needReplay.insert($0) })
+        }
         let foldedThrough = try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book WHERE id = 1") ?? 0
-        var replayed = 0
+        var unfolded: [String: Int64] = [:]
         let readings = try Row.fetchCursor(db, sql: """
             SELECT \(Self.replayed), \(Self.replayWellTyped) FROM reading
             WHERE id > ? AND balance_after_micro_yuan IS NOT NULL ORDER BY id
@@ -95,31 +116,55 @@ extension AccountBook {
             // Left to a read of its own, which names the reading.
             guard (try? row.decode(Bool.self, atIndex: 14)) == true else {
                 entries[account] = nil
+                unfolded[account] = nil
                 needReplay.insert(account)
                 continue
             }
             do {
-                if try Self.replay(row, onto: &entry) { replayed += 1 }
+                if try Self.replay(row, onto: &entry) { outcome.replayed += 1 }
                 entries[account] = entry
+                unfolded[account] = entry.unfoldedReadings?.lowerBound
             } catch {
                 entries[account] = nil
+                unfolded[account] = nil
                 needReplay.insert(account)
             }
         }
+        outcome.accounts = entries.count
+        let tally = entries.tally()
         state.withLock { s in
-            s.unfolded = [:]
-            s.tally = AccountTally()
-            entries.forEach { entry in
-                s.tally.count(entry, 1)
-                if let low = entry.unfoldedReadings?.lowerBound { s.unfolded[entry.record.id] = low }
-            }
+            s.unfolded = unfolded
+            s.tally = tally
             s.published = entries
             s.staged = [:]
             s.undo = []
             s.touched = []
             s.needReplay = needReplay
         }
-        return replayed
+        return outcome
+    }
+
+    /// Writes the book to `path` and names it in the database (`account_book.snapshot_token`),
+    /// when the book is exactly the account rows: every account folded into its row, none
+    /// changed under the book, none left out. Returns the bytes written; refuses (naming why)
+    /// otherwise. A write of the group commit, alone in its round (a graceful stop's last).
+    func saveSnapshot(to path: String, in db: Database) throws -> Int {
+        let accounts = try state.withLock { s -> PackedAccounts in
+            guard s.staged.isEmpty else { throw AccountBookSnapshot.Refused("other writes are under way") }
+            guard s.touched.isEmpty else { throw AccountBookSnapshot.Refused("\(s.touched.count) account rows changed under the book") }
+            guard s.unfolded.isEmpty else { throw AccountBookSnapshot.Refused("\(s.unfolded.count) accounts' rows lack readings") }
+            guard s.needReplay.isEmpty else { throw AccountBookSnapshot.Refused("\(s.needReplay.count) account rows cannot be read") }
+            return s.published
+        }
+        let rows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0
+        guard rows == accounts.count else {
+            throw AccountBookSnapshot.Refused("the book holds \(accounts.count) accounts, the table \(rows)")
+        }
+        let token = UUID().uuidString
+        let schema = try Schema.migrator.appliedMigrations(db).last ?? ""
+        let bytes = try AccountBookSnapshot.write(accounts, token: token, schema: schema, to: path)
+        try db.execute(sql: "UPDATE account_book SET snapshot_token = ? WHERE id = 1", arguments: [token])
+        return bytes
     }
 
     /// The readings of one account its row lacks, replayed onto the entry its row gave.

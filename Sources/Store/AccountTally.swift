@@ -17,6 +17,12 @@ struct AccountTally: Sendable {
         /// Balances summed past what Int64 holds (issue 17).
         var balance: Int128 = 0
         var billedHundredths: Int128 = 0
+
+        mutating func add(balance: Int64, billed: Int64) {
+            accounts += 1
+            self.balance += Int128(balance)
+            billedHundredths += Int128(billed)
+        }
     }
 
     private(set) var groups: [Group: Sums] = [:]
@@ -37,6 +43,15 @@ struct AccountTally: Sendable {
             if r.balance <= (r.alarmThreshold ?? defaults.alarm) { atOrBelowAlarm += sign }
             if r.balance <= (r.tripThreshold ?? defaults.trip) { atOrBelowTrip += sign }
         }
+    }
+
+    /// Adds the sums of accounts counted elsewhere (`PackedAccounts.tally`).
+    mutating func add(region: String, state: AccountControlState, _ more: Sums) {
+        var sums = groups[Group(region: region, state: state)] ?? Sums()
+        sums.accounts += more.accounts
+        sums.balance += more.balance
+        sums.billedHundredths += more.billedHundredths
+        groups[Group(region: region, state: state)] = sums.accounts == 0 ? nil : sums
     }
 
     /// Counts the accounts at or below their thresholds anew for other station defaults (after

@@ -10,9 +10,16 @@ import Tariffs
 /// took about 900.
 struct PackedAccounts: Sendable {
     /// Strings many accounts share, each stored once.
-    private struct Names: Sendable {
+    struct Names: Sendable {
         var strings: [String] = []
         var numbers: [String: UInt32] = [:]
+
+        init() {}
+
+        init(strings: [String]) {
+            self.strings = strings
+            for (n, s) in strings.enumerated() where numbers[s] == nil { numbers[s] = UInt32(n) }
+        }
 
         mutating func number(_ s: String) -> UInt32 {
             if let n = numbers[s] { return n }
@@ -23,7 +30,7 @@ struct PackedAccounts: Sendable {
         }
     }
 
-    private struct Slot: Sendable {
+    struct Slot: Sendable {
         var meterAddress: String
         var terminal: UInt32
         var tariff: UInt32
@@ -60,13 +67,13 @@ struct PackedAccounts: Sendable {
     }
 
     /// Stands for nil in a number field: no stored value is ever Int64.min.
-    private static let none = Int64.min
-    private static let noName = UInt32.max
+    static let none = Int64.min
+    static let noName = UInt32.max
 
     private var slotOfID: [String: Int32] = [:]
-    private var slots: ContiguousArray<Slot> = []
+    private(set) var slots: ContiguousArray<Slot> = []
     private var freeSlots: [Int32] = []
-    private var names = Names()
+    private(set) var names = Names()
 
     var count: Int { slotOfID.count }
 
@@ -101,6 +108,40 @@ struct PackedAccounts: Sendable {
     mutating func reserve(_ n: Int) {
         slotOfID.reserveCapacity(n)
         slots.reserveCapacity(n)
+    }
+
+    /// Every account as its id and slot, in no particular order (a snapshot's writing).
+    func forEachSlot(_ body: (String, Slot) throws -> Void) rethrows {
+        for (id, slot) in slotOfID { try body(id, slots[Int(slot)]) }
+    }
+
+    init() {}
+
+    /// Accounts read back from a snapshot: `names` the table their slots' numbers index.
+    init(names: [String], reserving count: Int) {
+        self.names = Names(strings: names)
+        reserve(count)
+    }
+
+    /// Adds a slot read back from a snapshot (its numbers index this book's names); false when
+    /// the id is there already.
+    mutating func insert(_ id: String, _ slot: Slot) -> Bool {
+        guard slotOfID[id] == nil else { return false }
+        slotOfID[id] = Int32(slots.count)
+        slots.append(slot)
+        return true
+    }
+
+    /// The totals of every account, counted over the slots (start-up: no entry unpacked).
+    func tally() -> AccountTally {
+        struct Key: Hashable { let region: UInt32; let state: AccountControlState }
+        var sums: [Key: AccountTally.Sums] = [:]
+        for slot in slotOfID.values.lazy.map({ self.slots[Int($0)] }) {
+            sums[Key(region: slot.region, state: slot.state), default: AccountTally.Sums()].add(balance: slot.balance, billed: slot.billed)
+        }
+        var tally = AccountTally()
+        for (key, sums) in sums { tally.add(region: names.strings[Int(key.region)], state: key.state, sums) }
+        return tally
     }
 
     private mutating func pack(_ e: AccountBook.Entry) -> Slot {

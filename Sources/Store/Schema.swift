@@ -350,6 +350,24 @@ enum Schema {
                                                         WHERE ledger.account_id = account.id AND ledger.kind = 'charge');
                 """)
         }
+        migrator.registerMigration("v16: account book snapshot") { db in
+            // A graceful stop writes the account book to a file beside the database and names it
+            // here (AccountBookSnapshot); the next start reads it instead of every account row.
+            // It is a copy of the rows, so any change to a row, by whatever writes the file,
+            // clears the name: the start then reads the rows. (The daemon clears it at start.)
+            try db.execute(sql: """
+                ALTER TABLE account_book ADD COLUMN snapshot_token TEXT;
+                CREATE TRIGGER account_snapshot_stale_insert AFTER INSERT ON account
+                    WHEN (SELECT snapshot_token FROM account_book WHERE id = 1) IS NOT NULL
+                    BEGIN UPDATE account_book SET snapshot_token = NULL WHERE id = 1; END;
+                CREATE TRIGGER account_snapshot_stale_update AFTER UPDATE ON account
+                    WHEN (SELECT snapshot_token FROM account_book WHERE id = 1) IS NOT NULL
+                    BEGIN UPDATE account_book SET snapshot_token = NULL WHERE id = 1; END;
+                CREATE TRIGGER account_snapshot_stale_delete AFTER DELETE ON account
+                    WHEN (SELECT snapshot_token FROM account_book WHERE id = 1) IS NOT NULL
+                    BEGIN UPDATE account_book SET snapshot_token = NULL WHERE id = 1; END;
+                """)
+        }
         return migrator
     }
 }

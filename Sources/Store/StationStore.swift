@@ -22,6 +22,10 @@ public struct StationStore: Sendable {
     let group: GroupCommit
     /// Every account's state in memory, owned by the writer; nil for a read-only store.
     let book: AccountBook?
+    /// The file a graceful stop writes the book to (`saveBookSnapshot`); nil without a file.
+    let bookSnapshot: String?
+    /// How the book was loaded when the store opened; nil for a read-only store.
+    public let bookLoad: BookLoad?
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -43,7 +47,7 @@ public struct StationStore: Sendable {
                                         latestKnown: Schema.migrator.migrations.last.map(SchemaState.version(of:)) ?? "v0"))
         }
         let pool = try DatabasePool(path: path, configuration: configuration())
-        return try StationStore(writer: pool, now: now)
+        return try StationStore(writer: pool, bookSnapshot: AccountBookSnapshot.path(forDatabase: path), now: now)
     }
 
     /// A private in-memory database, for tests and benchmarks.
@@ -60,20 +64,43 @@ public struct StationStore: Sendable {
     }
 
     /// A store over `writer`, migrated.
-    package init(writer: any DatabaseWriter, now: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// `bookSnapshot`: the file the book is written to at a graceful stop and read from at the
+    /// next start (then removed: the database no longer names it).
+    package init(writer: any DatabaseWriter, bookSnapshot: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) throws {
         try Schema.migrator.migrate(writer)
         let book = AccountBook()
-        try writer.write { db in
+        let started = ContinuousClock.now
+        var load = try writer.write { db in
             try book.install(in: db)
-            try book.load(in: db)
+            return try book.load(in: db, snapshot: bookSnapshot)
         }
-        self.init(unmigrated: writer, book: book, now: now)
+        load.seconds = (ContinuousClock.now - started) / .seconds(1)
+        if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
+        self.init(unmigrated: writer, book: book, bookSnapshot: bookSnapshot, bookLoad: load, now: now)
     }
 
-    private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+    private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoad: BookLoad? = nil,
+                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
         self.book = book
+        self.bookSnapshot = bookSnapshot
+        self.bookLoad = bookLoad
         group = GroupCommit(writer: writer, book: book, now: now)
+    }
+
+    /// Writes the account book beside the database, for the next start to read instead of
+    /// every account row (p6): a graceful stop's last write, once every reading is folded into
+    /// its row (`foldWaitingAccountRows`). Refused, with the reason, when the book is not
+    /// exactly the rows or the store has no file.
+    public func saveBookSnapshot() async throws -> BookSnapshotOutcome {
+        guard let book, let bookSnapshot else { return .refused("the store has no file beside it") }
+        let started = ContinuousClock.now
+        do {
+            let bytes = try await write(.bulk) { db in try book.saveSnapshot(to: bookSnapshot, in: db) }
+            return .written(accounts: book.count, bytes: bytes, seconds: (ContinuousClock.now - started) / .seconds(1))
+        } catch let refused as AccountBookSnapshot.Refused {
+            return .refused(refused.description)
+        }
     }
 
     /// Whether writes commit: the last commit, the last failure until a later commit, the round under way.
@@ -118,6 +145,24 @@ public struct StationStore: Sendable {
     public func appliedMigrations() throws -> [String] {
         try writer.read { db in try Schema.migrator.appliedMigrations(db) }
     }
+}
+
+/// How the account book was loaded when the store opened.
+public struct BookLoad: Sendable {
+    /// Read from the snapshot the last graceful stop wrote, not decoded from the rows.
+    public var fromSnapshot = false
+    /// Why a snapshot file there was not read (nil: none was there, or it was read).
+    public var snapshotRefused: String?
+    public var accounts = 0
+    /// Readings the rows lacked, replayed.
+    public var replayed = 0
+    public var seconds = 0.0
+}
+
+/// What `saveBookSnapshot` did.
+public enum BookSnapshotOutcome: Sendable, Equatable {
+    case written(accounts: Int, bytes: Int, seconds: Double)
+    case refused(String)
 }
 
 /// UTC instants as stored: whole milliseconds since the Unix epoch.

@@ -63,13 +63,13 @@ struct CycleRestartReport {
             ("after_kill_seconds", jsonNumber(r.crashRestartSeconds)), ("stop_seconds", jsonNumber(r.stopSeconds)),
             ("cpu_seconds", jsonNumber(r.restartCPUSeconds, places: 2)), ("after_kill_cpu_seconds", jsonNumber(r.crashRestartCPUSeconds, places: 2)),
             ("first_start_seconds", jsonNumber(r.firstStartSeconds)),
-        ] + seedPairs + [("goal_seconds", "3")])
+        ] + seedPairs + [("goal_seconds", "1")])
     }
 
     var p6Rows: [BenchRow] {
         [
             BenchRow(scenario: "p6", measure: "restart to READY=1", value: String(format: "%.2f s", r.restartSeconds),
-                     note: "goal ≤ 3 s; \(r.accounts) accounts, after a graceful stop"),
+                     note: "goal ≤ 1 s; \(r.accounts) accounts, after a graceful stop"),
             BenchRow(scenario: "p6", measure: "restart to READY=1 after kill -9", value: String(format: "%.2f s", r.crashRestartSeconds),
                      note: String(format: "graceful stop took %.2f s", r.stopSeconds)),
             BenchRow(scenario: "p6", measure: "daemon CPU to READY=1", value: String(format: "%.2f s", r.restartCPUSeconds),

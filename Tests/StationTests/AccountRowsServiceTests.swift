@@ -7,10 +7,13 @@ import Store
 import Testing
 
 /// The account rows written behind (issue 15): the service folds the book's readings into the
-/// rows once enough accounts wait, and everything at a graceful stop.
+/// rows once enough accounts wait, and everything at a graceful stop, then writes the book.
 @Suite struct AccountRowsServiceTests {
+    /// On a real file, so that the stop's account book has somewhere to go.
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("account-rows-\(UUID().uuidString).sqlite").path
+
     func station() async throws -> (StationCore, Evaluator) {
-        let store = try StationStore.inMemory()
+        let store = try StationStore.open(path: path)
         let evaluator = Evaluator(rules: try rules())
         let core = StationCore(store: store, evaluator: evaluator, clock: ManualStationClock(collectStart), logger: collectLogger())
         try await core.upsertTerminal(TerminalRecord(id: "T1", host: "127.0.0.1", port: 1))
@@ -50,6 +53,13 @@ import Testing
         try await running.value
         #expect(core.store.unfoldedAccounts == 0)
         #expect(try await core.store.verifyBalances().isEmpty)
-        #expect(try await core.store.account("A1")?.balance ?? .zero < yuan("50.00"))
+        let balance = try #require(try await core.store.account("A1")?.balance)
+        #expect(balance < yuan("50.00"))
+        // Then the book, beside the database: the next start reads it instead of the rows.
+        try core.store.close()
+        let again = try StationStore.open(path: path)
+        #expect(again.bookLoad?.fromSnapshot == true)
+        #expect(again.bookLoad?.accounts == 3)
+        #expect(try await again.account("A1")?.balance == balance)
     }
 }

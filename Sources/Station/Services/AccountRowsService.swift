@@ -7,7 +7,7 @@ import Store
 /// appends its row, and the account rows receive what their readings did later, sorted by key,
 /// `batch` accounts per bulk-lane write. It folds when `threshold` accounts wait or every
 /// `interval`, which bounds what a restart replays; a graceful stop folds everything, so the
-/// next start replays nothing.
+/// next start replays nothing, then writes the book beside the database for the next start.
 public final class AccountRowsService: Service, Sendable {
     public struct Settings: Sendable, Hashable {
         public var interval: Duration
@@ -62,6 +62,22 @@ public final class AccountRowsService: Service, Sendable {
         } catch {
             logger.error("cannot write account rows at stop (the next start replays their readings): \(error)",
                          metadata: ["event": "account_rows"])
+            return
+        }
+        // Then the book itself, for the next start to read instead of every row (p6).
+        do {
+            switch try await store.saveBookSnapshot() {
+            case let .written(accounts, bytes, seconds):
+                logger.info("account book written at stop", metadata: [
+                    "event": "account_book", "accounts": "\(accounts)", "bytes": "\(bytes)", "seconds": "\(seconds)",
+                ])
+            case let .refused(reason):
+                logger.notice("account book not written at stop (the next start reads every account row): \(reason)",
+                              metadata: ["event": "account_book"])
+            }
+        } catch {
+            logger.error("cannot write the account book at stop (the next start reads every account row): \(error)",
+                         metadata: ["event": "account_book"])
         }
     }
 
