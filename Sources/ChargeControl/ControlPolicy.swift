@@ -47,7 +47,8 @@ public struct ControlPolicy: Sendable, Hashable {
         func hold(_ reason: DecisionReason, _ detail: String) {
             held.append(HeldDecision(reason: reason, detail: detail, balance: balance))
         }
-        let shown = "balance \(balance.yuanString)"
+        // Formatted only for a command or a hold that names it (most readings plan neither).
+        var shown: String { "balance \(balance.yuanString)" }
         if settings.feeControl == .released {
             return releasedPlan(balance: balance, meter: meter, at: now)
         }

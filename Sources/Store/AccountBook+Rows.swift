@@ -139,6 +139,7 @@ extension AccountBook {
             s.staged = [:]
             s.undo = []
             s.touched = []
+            s.lastRead = nil
             s.needReplay = needReplay
         }
         return outcome

@@ -79,6 +79,10 @@ public final class AccountBook: Sendable {
         var needReplay: Set<String> = []
         /// Totals of the published accounts (`/metrics`, `/v1/stats`).
         var tally = AccountTally()
+        /// The entry the writer read or staged last, as `entry` would give it now: an evaluation
+        /// reads its account, then stages the reading on it (one unpacking instead of two).
+        /// Forgotten by anything that may change what `entry` gives.
+        var lastRead: (id: String, entry: Entry)?
     }
 
     let state = Mutex(State())
@@ -94,7 +98,10 @@ public final class AccountBook: Sendable {
     /// changed under another write), nil when there is none.
     func entry(_ id: String, in db: Database) throws -> Entry? {
         let known = state.withLock { s -> Entry? in
-            s.touched.contains(id) ? nil : (s.staged[id] ?? s.published[id])
+            if let last = s.lastRead, last.id == id { return last.entry }
+            guard !s.touched.contains(id), let entry = s.staged[id] ?? s.published[id] else { return nil }
+            s.lastRead = (id, entry)
+            return entry
         }
         if let known { return known }
         return try refresh(id, in: db)
@@ -117,6 +124,7 @@ public final class AccountBook: Sendable {
             if current != nil { stage(id, nil) }
             state.withLock { s in
                 s.touched.insert(id)
+                s.lastRead = nil
                 if current?.unfoldedReadings != nil { s.needReplay.insert(id) }
             }
             throw error
@@ -168,6 +176,7 @@ public final class AccountBook: Sendable {
             let previous = s.staged[id]
             s.undo.append((id, previous))
             s.staged[id] = .some(entry)
+            s.lastRead = entry.map { (id, $0) }
         }
     }
 
@@ -186,6 +195,7 @@ public final class AccountBook: Sendable {
     /// next use: what it staged may have been a row read under another write it rolled back with.
     func rollBack(to mark: Int) {
         state.withLock { s in
+            s.lastRead = nil
             while s.undo.count > mark, let (id, previous) = s.undo.popLast() {
                 if let previous { s.staged[id] = previous } else { s.staged[id] = nil }
                 s.touched.insert(id)
@@ -196,6 +206,7 @@ public final class AccountBook: Sendable {
     /// The round committed: what it staged is the book now.
     func publish() {
         state.withLock { s in
+            s.lastRead = nil
             for (id, entry) in s.staged {
                 if let old = s.published[id] { s.tally.count(old, -1) }
                 if let entry {
@@ -213,6 +224,7 @@ public final class AccountBook: Sendable {
     /// The round failed: nothing it staged happened.
     func discard() {
         state.withLock { s in
+            s.lastRead = nil
             s.staged.removeAll(keepingCapacity: true)
             s.undo.removeAll(keepingCapacity: true)
         }
@@ -221,7 +233,10 @@ public final class AccountBook: Sendable {
     /// Called by the trigger for each account row another write inserted, changed or deleted.
     func rowChanged(_ id: String) {
         state.withLock { s in
-            if !s.folding { s.touched.insert(id) }
+            if !s.folding {
+                s.touched.insert(id)
+                s.lastRead = nil
+            }
         }
     }
 
