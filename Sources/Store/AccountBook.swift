@@ -99,7 +99,7 @@ public final class AccountBook: Sendable {
     func entry(_ id: String, in db: Database) throws -> Entry? {
         let known = state.withLock { s -> Entry? in
             if let last = s.lastRead, last.id == id { return last.entry }
-            guard !s.touched.contains(id), let entry = s.staged[id] ?? s.published[id] else { return nil }
+            guard s.touched.isEmpty || !s.touched.contains(id), let entry = s.staged[id] ?? s.published[id] else { return nil }
             s.lastRead = (id, entry)
             return entry
         }
@@ -172,10 +172,9 @@ public final class AccountBook: Sendable {
     /// Stages the account's new state for the round under way.
     func stage(_ id: String, _ entry: Entry?) {
         state.withLock { s in
-            s.touched.remove(id)
-            let previous = s.staged[id]
+            if !s.touched.isEmpty { s.touched.remove(id) }
+            let previous = s.staged.updateValue(entry, forKey: id)
             s.undo.append((id, previous))
-            s.staged[id] = .some(entry)
             s.lastRead = entry.map { (id, $0) }
         }
     }
@@ -208,13 +207,11 @@ public final class AccountBook: Sendable {
         state.withLock { s in
             s.lastRead = nil
             for (id, entry) in s.staged {
-                if let old = s.published[id] { s.tally.count(old, -1) }
-                if let entry {
-                    s.tally.count(entry, 1)
-                    s.needReplay.remove(id)
-                }
-                s.published[id] = entry
-                s.unfolded[id] = entry?.unfoldedReadings?.lowerBound
+                let new = entry.map(AccountTally.Summary.init)
+                let old = s.published.replace(id, with: entry)
+                s.tally.move(from: old, to: new)
+                if entry != nil, !s.needReplay.isEmpty { s.needReplay.remove(id) }
+                if new?.unfoldedLower != old?.unfoldedLower || (old == nil) != (new == nil) { s.unfolded[id] = new?.unfoldedLower }
             }
             s.staged.removeAll(keepingCapacity: true)
             s.undo.removeAll(keepingCapacity: true)

@@ -18,10 +18,45 @@ struct AccountTally: Sendable {
         var balance: Int128 = 0
         var billedHundredths: Int128 = 0
 
+        mutating func shift(balance: Int64, billed: Int64) {
+            self.balance += Int128(balance)
+            billedHundredths += Int128(billed)
+        }
+
         mutating func add(balance: Int64, billed: Int64) {
             accounts += 1
             self.balance += Int128(balance)
             billedHundredths += Int128(billed)
+        }
+    }
+
+    /// What the totals count of one account.
+    struct Summary: Sendable {
+        var region: String
+        var state: AccountControlState
+        var balance: Int64
+        var billed: Int64
+        var alarm: Int64?
+        var trip: Int64?
+        /// The first reading its row lacks (not counted: the book's publish uses it).
+        var unfoldedLower: Int64?
+
+        init(region: String, state: AccountControlState, balance: Int64, billed: Int64, alarm: Int64?, trip: Int64?,
+             unfoldedLower: Int64?) {
+            self.region = region
+            self.state = state
+            self.balance = balance
+            self.billed = billed
+            self.alarm = alarm
+            self.trip = trip
+            self.unfoldedLower = unfoldedLower
+        }
+
+        init(_ entry: AccountBook.Entry) {
+            let r = entry.record
+            self.init(region: r.region, state: r.state, balance: r.balance.microYuan, billed: entry.billed.hundredths,
+                      alarm: r.alarmThreshold?.microYuan, trip: r.tripThreshold?.microYuan,
+                      unfoldedLower: entry.unfoldedReadings?.lowerBound)
         }
     }
 
@@ -33,16 +68,37 @@ struct AccountTally: Sendable {
 
     /// Adds (`sign` 1) or removes (-1) one account.
     mutating func count(_ entry: AccountBook.Entry, _ sign: Int) {
-        let r = entry.record
-        var sums = groups[Group(region: r.region, state: r.state)] ?? Sums()
+        count(Summary(entry), sign)
+    }
+
+    mutating func count(_ a: Summary, _ sign: Int) {
+        var sums = groups[Group(region: a.region, state: a.state)] ?? Sums()
         sums.accounts += sign
-        sums.balance += Int128(sign) * Int128(r.balance.microYuan)
-        sums.billedHundredths += Int128(sign) * Int128(entry.billed.hundredths)
-        groups[Group(region: r.region, state: r.state)] = sums.accounts == 0 ? nil : sums
+        sums.balance += Int128(sign) * Int128(a.balance)
+        sums.billedHundredths += Int128(sign) * Int128(a.billed)
+        groups[Group(region: a.region, state: a.state)] = sums.accounts == 0 ? nil : sums
+        countThresholds(a, sign)
+    }
+
+    private mutating func countThresholds(_ a: Summary, _ sign: Int) {
         if let defaults {
-            if r.balance <= (r.alarmThreshold ?? defaults.alarm) { atOrBelowAlarm += sign }
-            if r.balance <= (r.tripThreshold ?? defaults.trip) { atOrBelowTrip += sign }
+            if a.balance <= (a.alarm ?? defaults.alarm.microYuan) { atOrBelowAlarm += sign }
+            if a.balance <= (a.trip ?? defaults.trip.microYuan) { atOrBelowTrip += sign }
         }
+    }
+
+    /// One account changed from `old` to `new` (nil: not there): in its group in place when it
+    /// stays in it (a reading's publish: one hash instead of four).
+    mutating func move(from old: Summary?, to new: Summary?) {
+        guard let old, let new, old.region == new.region, old.state == new.state else {
+            if let old { count(old, -1) }
+            if let new { count(new, 1) }
+            return
+        }
+        groups[Group(region: new.region, state: new.state), default: Sums()].shift(balance: new.balance - old.balance,
+                                                                                    billed: new.billed - old.billed)
+        countThresholds(old, -1)
+        countThresholds(new, 1)
     }
 
     /// Adds the sums of accounts counted elsewhere (`PackedAccounts.tally`).

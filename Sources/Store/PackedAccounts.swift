@@ -79,22 +79,39 @@ struct PackedAccounts: Sendable {
 
     subscript(id: String) -> AccountBook.Entry? {
         get { slotOfID[id].map { entry(id, slots[Int($0)]) } }
-        set {
-            guard let newValue else {
-                if let slot = slotOfID.removeValue(forKey: id) { freeSlots.append(slot) }
-                return
-            }
-            let packed = pack(newValue)
-            if let slot = slotOfID[id] {
-                slots[Int(slot)] = packed
-            } else if let slot = freeSlots.popLast() {
-                slots[Int(slot)] = packed
-                slotOfID[id] = slot
-            } else {
-                slotOfID[id] = Int32(slots.count)
-                slots.append(packed)
-            }
+        set { replace(id, with: newValue) }
+    }
+
+    /// Sets the account's entry (nil: removes it) and returns what the totals knew of the one
+    /// it replaced: the book's publish, once per account staged, with one hash of the id.
+    @discardableResult
+    mutating func replace(_ id: String, with entry: AccountBook.Entry?) -> AccountTally.Summary? {
+        guard let entry else {
+            guard let slot = slotOfID.removeValue(forKey: id) else { return nil }
+            freeSlots.append(slot)
+            return summary(slots[Int(slot)])
         }
+        if let slot = slotOfID[id] {
+            let old = summary(slots[Int(slot)])
+            slots[Int(slot)] = pack(entry, reusing: slots[Int(slot)])
+            return old
+        }
+        let packed = pack(entry, reusing: nil)
+        if let slot = freeSlots.popLast() {
+            slots[Int(slot)] = packed
+            slotOfID[id] = slot
+        } else {
+            slotOfID[id] = Int32(slots.count)
+            slots.append(packed)
+        }
+        return nil
+    }
+
+    /// What the totals count of a slot.
+    private func summary(_ s: Slot) -> AccountTally.Summary {
+        AccountTally.Summary(region: names.strings[Int(s.region)], state: s.state, balance: s.balance, billed: s.billed,
+                             alarm: s.alarm == Self.none ? nil : s.alarm, trip: s.trip == Self.none ? nil : s.trip,
+                             unfoldedLower: s.unfoldedLower == Self.none ? nil : s.unfoldedLower)
     }
 
     /// Every account, in no particular order.
@@ -151,12 +168,18 @@ struct PackedAccounts: Sendable {
         return tally
     }
 
-    private mutating func pack(_ e: AccountBook.Entry) -> Slot {
+    /// `old`: the slot it replaces, whose name numbers are kept where the names did not
+    /// change (most publishes: a hash of each name otherwise).
+    private mutating func pack(_ e: AccountBook.Entry, reusing old: Slot?) -> Slot {
         let r = e.record
         let b = e.baseline
+        func number(_ name: String, _ previous: UInt32?) -> UInt32 {
+            if let previous, previous != Self.noName, names.strings[Int(previous)] == name { return previous }
+            return names.number(name)
+        }
         return Slot(
-            meterAddress: r.meterAddress, terminal: names.number(r.terminalID), tariff: names.number(r.tariff),
-            region: names.number(r.region), customerClass: r.customerClass.map { names.number($0) } ?? Self.noName,
+            meterAddress: r.meterAddress, terminal: number(r.terminalID, old?.terminal), tariff: number(r.tariff, old?.tariff),
+            region: number(r.region, old?.region), customerClass: r.customerClass.map { number($0, old?.customerClass) } ?? Self.noName,
             alarm: r.alarmThreshold?.microYuan ?? Self.none, trip: r.tripThreshold?.microYuan ?? Self.none,
             balance: r.balance.microYuan, tierYearStart: r.tierYearStart.map(StoredInstant.millis) ?? Self.none,
             tierYearUsed: r.tierYearUsed.hundredths, lastReadingID: r.lastReadingID ?? Self.none,
