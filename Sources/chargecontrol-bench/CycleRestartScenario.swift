@@ -49,6 +49,11 @@ struct CycleRestartScenario {
         var daemonCPUSeconds = 0.0
         var simCPUSeconds = 0.0
         var daemonRSSBytes = 0
+        /// p2r: a bare client reading the same meter-sim flat out before the daemon starts.
+        var bare = BareReads.Result()
+        var ratioToBareReads: Double {
+            bare.perSecond > 0 && cycleSeconds > 0 ? (Double(accounts) / cycleSeconds) / bare.perSecond : 0
+        }
         // p6
         var stopSeconds = 0.0
         var restartSeconds = 0.0
@@ -85,6 +90,15 @@ struct CycleRestartScenario {
             result.seed = try await StationSeed.write(plan, to: station.databasePath, progress: progress)
             progress(String(format: "seeded in %.1f s (accounts %.1f s, baselines %.1f s)",
                             result.seed.totalSeconds, result.seed.accountsSeconds, result.seed.baselinesSeconds))
+
+            if runCycle {
+                let bare = BareReads(ports: station.terminalPorts, meters: accounts,
+                                     workersPerTerminal: Collector.Configuration(timeZone: .current).readsPerTerminal,
+                                     seconds: Double(min(20, max(2, accounts / 20_000))))
+                result.bare = try await bare.run()
+                progress(String(format: "p2r: a bare client read %d meters in %.2f s (%.0f/s, %d failed)", result.bare.readings,
+                                result.bare.seconds, result.bare.perSecond, result.bare.failures))
+            }
 
             let watcher = try StationStore.openReadOnly(path: station.databasePath)
             let baseline = try await watcher.latestReadingID() ?? 0

@@ -32,6 +32,9 @@ struct CycleRestartReport {
             ("commands_queued", "\(r.commandsQueued)"), ("abnormal_readings", "\(r.abnormalReadings)"),
             ("daemon_cpu_seconds", jsonNumber(r.daemonCPUSeconds, places: 1)), ("sim_cpu_seconds", jsonNumber(r.simCPUSeconds, places: 1)),
             ("daemon_rss_bytes", "\(r.daemonRSSBytes)"),
+            ("ratio_to_bare_reads", jsonNumber(r.ratioToBareReads, places: 3)),
+            ("bare_reads_per_second", jsonNumber(r.bare.perSecond, places: 0)), ("bare_read_failures", "\(r.bare.failures)"),
+            ("goal_ratio_to_bare_reads", "0.5"),
         ]
         if let steady = r.steadySeconds { pairs.append(("steady_seconds", jsonNumber(steady))) }
         pairs += seedPairs + [("goal_seconds", "60")]
@@ -44,6 +47,9 @@ struct CycleRestartReport {
                      note: "goal ≤ 60 s; \(r.accounts) meters, \(r.terminals) terminals, first cycle after start"),
             BenchRow(scenario: "p2", measure: "readings stored per second", value: "\(r.readingsPerSecond)",
                      note: "\(r.commandsQueued) commands queued, \(r.abnormalReadings) abnormal"),
+            BenchRow(scenario: "p2r", measure: "p2's readings/s ÷ a bare client's", value: String(format: "%.3f", r.ratioToBareReads),
+                     note: String(format: "goal ≥ 0.5; bare client %.0f/s (%d failed), same meter-sim, before the daemon", r.bare.perSecond,
+                                  r.bare.failures)),
             BenchRow(scenario: "p2", measure: "CPU during the cycle", value: String(format: "%.0f + %.0f s", r.daemonCPUSeconds, r.simCPUSeconds),
                      note: "chargecontrold + meter-sim"),
             BenchRow(scenario: "p2", measure: "provisioning (Store, not HTTP)", value: String(format: "%.1f s", r.seed.totalSeconds),

@@ -56,7 +56,7 @@ struct BenchSmokeTests {
             return value.doubleValue
         }
         // The keys the issue names, each a number.
-        for (scenario, keys) in [("p1", ["p50_ms", "p99_ms", "max_ms", "accounts"]), ("p2", ["seconds", "meters"]),
+        for (scenario, keys) in [("p1", ["p50_ms", "p99_ms", "max_ms", "accounts"]), ("p2", ["seconds", "meters", "ratio_to_bare_reads"]),
                                  ("p3", ["per_second"]), ("p4", ["per_second"]), ("p5", ["bytes_per_account", "bytes_per_sim_meter"]),
                                  ("p6", ["seconds", "accounts"]), ("p7", ["ratio"])] {
             for key in keys { _ = try number(scenario, key) }
@@ -69,6 +69,10 @@ struct BenchSmokeTests {
         #expect(try number("p2", "meters") == Double(Self.meters))
         #expect(try number("p2", "seconds") > 0)
         #expect(try number("p2", "abnormal_readings") == 0)
+        // p2r: the bare client read meters, and the ratio is the two rates' quotient.
+        #expect(try number("p2", "bare_reads_per_second") > 0)
+        #expect(try number("p2", "bare_read_failures") == 0)
+        #expect(try number("p2", "ratio_to_bare_reads") > 0)
         #expect(try number("p3", "acknowledged") >= Double(Self.accounts))
         #expect(try number("p4", "per_second") > 0)
         #expect(try number("p5", "accounts") == Double(Self.accounts))
