@@ -38,6 +38,9 @@ import Testing
         // The account row's copy of its baseline, set from a bound reading id.
         "StoreTransaction.swift: Self.baselineFromReading",
         "AccountRowScan.swift: AccountBook.rowColumns",
+        // A fold statement's constant column names and its rows of `?` placeholders.
+        #"AccountBook+Rows.swift: foldedColumns.joined(separator: ", ")"#,
+        #"AccountBook+Rows.swift: Array(repeating: row, count: count).joined(separator: ", ")"#,
     ]
 
     static var sqlKeywords: Regex<AnyRegexOutput> { try! Regex(#"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER TABLE|DROP|PRAGMA|WHERE|VALUES|ORDER BY|GROUP BY|CASE WHEN)\b"#) }

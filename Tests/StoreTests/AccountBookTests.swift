@@ -202,4 +202,29 @@ import Testing
         let rowFigures = try await rows.metricsFigures(defaultAlarm: yuan("1.00"), defaultTrip: .zero, at: t0)
         #expect(rowFigures.accountsAtOrBelowAlarm == 1 && rowFigures.accountsAtOrBelowTrip == 0)
     }
+
+    @Test func manyRowsAreFoldedAFewStatementsAWriteAndAWaitingPaymentCutsTheWriteShort() async throws {
+        let (store, path) = try temporaryStore()
+        let count = AccountBook.foldedPerStatement * 2 + 50
+        for n in 1...count { try await provision(store, account: "A\(n)", meter: String(format: "%012d", n)) }
+        for n in 1...count { try await Self.bill(store, "A\(n)", minutes: 0, total: 100, charge: "0.0\(n % 10)") }
+        let live = try await store.allAccounts()
+        #expect(store.unfoldedAccounts == count)
+
+        // A write told to yield stops after its first statement.
+        let book = try #require(store.book)
+        let ids = book.unfoldedIDs()
+        let cut = try await store.write(.bulk) { db in try book.foldIntoRows(ids, in: db, yield: { true }) }
+        #expect(cut.written == AccountBook.foldedPerStatement && cut.consumed < ids.count)
+        #expect(store.unfoldedAccounts == count - AccountBook.foldedPerStatement)
+
+        // The rest in one write of three statements; every row then equals the book.
+        #expect(try await store.foldWaitingAccountRows(batch: 10_000) == count - AccountBook.foldedPerStatement)
+        #expect(store.unfoldedAccounts == 0)
+        for account in live { #expect(try await Self.rowBalance(store, account.id) == account.balance) }
+        #expect(try await store.verifyBalances().isEmpty)
+        try store.close()
+        let again = try StationStore.open(path: path)
+        #expect(try await again.allAccounts() == live)
+    }
 }
