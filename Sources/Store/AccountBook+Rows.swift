@@ -259,7 +259,9 @@ extension AccountBook {
     /// folded; returns how many rows it wrote.
     private func fold(_ rows: [(id: String, entry: Entry)], in db: Database) throws -> Int {
         let sql = Self.foldRows(rows.count)
-        let statement = rows.count == Self.foldedPerStatement ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        // The two sizes that recur (a full statement, one account) are kept compiled.
+        let statement = rows.count == Self.foldedPerStatement || rows.count == 1
+            ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
         var values: [(any DatabaseValueConvertible)?] = []
         values.reserveCapacity(rows.count * Self.foldedColumns.count)
         for (id, entry) in rows {
@@ -309,28 +311,8 @@ extension AccountBook {
     /// baseline itself does this first, so that a replay never lays older readings over it).
     @discardableResult
     func fold(_ id: String, in db: Database) throws -> Bool {
-        guard var entry = try entry(id, in: db), let readings = entry.unfoldedReadings else { return false }
-        state.withLock { $0.folding = true }
-        defer { state.withLock { $0.folding = false } }
-        let r = entry.record
-        let b = entry.baseline
-        try db.executeCached(sql: """
-            UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, charged_through = MAX(charged_through, ?),
-                last_reading_id = ?, last_reading_at = ?, tier_year_start_at = ?, tier_year_used_hundredths = ?,
-                billed_hundredths = billed_hundredths + ?, baseline_collected_at = ?, baseline_meter_time_at = ?,
-                baseline_total_hundredths = ?, baseline_sharp_hundredths = ?, baseline_peak_hundredths = ?,
-                baseline_flat_hundredths = ?, baseline_valley_hundredths = ?
-            WHERE id = ?
-            """, arguments: [entry.unfolded.microYuan, readings.upperBound, r.lastReadingID, r.lastReadingAt.map(StoredInstant.millis),
-                             r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths, entry.unfoldedEnergy.hundredths,
-                             b.map { StoredInstant.millis($0.collectedAt) }, b?.meterTime.map(StoredInstant.millis), b?.total.hundredths,
-                             b?.registers.sharp.hundredths, b?.registers.peak.hundredths, b?.registers.flat.hundredths,
-                             b?.registers.valley.hundredths, id])
-        entry.unfolded = .zero
-        entry.unfoldedEnergy = .zero
-        entry.unfoldedReadings = nil
-        entry.rowChargedThrough = max(entry.rowChargedThrough, readings.upperBound)
-        stage(id, entry)
+        guard let entry = try entry(id, in: db), entry.unfoldedReadings != nil else { return false }
+        _ = try fold([(id, entry)], in: db)
         return true
     }
 }
