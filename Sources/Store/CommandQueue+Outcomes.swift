@@ -74,3 +74,31 @@ extension StationStore {
         try await write(reconnection ? .reconnection : .urgent) { db in try CommandQueue.record(outcome, of: id, at: now, in: db) }
     }
 }
+
+extension StationStore {
+    /// Pending commands whose validity deadline passed while they could have gone (`not_before`
+    /// come) but waited for their meter, behind its other commands: moved to job review now
+    /// ("deadline passed while waiting for its meter"), instead of when the line reaches them.
+    /// A command claimed or ended meanwhile is left as it is. Returns each moved command's id
+    /// and its review item.
+    public func reviewCommandsPastDeadline(at now: Date) async throws -> [(command: Int64, reviewItem: Int64)] {
+        let ms = StoredInstant.millis(now)
+        let ids = try await writer.read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: """
+                SELECT id FROM command WHERE state = 'pending' AND deadline_at <= ? AND not_before <= ? ORDER BY id
+                """), arguments: [ms, ms])
+        }
+        guard !ids.isEmpty else { return [] }
+        return try await write { db in
+            var moved: [(command: Int64, reviewItem: Int64)] = []
+            for id in ids {
+                let item = try? db.cachedSavepoint {
+                    try CommandQueue.moveToReview(id, from: .pending, reason: "deadline passed while waiting for its meter", at: now,
+                                                  in: db)
+                }
+                if let item { moved.append((id, item)) }
+            }
+            return moved
+        }
+    }
+}

@@ -32,7 +32,8 @@ import Tariffs
 ///   Outcomes are written several at a time (`CommandOutcomeBatcher`).
 /// - Line failures retry with exponential back-off and jitter; refusals (wrong password,
 ///   keep-power, expired deadline) go to job review at once, as do commands out of attempts or
-///   past their deadline.
+///   past their deadline; a command that waits for its meter (behind its other commands) past
+///   its deadline goes to job review then, without waiting for the line (`expiryInterval`).
 ///
 /// ```swift
 /// let dispatcher = Dispatcher(core: core, lines: lines, policy: policy, logger: logger)
@@ -48,6 +49,7 @@ public final class Dispatcher: Sendable {
     let onAcknowledged: CommandAcknowledgedObserver?
     private let pollInterval: Duration
     private let rescanInterval: Duration
+    private let expiryInterval: Duration
     private let maxInFlight: Int
     let statsBox = DispatcherStatsBox()
     /// The pending commands and the meters being dispatched.
@@ -68,10 +70,13 @@ public final class Dispatcher: Sendable {
     ///   - rescanInterval: how often the queue in memory is read whole again anyway (a safety
     ///     net for a change nobody announced).
     ///   - maxInFlight: commands dispatched at once, across all meters.
+    ///   - expiryInterval: how often commands that waited for their meter past their deadline
+    ///     are looked for (and moved to job review).
     ///   - random: values in 0..<1 for the back-off jitter.
     ///   - onAcknowledged: called after each acknowledgement is stored.
     public init(core: StationCore, lines: TerminalLines, policy: DispatchPolicy, logger: Logger,
                 pollInterval: Duration = .seconds(1), rescanInterval: Duration = .seconds(60), maxInFlight: Int = 1000,
+                expiryInterval: Duration = .seconds(5),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 onAcknowledged: CommandAcknowledgedObserver? = nil) {
         self.onAcknowledged = onAcknowledged
@@ -81,6 +86,7 @@ public final class Dispatcher: Sendable {
         self.logger = logger
         self.pollInterval = pollInterval
         self.rescanInterval = rescanInterval
+        self.expiryInterval = expiryInterval
         self.maxInFlight = max(1, maxInFlight)
         self.random = random
         outcomes = CommandOutcomeBatcher(store: core.store)
@@ -110,6 +116,7 @@ public final class Dispatcher: Sendable {
         await recover()
         var rescanSeen = core.dispatcherRescan.generation
         var lastRescan = clock.now
+        var lastExpiry = clock.now
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !stopping.withLock({ $0 }) {
                 // Read before looking: a command queued or a dispatch finished after this wakes the wait below.
@@ -120,6 +127,10 @@ public final class Dispatcher: Sendable {
                 let told = core.dispatcherRescan.generation
                 if told != rescanSeen { requestRescan(.told) }
                 if now >= lastRescan.adding(rescanInterval) { requestRescan(.safetyNet) }
+                if now >= lastExpiry.adding(expiryInterval) {
+                    lastExpiry = now
+                    await reviewPastDeadline(at: now)
+                }
                 do {
                     if try await refreshBacklog(at: now) { (rescanSeen, lastRescan) = (told, now) }
                     // Claimed and sent in child tasks: the loop goes on taking what finishing frees.
@@ -133,6 +144,21 @@ public final class Dispatcher: Sendable {
                 }
                 await core.dispatcherSignal.wait(since: seen) { [clock, wake] in try? await clock.sleep(until: wake) }
             }
+        }
+    }
+
+    /// Commands that waited for their meter past their deadline end now, in job review: the
+    /// line may not reach them for a long while (a meter off the bus, its other commands
+    /// retried), and a command must end by its deadline (the fault soak checks it).
+    private func reviewPastDeadline(at now: Date) async {
+        do {
+            for (id, item) in try await store.reviewCommandsPastDeadline(at: now) {
+                statsBox.update { $0.reviewed += 1 }
+                logger.error("command moved to job review: deadline passed while waiting for its meter",
+                             metadata: ["event": "review", "command_id": "\(id)", "review_item": "\(item)"])
+            }
+        } catch {
+            logger.error("cannot move commands past their deadline to job review", metadata: ["error": "\(error)"])
         }
     }
 
