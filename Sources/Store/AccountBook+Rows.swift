@@ -147,9 +147,9 @@ extension AccountBook {
 
     /// Writes the book to `path` and names it in the database (`account_book.snapshot_token`),
     /// when the book is exactly the account rows: every account folded into its row, none
-    /// changed under the book, none left out. Returns the bytes written; refuses (naming why)
-    /// otherwise. A write of the group commit, alone in its round (a graceful stop's last).
-    func saveSnapshot(to path: String, in db: Database) throws -> Int {
+    /// changed under the book, none left out. Returns the accounts and bytes written; refuses
+    /// (naming why) otherwise. A write of the group commit, alone in its round (a graceful stop's last).
+    func saveSnapshot(to path: String, in db: Database) throws -> (accounts: Int, bytes: Int) {
         let accounts = try state.withLock { s -> PackedAccounts in
             guard s.staged.isEmpty else { throw AccountBookSnapshot.Refused("other writes are under way") }
             guard s.touched.isEmpty else { throw AccountBookSnapshot.Refused("\(s.touched.count) account rows changed under the book") }
@@ -165,7 +165,7 @@ extension AccountBook {
         let schema = try Schema.migrator.appliedMigrations(db).last ?? ""
         let bytes = try AccountBookSnapshot.write(accounts, token: token, schema: schema, to: path)
         try db.execute(sql: "UPDATE account_book SET snapshot_token = ? WHERE id = 1", arguments: [token])
-        return bytes
+        return (accounts.count, bytes)
     }
 
     /// The readings of one account its row lacks, replayed onto the entry its row gave.

@@ -269,9 +269,6 @@ public final class AccountBook: Sendable {
     /// Accounts whose rows lack readings (`foldIntoRows` writes them).
     public var unfoldedAccounts: Int { state.withLock { $0.unfolded.count } }
 
-    /// Accounts the book holds.
-    var count: Int { state.withLock { $0.published.count } }
-
     /// The published accounts whose rows lack readings, in key order (what a fold pass writes).
     func unfoldedIDs() -> [String] {
         state.withLock { Array($0.unfolded.keys) }.sorted()

@@ -82,7 +82,7 @@ enum AccountBookSnapshot {
             names.reserveCapacity(nameCount)
             for _ in 0..<nameCount { names.append(try input.text32()) }
             var accounts = PackedAccounts(names: names, reserving: count)
-            let enums = try EnumValues(names)
+            let enums = EnumValues(names)
             for _ in 0..<count {
                 let (id, slot) = try input.slot(enums, names: names.count)
                 guard accounts.insert(id, slot) else { throw Refused("account \(id) is in \(path) twice") }
@@ -116,7 +116,7 @@ enum AccountBookSnapshot {
         let state: [AccountControlState?]
         let feeControl: [FeeControlState?]
 
-        init(_ names: [String]) throws {
+        init(_ names: [String]) {
             relay = names.map(RelayState.init(rawValue:))
             state = names.map(AccountControlState.init(rawValue:))
             feeControl = names.map(FeeControlState.init(rawValue:))

@@ -18,15 +18,10 @@ struct AccountTally: Sendable {
         var balance: Int128 = 0
         var billedHundredths: Int128 = 0
 
-        mutating func shift(balance: Int64, billed: Int64) {
-            self.balance += Int128(balance)
-            billedHundredths += Int128(billed)
-        }
-
-        mutating func add(balance: Int64, billed: Int64) {
-            accounts += 1
-            self.balance += Int128(balance)
-            billedHundredths += Int128(billed)
+        mutating func merge(_ other: Sums) {
+            accounts += other.accounts
+            balance += other.balance
+            billedHundredths += other.billedHundredths
         }
     }
 
@@ -40,24 +35,6 @@ struct AccountTally: Sendable {
         var trip: Int64?
         /// The first reading its row lacks (not counted: the book's publish uses it).
         var unfoldedLower: Int64?
-
-        init(region: String, state: AccountControlState, balance: Int64, billed: Int64, alarm: Int64?, trip: Int64?,
-             unfoldedLower: Int64?) {
-            self.region = region
-            self.state = state
-            self.balance = balance
-            self.billed = billed
-            self.alarm = alarm
-            self.trip = trip
-            self.unfoldedLower = unfoldedLower
-        }
-
-        init(_ entry: AccountBook.Entry) {
-            let r = entry.record
-            self.init(region: r.region, state: r.state, balance: r.balance.microYuan, billed: entry.billed.hundredths,
-                      alarm: r.alarmThreshold?.microYuan, trip: r.tripThreshold?.microYuan,
-                      unfoldedLower: entry.unfoldedReadings?.lowerBound)
-        }
     }
 
     private(set) var groups: [Group: Sums] = [:]
@@ -67,17 +44,17 @@ struct AccountTally: Sendable {
     private(set) var atOrBelowTrip = 0
 
     /// Adds (`sign` 1) or removes (-1) one account.
-    mutating func count(_ entry: AccountBook.Entry, _ sign: Int) {
-        count(Summary(entry), sign)
+    mutating func count(_ a: Summary, _ sign: Int) {
+        adjust(Group(region: a.region, state: a.state),
+               by: Sums(accounts: sign, balance: Int128(sign) * Int128(a.balance), billedHundredths: Int128(sign) * Int128(a.billed)))
+        countThresholds(a, sign)
     }
 
-    mutating func count(_ a: Summary, _ sign: Int) {
-        var sums = groups[Group(region: a.region, state: a.state)] ?? Sums()
-        sums.accounts += sign
-        sums.balance += Int128(sign) * Int128(a.balance)
-        sums.billedHundredths += Int128(sign) * Int128(a.billed)
-        groups[Group(region: a.region, state: a.state)] = sums.accounts == 0 ? nil : sums
-        countThresholds(a, sign)
+    /// Adds `delta` to the group's sums; a group left with no account goes.
+    private mutating func adjust(_ group: Group, by delta: Sums) {
+        var sums = groups[group] ?? Sums()
+        sums.merge(delta)
+        groups[group] = sums.accounts == 0 ? nil : sums
     }
 
     private mutating func countThresholds(_ a: Summary, _ sign: Int) {
@@ -95,19 +72,15 @@ struct AccountTally: Sendable {
             if let new { count(new, 1) }
             return
         }
-        groups[Group(region: new.region, state: new.state), default: Sums()].shift(balance: new.balance - old.balance,
-                                                                                    billed: new.billed - old.billed)
+        adjust(Group(region: new.region, state: new.state),
+               by: Sums(balance: Int128(new.balance) - Int128(old.balance), billedHundredths: Int128(new.billed) - Int128(old.billed)))
         countThresholds(old, -1)
         countThresholds(new, 1)
     }
 
     /// Adds the sums of accounts counted elsewhere (`PackedAccounts.tally`).
     mutating func add(region: String, state: AccountControlState, _ more: Sums) {
-        var sums = groups[Group(region: region, state: state)] ?? Sums()
-        sums.accounts += more.accounts
-        sums.balance += more.balance
-        sums.billedHundredths += more.billedHundredths
-        groups[Group(region: region, state: state)] = sums.accounts == 0 ? nil : sums
+        adjust(Group(region: region, state: state), by: more)
     }
 
     /// Counts the accounts at or below their thresholds anew for other station defaults (after
@@ -129,12 +102,16 @@ struct AccountTally: Sendable {
     func byState(region: String?) -> [AccountControlState: Sums] {
         var out: [AccountControlState: Sums] = [:]
         for (group, sums) in groups where region == nil || group.region == region {
-            var total = out[group.state] ?? Sums()
-            total.accounts += sums.accounts
-            total.balance += sums.balance
-            total.billedHundredths += sums.billedHundredths
-            out[group.state] = total
+            out[group.state, default: Sums()].merge(sums)
         }
         return out
+    }
+}
+
+extension AccountTally.Summary {
+    init(_ entry: AccountBook.Entry) {
+        let r = entry.record
+        self.init(region: r.region, state: r.state, balance: r.balance.microYuan, billed: entry.billed.hundredths,
+                  alarm: r.alarmThreshold?.microYuan, trip: r.tripThreshold?.microYuan, unfoldedLower: entry.unfoldedReadings?.lowerBound)
     }
 }

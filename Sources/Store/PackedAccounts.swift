@@ -71,7 +71,7 @@ struct PackedAccounts: Sendable {
     static let noName = UInt32.max
 
     private var slotOfID: [String: Int32] = [:]
-    private(set) var slots: ContiguousArray<Slot> = []
+    private var slots: ContiguousArray<Slot> = []
     private var freeSlots: [Int32] = []
     private(set) var names = Names()
 
@@ -160,7 +160,7 @@ struct PackedAccounts: Sendable {
         slots.withUnsafeBufferPointer { slots in
             for i in slots.indices where free.isEmpty || !free.contains(Int32(i)) {
                 sums[Key(region: slots[i].region, state: slots[i].state), default: AccountTally.Sums()]
-                    .add(balance: slots[i].balance, billed: slots[i].billed)
+                    .merge(AccountTally.Sums(accounts: 1, balance: Int128(slots[i].balance), billedHundredths: Int128(slots[i].billed)))
             }
         }
         var tally = AccountTally()

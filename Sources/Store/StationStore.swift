@@ -96,8 +96,8 @@ public struct StationStore: Sendable {
         guard let book, let bookSnapshot else { return .refused("the store has no file beside it") }
         let started = ContinuousClock.now
         do {
-            let bytes = try await write(.bulk) { db in try book.saveSnapshot(to: bookSnapshot, in: db) }
-            return .written(accounts: book.count, bytes: bytes, seconds: (ContinuousClock.now - started) / .seconds(1))
+            let saved = try await write(.bulk) { db in try book.saveSnapshot(to: bookSnapshot, in: db) }
+            return .written(accounts: saved.accounts, bytes: saved.bytes, seconds: (ContinuousClock.now - started) / .seconds(1))
         } catch let refused as AccountBookSnapshot.Refused {
             return .refused(refused.description)
         }
