@@ -72,77 +72,140 @@ extension AccountBook {
             """)
     }
 
-    /// Loads every account, from the snapshot the last graceful stop wrote (`snapshot`, when
-    /// the database still names it) or else from the rows, then replays the readings the rows
-    /// lack (those after `account_book.folded_through`, each applied unless its row has it
-    /// already). A row that cannot be read is left out: its first use reads it again and names
-    /// the problem, as for any stored row (issue 17), instead of the whole station failing to
-    /// start. Clears the database's snapshot token: from here on the rows change.
+    /// Where a start's accounts come from, chosen by the start's write (`beginLoad`).
+    struct LoadSource: Sendable {
+        /// The snapshot the last graceful stop wrote, when the database still names it.
+        var snapshot: (path: String, token: String, schema: String)?
+        /// Why a snapshot file there is not to be read.
+        var snapshotRefused: String?
+        /// `account_book.folded_through` at the start: the replay begins after it (it does not
+        /// move while the book loads: `advanceFoldedThrough`).
+        var foldedThrough: Int64
+    }
+
+    /// The accounts a load read, before the book takes them (`finishLoad`).
+    struct LoadedAccounts: Sendable {
+        var accounts = PackedAccounts()
+        var needReplay: Set<String> = []
+        var unfolded: [String: Int64] = [:]
+        var outcome = BookLoad()
+    }
+
+    /// Loads every account now, in the start's write: `beginLoad`, `readAccounts` and
+    /// `finishLoad` on one connection. (The daemon loads behind its start instead:
+    /// `StationStore.loadBook`.)
     @discardableResult
     func load(in db: Database, snapshot: String? = nil) throws -> BookLoad {
+        let source = try beginLoad(in: db, snapshot: snapshot)
+        let loaded = try Self.readAccounts(source, in: db)
+        finishLoad(loaded)
+        return loaded.outcome
+    }
+
+    /// The start's part of a load, in its write: clears the database's snapshot token (from here
+    /// on the rows change), chooses the source and marks the book loading, so that the writer
+    /// reads an account it does not hold yet from its row with the readings the row lacks.
+    func beginLoad(in db: Database, snapshot: String?) throws -> LoadSource {
         let token = try String.fetchOne(db, sql: "SELECT snapshot_token FROM account_book WHERE id = 1")
         if token != nil { try db.execute(sql: "UPDATE account_book SET snapshot_token = NULL WHERE id = 1") }
-        var outcome = BookLoad()
-        var loaded: PackedAccounts?
-        if let snapshot, let token {
-            do {
-                let schema = try Schema.migrator.appliedMigrations(db).last ?? ""
-                loaded = try AccountBookSnapshot.read(from: snapshot, token: token, schema: schema)
-                outcome.fromSnapshot = true
-            } catch {
-                outcome.snapshotRefused = "\(error)"
-            }
-        } else if let snapshot, FileManager.default.fileExists(atPath: snapshot) {
-            outcome.snapshotRefused = "the database names no snapshot (the last stop was not graceful, or account rows changed after it)"
-        }
-        var needReplay: Set<String> = []
-        var entries: PackedAccounts
-        if let loaded {
-            entries = loaded
-        } else {
-            entries = PackedAccounts()
-            entries.reserve(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0)
-            // A row with a value out of place is read on its own when first used (and named then).
-            try AccountRowScan.scan(db, { entries[$0.record.id] = $0 }, skipped: { needReplay.insert($0) })
-        }
         let foldedThrough = try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book WHERE id = 1") ?? 0
-        var unfolded: [String: Int64] = [:]
-        let readings = try Row.fetchCursor(db, sql: """
-            SELECT \(Self.replayed), \(Self.replayWellTyped) FROM reading
-            WHERE id > ? AND balance_after_micro_yuan IS NOT NULL ORDER BY id
-            """, arguments: [foldedThrough])
-        while let row = try readings.next() {
-            guard let account = try? row.decode(String.self, atIndex: 1), var entry = entries[account] else { continue }
-            // Left to a read of its own, which names the reading.
-            guard (try? row.decode(Bool.self, atIndex: 14)) == true else {
-                entries[account] = nil
-                unfolded[account] = nil
-                needReplay.insert(account)
-                continue
-            }
-            do {
-                if try Self.replay(row, onto: &entry) { outcome.replayed += 1 }
-                entries[account] = entry
-                unfolded[account] = entry.unfoldedReadings?.lowerBound
-            } catch {
-                entries[account] = nil
-                unfolded[account] = nil
-                needReplay.insert(account)
-            }
+        var source = LoadSource(foldedThrough: foldedThrough)
+        if let snapshot, let token {
+            source.snapshot = (snapshot, token, try Schema.migrator.appliedMigrations(db).last ?? "")
+        } else if let snapshot, FileManager.default.fileExists(atPath: snapshot) {
+            source.snapshotRefused = "the database names no snapshot (the last stop was not graceful, or account rows changed after it)"
         }
-        outcome.accounts = entries.count
-        let tally = entries.tally()
         state.withLock { s in
-            s.unfolded = unfolded
-            s.tally = tally
-            s.published = entries
+            s.loading = []
+            s.needReplay = []
+            s.unfolded = [:]
+            s.published = PackedAccounts()
+            s.tally = AccountTally()
             s.staged = [:]
             s.undo = []
             s.touched = []
             s.lastRead = nil
-            s.needReplay = needReplay
         }
-        return outcome
+        return source
+    }
+
+    /// Reads every account, from the snapshot when it is sound or else from the rows, then
+    /// replays the readings the rows lack (those after `folded_through`, each applied unless its
+    /// row has it already). A row that cannot be read is left out: its first use reads it again
+    /// and names the problem, as for any stored row (issue 17), instead of the whole station
+    /// failing to start. Any connection that sees the start's write will do: the writer's, or a
+    /// reader's while the station runs (what the writer changes meanwhile, `finishLoad` keeps).
+    static func readAccounts(_ source: LoadSource, in db: Database) throws -> LoadedAccounts {
+        var loaded = LoadedAccounts()
+        loaded.outcome.snapshotRefused = source.snapshotRefused
+        var fromSnapshot: PackedAccounts?
+        if let snapshot = source.snapshot {
+            do {
+                fromSnapshot = try AccountBookSnapshot.read(from: snapshot.path, token: snapshot.token, schema: snapshot.schema)
+                loaded.outcome.fromSnapshot = true
+            } catch {
+                loaded.outcome.snapshotRefused = "\(error)"
+            }
+        }
+        if let fromSnapshot {
+            loaded.accounts = fromSnapshot
+        } else {
+            loaded.accounts.reserve(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0)
+            // A row with a value out of place is read on its own when first used (and named then).
+            try AccountRowScan.scan(db, { loaded.accounts[$0.record.id] = $0 }, skipped: { loaded.needReplay.insert($0) })
+        }
+        let readings = try Row.fetchCursor(db, sql: """
+            SELECT \(Self.replayed), \(Self.replayWellTyped) FROM reading
+            WHERE id > ? AND balance_after_micro_yuan IS NOT NULL ORDER BY id
+            """, arguments: [source.foldedThrough])
+        while let row = try readings.next() {
+            guard let account = try? row.decode(String.self, atIndex: 1), var entry = loaded.accounts[account] else { continue }
+            // Left to a read of its own, which names the reading.
+            guard (try? row.decode(Bool.self, atIndex: 14)) == true else {
+                loaded.accounts[account] = nil
+                loaded.unfolded[account] = nil
+                loaded.needReplay.insert(account)
+                continue
+            }
+            do {
+                if try Self.replay(row, onto: &entry) { loaded.outcome.replayed += 1 }
+                loaded.accounts[account] = entry
+                loaded.unfolded[account] = entry.unfoldedReadings?.lowerBound
+            } catch {
+                loaded.accounts[account] = nil
+                loaded.unfolded[account] = nil
+                loaded.needReplay.insert(account)
+            }
+        }
+        loaded.outcome.accounts = loaded.accounts.count
+        return loaded
+    }
+
+    /// The book takes what a load read. An account the writer read, staged or saw changed
+    /// since the load began stays as the writer has it (published, or left to be read again
+    /// with the readings its row lacks); every other account is as loaded.
+    func finishLoad(_ loaded: LoadedAccounts) {
+        var accounts = loaded.accounts
+        // Counted before the lock: the writer waits only for the accounts it touched meanwhile.
+        var tally = accounts.tally()
+        var unfolded = loaded.unfolded
+        var needReplay = loaded.needReplay
+        state.withLock { s in
+            let seen = s.loading ?? []
+            for id in seen {
+                let current = s.published[id]
+                tally.move(from: accounts.replace(id, with: current), to: current.map(AccountTally.Summary.init))
+                unfolded[id] = nil
+                // Not published (yet): read again, with the readings its row lacks, at its next use.
+                if current == nil { needReplay.insert(id) } else { needReplay.remove(id) }
+            }
+            for (id, low) in s.unfolded { unfolded[id] = low }
+            s.published = accounts
+            s.tally = tally
+            s.unfolded = unfolded
+            s.needReplay = needReplay.union(s.needReplay)
+            s.loading = nil
+        }
     }
 
     /// Writes the book to `path` and names it in the database (`account_book.snapshot_token`),
@@ -151,6 +214,7 @@ extension AccountBook {
     /// (naming why) otherwise. A write of the group commit, alone in its round (a graceful stop's last).
     func saveSnapshot(to path: String, in db: Database) throws -> (accounts: Int, bytes: Int) {
         let accounts = try state.withLock { s -> PackedAccounts in
+            guard s.loading == nil else { throw AccountBookSnapshot.Refused("the book is still loading") }
             guard s.staged.isEmpty else { throw AccountBookSnapshot.Refused("other writes are under way") }
             guard s.touched.isEmpty else { throw AccountBookSnapshot.Refused("\(s.touched.count) account rows changed under the book") }
             guard s.unfolded.isEmpty else { throw AccountBookSnapshot.Refused("\(s.unfolded.count) accounts' rows lack readings") }
@@ -294,6 +358,9 @@ extension AccountBook {
     /// Moves `account_book.folded_through` up to just before the first reading some row still
     /// lacks (every reading when none does): where the next start's replay begins.
     func advanceFoldedThrough(in db: Database) throws {
+        // While the book loads, the load replays from where it began (and accounts not loaded
+        // yet are read with the readings after it).
+        guard !isLoading else { return }
         let firstUnfolded = state.withLock { s -> Int64? in
             var first: Int64?
             for (id, low) in s.unfolded where s.staged[id] == nil { first = min(first ?? low, low) }

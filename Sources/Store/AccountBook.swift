@@ -79,6 +79,10 @@ public final class AccountBook: Sendable {
         var needReplay: Set<String> = []
         /// Totals of the published accounts (`/metrics`, `/v1/stats`).
         var tally = AccountTally()
+        /// While the book loads behind the station's start (`StationStore.loadBook`): the accounts
+        /// the writer read, staged or saw changed meanwhile. Their loaded state is older than the
+        /// writer's, so the load leaves them as the writer has them; nil once loaded.
+        var loading: Set<String>?
         /// The entry the writer read or staged last, as `entry` would give it now: an evaluation
         /// reads its account, then stages the reading on it (one unpacking instead of two).
         /// Forgotten by anything that may change what `entry` gives.
@@ -131,9 +135,10 @@ public final class AccountBook: Sendable {
         }
         guard let current else {
             // New to the book (inserted since it loaded: nothing unfolded), or let go of: then
-            // the readings its row lacks are read from disk.
+            // the readings its row lacks are read from disk; so for every account while the book
+            // loads (its row may lack readings the load has not replayed onto it yet).
             // (Forgotten once the entry is published: a rollback before that replays again.)
-            if state.withLock({ $0.needReplay.contains(id) }) { try replayTail(of: &fresh, in: db) }
+            if state.withLock({ $0.loading != nil || $0.needReplay.contains(id) }) { try replayTail(of: &fresh, in: db) }
             stage(id, fresh)
             return fresh
         }
@@ -173,6 +178,7 @@ public final class AccountBook: Sendable {
     func stage(_ id: String, _ entry: Entry?) {
         state.withLock { s in
             if !s.touched.isEmpty { s.touched.remove(id) }
+            s.loading?.insert(id)
             let previous = s.staged.updateValue(entry, forKey: id)
             s.undo.append((id, previous))
             s.lastRead = entry.map { (id, $0) }
@@ -230,6 +236,7 @@ public final class AccountBook: Sendable {
     /// Called by the trigger for each account row another write inserted, changed or deleted.
     func rowChanged(_ id: String) {
         state.withLock { s in
+            s.loading?.insert(id)
             if !s.folding {
                 s.touched.insert(id)
                 s.lastRead = nil
@@ -245,11 +252,16 @@ public final class AccountBook: Sendable {
         state.withLock { s in s.touched.contains(id) ? nil : s.published[id]?.record }
     }
 
+    /// Whether the book is still loading behind the station's start: until it has, the accounts
+    /// it does not hold yet are read from their rows, and the totals from the tables.
+    public var isLoading: Bool { state.withLock { $0.loading != nil } }
+
     /// Accounts, balances and billed energy by control state, of one region or all (nil when
-    /// rows changed under writes outside the group commit: then the rows are the ones to read).
+    /// rows changed under writes outside the group commit, or the book is still loading: then
+    /// the rows are the ones to read).
     public func totals(region: String?) -> [AccountControlState: (accounts: Int, balance: Int128, billedHundredths: Int128)]? {
         state.withLock { s in
-            guard s.touched.isEmpty else { return nil }
+            guard s.touched.isEmpty, s.loading == nil else { return nil }
             return s.tally.byState(region: region).mapValues { ($0.accounts, $0.balance, $0.billedHundredths) }
         }
     }
@@ -258,7 +270,7 @@ public final class AccountBook: Sendable {
     /// without their own (counted anew, once, when the defaults change).
     public func atOrBelowThresholds(defaults: (alarm: Money, trip: Money)) -> (alarm: Int, trip: Int)? {
         state.withLock { s in
-            guard s.touched.isEmpty else { return nil }
+            guard s.touched.isEmpty, s.loading == nil else { return nil }
             if s.tally.defaults?.alarm != defaults.alarm || s.tally.defaults?.trip != defaults.trip {
                 s.tally.recount(defaults: defaults, over: s.published)
             }
@@ -275,10 +287,10 @@ public final class AccountBook: Sendable {
     }
 
     /// Every published account, by id; nil when rows changed under writes outside the group
-    /// commit, or could not be read: then the rows are the ones to read.
+    /// commit, could not be read or are still loading: then the rows are the ones to read.
     func publishedRecords(accounts: Int) -> [AccountRecord]? {
         let records = state.withLock { s -> [AccountRecord]? in
-            guard s.touched.isEmpty, s.published.count == accounts else { return nil }
+            guard s.touched.isEmpty, s.loading == nil, s.published.count == accounts else { return nil }
             return s.published.entries.map(\.record)
         }
         return records?.sorted { $0.id < $1.id }

@@ -24,8 +24,11 @@ public struct StationStore: Sendable {
     let book: AccountBook?
     /// The file a graceful stop writes the book to (`saveBookSnapshot`); nil without a file.
     let bookSnapshot: String?
-    /// How the book was loaded when the store opened; nil for a read-only store.
-    public let bookLoad: BookLoad?
+    /// How the book was loaded; nil for a read-only store, and until a load behind the start
+    /// (`loadBook`) finishes.
+    public var bookLoad: BookLoad? { bookLoading?.outcome }
+    /// The book's load: done when the store opened, or waiting for `loadBook`.
+    let bookLoading: BookLoading?
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -33,7 +36,11 @@ public struct StationStore: Sendable {
     /// to it. `beforeMigrating` hears of the migrations about to run (not called when none are
     /// pending): the daemon tells systemd to extend its start timeout. `now` times the write
     /// health (`writeHealth`).
-    public static func open(path: String, now: @escaping @Sendable () -> Date = { Date() },
+    ///
+    /// `loadBookBehind`: the account book is not loaded here but by `loadBook`, while the store
+    /// already serves (the daemon: READY=1 does not wait for a million accounts); until then an
+    /// account the book does not hold yet is read from its row, with the readings it lacks.
+    public static func open(path: String, now: @escaping @Sendable () -> Date = { Date() }, loadBookBehind: Bool = false,
                             beforeMigrating: (SchemaState) -> Void = { _ in }) throws -> StationStore {
         // Checked through a plain connection first: opening a pool writes to the file (GRDB makes
         // sure the WAL is not empty), and a newer schema must be refused untouched.
@@ -47,7 +54,8 @@ public struct StationStore: Sendable {
                                         latestKnown: Schema.migrator.migrations.last.map(SchemaState.version(of:)) ?? "v0"))
         }
         let pool = try DatabasePool(path: path, configuration: configuration())
-        return try StationStore(writer: pool, bookSnapshot: AccountBookSnapshot.path(forDatabase: path), now: now)
+        return try StationStore(writer: pool, bookSnapshot: AccountBookSnapshot.path(forDatabase: path), loadBookBehind: loadBookBehind,
+                                now: now)
     }
 
     /// A private in-memory database, for tests and benchmarks.
@@ -65,28 +73,59 @@ public struct StationStore: Sendable {
 
     /// A store over `writer`, migrated.
     /// `bookSnapshot`: the file the book is written to at a graceful stop and read from at the
-    /// next start (then removed: the database no longer names it).
-    package init(writer: any DatabaseWriter, bookSnapshot: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// next start (then removed: the database no longer names it). `loadBookBehind`: see `open`.
+    package init(writer: any DatabaseWriter, bookSnapshot: String? = nil, loadBookBehind: Bool = false,
+                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         try Schema.migrator.migrate(writer)
         let book = AccountBook()
         let started = ContinuousClock.now
-        var load = try writer.write { db in
+        let source = try writer.write { db in
             try book.install(in: db)
-            return try book.load(in: db, snapshot: bookSnapshot)
+            return try book.beginLoad(in: db, snapshot: bookSnapshot)
         }
-        load.seconds = (ContinuousClock.now - started) / .seconds(1)
-        if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
-        self.init(unmigrated: writer, book: book, bookSnapshot: bookSnapshot, bookLoad: load, now: now)
+        let loading = BookLoading(source)
+        if !loadBookBehind {
+            let loaded = try writer.read { db in try AccountBook.readAccounts(source, in: db) }
+            book.finishLoad(loaded)
+            loading.finish(loaded.outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
+            if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
+        }
+        self.init(unmigrated: writer, book: book, bookSnapshot: bookSnapshot, bookLoading: loading, now: now)
     }
 
-    private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoad: BookLoad? = nil,
+    private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoading: BookLoading? = nil,
                  now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
         self.book = book
         self.bookSnapshot = bookSnapshot
-        self.bookLoad = bookLoad
+        self.bookLoading = bookLoading
         group = GroupCommit(writer: writer, book: book, now: now)
     }
+
+    /// Loads the account book when the store was opened with `loadBookBehind` (once: later calls,
+    /// and calls on a store that loaded it at open, return how it was loaded). The accounts are
+    /// read on a reader connection while the writer goes on; what the writer changed meanwhile
+    /// stays as the writer has it. A failure leaves the book loading (accounts read from their
+    /// rows as they are used) and a later call tries again.
+    @discardableResult
+    public func loadBook() async throws -> BookLoad {
+        guard let book, let bookLoading else { return BookLoad() }
+        guard let source = bookLoading.take() else { return bookLoading.outcome ?? BookLoad() }
+        let started = ContinuousClock.now
+        let loaded: AccountBook.LoadedAccounts
+        do {
+            loaded = try await writer.read { db in try AccountBook.readAccounts(source, in: db) }
+        } catch {
+            bookLoading.giveBack(source)
+            throw error
+        }
+        book.finishLoad(loaded)
+        if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
+        return bookLoading.finish(loaded.outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
+    }
+
+    /// Whether the account book is still loading behind the start (`loadBook`).
+    public var bookIsLoading: Bool { book?.isLoading ?? false }
 
     /// Writes the account book beside the database, for the next start to read instead of
     /// every account row (p6): a graceful stop's last write, once every reading is folded into

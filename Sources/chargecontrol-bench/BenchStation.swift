@@ -76,6 +76,32 @@ extension HarnessStation {
         return try await notify.waitForReady(of: process, within: seconds) - started
     }
 
+    /// As `startDaemon`, then waits for the daemon's log to say the account book loaded behind
+    /// READY=1 (the `notice` line `event=account_book`; the station's log level must show it):
+    /// both times from just before the exec.
+    func startDaemonAndLoadBook(readyFrom notify: NotifyListener, within seconds: Double = 600) async throws
+        -> (ready: Duration, bookLoaded: Duration)
+    {
+        let before = bookLoadedLines()
+        try writeConfig()
+        notify.drain()
+        let started = ContinuousClock.now
+        let process = try launchDaemon(environment: ["NOTIFY_SOCKET": notify.path])
+        let ready = try await notify.waitForReady(of: process, within: seconds) - started
+        while bookLoadedLines() <= before {
+            guard ContinuousClock.now - started < .seconds(seconds) else { throw BenchFailure("the account book did not load") }
+            guard daemon?.isRunning == true else { throw BenchFailure("chargecontrold stopped before its account book loaded") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return (ready, ContinuousClock.now - started)
+    }
+
+    /// Lines of the daemon's log that say its account book loaded.
+    private func bookLoadedLines() -> Int {
+        guard let text = try? String(contentsOf: daemonLog, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").lazy.filter { $0.contains("event=account_book") && $0.contains("account book loaded") }.count
+    }
+
     /// The simulated meter's relay (`closed`, `open`, `armed`).
     func relay(ofMeter n: Int) async throws -> String {
         guard let relay = try await simMeter(n)["relay"]?.string else { throw BenchFailure("admin GET meter \(n): no relay") }

@@ -78,6 +78,9 @@ struct BenchSmokeTests {
         #expect(try number("p5", "accounts") == Double(Self.accounts))
         #expect(try number("p6", "accounts") == Double(Self.meters))
         #expect(try number("p6", "seconds") > 0)
+        // The book loads behind READY=1, so its line comes after.
+        #expect(try number("p6", "book_loaded_seconds") >= number("p6", "seconds"))
+        #expect(try number("p6", "after_kill_book_loaded_seconds") >= number("p6", "after_kill_seconds"))
         #expect(try number("p7", "readings") == Double(Self.readings))
         #expect(try number("p7", "evaluation_errors") == 0)
         #expect(try number("p7", "ratio") > 0)

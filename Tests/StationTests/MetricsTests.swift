@@ -96,6 +96,7 @@ import Testing
         #expect(scrape.value("chargecontrol_collection_coverage_ratio", [("class", "business")]) == 1)
         #expect(scrape.value("chargecontrol_collection_stale_meters") == 1)
         #expect(scrape.value("chargecontrol_build_info", [("version", BuildVersion.version)]) == 1)
+        #expect(scrape.value("chargecontrol_account_book_loading") == 0)
 
         // Every catalogued family is announced with its type and help.
         for metric in StationMetric.all {

@@ -63,6 +63,8 @@ extension StationMetric {
         "accounts_below_alarm", "Accounts whose balance is at or below their alarm threshold.")
     static let accountsBelowTrip = StationMetric(
         "accounts_below_trip", "Accounts whose balance is at or below their trip threshold (protected ones included).")
+    static let accountBookLoading = StationMetric(
+        "account_book_loading", "1 while the account book still loads behind the start (accounts are read from their rows meanwhile), else 0.")
 
     // MARK: dispatch (from the dispatcher's stats)
     static let dispatchSent = StationMetric("dispatch_sent_total", "Remote-control requests put on a line since the daemon started.")
@@ -120,7 +122,7 @@ extension StationMetric {
     public static let all: [StationMetric] = [
         readsOK, readsFailed, abnormalReadings, cycleDuration, cycleMaxLag, ingestPending, ingestFailedTransactions,
         terminalUp, terminals, terminalsOnline, commands, queueDepth, oldestPendingAge, reviewItemsOpen, reviewItemsOverdue, reviewOnTimeRatio,
-        accounts, accountsBelowAlarm, accountsBelowTrip,
+        accounts, accountsBelowAlarm, accountsBelowTrip, accountBookLoading,
         dispatchSent, dispatchAcknowledged, dispatchRetried, dispatchReviewed, dispatchSuperseded, dispatchInFlight,
         paymentLatency, reconnectionsWithoutPayment,
         apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters, retentionPruned,

@@ -228,22 +228,12 @@ public struct StationServices: Sendable {
         }
         var timeout: StartTimeoutExtension?
         defer { timeout?.stop() }
-        let store = try StationStore.open(path: path, now: { clock.now }, beforeMigrating: { [logger] schema in
+        // The account book loads behind READY=1 (`AccountRowsService`): p6, a million accounts.
+        let store = try StationStore.open(path: path, now: { clock.now }, loadBookBehind: true, beforeMigrating: { [logger] schema in
             let status = "migrating schema to \(schema.latestKnown) (\(schema.pending.count) migrations)"
             logger.notice("\(status): \(schema.pending.joined(separator: ", "))", metadata: ["event": "migrate"])
             timeout = StartTimeoutExtension(notifier: notifier, status: status)
         })
-        if let load = store.bookLoad {
-            let metadata: Logger.Metadata = [
-                "event": "account_book", "accounts": "\(load.accounts)", "replayed": "\(load.replayed)",
-                "seconds": .stringConvertible(load.seconds), "from": .string(load.fromSnapshot ? "snapshot" : "rows"),
-            ]
-            if let refused = load.snapshotRefused {
-                logger.notice("account book loaded from the rows; its snapshot was not read: \(refused)", metadata: metadata)
-            } else {
-                logger.info("account book loaded from the \(load.fromSnapshot ? "snapshot" : "rows")", metadata: metadata)
-            }
-        }
         return store
     }
 
