@@ -130,7 +130,11 @@ public enum FaultSoak {
             var memory = ResidentMemory()
             while !stop.isSet {
                 memory.add(seconds: seconds(since: started), bytes: daemon.residentBytes)
-                if memory.samples.count % 30 == 1 { log("[soak] \(Int(seconds(since: started))) s: chargecontrold VmRSS \(mib(daemon.residentBytes))") }
+                if memory.samples.count % 30 == 1 {
+                    // SQLite's own share (page caches, statements), to tell a cache filling from a leak.
+                    let sqlite = (try? await s.metric("chargecontrol_sqlite_memory_bytes")).map { ", SQLite \(mib(Int($0)))" } ?? ""
+                    log("[soak] \(Int(seconds(since: started))) s: chargecontrold VmRSS \(mib(daemon.residentBytes))\(sqlite)")
+                }
                 try? await Task.sleep(for: options.sampleEvery)
             }
             return memory

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The station's durable state in one SQLite file (GRDB, WAL).
 ///
@@ -123,6 +124,9 @@ public struct StationStore: Sendable {
         if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
         return bookLoading.finish(loaded.outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
     }
+
+    /// Bytes SQLite holds in memory in this process, every connection together (`/metrics`).
+    public static var sqliteMemoryBytes: Int { Int(sqlite3_memory_used()) }
 
     /// Whether the account book is still loading behind the start (`loadBook`).
     public var bookIsLoading: Bool { book?.isLoading ?? false }

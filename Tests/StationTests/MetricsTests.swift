@@ -97,6 +97,8 @@ import Testing
         #expect(scrape.value("chargecontrol_collection_stale_meters") == 1)
         #expect(scrape.value("chargecontrol_build_info", [("version", BuildVersion.version)]) == 1)
         #expect(scrape.value("chargecontrol_account_book_loading") == 0)
+        // This process's SQLite: at least the test's own open connections' caches.
+        #expect((scrape.value("chargecontrol_sqlite_memory_bytes") ?? 0) > 0)
 
         // Every catalogued family is announced with its type and help.
         for metric in StationMetric.all {

@@ -116,6 +116,8 @@ extension StationMetric {
         "Share of the meters the collector schedules read within their interval, by customer class (class=\"default\": none).")
     static let collectionStaleMeters = StationMetric(
         "collection_stale_meters", "Meters the collector schedules that were not read within their interval.")
+    static let sqliteMemory = StationMetric(
+        "sqlite_memory_bytes", "Bytes SQLite holds in memory in this process (page caches, statements), every connection together.")
     static let buildInfo = StationMetric("build_info", "Always 1; the version label says which chargecontrold runs.")
 
     /// Every family, in the order the docs list them.
@@ -128,6 +130,6 @@ extension StationMetric {
         apiConnectionsOpen, apiConnectionsCap, apiConnectionsRefused, pricePushMeters, retentionPruned,
         apiRequests, apiRequestDuration, storeCommit, meterRoundTrip,
         outboxUndelivered, outboxFailing, outboxOldestAge, webhookDelivered, webhookFailed,
-        collectionCoverage, collectionStaleMeters, buildInfo,
+        collectionCoverage, collectionStaleMeters, sqliteMemory, buildInfo,
     ]
 }

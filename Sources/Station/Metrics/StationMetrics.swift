@@ -95,6 +95,7 @@ public final class StationMetrics: Sendable {
         if let coverage = coverage?() { Self.record(coverage, into: scrape) }
         scrape.gauge(.buildInfo, 1, labels: [("version", BuildVersion.version)])
         scrape.gauge(.accountBookLoading, core.store.bookIsLoading ? 1 : 0)
+        scrape.gauge(.sqliteMemory, StationStore.sqliteMemoryBytes)
         Self.record(try await core.store.pricePushes(), at: core.clock.now, into: scrape)
         Self.record(try await core.reviewTimeliness(), into: scrape)
         Self.record(try await core.store.outboxBacklog(), notifications: notifications?() ?? NotificationStats(), at: core.clock.now,
