@@ -91,17 +91,6 @@ extension AccountBook {
         var outcome = BookLoad()
     }
 
-    /// Loads every account now, in the start's write: `beginLoad`, `readAccounts` and
-    /// `finishLoad` on one connection. (The daemon loads behind its start instead:
-    /// `StationStore.loadBook`.)
-    @discardableResult
-    func load(in db: Database, snapshot: String? = nil) throws -> BookLoad {
-        let source = try beginLoad(in: db, snapshot: snapshot)
-        let loaded = try Self.readAccounts(source, in: db)
-        finishLoad(loaded)
-        return loaded.outcome
-    }
-
     /// The start's part of a load, in its write: clears the database's snapshot token (from here
     /// on the rows change), chooses the source and marks the book loading, so that the writer
     /// reads an account it does not hold yet from its row with the readings the row lacks.
