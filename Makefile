@@ -28,10 +28,17 @@ build: deps
 
 # Build every product and test once, then run without rebuilding (STACK.md pitfall 10); then
 # each libFuzzer harness briefly (fuzz-smoke). The tests also need a JSON Schema validator for
-# the OpenAPI document's response schemas (OpenAPIResponseTests).
-test: DEB_PACKAGES += python3-yaml python3-jsonschema
+# the OpenAPI document's response schemas (OpenAPIResponseTests), and PostgreSQL 15 for the
+# PostgreSQL engine's tests (issue 16): a throw-away cluster in a temp folder, started as an
+# unprivileged user for the run and stopped after it (Tests/Postgres/cluster.sh); without it
+# those tests are skipped and say why.
+test: DEB_PACKAGES += python3-yaml python3-jsonschema postgresql-15
 test: deps
 	$(SWIFT) build --build-tests
+	@pg=$$(mktemp -d /tmp/chargecontrol-pg.XXXXXX) && rmdir "$$pg"; \
+	trap 'bash Tests/Postgres/cluster.sh stop "'"$$pg"'"' EXIT; \
+	line=$$(bash Tests/Postgres/cluster.sh start "$$pg" | tail -1); \
+	echo "postgres: $$line"; export "$${line%%=*}=$${line#*=}"; \
 	$(SWIFT) test --skip-build
 	@$(MAKE) --no-print-directory fuzz-smoke
 

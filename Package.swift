@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
     ],
     targets: [
         // MARK: a seeded generator shared by the simulator and the property tests
@@ -84,6 +86,9 @@ let package = Package(
                 // The SQLite C API for the hot path's statements (`ReadingRow`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -173,7 +178,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "LoopbackTools", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift"),
+                                                     .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "StationTests",
             dependencies: [

@@ -31,6 +31,8 @@ struct ConfigErrorTests {
         ("[control.classes.shop]\ntrip_yuan = \"50.00\"", "control.classes.shop.trip_yuan: \"50.00\" is above alarm_yuan \"20.00\"; the alarm must come first"),
         ("[station]\ntimezone = \"Asia/Shangai\"", "station.timezone: unknown time zone \"Asia/Shangai\"; want an IANA name such as \"Asia/Shanghai\""),
         ("[station]\ndatabase = \"\"", "station.database: must not be empty"),
+        ("[station]\ndatabase = \"postgresql://station@db/charge\"",
+         "station.database: PostgreSQL stations are not supported by this build yet (only its schema is); use a SQLite file path"),
         ("[control]\ntrip_windows = [\"Mon-Fri 08:00-16:00\", \"Mon-Fir 08:00-16:00\"]", "control.trip_windows[1]: unknown day \"Fir\"; expected Mon, Tue, Wed, Thu, Fri, Sat or Sun"),
         ("[control]\ntrip_windows = [\"Mon-Fri 16:00-08:00\"]", "control.trip_windows[0]: \"16:00-08:00\" ends before it starts; split a window across midnight into two"),
         ("[control]\ntrip_windows = []", "control.trip_windows: no windows; trips would never happen (use \"Mon-Sun 00:00-24:00\" for any time)"),
