@@ -5,8 +5,9 @@
 ///
 /// Mapping: SQLite's INTEGER is BIGINT (money in micro-yuan and instants in milliseconds need 64
 /// bits); a rowid key (`id INTEGER PRIMARY KEY`) is a BIGINT identity, `BY DEFAULT` so that a
-/// copied station keeps its ids; TEXT stays TEXT. The balance bounds and the audit trail's
-/// append-only rule, triggers in SQLite, are a CHECK and triggers here, with the same messages.
+/// copied station keeps its ids; TEXT stays TEXT. The balance bounds, a trigger in SQLite, are a
+/// CHECK here (`account_balance_bounds`); the audit trail's append-only rule is a trigger with
+/// SQLite's message.
 /// SQLite's snapshot-token triggers have no counterpart: the book beside the database is the
 /// embedded engine's (a PostgreSQL station has no file of its own).
 ///
