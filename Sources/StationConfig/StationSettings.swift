@@ -18,16 +18,10 @@ public struct StationSettings: Sendable, Hashable {
     static func read(_ root: Section, _ reader: TableReader) -> StationSettings {
         let section = reader.section(root, "station", known: keys)
         let fallbackZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
-        let fallbackDatabase = "/var/lib/chargecontrol/station.sqlite"
-        let base = reader.baseDirectory
-        let database = reader.value(section, "database", default: fallbackDatabase, example: fallbackDatabase) {
-            (text: String) throws(InvalidValue) -> String in
-            guard !text.isEmpty else { throw InvalidValue("must not be empty") }
-            // Said plainly rather than taken for a file name: the engine is not finished (issue 16).
-            guard !text.hasPrefix("postgresql://"), !text.hasPrefix("postgres://") else {
-                throw InvalidValue("PostgreSQL stations are not supported by this build yet (only its schema is); use a SQLite file path")
-            }
-            return resolve(text, against: base)
+        // A PostgreSQL URL is said plainly rather than taken for a file name: the engine is not finished (issue 16).
+        let database = reader.path(section, "database", default: "/var/lib/chargecontrol/station.sqlite") { text in
+            text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
+                ? "PostgreSQL stations are not supported by this build yet (only its schema is); use a SQLite file path" : nil
         }
         let besideDatabase = ((database as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
         return StationSettings(

@@ -150,9 +150,11 @@ final class TableReader {
     }
 
     /// A file or folder path; relative paths are taken from the configuration file's folder.
-    func path(_ section: Section, _ name: String, default fallback: String) -> String {
+    /// `refusal` names why a value is not a path this key takes (nil: it is).
+    func path(_ section: Section, _ name: String, default fallback: String, refusal: (String) -> String? = { _ in nil }) -> String {
         value(section, name, default: fallback, example: fallback) { (text: String) throws(InvalidValue) -> String in
             guard !text.isEmpty else { throw InvalidValue("must not be empty") }
+            if let reason = refusal(text) { throw InvalidValue(reason) }
             return resolve(text, against: baseDirectory)
         }
     }

@@ -27,11 +27,15 @@ final class BookLoading: Sendable {
         state.withLock { $0.source = source }
     }
 
+    /// The book holds what was loaded: no loader may take the source again.
     @discardableResult
     func finish(_ outcome: BookLoad, seconds: Double) -> BookLoad {
         var outcome = outcome
         outcome.seconds = seconds
-        state.withLock { $0.outcome = outcome }
+        state.withLock { s in
+            s.source = nil
+            s.outcome = outcome
+        }
         return outcome
     }
 

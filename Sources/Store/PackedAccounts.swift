@@ -77,8 +77,6 @@ struct PackedAccounts: Sendable {
 
     var count: Int { slotOfID.count }
 
-    func contains(_ id: String) -> Bool { slotOfID[id] != nil }
-
     subscript(id: String) -> AccountBook.Entry? {
         get { slotOfID[id].map { entry(id, slots[Int($0)]) } }
         set { replace(id, with: newValue) }

@@ -85,13 +85,10 @@ public struct StationStore: Sendable {
             return try book.beginLoad(in: db, snapshot: bookSnapshot)
         }
         let loading = BookLoading(source)
-        if !loadBookBehind {
-            let loaded = try writer.read { db in try AccountBook.readAccounts(source, in: db) }
-            book.finishLoad(loaded)
-            loading.finish(loaded.outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
-            if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
-        }
         self.init(unmigrated: writer, book: book, bookSnapshot: bookSnapshot, bookLoading: loading, now: now)
+        if !loadBookBehind {
+            installLoaded(try writer.read { db in try AccountBook.readAccounts(source, in: db) }, since: started)
+        }
     }
 
     private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoading: BookLoading? = nil,
@@ -120,9 +117,16 @@ public struct StationStore: Sendable {
             bookLoading.giveBack(source)
             throw error
         }
-        book.finishLoad(loaded)
+        return installLoaded(loaded, since: started)
+    }
+
+    /// The book takes what a load read; the snapshot it may have read goes (the database no
+    /// longer names it). Returns how the load went.
+    @discardableResult
+    private func installLoaded(_ loaded: AccountBook.LoadedAccounts, since started: ContinuousClock.Instant) -> BookLoad {
+        book?.finishLoad(loaded)
         if let bookSnapshot { try? FileManager.default.removeItem(atPath: bookSnapshot) }
-        return bookLoading.finish(loaded.outcome, seconds: (ContinuousClock.now - started) / .seconds(1))
+        return bookLoading?.finish(loaded.outcome, seconds: (ContinuousClock.now - started) / .seconds(1)) ?? loaded.outcome
     }
 
     /// Bytes SQLite holds in memory in this process, every connection together (`/metrics`).

@@ -79,6 +79,8 @@ import Testing
         // A start that loads at once (from the rows: this stop was not graceful) sees the same.
         try store.close()
         let again = try StationStore.open(path: path)
+        // Loaded at open: a later call says how, and loads nothing again.
+        #expect(try await again.loadBook().seconds == again.bookLoad?.seconds)
         #expect(try await Self.records(again) == live)
         #expect(again.book?.totals(region: nil)?.mapValues(\.accounts) == totals.mapValues(\.accounts))
         #expect(try await again.verifyBalances().isEmpty)
