@@ -31,7 +31,8 @@ build: deps
 # the OpenAPI document's response schemas (OpenAPIResponseTests), and PostgreSQL 15 for the
 # PostgreSQL engine's tests (issue 16): a throw-away cluster in a temp folder, started as an
 # unprivileged user for the run and stopped after it (Tests/Postgres/cluster.sh); without it
-# those tests are skipped and say why.
+# those tests are skipped and say why. With it, the store's suite runs a second time on
+# PostgreSQL (CHARGECONTROL_TEST_ENGINE=postgres: one set of tests, two engines).
 test: DEB_PACKAGES += python3-yaml python3-jsonschema postgresql-15
 test: deps
 	$(SWIFT) build --build-tests
@@ -39,7 +40,11 @@ test: deps
 	trap 'bash Tests/Postgres/cluster.sh stop "'"$$pg"'"' EXIT; \
 	line=$$(bash Tests/Postgres/cluster.sh start "$$pg" | tail -1); \
 	echo "postgres: $$line"; export "$${line%%=*}=$${line#*=}"; \
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build && \
+	if [ "$${line%%=*}" = CHARGECONTROL_TEST_POSTGRES ]; then \
+		echo "postgres: the store's suite again, on PostgreSQL"; \
+		CHARGECONTROL_TEST_ENGINE=postgres $(SWIFT) test --skip-build --filter StoreTests; \
+	else echo "postgres: the store's suite on PostgreSQL skipped: $${line#*=}"; fi
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 release: deps

@@ -81,12 +81,14 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "Tariffs", "ChargeControl",
+                "Tariffs", "ChargeControl", "StationConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API for the hot path's statements (`ReadingRow`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -146,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrol-bench",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "Store", "StationHarness", "BuildVersion",
+                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "StationConfig", "Store", "StationHarness", "BuildVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The SQLite C API alone, for p7's raw-insert baseline: the bench reads the store through its methods.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -178,7 +180,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "LoopbackTools", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StationConfig", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift"),
                                                      .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "StationTests",

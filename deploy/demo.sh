@@ -25,6 +25,16 @@ payments demo-payments-token-0000000001
 viewer demo-viewer-token-00000000001
 TOKENS
 
+# DEMO_DATABASE=postgresql://…: the same demo on a PostgreSQL station (an empty database).
+CONFIG=Config/demo.toml
+WHERE="$RUN/station.sqlite; inspect it with sqlite3"
+if [ -n "${DEMO_DATABASE:-}" ]; then
+    # Relative paths in demo.toml resolve the same from demo-run/ as from Config/.
+    sed "s|^database = .*|database = \"$DEMO_DATABASE\"|" Config/demo.toml > "$RUN/demo.toml"
+    CONFIG=$RUN/demo.toml
+    WHERE="PostgreSQL (${DEMO_DATABASE%%\?*}); inspect it with psql"
+fi
+
 pids=()
 cleanup() {
     trap - INT TERM EXIT
@@ -32,7 +42,7 @@ cleanup() {
     echo "demo: stopping"
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    echo "demo: the database is in $RUN/station.sqlite; inspect it with sqlite3 or run 'make demo' again"
+    echo "demo: the database is in $WHERE, or run 'make demo' again"
 }
 trap cleanup INT TERM EXIT
 
@@ -41,7 +51,7 @@ trap cleanup INT TERM EXIT
     --first-address 000000000001 --admin $ADMIN --load-kw 3 --time-scale 600 --seed 42 \
     --tariff "Config/tariffs/$TARIFF.toml" > "$RUN/meter-sim.log" 2>&1 &
 pids+=($!)
-"$BIN/chargecontrold" --config Config/demo.toml 2> >(tee "$RUN/chargecontrold.log" | grep --line-buffered -E "event=(alarm|trip|allow_close|direct_close|keep_power|payment|command_acknowledged|review|abnormal|ready)" >&2) &
+"$BIN/chargecontrold" --config "$CONFIG" 2> >(tee "$RUN/chargecontrold.log" | grep --line-buffered -E "event=(alarm|trip|allow_close|direct_close|keep_power|payment|command_acknowledged|review|abnormal|ready)" >&2) &
 pids+=($!)
 
 for _ in $(seq 100); do

@@ -18,12 +18,20 @@ public struct StationSettings: Sendable, Hashable {
     static func read(_ root: Section, _ reader: TableReader) -> StationSettings {
         let section = reader.section(root, "station", known: keys)
         let fallbackZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
-        // A PostgreSQL URL is said plainly rather than taken for a file name: the engine is not finished (issue 16).
-        let database = reader.path(section, "database", default: "/var/lib/chargecontrol/station.sqlite") { text in
-            text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
-                ? "PostgreSQL stations are not supported by this build yet (only its schema is); use a SQLite file path" : nil
+        // A SQLite file's path, or a PostgreSQL station's URL, checked here and kept as written.
+        let database = reader.path(section, "database", default: "/var/lib/chargecontrol/station.sqlite") { text throws(InvalidValue) in
+            guard PostgresLocation.isURL(text) else { return false }
+            do {
+                _ = try PostgresLocation(url: text)
+            } catch {
+                throw InvalidValue("\(error)")
+            }
+            return true
         }
-        let besideDatabase = ((database as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
+        // PostgreSQL stations are backed up with PostgreSQL's tools; the folder stays for a copy into SQLite.
+        let besideDatabase = PostgresLocation.isURL(database)
+            ? "/var/lib/chargecontrol/backups"
+            : ((database as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
         return StationSettings(
             database: database,
             timeZone: reader.value(section, "timezone", default: fallbackZone, example: "Asia/Shanghai") {

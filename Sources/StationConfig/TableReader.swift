@@ -150,11 +150,13 @@ final class TableReader {
     }
 
     /// A file or folder path; relative paths are taken from the configuration file's folder.
-    /// `refusal` names why a value is not a path this key takes (nil: it is).
-    func path(_ section: Section, _ name: String, default fallback: String, refusal: (String) -> String? = { _ in nil }) -> String {
+    /// `verbatim`: the value is not a path and is kept as written (a database URL); it throws
+    /// `InvalidValue` naming what is wrong with one.
+    func path(_ section: Section, _ name: String, default fallback: String,
+              verbatim: (String) throws(InvalidValue) -> Bool = { _ in false }) -> String {
         value(section, name, default: fallback, example: fallback) { (text: String) throws(InvalidValue) -> String in
             guard !text.isEmpty else { throw InvalidValue("must not be empty") }
-            if let reason = refusal(text) { throw InvalidValue(reason) }
+            if try verbatim(text) { return text }
             return resolve(text, against: baseDirectory)
         }
     }

@@ -28,6 +28,9 @@ public struct StationOptions: Sendable {
     public var simReadySeconds: Double = 30
 
     // MARK: chargecontrold
+    /// `[station] database`: nil, `station.sqlite` in the station's folder; or a `postgresql://`
+    /// URL of an empty database (the bench on PostgreSQL).
+    public var database: String?
     public var collectionInterval = "2s"
     /// At least `collectionInterval` (the configuration refuses less).
     public var staleness = "60s"

@@ -34,7 +34,7 @@ extension AccountBook {
     /// `charged`, `energy`): what a reader outside the writer subtracts from the row's balance
     /// (and adds to its energy billed). Only the readings after `folded_through` are looked at.
     static let unfoldedCharges = """
-        SELECT r.account_id, SUM(r.charge_micro_yuan) AS charged, SUM(r.energy_hundredths) AS energy
+        SELECT r.account_id, CAST(SUM(r.charge_micro_yuan) AS INTEGER) AS charged, CAST(SUM(r.energy_hundredths) AS INTEGER) AS energy
         FROM reading AS r JOIN account AS x ON x.id = r.account_id
         WHERE r.id > (SELECT folded_through FROM account_book) AND r.id > x.charged_through AND r.charge_micro_yuan IS NOT NULL
         GROUP BY r.account_id
@@ -44,7 +44,7 @@ extension AccountBook {
     private static let chargedThroughColumn = baselineColumn + 7
 
     /// An entry as its row has it: nothing unfolded.
-    static func entry(_ row: Row) throws -> Entry {
+    static func entry(_ row: SQLRow) throws -> Entry {
         let record = try AccountRecord(row: row, from: 0)
         let baseline = try row.decodeRecord(table: "account", key: .index(0)) {
             try row.hasNull(atIndex: baselineColumn) ? nil : StoreTransaction.reading(row, from: baselineColumn)
@@ -57,7 +57,11 @@ extension AccountBook {
 
     /// Creates the trigger that tells the book of account rows changed by other writes, on the
     /// writer's connection (a temporary trigger lives with its connection).
-    func install(in db: Database) throws {
+    func install(in session: SQLSession) throws {
+        guard let db = session.sqlite else {
+            try session.watchAccountRows { [weak self] id in self?.rowChanged(id) }
+            return
+        }
         db.add(function: DatabaseFunction("account_book_row_changed", argumentCount: 1, pure: false) { [weak self] values in
             if let id = String.fromDatabaseValue(values[0]) { self?.rowChanged(id) }
             return nil
@@ -94,13 +98,13 @@ extension AccountBook {
     /// The start's part of a load, in its write: clears the database's snapshot token (from here
     /// on the rows change), chooses the source and marks the book loading, so that the writer
     /// reads an account it does not hold yet from its row with the readings the row lacks.
-    func beginLoad(in db: Database, snapshot: String?) throws -> LoadSource {
+    func beginLoad(in db: SQLSession, snapshot: String?) throws -> LoadSource {
         let token = try String.fetchOne(db, sql: "SELECT snapshot_token FROM account_book WHERE id = 1")
         if token != nil { try db.execute(sql: "UPDATE account_book SET snapshot_token = NULL WHERE id = 1") }
         let foldedThrough = try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book WHERE id = 1") ?? 0
         var source = LoadSource(foldedThrough: foldedThrough)
         if let snapshot, let token {
-            source.snapshot = (snapshot, token, try Schema.migrator.appliedMigrations(db).last ?? "")
+            source.snapshot = (snapshot, token, try Schema.appliedMigrations(db).last ?? "")
         } else if let snapshot, FileManager.default.fileExists(atPath: snapshot) {
             source.snapshotRefused = "the database names no snapshot (the last stop was not graceful, or account rows changed after it)"
         }
@@ -124,7 +128,7 @@ extension AccountBook {
     /// and names the problem, as for any stored row (issue 17), instead of the whole station
     /// failing to start. Any connection that sees the start's write will do: the writer's, or a
     /// reader's while the station runs (what the writer changes meanwhile, `finishLoad` keeps).
-    static func readAccounts(_ source: LoadSource, in db: Database) throws -> LoadedAccounts {
+    static func readAccounts(_ source: LoadSource, in db: SQLSession) throws -> LoadedAccounts {
         var loaded = LoadedAccounts()
         loaded.outcome.snapshotRefused = source.snapshotRefused
         var fromSnapshot: PackedAccounts?
@@ -143,7 +147,7 @@ extension AccountBook {
             // A row with a value out of place is read on its own when first used (and named then).
             try AccountRowScan.scan(db, { loaded.accounts[$0.record.id] = $0 }, skipped: { loaded.needReplay.insert($0) })
         }
-        let readings = try Row.fetchCursor(db, sql: """
+        var readings = try SQLRow.fetchCursor(db, sql: """
             SELECT \(Self.replayed), \(Self.replayWellTyped) FROM reading
             WHERE id > ? AND balance_after_micro_yuan IS NOT NULL ORDER BY id
             """, arguments: [source.foldedThrough])
@@ -201,7 +205,7 @@ extension AccountBook {
     /// when the book is exactly the account rows: every account folded into its row, none
     /// changed under the book, none left out. Returns the accounts and bytes written; refuses
     /// (naming why) otherwise. A write of the group commit, alone in its round (a graceful stop's last).
-    func saveSnapshot(to path: String, in db: Database) throws -> (accounts: Int, bytes: Int) {
+    func saveSnapshot(to path: String, in db: SQLSession) throws -> (accounts: Int, bytes: Int) {
         let accounts = try state.withLock { s -> PackedAccounts in
             guard s.loading == nil else { throw AccountBookSnapshot.Refused("the book is still loading") }
             guard s.staged.isEmpty else { throw AccountBookSnapshot.Refused("other writes are under way") }
@@ -215,16 +219,16 @@ extension AccountBook {
             throw AccountBookSnapshot.Refused("the book holds \(accounts.count) accounts, the table \(rows)")
         }
         let token = UUID().uuidString
-        let schema = try Schema.migrator.appliedMigrations(db).last ?? ""
+        let schema = try Schema.appliedMigrations(db).last ?? ""
         let bytes = try AccountBookSnapshot.write(accounts, token: token, schema: schema, to: path)
         try db.execute(sql: "UPDATE account_book SET snapshot_token = ? WHERE id = 1", arguments: [token])
         return (accounts.count, bytes)
     }
 
     /// The readings of one account its row lacks, replayed onto the entry its row gave.
-    func replayTail(of entry: inout Entry, in db: Database) throws {
+    func replayTail(of entry: inout Entry, in db: SQLSession) throws {
         // Copied rows (not a cursor's): their numbers are checked as they decode.
-        let readings = try Row.fetchAll(db.cachedStatement(sql: """
+        let readings = try SQLRow.fetchAll(db.cachedStatement(sql: """
             SELECT \(Self.replayed) FROM reading
             WHERE id > MAX(?, (SELECT folded_through FROM account_book WHERE id = 1)) AND account_id = ?
                 AND balance_after_micro_yuan IS NOT NULL ORDER BY id
@@ -241,7 +245,7 @@ extension AccountBook {
 
     /// Lays a reading that became its account's baseline (a row of `replayed`) over the entry,
     /// unless the account row has it already; true when it did.
-    private static func replay(_ row: Row, onto entry: inout Entry) throws -> Bool {
+    private static func replay(_ row: SQLRow, onto entry: inout Entry) throws -> Bool {
         try row.decodeRecord(table: "reading", key: .index(0)) {
             let id: Int64 = try row.decode(atIndex: 0)
             guard id > entry.rowChargedThrough else { return false }
@@ -263,7 +267,7 @@ extension AccountBook {
     ///
     /// `yield`: asked after each statement; true stops the write there (a payment waits for it),
     /// and `consumed` says how many of `ids` it went through.
-    func foldIntoRows(_ ids: [String], in db: Database,
+    func foldIntoRows(_ ids: [String], in db: SQLSession,
                       yield: () -> Bool = { false }) throws -> (written: Int, consumed: Int) {
         var written = 0
         var rows: [(id: String, entry: Entry)] = []
@@ -296,8 +300,11 @@ extension AccountBook {
     /// One UPDATE writing `count` rows' unfolded readings (what `fold(_:in:)` writes for one).
     private static func foldRows(_ count: Int) -> String {
         let row = "(" + Array(repeating: "?", count: foldedColumns.count).joined(separator: ", ") + ")"
+        // The first row's numbers typed: PostgreSQL gives a column of NULLs alone the type text.
+        let typed = "(?" + String(repeating: ", CAST(? AS INTEGER)", count: foldedColumns.count - 1) + ")"
+        let rows = ([typed] + Array(repeating: row, count: count - 1)).joined(separator: ", ")
         return """
-            WITH v(\(foldedColumns.joined(separator: ", "))) AS (VALUES \(Array(repeating: row, count: count).joined(separator: ", ")))
+            WITH v(\(foldedColumns.joined(separator: ", "))) AS (VALUES \(rows))
             UPDATE account SET balance_micro_yuan = balance_micro_yuan + v.delta, charged_through = MAX(charged_through, v.through),
                 last_reading_id = v.last_id, last_reading_at = v.last_at, tier_year_start_at = v.tier_start,
                 tier_year_used_hundredths = v.tier_used, billed_hundredths = billed_hundredths + v.billed,
@@ -310,17 +317,17 @@ extension AccountBook {
 
     /// Writes the entries' unfolded readings into their rows in one statement and stages them
     /// folded; returns how many rows it wrote.
-    private func fold(_ rows: [(id: String, entry: Entry)], in db: Database) throws -> Int {
+    private func fold(_ rows: [(id: String, entry: Entry)], in db: SQLSession) throws -> Int {
         let sql = Self.foldRows(rows.count)
         // The two sizes that recur (a full statement, one account) are kept compiled.
         let statement = rows.count == Self.foldedPerStatement || rows.count == 1
             ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
-        var values: [(any DatabaseValueConvertible)?] = []
+        var values: [(any SQLStorable)?] = []
         values.reserveCapacity(rows.count * Self.foldedColumns.count)
         for (id, entry) in rows {
             let r = entry.record
             let b = entry.baseline
-            let row: [(any DatabaseValueConvertible)?] = [
+            let row: [(any SQLStorable)?] = [
                 id, entry.unfolded.microYuan, entry.unfoldedReadings?.upperBound, r.lastReadingID,
                 r.lastReadingAt.map(StoredInstant.millis), r.tierYearStart.map(StoredInstant.millis), r.tierYearUsed.hundredths,
                 entry.unfoldedEnergy.hundredths, b.map { StoredInstant.millis($0.collectedAt) }, b?.meterTime.map(StoredInstant.millis),
@@ -331,7 +338,7 @@ extension AccountBook {
         }
         state.withLock { $0.folding = true }
         defer { state.withLock { $0.folding = false } }
-        try statement.execute(arguments: StatementArguments(values))
+        try statement.execute(arguments: SQLArguments(values))
         let written = db.changesCount
         for (id, var entry) in rows {
             let through = entry.unfoldedReadings?.upperBound ?? entry.rowChargedThrough
@@ -346,7 +353,7 @@ extension AccountBook {
 
     /// Moves `account_book.folded_through` up to just before the first reading some row still
     /// lacks (every reading when none does): where the next start's replay begins.
-    func advanceFoldedThrough(in db: Database) throws {
+    func advanceFoldedThrough(in db: SQLSession) throws {
         // While the book loads, the load replays from where it began (and accounts not loaded
         // yet are read with the readings after it).
         guard !isLoading else { return }
@@ -366,7 +373,7 @@ extension AccountBook {
     /// Writes one account's unfolded readings into its row now (a write that sets the row's
     /// baseline itself does this first, so that a replay never lays older readings over it).
     @discardableResult
-    func fold(_ id: String, in db: Database) throws -> Bool {
+    func fold(_ id: String, in db: SQLSession) throws -> Bool {
         guard let entry = try entry(id, in: db), entry.unfoldedReadings != nil else { return false }
         _ = try fold([(id, entry)], in: db)
         return true

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Synchronization
 import Tariffs
 
@@ -100,7 +99,7 @@ public final class AccountBook: Sendable {
 
     /// The account as the writer sees it (staged, else published; read again when its row
     /// changed under another write), nil when there is none.
-    func entry(_ id: String, in db: Database) throws -> Entry? {
+    func entry(_ id: String, in db: SQLSession) throws -> Entry? {
         let known = state.withLock { s -> Entry? in
             if let last = s.lastRead, last.id == id { return last.entry }
             guard s.touched.isEmpty || !s.touched.contains(id), let entry = s.staged[id] ?? s.published[id] else { return nil }
@@ -113,10 +112,10 @@ public final class AccountBook: Sendable {
 
     /// Reads the row again and lays what it has not received of the readings over it.
     @discardableResult
-    func refresh(_ id: String, in db: Database) throws -> Entry? {
+    func refresh(_ id: String, in db: SQLSession) throws -> Entry? {
         // Still `touched` until it is read: a row that fails to read is read again next time.
         let current = state.withLock { s -> Entry? in s.staged[id] ?? s.published[id] }
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.selectOne), arguments: [id]) else {
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: Self.selectOne), arguments: [id]) else {
             if current != nil { stage(id, nil) }
             return nil
         }
@@ -161,7 +160,7 @@ public final class AccountBook: Sendable {
     /// Reads again every row changed under other writes (a write's end, before its savepoint is
     /// released, so that what it staged is undone with it). A row that cannot be read is not
     /// this write's failure: the book lets go of it, and its next use names the problem.
-    func refreshTouched(in db: Database) throws {
+    func refreshTouched(in db: SQLSession) throws {
         let touched = state.withLock { $0.touched }
         for id in touched {
             do {
@@ -187,7 +186,7 @@ public final class AccountBook: Sendable {
 
     /// A reading evaluated that became the account's baseline, with what it did.
     func stageReading(_ readingID: Int64, of id: String, reading: MeterReading, effect: StoreTransaction.ReadingEffect,
-                      in db: Database) throws {
+                      in db: SQLSession) throws {
         guard var entry = try entry(id, in: db) else { throw StoreError.unknownAccount(id) }
         try entry.take(readingID, reading: reading, effect: effect)
         stage(id, entry)

@@ -10,9 +10,17 @@ import Tariffs
 /// out of place is not decoded, and its first use reads it on its own and names the problem.
 enum AccountRowScan {
     /// Calls `body` with each well-formed row's entry, and `skipped` with the id of each other one.
-    static func scan(_ db: Database, _ body: (AccountBook.Entry) -> Void, skipped: (String) -> Void) throws {
-        var prepared: OpaquePointer?
+    static func scan(_ session: SQLSession, _ body: (AccountBook.Entry) -> Void, skipped: (String) -> Void) throws {
         let sql = "SELECT \(AccountBook.rowColumns) FROM account AS a"
+        guard let db = session.sqlite else {
+            // PostgreSQL's columns are typed: a row decodes or names its problem at its first use.
+            var rows = try SQLRow.fetchCursor(session, sql: sql)
+            while let row = try rows.next() {
+                if let entry = try? AccountBook.entry(row) { body(entry) } else if let id = try? row.decode(String.self, atIndex: 0) { skipped(id) }
+            }
+            return
+        }
+        var prepared: OpaquePointer?
         guard sqlite3_prepare_v2(db.sqliteConnection, sql, -1, &prepared, nil) == SQLITE_OK, let s = prepared else {
             throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
                                 message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// A terminal: the TCP peer that forwards frames to the meters on its bus.
@@ -93,7 +92,7 @@ public struct AccountRecord: Sendable, Hashable {
         """
 
     /// Decodes `columns` from the row, starting at position `first`.
-    init(row: Row, from i: Int = 0) throws {
+    init(row: SQLRow, from i: Int = 0) throws {
         self = try row.decodeRecord(table: "account", key: .index(i)) {
             try AccountRecord(
                 id: row.decode(atIndex: i), meterAddress: row.decode(atIndex: i + 1), terminalID: row.decode(atIndex: i + 2),
@@ -177,7 +176,7 @@ extension StationStore {
 
     public func terminals() async throws -> [TerminalRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map { row in
+            try SQLRow.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map { row in
                 try row.decodeRecord(table: "terminal", key: .name("id")) {
                     try TerminalRecord(id: row.decode(forColumn: "id"), host: row.decode(forColumn: "host"),
                                        port: row.decode(forColumn: "port"))
@@ -242,7 +241,7 @@ extension StationStore {
     }
 
     /// An opening balance may change only while it is the account's only ledger entry.
-    private static func replaceOpening(account: String, amount: Money, at: Int64, in db: Database) throws {
+    private static func replaceOpening(account: String, amount: Money, at: Int64, in db: SQLSession) throws {
         let entries = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM ledger WHERE account_id = ?"), arguments: [account]) ?? 0
         let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'opening'"),
                                          arguments: [account])
@@ -265,12 +264,12 @@ extension StationStore {
 
     /// The account: inside a write, the book's (staged, else published); in a read, its row
     /// with the charges of the readings it lacks.
-    static func account(_ id: String, in db: Database) throws -> AccountRecord {
+    static func account(_ id: String, in db: SQLSession) throws -> AccountRecord {
         if let book = AccountBook.current {
             guard let entry = try book.entry(id, in: db) else { throw StoreError.unknownAccount(id) }
             return entry.record
         }
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: AccountRecord.selectByID),
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: AccountRecord.selectByID),
                                           arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
@@ -287,7 +286,7 @@ extension StationStore {
     public func allAccounts() async throws -> [AccountRecord] {
         if let book, let records = book.publishedRecords(accounts: try await accountCount()) { return records }
         return try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: AccountRecord.selectAll)).map { try AccountRecord(row: $0) }
+            try SQLRow.fetchAll(db.cachedStatement(sql: AccountRecord.selectAll)).map { try AccountRecord(row: $0) }
         }
     }
 }

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// An operator's correction of a balance, either sign, idempotent by its number like a payment.
@@ -40,7 +39,7 @@ extension StationStore {
     }
 
     static func recordAdjustment(_ a: AdjustmentRequest, receivedAt now: Date, maxAmount: Money,
-                                 in db: Database) throws -> AdjustmentOutcome {
+                                 in db: SQLSession) throws -> AdjustmentOutcome {
         if let existing = try adjustment(number: a.adjustmentNo, in: db) {
             let same = existing.accountID == a.accountID && existing.amount == a.amount && existing.reason == a.reason
             return same ? .duplicate(existing) : .conflict(existing: existing)
@@ -60,8 +59,8 @@ extension StationStore {
                                           receivedAt: StoredInstant.date(received), balanceAfter: balance))
     }
 
-    static func adjustment(number: String, in db: Database) throws -> AdjustmentReceipt? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+    static func adjustment(number: String, in db: SQLSession) throws -> AdjustmentReceipt? {
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: """
             SELECT adjustment_no, account_id, amount_micro_yuan, reason, received_at, balance_after_micro_yuan
             FROM adjustment WHERE adjustment_no = ?
             """), arguments: [number]) else { return nil }

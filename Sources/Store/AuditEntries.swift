@@ -1,4 +1,3 @@
-import GRDB
 
 /// One audit row as it reads back (`auditTrail`, `auditPage`, `commandHistory`): the record and
 /// its place in the trail, without the hashes (`verifyAudit` checks those).
@@ -21,7 +20,7 @@ public struct AuditEntry: Sendable, Hashable {
 extension AuditEntry {
     /// Decodes `id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor`
     /// (spelled out in each query: SQL text is never interpolated, `SQLBindingTests`).
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         self = try row.decodeRecord(table: "audit", key: .index(0)) {
             try AuditEntry(id: row.decode(atIndex: 0), atMillis: row.decode(atIndex: 1), event: row.decode(atIndex: 2),
                            accountID: row.decode(atIndex: 3), meterAddress: row.decode(atIndex: 4),
@@ -36,9 +35,9 @@ extension StationStore {
     /// …). Loads every row it returns: for checks and reports, not for the running station.
     public func auditTrail(event: String? = nil) async throws -> [AuditEntry] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
+            try SQLRow.fetchAll(db, sql: """
                 SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
-                FROM audit WHERE ?1 IS NULL OR event = ?1 ORDER BY id
+                FROM audit WHERE CAST(?1 AS TEXT) IS NULL OR event = ?1 ORDER BY id
                 """, arguments: [event]).map(AuditEntry.init(row:))
         }
     }
@@ -49,9 +48,9 @@ extension StationStore {
         let before = before ?? Int64.max
         return try await writer.read { db in
             let rows = if let account {
-                try Row.fetchAll(db.cachedStatement(sql: PageSQL.auditRowsOfAccount), arguments: [account, before, limit])
+                try SQLRow.fetchAll(db.cachedStatement(sql: PageSQL.auditRowsOfAccount), arguments: [account, before, limit])
             } else {
-                try Row.fetchAll(db.cachedStatement(sql: PageSQL.auditRows), arguments: [before, limit])
+                try SQLRow.fetchAll(db.cachedStatement(sql: PageSQL.auditRows), arguments: [before, limit])
             }
             return try rows.map(AuditEntry.init(row:))
         }

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// One audit record: a decision or a command state change, with what it saw.
 public struct AuditEvent: Sendable, Hashable {
@@ -46,7 +45,7 @@ public enum AuditTrail {
     /// Appends inside the caller's transaction, so the record commits with what it describes. The
     /// row's actor is the event's, else the task's (`AuditActor`).
     @discardableResult
-    static func append(_ e: AuditEvent, in db: Database) throws -> Int64 {
+    static func append(_ e: AuditEvent, in db: SQLSession) throws -> Int64 {
         let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")) ?? genesis
         let at = StoredInstant.millis(e.at)
         let actor = e.actor ?? AuditActor.current
@@ -58,14 +57,14 @@ public enum AuditTrail {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [at, e.event, e.accountID, e.meterAddress, e.commandID, e.balanceMicroYuan, e.detail, prev, hash, actor])
-        return db.lastInsertedRowID
+        return try db.lastInsertedRowID
     }
 
     /// Walks the whole chain in id order.
-    static func verify(in db: Database) throws -> AuditVerification {
+    static func verify(in db: SQLSession) throws -> AuditVerification {
         var prev = genesis
         var count = 0
-        let rows = try Row.fetchCursor(db, sql: """
+        var rows = try SQLRow.fetchCursor(db, sql: """
             SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor
             FROM audit ORDER BY id
             """)
@@ -83,7 +82,7 @@ public enum AuditTrail {
     /// The row's hash (columns as `verify` selects them) when it follows from its content and
     /// `prev`; nil when it does not, or when a field cannot be read: such a row cannot match its
     /// hash either, so the chain is broken there.
-    private static func verifiedHash(of row: Row, after prev: String) -> String? {
+    private static func verifiedHash(of row: SQLRow, after prev: String) -> String? {
         guard let stored = try? row.decode(String.self, atIndex: 9),
               let storedPrev = try? row.decode(String.self, atIndex: 8), storedPrev == prev,
               let expected = try? digest(prev: prev, at: row.decode(atIndex: 1), event: row.decode(atIndex: 2),

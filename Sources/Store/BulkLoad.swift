@@ -69,7 +69,7 @@ extension StationStore {
     /// Folds the write-ahead log into the database file and closes it, so the next opener starts
     /// from a plain database file.
     public func checkpointAndClose() async throws {
-        try await writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        if let sqlite = writer.sqlite { try await sqlite.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) } }
         try close()
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Retention's fold of old charges: once a reading is deleted, the charge it carried in the
 /// ledger is no more than an amount and an energy at an instant. In the batch that deletes the
@@ -45,7 +44,7 @@ enum ChargeCompaction {
 
     private static let columns = "id, kind, amount_micro_yuan, energy_hundredths, at, reading_id, reference"
 
-    static func entry(_ row: Row) throws -> Entry {
+    static func entry(_ row: SQLRow) throws -> Entry {
         try row.decodeRecord(table: "ledger", key: .index(0)) {
             try Entry(id: row.decode(atIndex: 0), isLooseCharge: row.decode(String.self, atIndex: 1) == "charge" && row.hasNull(atIndex: 5),
                       amount: row.decode(atIndex: 2), energy: row.decode(Int64?.self, atIndex: 3), at: row.decode(atIndex: 4),
@@ -55,20 +54,20 @@ enum ChargeCompaction {
 
     /// Folds each account's loose charges among `loose` (ledger ids whose reading was just
     /// deleted, by account) with the loose charges of the same day before them.
-    static func fold(loose: [String: [Int64]], zone: TimeZone, in db: Database) throws -> Int {
+    static func fold(loose: [String: [Int64]], zone: TimeZone, in db: SQLSession) throws -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         var merged = 0
         for (account, ids) in loose {
             guard let first = ids.min(), let last = ids.max() else { continue }
             // The batch's range of the account's ledger (separators included), in id order …
-            var entries = try Row.fetchAll(db.cachedStatement(sql: """
+            var entries = try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT \(columns) FROM ledger WHERE account_id = ? AND id BETWEEN ? AND ? ORDER BY id
                 """), arguments: [account, first, last]).map(entry)
             // … and back while the entries before it are loose charges of the first one's day.
             var before = first
             while let anchor = entries.first,
-                  let row = try Row.fetchOne(db.cachedStatement(sql: """
+                  let row = try SQLRow.fetchOne(db.cachedStatement(sql: """
                       SELECT \(columns) FROM ledger WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT 1
                       """), arguments: [account, before]) {
                 let previous = try entry(row)
@@ -82,7 +81,7 @@ enum ChargeCompaction {
     }
 
     /// The group's last entry takes the sums; the others go. Returns how many went.
-    private static func write(_ group: [Entry], zone: TimeZone, in db: Database) throws -> Int {
+    private static func write(_ group: [Entry], zone: TimeZone, in db: SQLSession) throws -> Int {
         guard let last = group.last else { return 0 }
         let amount = group.reduce(Int64(0)) { $0 + $1.amount }
         let energies = group.compactMap(\.energy)
@@ -101,7 +100,7 @@ enum ChargeCompaction {
     /// charge_micro_yuan, energy_hundredths, collected_at`): per account and station day, into
     /// that day's folded entry when it has one, else into a new one at the day's last charge.
     /// Returns how many charges it booked.
-    static func book(_ rows: [Row], zone: TimeZone, in db: Database) throws -> Int {
+    static func book(_ rows: [SQLRow], zone: TimeZone, in db: SQLSession) throws -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         struct Day: Hashable { let account: String; let start: Int64 }
@@ -117,7 +116,7 @@ enum ChargeCompaction {
         }
         for (day, sum) in days {
             let end = StoredInstant.millis(calendar.date(byAdding: .day, value: 1, to: StoredInstant.date(day.start)) ?? .distantFuture)
-            let existing = try Row.fetchOne(db.cachedStatement(sql: """
+            let existing = try SQLRow.fetchOne(db.cachedStatement(sql: """
                 SELECT \(columns) FROM ledger
                 WHERE account_id = ? AND kind = 'charge' AND reading_id IS NULL AND at >= ? AND at < ? ORDER BY id DESC LIMIT 1
                 """), arguments: [day.account, day.start, end]).map(entry)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A command's row as stored, for checks from outside (the reliability harness). Kind and state
 /// are the stored text: a value the lifecycle does not know is for the check to report, not a
@@ -44,10 +43,10 @@ extension StationStore {
     public func commandHistory() async throws -> CommandHistory {
         try await writer.read { db in
             var open: [Int64: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT command_id FROM review_item WHERE state = 'open' AND command_id IS NOT NULL") {
+            for row in try SQLRow.fetchAll(db, sql: "SELECT command_id FROM review_item WHERE state = 'open' AND command_id IS NOT NULL") {
                 open[try row.decode(forColumn: "command_id"), default: 0] += 1
             }
-            let commands = try Row.fetchAll(db, sql: """
+            let commands = try SQLRow.fetchAll(db, sql: """
                 SELECT id, account_id, meter_address, kind, state, created_at, deadline_at, acknowledged_at FROM command ORDER BY id
                 """).map { row in
                 try row.decodeRecord(table: "command", key: .index(0)) {
@@ -59,11 +58,11 @@ extension StationStore {
                 }
             }
             // The audit table has no index on command_id: one pass over it.
-            let audit = try Row.fetchAll(db, sql: """
+            let audit = try SQLRow.fetchAll(db, sql: """
                 SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, actor
                 FROM audit WHERE command_id IS NOT NULL ORDER BY id
                 """).map(AuditEntry.init(row:))
-            let reviewItems = try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) FROM review_item GROUP BY kind, state").map { row in
+            let reviewItems = try SQLRow.fetchAll(db, sql: "SELECT kind, state, COUNT(*) FROM review_item GROUP BY kind, state").map { row in
                 try ReviewTally(kind: row.decode(atIndex: 0), state: row.decode(atIndex: 1), count: row.decode(atIndex: 2))
             }
             let retries = try Int.fetchOne(db, sql: """

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// A pending command as the dispatcher's in-memory queue keeps it: what its order needs. The
 /// full row is read when the command is claimed (`StationStore.claim`), so a stale key can
@@ -39,7 +38,7 @@ extension StationStore {
     /// read (the dispatcher's rebuild: at start, and when told commands went back to pending).
     public func pendingCommandScan() async throws -> PendingCommandScan {
         try await writer.read { db in
-            let pending = try Row.fetchAll(db.cachedStatement(sql: """
+            let pending = try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT id, meter_address, kind, not_before, next_attempt_at FROM command WHERE state = 'pending' ORDER BY id
                 """)).map(PendingCommandKey.init(row:))
             let meters = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT meter_address FROM command WHERE state = 'in_flight'"))
@@ -54,7 +53,7 @@ extension StationStore {
         try await writer.read { db in
             var keys: [PendingCommandKey] = []
             var last = id
-            for row in try Row.fetchAll(db.cachedStatement(sql: """
+            for row in try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT id, meter_address, kind, not_before, next_attempt_at, state FROM command WHERE id > ? ORDER BY id
                 """), arguments: [id]) {
                 let key = PendingCommandKey(row: row)
@@ -69,7 +68,7 @@ extension StationStore {
 extension PendingCommandKey {
     /// Never fails: a value that cannot be read makes the command due at once, so that its
     /// claim reads the full row and moves it to job review with the problem named.
-    init(row: Row) {
+    init(row: SQLRow) {
         id = (try? row.decode(Int64.self, atIndex: 0)) ?? 0
         meterAddress = (try? row.decode(String.self, atIndex: 1)) ?? ""
         isUrgent = (try? row.decode(String.self, atIndex: 2)).flatMap(CommandKind.init(rawValue:))?.isUrgent ?? false

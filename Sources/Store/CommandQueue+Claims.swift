@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// What claiming one command of a batch came to (`StationStore.claim(_:at:reconnection:recheck:)`).
 public enum CommandClaim<Recheck: Sendable>: Sendable {
@@ -35,7 +34,7 @@ extension StationStore {
 
 extension CommandQueue {
     /// One claim of a batch, in its own savepoint (see `StationStore.claim`).
-    static func claim<Recheck: Sendable>(_ id: Int64, at now: Date, in db: Database,
+    static func claim<Recheck: Sendable>(_ id: Int64, at now: Date, in db: SQLSession,
                                          recheck: (StoreTransaction, CommandRecord) throws -> Recheck) -> CommandClaim<Recheck> {
         do {
             let claimed = try db.cachedSavepoint { () throws -> CommandRecord? in

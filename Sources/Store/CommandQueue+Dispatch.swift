@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// The queue operations the dispatcher needs beyond `CommandQueue.swift`: per-meter ordering,
 /// an acknowledgement that records the meter's state in the same transaction, and putting a
@@ -34,7 +33,7 @@ extension StationStore {
         let (commands, unreadable) = try await writer.read { db -> ([CommandRecord], [(Int64, String)]) in
             var commands: [CommandRecord] = []
             var unreadable: [(Int64, String)] = []
-            for row in try Row.fetchAll(db.cachedStatement(sql: Self.dispatchableSQL), arguments: [ms, limit]) {
+            for row in try SQLRow.fetchAll(db.cachedStatement(sql: Self.dispatchableSQL), arguments: [ms, limit]) {
                 do {
                     commands.append(try CommandRecord(row: row))
                 } catch let error as StoreError {
@@ -103,7 +102,7 @@ extension CommandQueue {
     /// A pending command whose row cannot be read goes to job review with the problem named,
     /// written without decoding it (account and meter are copied as stored). Nothing when it
     /// is no longer pending.
-    static func quarantine(command id: Int64, problem: String, at now: Date, in db: Database) throws {
+    static func quarantine(command id: Int64, problem: String, at now: Date, in db: SQLSession) throws {
         let ms = StoredInstant.millis(now)
         let reason = "the stored command cannot be read: \(problem)"
         try db.execute(sql: "UPDATE command SET state = 'review', last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",

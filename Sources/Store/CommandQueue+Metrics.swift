@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// The store's figures for `/metrics`, read in one transaction so that they agree with each other.
@@ -44,7 +43,7 @@ extension StationStore {
             var commands: [StoreMetricsFigures.KindState: Int] = [:]
             // The live states only, an index range (`command_due`): settled commands pile up for
             // ever, and a scrape must not read them (the dispatcher's counters count them).
-            for row in try Row.fetchAll(db, sql: """
+            for row in try SQLRow.fetchAll(db, sql: """
                 SELECT kind, state, COUNT(*) AS n FROM command INDEXED BY command_due
                 WHERE state IN ('pending', 'in_flight', 'review') GROUP BY kind, state
                 """) {
@@ -65,12 +64,12 @@ extension StationStore {
                 for (state, sums) in totals { byState[state.rawValue] = sums.accounts }
                 below = counted
             } else {
-                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM account GROUP BY state") {
+                for row in try SQLRow.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM account GROUP BY state") {
                     byState[try row.decode(String.self, forColumn: "state")] = try row.decode(Int.self, forColumn: "n")
                 }
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(a.balance_micro_yuan - COALESCE(u.charged, 0) <= COALESCE(a.alarm_micro_yuan, ?)), 0) AS alarm,
-                           COALESCE(SUM(a.balance_micro_yuan - COALESCE(u.charged, 0) <= COALESCE(a.trip_micro_yuan, ?)), 0) AS trip
+                let row = try SQLRow.fetchOne(db, sql: """
+                    SELECT COALESCE(SUM(CASE WHEN a.balance_micro_yuan - COALESCE(u.charged, 0) <= COALESCE(a.alarm_micro_yuan, ?) THEN 1 ELSE 0 END), 0) AS alarm,
+                           COALESCE(SUM(CASE WHEN a.balance_micro_yuan - COALESCE(u.charged, 0) <= COALESCE(a.trip_micro_yuan, ?) THEN 1 ELSE 0 END), 0) AS trip
                     FROM account AS a LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id
                     """, arguments: [defaultAlarm.microYuan, defaultTrip.microYuan])
                 below = (try row?.decode(forColumn: "alarm") ?? 0, try row?.decode(forColumn: "trip") ?? 0)

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// What became of a command the dispatcher held in flight, as the store records it.
 public enum CommandOutcome: Sendable, Hashable {
@@ -23,7 +22,7 @@ extension CommandQueue {
     /// Records `outcome` of command `id` in the caller's transaction. Returns the review item
     /// opened (`.review` only). A command no longer in flight: `StoreError.lostRace`, nothing written.
     @discardableResult
-    static func record(_ outcome: CommandOutcome, of id: Int64, at now: Date, in db: Database) throws -> Int64? {
+    static func record(_ outcome: CommandOutcome, of id: Int64, at now: Date, in db: SQLSession) throws -> Int64? {
         switch outcome {
         case .acknowledged(let meterState, let detail):
             let command = try apply(.acknowledge, to: id, from: .inFlight, at: now, detail: detail, in: db).command
@@ -47,7 +46,7 @@ extension CommandQueue {
 
     /// To job review from `expected` (nil: whatever state it is in now); returns the item opened.
     static func moveToReview(_ id: Int64, from expected: CommandState? = nil, reason: String, at now: Date,
-                             in db: Database) throws -> Int64 {
+                             in db: SQLSession) throws -> Int64 {
         let applied = try apply(.giveUp(reason: reason), to: id, from: expected, at: now, detail: "moved to job review", in: db)
         // giveUp always opens one (CommandLifecycle); a lifecycle that did not is a bug, named as such.
         guard let item = applied.reviewItem else { throw StoreError.noReviewItemOpened(command: id) }
@@ -58,7 +57,7 @@ extension CommandQueue {
     /// together in one savepoint first (a lost race is rare); when one fails, that is rolled
     /// back and each is written again in a savepoint of its own, so the failure is rolled back
     /// alone (as ingestion does with a batch of readings).
-    static func record(_ batch: [(id: Int64, outcome: CommandOutcome, at: Date)], in db: Database) -> [Result<Int64?, any Error>] {
+    static func record(_ batch: [(id: Int64, outcome: CommandOutcome, at: Date)], in db: SQLSession) -> [Result<Int64?, any Error>] {
         if let together = try? db.cachedSavepoint({ try batch.map { try record($0.outcome, of: $0.id, at: $0.at, in: db) } }) {
             return together.map { .success($0) }
         }

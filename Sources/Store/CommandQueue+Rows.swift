@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// How command rows are read: by position, through statements that list the columns.
@@ -38,7 +37,7 @@ extension CommandRecord {
         """
 
     /// Decodes `columns` from the row, starting at position `first`.
-    init(row: Row, from i: Int = 0) throws {
+    init(row: SQLRow, from i: Int = 0) throws {
         self = try row.decodeRecord(table: "command", key: .index(i)) {
             try CommandRecord(
                 id: row.decode(atIndex: i), accountID: row.decode(atIndex: i + 1),

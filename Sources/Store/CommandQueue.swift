@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// A row of the durable command queue.
@@ -52,13 +51,13 @@ public enum CommandQueue {
     /// commands of the same group but another kind are superseded.
     @discardableResult
     static func enqueue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
-                               at now: Date, in db: Database) throws -> Int64 {
+                               at now: Date, in db: SQLSession) throws -> Int64 {
         try queue(planned, account: account, meter: meter, deadline: deadline, at: now, in: db).id
     }
 
     /// `enqueue`, also telling whether the command is new (false: an equal one was kept).
     static func queue(_ planned: PlannedCommand, account: String, meter: String, deadline: Date,
-                             at now: Date, batch: String? = nil, in db: Database) throws -> (id: Int64, isNew: Bool) {
+                             at now: Date, batch: String? = nil, in db: SQLSession) throws -> (id: Int64, isNew: Bool) {
         let key = supersessionKey(planned.kind, planned.parameter)
         // `IS`: equal when both are NULL (every kind but write).
         if let same = try Int64.fetchOne(db.cachedStatement(sql: """
@@ -70,7 +69,7 @@ public enum CommandQueue {
         // The meter's waiting commands on the same thing (another kind of its group, or another
         // value for the same identifier). One cached statement for every kind (a SQL literal
         // with the group's kinds was compiled on every decision).
-        let stale = try Row.fetchAll(db.cachedStatement(sql: """
+        let stale = try SQLRow.fetchAll(db.cachedStatement(sql: """
             SELECT id, kind, identifier FROM command WHERE meter_address = ? AND state IN ('pending', 'review') ORDER BY id
             """), arguments: [meter]).compactMap { row -> Int64? in
             // A waiting command no one can read (an unknown kind) supersedes nothing and is
@@ -97,7 +96,7 @@ public enum CommandQueue {
                              planned.balance.microYuan, ms, StoredInstant.millis(planned.notBefore),
                              StoredInstant.millis(deadline), StoredInstant.millis(planned.notBefore), ms,
                              planned.parameter?.identifier, planned.parameter?.value, batch])
-        let id = db.lastInsertedRowID
+        let id = try db.lastInsertedRowID
         try AuditTrail.append(AuditEvent(at: now, event: planned.kind.rawValue, accountID: account, meterAddress: meter, commandID: id,
                                          balanceMicroYuan: planned.balance.microYuan,
                                          detail: "\(planned.reason.rawValue): \(planned.detail)"
@@ -125,7 +124,7 @@ public enum CommandQueue {
     /// transaction, then one audit row. `reviewNote`: the note a review item it closes keeps.
     @discardableResult
     static func apply(_ event: CommandEvent, to id: Int64, from expected: CommandState? = nil, at now: Date, detail: String,
-                      reviewNote: String? = nil, in db: Database) throws -> Applied {
+                      reviewNote: String? = nil, in db: SQLSession) throws -> Applied {
         let before = try command(id, in: db)
         let from = expected ?? before.state
         guard before.state == from else { throw StoreError.lostRace(command: id, expected: from, found: before.state) }
@@ -134,7 +133,7 @@ public enum CommandQueue {
         for effect in move.effects { row.apply(effect, at: now) }
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
-            UPDATE command SET state = ?, attempts = CASE WHEN ? THEN 0 ELSE attempts + ? END,
+            UPDATE command SET state = ?, attempts = CASE WHEN ? != 0 THEN 0 ELSE attempts + ? END,
                 deadline_at = COALESCE(?, deadline_at), next_attempt_at = COALESCE(?, next_attempt_at),
                 last_error = COALESCE(?, last_error), acknowledged_at = COALESCE(?, acknowledged_at), updated_at = ?
             WHERE id = ? AND state = ?
@@ -212,7 +211,7 @@ public enum CommandQueue {
     /// Cancels command `id`, in review, whose row cannot be read (`StoreError.undecodableRow`):
     /// the lifecycle cannot decide from a state it cannot read, so this is the one move written
     /// without it, only from review, with its review item closed and one audit row.
-    static func cancelUnreadable(_ id: Int64, note: String, at now: Date, in db: Database) throws {
+    static func cancelUnreadable(_ id: Int64, note: String, at now: Date, in db: SQLSession) throws {
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: "UPDATE command SET state = 'cancelled', updated_at = ? WHERE id = ? AND state = 'review'",
                              arguments: [ms, id])
@@ -224,8 +223,8 @@ public enum CommandQueue {
                                          detail: "a command that cannot be read, cancelled by an operator: \(note)"), in: db)
     }
 
-    static func command(_ id: Int64, in db: Database) throws -> CommandRecord {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: CommandRecord.selectByID), arguments: [id]) else {
+    static func command(_ id: Int64, in db: SQLSession) throws -> CommandRecord {
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: CommandRecord.selectByID), arguments: [id]) else {
             throw StoreError.unknownCommand(id)
         }
         return try CommandRecord(row: row)
@@ -237,7 +236,7 @@ extension StationStore {
     public func dueCommands(at now: Date, limit: Int = 1000) async throws -> [CommandRecord] {
         let ms = StoredInstant.millis(now)
         return try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: CommandRecord.selectDue), arguments: [ms, ms, limit])
+            try SQLRow.fetchAll(db.cachedStatement(sql: CommandRecord.selectDue), arguments: [ms, ms, limit])
                 .map { try CommandRecord(row: $0) }
         }
     }
@@ -294,7 +293,7 @@ extension StationStore {
     /// An account's commands, newest first.
     public func commands(account: String, limit: Int = 100) async throws -> [CommandRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: CommandRecord.selectOfAccount),
+            try SQLRow.fetchAll(db.cachedStatement(sql: CommandRecord.selectOfAccount),
                              arguments: [account, limit]).map { try CommandRecord(row: $0) }
         }
     }
@@ -307,7 +306,7 @@ extension StationStore {
     public func commandCounts() async throws -> [CommandState: Int] {
         try await writer.read { db in
             var out: [CommandState: Int] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state")) {
+            for row in try SQLRow.fetchAll(db.cachedStatement(sql: "SELECT state, COUNT(*) AS n FROM command GROUP BY state")) {
                 out[try row.decode(CommandState.self, forColumn: "state")] = try row.decode(Int.self, forColumn: "n")
             }
             return out

@@ -1,5 +1,5 @@
-import Foundation
 import GRDB
+import Foundation
 
 /// What `chargecontrold --restore` found in a database copy before letting it take the
 /// database's place: each of the checks of `GET /v1/audit/verify`, plus SQLite's own.
@@ -42,8 +42,9 @@ extension StationStore {
     /// database) throws.
     public func verifyCopy() async throws -> CopyVerification {
         let (integrity, newer, accounts) = try await writer.read { db in
-            (try String.fetchAll(db, sql: "PRAGMA integrity_check"),
-             try Schema.migrator.hasBeenSuperseded(db),
+            // PostgreSQL checks its own pages; its schema's version is checked when it is opened.
+            (try db.sqlite.map { _ in try String.fetchAll(db, sql: "PRAGMA integrity_check") } ?? ["ok"],
+             try db.sqlite.map { try Schema.migrator.hasBeenSuperseded($0) } ?? false,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account") ?? 0)
         }
         // A damaged or newer file is not walked further: its rows may not mean what we read.

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 extension StoreTransaction {
     /// Moves the account's fee control by `event` (the pure `FeeControlLifecycle` decides), with
@@ -25,7 +24,7 @@ enum FeeControlProgress {
     /// After a write was acknowledged: a pending account whose writes are all confirmed (none
     /// pending, in flight or in review) turns active. Any live write counts, not only the
     /// enrolment's own: a newer value that superseded one of them must be confirmed too.
-    static func writeConfirmed(_ command: CommandRecord, at now: Date, in db: Database) throws {
+    static func writeConfirmed(_ command: CommandRecord, at now: Date, in db: SQLSession) throws {
         guard command.kind == .write else { return }
         let tx = StoreTransaction(db: db)
         guard try tx.account(command.accountID).feeControl == .pending else { return }

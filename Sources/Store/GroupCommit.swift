@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Synchronization
 
 /// Group commit of write transactions: writes submitted while a commit is running wait for it,
@@ -34,7 +33,7 @@ final class GroupCommit: Sendable {
     /// deliver its outcome once the round has committed; `fail` delivers a failed round.
     private struct Job: Sendable {
         /// Runs the write; returns how to deliver its outcome and the storage failure it met, if any.
-        let run: @Sendable (Database) -> (deliver: @Sendable () -> Void, storageFailure: (any Error)?)
+        let run: @Sendable (SQLSession) -> (deliver: @Sendable () -> Void, storageFailure: (any Error)?)
         let fail: @Sendable (any Error) -> Void
     }
 
@@ -50,14 +49,14 @@ final class GroupCommit: Sendable {
         var commitTimes = CommitTimes()
     }
 
-    private let writer: any DatabaseWriter
+    private let writer: any StoreEngine
     /// Staged by the writes, published when their round commits (nil: a read-only store).
     private let book: AccountBook?
     private let state = Mutex(State())
     /// Whether rounds commit (`/healthz`).
     let health: StoreWriteHealthRecorder
 
-    init(writer: any DatabaseWriter, book: AccountBook?, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(writer: any StoreEngine, book: AccountBook?, now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
         self.book = book
         health = StoreWriteHealthRecorder(now: now)
@@ -77,7 +76,7 @@ final class GroupCommit: Sendable {
     var reconnectionWaiting: Bool { state.withLock { $0.reconnectionsWaiting > 0 || $0.reconnectionsInRound } }
 
     /// Runs `body` in the next round and returns its result once that round has committed.
-    func write<T: Sendable>(_ lane: Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ lane: Lane = .urgent, _ body: @escaping @Sendable (SQLSession) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let book = self.book
             let job = Job(
@@ -137,7 +136,7 @@ final class GroupCommit: Sendable {
         let started = ContinuousClock.now
         writer.asyncWrite({ db in
             round.map { $0.run(db) }
-        }, completion: { _, result in
+        }, completion: { result in
             let took = ContinuousClock.now - started
             // Counted before the callers resume: one that looks finds its round done.
             self.state.withLock { s in

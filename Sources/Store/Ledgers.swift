@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// Ledger postings: each one inserts an entry and moves the cached balance in the same
@@ -8,7 +7,7 @@ import Tariffs
 enum Ledgers {
     @discardableResult
     static func post(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
-                     readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> (id: Int64, balance: Money) {
+                     readingID: Int64? = nil, energy: Energy? = nil, in db: SQLSession) throws -> (id: Int64, balance: Money) {
         // The new balance is computed and bounded here, in Swift: SQLite turns an integer sum
         // that overflows into a REAL, which no later read of the row could decode (issue 17).
         // The balance is the account book's (the row may not have its latest readings yet), and
@@ -20,7 +19,7 @@ enum Ledgers {
         }
         try insertEntry(account: account, kind: kind, amount: amount, at: at, reference: reference,
                         readingID: readingID, energy: energy, in: db)
-        let id = db.lastInsertedRowID
+        let id = try db.lastInsertedRowID
         try db.executeCached(sql: "UPDATE account SET balance_micro_yuan = balance_micro_yuan + ?, updated_at = ? WHERE id = ?",
                              arguments: [effect.microYuan, at, account])
         return (id, balance)
@@ -30,7 +29,7 @@ enum Ledgers {
     /// the same transaction.
     @discardableResult
     static func insertEntry(account: String, kind: LedgerEntryKind, amount: Money, at: Int64, reference: String,
-                            readingID: Int64? = nil, energy: Energy? = nil, in db: Database) throws -> Money {
+                            readingID: Int64? = nil, energy: Energy? = nil, in db: SQLSession) throws -> Money {
         try db.executeCached(sql: """
             INSERT INTO ledger (account_id, kind, amount_micro_yuan, at, reference, reading_id, energy_hundredths)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -45,8 +44,8 @@ enum Ledgers {
 
     /// The account's ledger: its entries and its readings' charges (`ReadingCharges`), in time
     /// order (a charge at its reading's collection), the opening first.
-    static func entries(account: String, in db: Database) throws -> [LedgerEntry] {
-        let booked = try Row.fetchAll(db.cachedStatement(sql: """
+    static func entries(account: String, in db: SQLSession) throws -> [LedgerEntry] {
+        let booked = try SQLRow.fetchAll(db.cachedStatement(sql: """
             SELECT id, kind, amount_micro_yuan, at, reference FROM ledger WHERE account_id = ? ORDER BY id
             """), arguments: [account]).map { row in
             try row.decodeRecord(table: "ledger", key: .index(0)) {
@@ -106,7 +105,7 @@ extension StationStore {
     public func verifyBalances() async throws -> [BalanceMismatch] {
         try await writer.read { db in
             var mismatches: [BalanceMismatch] = []
-            let accounts = try Row.fetchAll(db.cachedStatement(sql: """
+            let accounts = try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT a.id, a.balance_micro_yuan - COALESCE(u.charged, 0) FROM account AS a
                 LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id ORDER BY a.id
                 """))

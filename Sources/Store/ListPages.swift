@@ -1,5 +1,4 @@
 import ChargeControl
-import GRDB
 
 /// What `GET /v1/accounts?state=S` filters by: the account's control state (the `state` an
 /// account shows) or, for the two fee-control states an operator follows up, its fee control.
@@ -65,7 +64,7 @@ enum PageSQL {
     static let openReviewItems = "SELECT * FROM review_item WHERE state = 'open' AND id > ?1 ORDER BY id LIMIT ?2"
 
     /// The account page query for the filters given, with its arguments.
-    static func accounts(region: String?, state: AccountListState?, after: String, limit: Int) -> (sql: String, arguments: StatementArguments) {
+    static func accounts(region: String?, state: AccountListState?, after: String, limit: Int) -> (sql: String, arguments: SQLArguments) {
         switch (region, state) {
         case (nil, nil): (accounts, [after, limit])
         case (let region?, nil): (accountsOfRegion, [region, after, limit])
@@ -95,7 +94,7 @@ extension StationStore {
     /// newest), newest first.
     public func commandPage(account: String, before: Int64?, limit: Int) async throws -> [CommandRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: PageSQL.commands), arguments: [account, before ?? Int64.max, limit])
+            try SQLRow.fetchAll(db.cachedStatement(sql: PageSQL.commands), arguments: [account, before ?? Int64.max, limit])
                 .map { try CommandRecord(row: $0) }
         }
     }
@@ -103,7 +102,7 @@ extension StationStore {
     /// At most `limit` open review items with an id above `after` (nil: from the oldest), oldest first.
     public func openReviewPage(after: Int64?, limit: Int) async throws -> [ReviewItem] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: PageSQL.openReviewItems), arguments: [after ?? 0, limit])
+            try SQLRow.fetchAll(db.cachedStatement(sql: PageSQL.openReviewItems), arguments: [after ?? 0, limit])
                 .map(ReviewItem.init(row:))
         }
     }

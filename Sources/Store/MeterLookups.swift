@@ -1,4 +1,3 @@
-import GRDB
 
 extension StationStore {
     /// The account that owns `meter`, nil when none does (`GET /v1/meters/ADDR/live`).
@@ -14,7 +13,7 @@ extension StationStore {
     public func meterCounts() async throws -> [String: Int] {
         try await writer.read { db in
             var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT terminal_id, COUNT(*) FROM account GROUP BY terminal_id")) {
+            for row in try SQLRow.fetchAll(db.cachedStatement(sql: "SELECT terminal_id, COUNT(*) FROM account GROUP BY terminal_id")) {
                 try row.decodeRecord(table: "account", key: .index(0)) {
                     counts[try row.decode(String.self, atIndex: 0)] = try row.decode(Int.self, atIndex: 1)
                 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A notification to write into the outbox, in the transaction of the decision it reports.
 public struct OutboxEntry: Sendable, Hashable {
@@ -35,7 +34,7 @@ public struct OutboxItem: Sendable, Hashable {
 }
 
 extension OutboxItem {
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         self = try row.decodeRecord(table: "outbox", key: .name("id")) {
             try OutboxItem(
                 id: row.decode(forColumn: "id"), eventKey: row.decode(forColumn: "event_key"), event: row.decode(forColumn: "event"),
@@ -66,7 +65,7 @@ public enum Outbox {
     /// Adds a notification inside the caller's transaction; false when its event key is there
     /// already (the event was raised before), which leaves the existing row untouched.
     @discardableResult
-    static func add(_ entry: OutboxEntry, at now: Date, in db: Database) throws -> Bool {
+    static func add(_ entry: OutboxEntry, at now: Date, in db: SQLSession) throws -> Bool {
         let ms = StoredInstant.millis(now)
         try db.executeCached(sql: """
             INSERT INTO outbox (event_key, event, account_id, payload, created_at, attempts, next_attempt_at)
@@ -80,7 +79,7 @@ extension StationStore {
     /// Undelivered notifications due at `now`, oldest first (in the order they were written).
     public func dueNotifications(at now: Date, limit: Int = 100) async throws -> [OutboxItem] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
+            try SQLRow.fetchAll(db, sql: """
                 SELECT * FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
                 ORDER BY id LIMIT ?
                 """, arguments: [StoredInstant.millis(now), limit]).map(OutboxItem.init(row:))
@@ -123,7 +122,7 @@ extension StationStore {
     public func outboxCounts() async throws -> OutboxCounts {
         try await writer.read { db in
             // An aggregate without GROUP BY always returns one row.
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try SQLRow.fetchOne(db, sql: """
                 SELECT COUNT(CASE WHEN delivered_at IS NULL THEN 1 END) AS undelivered,
                        COUNT(CASE WHEN delivered_at IS NULL AND attempts > 0 THEN 1 END) AS failing,
                        COUNT(delivered_at) AS delivered,
@@ -140,7 +139,7 @@ extension StationStore {
     /// NULL `delivered_at` prefix), so a scrape never reads the delivered history.
     public func outboxBacklog() async throws -> OutboxCounts {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try SQLRow.fetchOne(db, sql: """
                 SELECT COUNT(*) AS undelivered, COUNT(CASE WHEN attempts > 0 THEN 1 END) AS failing, MIN(created_at) AS oldest
                 FROM outbox INDEXED BY outbox_due WHERE delivered_at IS NULL
                 """) else { return OutboxCounts(undelivered: 0, failing: 0, delivered: 0, oldestUndeliveredAt: nil) }
@@ -153,7 +152,7 @@ extension StationStore {
     /// An account's notifications (all accounts when nil), oldest first.
     public func notifications(account: String? = nil, limit: Int = 1000) async throws -> [OutboxItem] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE ? IS NULL OR account_id = ? ORDER BY id LIMIT ?",
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM outbox WHERE CAST(? AS TEXT) IS NULL OR account_id = ? ORDER BY id LIMIT ?",
                              arguments: [account, account, limit]).map(OutboxItem.init(row:))
         }
     }

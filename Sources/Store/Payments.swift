@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// How a payment reached us (INTERFACES.md).
@@ -63,7 +62,7 @@ extension StationStore {
         try await write { db in try Self.recordPayment(p, receivedAt: now, maxAmount: maxAmount, in: db) }
     }
 
-    static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, maxAmount: Money, in db: Database) throws -> PaymentOutcome {
+    static func recordPayment(_ p: PaymentRequest, receivedAt now: Date, maxAmount: Money, in db: SQLSession) throws -> PaymentOutcome {
         if let existing = try payment(orderNo: p.orderNo, in: db) {
             let same = existing.accountID == p.accountID && existing.amount == p.amount && existing.channel == p.channel
                 && StoredInstant.millis(existing.paidAt) == StoredInstant.millis(p.paidAt)
@@ -87,8 +86,8 @@ extension StationStore {
         return .created(receipt)
     }
 
-    static func payment(orderNo: String, in db: Database) throws -> PaymentReceipt? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM payment WHERE order_no = ?"), arguments: [orderNo]) else { return nil }
+    static func payment(orderNo: String, in db: SQLSession) throws -> PaymentReceipt? {
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM payment WHERE order_no = ?"), arguments: [orderNo]) else { return nil }
         return try row.decodeRecord(table: "payment", key: .name("order_no")) {
             try PaymentReceipt(orderNo: row.decode(forColumn: "order_no"), accountID: row.decode(forColumn: "account_id"),
                                amount: Money(microYuan: row.decode(forColumn: "amount_micro_yuan")),

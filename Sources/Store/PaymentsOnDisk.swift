@@ -1,4 +1,3 @@
-import GRDB
 import Tariffs
 
 /// A payment row as stored, for checks from outside (the reliability harness).
@@ -28,7 +27,7 @@ extension StationStore {
     public func paymentsOnDisk() async throws -> PaymentsOnDisk {
         try await writer.read { db in
             var payments: [String: StoredPayment] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try SQLRow.fetchAll(db, sql: """
                 SELECT order_no, account_id, amount_micro_yuan, balance_after_micro_yuan, ledger_id FROM payment
                 """) {
                 let payment = try row.decodeRecord(table: "payment", key: .index(0)) {
@@ -51,7 +50,7 @@ extension StationStore {
     /// when there is no such payment.
     public func lowestBalance(afterPayment orderNo: String, throughMillis: Int64) async throws -> Money? {
         try await writer.read { db in
-            guard let paid = try Row.fetchOne(db, sql: """
+            guard let paid = try SQLRow.fetchOne(db, sql: """
                 SELECT account_id, ledger_id, balance_after_micro_yuan, readings_through FROM payment WHERE order_no = ?
                 """, arguments: [orderNo]) else { return nil }
             let (account, ledgerID, balance, readingsThrough) = try paid.decodeRecord(table: "payment", key: .name("account_id")) {

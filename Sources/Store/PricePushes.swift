@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// A price version pushed to the meters of its tariff, and how far it got: per meter, confirmed
 /// when every write of the push was read back, in review when one of them waits for a person.
@@ -40,7 +39,7 @@ extension StoreTransaction {
     /// `after`, at most `limit`, by id: a push walks them in chunks.
     public func controlledAccounts(tariff: String, after: String?, limit: Int) throws -> [AccountRecord] {
         // The records in the page's one statement (`AccountRecord.columns`), not one read each.
-        try Row.fetchAll(db.cachedStatement(sql: """
+        try SQLRow.fetchAll(db.cachedStatement(sql: """
             SELECT id, meter_address, terminal_id, tariff, region, customer_class, alarm_micro_yuan, trip_micro_yuan, is_protected,
                 balance_micro_yuan, tier_year_start_at, tier_year_used_hundredths, last_reading_id, last_reading_at, relay, alarm,
                 keep_power, meter_state_at, state, fee_control, alarm2_at
@@ -53,11 +52,11 @@ extension StationStore {
     /// Every recorded push with its progress, newest first.
     public func pricePushes() async throws -> [PricePushProgress] {
         try await writer.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
+            try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT p.batch, p.tariff, p.effective_at, p.switch_time, p.queued_at,
                     (SELECT COUNT(DISTINCT account_id) FROM command WHERE batch = p.batch) AS meters,
                     (SELECT COUNT(*) FROM (SELECT account_id FROM command WHERE batch = p.batch GROUP BY account_id
-                        HAVING SUM(state != 'acknowledged') = 0)) AS confirmed,
+                        HAVING SUM(CASE WHEN state != 'acknowledged' THEN 1 ELSE 0 END) = 0) AS acknowledged_accounts) AS confirmed,
                     (SELECT COUNT(DISTINCT account_id) FROM command WHERE batch = p.batch AND state = 'review') AS in_review
                 FROM price_push AS p ORDER BY p.queued_at DESC, p.batch
                 """)).map { row in

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// The charges readings carry (issue 15: the reading row is the ledger of its charge), found
@@ -28,7 +27,7 @@ enum ReadingCharges {
         collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
         """
 
-    static func charge(_ row: Row) throws -> Charge {
+    static func charge(_ row: SQLRow) throws -> Charge {
         try row.decodeRecord(table: "reading", key: .index(0)) {
             try Charge(readingID: row.decode(atIndex: 0), reading: StoreTransaction.reading(row, from: 3),
                        amount: Money(microYuan: row.decode(atIndex: 1)), energy: row.decode(Int64?.self, atIndex: 2).map(Energy.init(hundredths:)))
@@ -36,25 +35,25 @@ enum ReadingCharges {
     }
 
     /// The account's reading charges, oldest first.
-    static func all(account: String, in db: Database) throws -> [Charge] {
-        try Row.fetchAll(db.cachedStatement(sql: """
+    static func all(account: String, in db: SQLSession) throws -> [Charge] {
+        try SQLRow.fetchAll(db.cachedStatement(sql: """
             SELECT \(columns) FROM reading
             WHERE account_id = ? AND balance_after_micro_yuan IS NOT NULL AND charge_micro_yuan IS NOT NULL ORDER BY id
             """), arguments: [account]).map(charge)
     }
 
     /// The account's reading charges collected at or after `since`, newest first, at most `limit`.
-    static func since(_ since: Int64, account: String, limit: Int = .max, in db: Database) throws -> [Charge] {
+    static func since(_ since: Int64, account: String, limit: Int = .max, in db: SQLSession) throws -> [Charge] {
         var charges: [Charge] = []
         // Newest first through the index: collection instants grow with ids, so the walk stops
         // at the first one before `since`.
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+        var rows = try SQLRow.fetchCursor(db.cachedStatement(sql: """
             SELECT \(columns) FROM reading
             WHERE account_id = ? AND balance_after_micro_yuan IS NOT NULL AND charge_micro_yuan IS NOT NULL ORDER BY id DESC
             """), arguments: [account])
         while charges.count < limit, let row = try rows.next() {
             // A cursor's row reads numbers unchecked: copied, they are checked as they decode.
-            let charge = try charge(row.copy())
+            let charge = try charge(row)
             guard StoredInstant.millis(charge.reading.collectedAt) >= since else { break }
             charges.append(charge)
         }
@@ -62,8 +61,8 @@ enum ReadingCharges {
     }
 
     /// The account's last reading charge collected before `instant`, if any.
-    static func last(before instant: Int64, account: String, in db: Database) throws -> Charge? {
-        try Row.fetchOne(db.cachedStatement(sql: """
+    static func last(before instant: Int64, account: String, in db: SQLSession) throws -> Charge? {
+        try SQLRow.fetchOne(db.cachedStatement(sql: """
             SELECT \(columns) FROM reading
             WHERE account_id = ? AND balance_after_micro_yuan IS NOT NULL AND charge_micro_yuan IS NOT NULL AND collected_at < ?
             ORDER BY id DESC LIMIT 1

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// Abnormal-reading review items inside a transaction: the hold they put on their account
 /// (`AbnormalDataHold`) is looked up and ended together with the evaluation it changes.
@@ -21,7 +20,7 @@ extension StoreTransaction {
 
     /// A stored reading by id, as collected (whatever its verdict was).
     public func reading(_ id: Int64) throws -> MeterReading {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: """
             SELECT collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths,
                 valley_hundredths
             FROM reading WHERE id = ?

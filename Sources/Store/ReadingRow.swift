@@ -5,7 +5,7 @@ import GRDBSQLite
 import Tariffs
 
 /// The hot path's one statement, bound through SQLite's C API: GRDB's argument handling (a
-/// `StatementArguments` array of `DatabaseValue`s per call, validated and converted) was the
+/// `SQLArguments` array of `DatabaseValue`s per call, validated and converted) was the
 /// larger part of inserting a reading in the p7 profile (issue 15). The statement is GRDB's
 /// cached one; only the binding and the step are done here.
 enum ReadingRow {
@@ -18,8 +18,18 @@ enum ReadingRow {
 
     /// Inserts the reading and returns its id.
     static func insert(_ r: MeterReading, account: String, abnormal: String?, effect: StoreTransaction.ReadingEffect?,
-                       in db: Database) throws -> Int64 {
-        let statement = try db.cachedStatement(sql: insert)
+                       in db: SQLSession) throws -> Int64 {
+        guard let sqlite = db.sqlite else {
+            try db.executeCached(sql: insert, arguments: [
+                account, StoredInstant.millis(r.collectedAt), r.meterTime.map(StoredInstant.millis), r.total.hundredths,
+                r.registers.sharp.hundredths, r.registers.peak.hundredths, r.registers.flat.hundredths, r.registers.valley.hundredths,
+                abnormal == nil ? "accepted" : "abnormal", abnormal, effect?.charge?.microYuan, effect?.energy?.hundredths,
+                effect?.balanceAfter.microYuan, effect?.position.map { StoredInstant.millis($0.yearStart) },
+                effect?.position?.used.hundredths,
+            ])
+            return try db.lastInsertedRowID
+        }
+        let statement = try sqlite.cachedStatement(sql: insert)
         let handle = statement.sqliteStatement
         defer {
             sqlite3_reset(handle)
@@ -61,9 +71,9 @@ enum ReadingRow {
         int(15, effect?.position?.used.hundredths)
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
-                                message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: insert)
+            throw DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(sqlite.sqliteConnection)),
+                                message: String(cString: sqlite3_errmsg(sqlite.sqliteConnection)), sql: insert)
         }
-        return db.lastInsertedRowID
+        return sqlite.lastInsertedRowID
     }
 }

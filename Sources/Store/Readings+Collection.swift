@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Which meter the collector reads for an account, and through which terminal.
 public struct MeterAssignment: Sendable, Hashable {
@@ -28,7 +27,7 @@ extension StationStore {
     /// periodically.
     public func meterAssignments() async throws -> [MeterAssignment] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: """
+            try SQLRow.fetchAll(db, sql: """
                 SELECT id, meter_address, terminal_id, customer_class, last_reading_id IS NOT NULL FROM account ORDER BY terminal_id, id
                 """).map { row in
                 try row.decodeRecord(table: "account", key: .index(0)) {

@@ -1,4 +1,3 @@
-import GRDB
 
 /// Stored readings counted: how many, of how many accounts, and how validation judged them.
 public struct ReadingTally: Sendable, Hashable {
@@ -32,10 +31,10 @@ extension StationStore {
     /// account.
     public func readingTally(account: String? = nil, after readingID: Int64 = 0) async throws -> ReadingTally {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*), COUNT(DISTINCT account_id), COALESCE(SUM(status = 'accepted'), 0),
-                    COALESCE(SUM(status = 'abnormal'), 0)
-                FROM reading WHERE id > ?1 AND (?2 IS NULL OR account_id = ?2)
+            guard let row = try SQLRow.fetchOne(db, sql: """
+                SELECT COUNT(*), COUNT(DISTINCT account_id), COALESCE(SUM(CASE WHEN status = 'accepted' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'abnormal' THEN 1 ELSE 0 END), 0)
+                FROM reading WHERE id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR account_id = ?2)
                 """, arguments: [readingID, account]) else {
                 return ReadingTally(readings: 0, accounts: 0, accepted: 0, abnormal: 0)
             }

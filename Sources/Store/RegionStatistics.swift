@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// What the station holds for one region (or for all of them): the figures of `GET /v1/stats`
@@ -27,7 +26,7 @@ extension StationStore {
         // From the account book's totals: no pass over the accounts or the ledger per call.
         let totals = book?.totals(region: region)
         return try await writer.read { db in
-            let filter = "(?1 IS NULL OR region = ?1)"
+            let filter = "(CAST(?1 AS TEXT) IS NULL OR region = ?1)"
             var byState: [String: Int] = [:]
             var accounts = 0
             // A sum of balances is the one figure that may leave Int64 (issue 17): added in 128 bits.
@@ -42,13 +41,13 @@ extension StationStore {
                 }
             } else {
                 // A store without a book: the rows, less the charges they lack.
-                for row in try Row.fetchAll(db, sql: """
+                for row in try SQLRow.fetchAll(db, sql: """
                     SELECT a.state, COUNT(*) AS n,
                         COALESCE(SUM((a.balance_micro_yuan - COALESCE(u.charged, 0)) / 1000000), 0) AS yuan,
                         COALESCE(SUM((a.balance_micro_yuan - COALESCE(u.charged, 0)) % 1000000), 0) AS micro,
                         COALESCE(SUM(a.billed_hundredths + COALESCE(u.energy, 0)), 0) AS billed
                     FROM account AS a LEFT JOIN (\(AccountBook.unfoldedCharges)) AS u ON u.account_id = a.id
-                    WHERE (?1 IS NULL OR a.region = ?1) GROUP BY a.state
+                    WHERE (CAST(?1 AS TEXT) IS NULL OR a.region = ?1) GROUP BY a.state
                     """, arguments: [region]) {
                     let n = try row.decode(Int.self, forColumn: "n")
                     byState[try row.decode(String.self, forColumn: "state")] = n

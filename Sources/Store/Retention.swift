@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What one retention batch removed, and where the next one starts.
 public struct PruneBatch: Sendable, Hashable {
@@ -45,14 +44,14 @@ enum Retention {
     /// Deletes the readings older than `cutoff` with ids in `lower...upper` but those kept (see
     /// the type), clearing the ledger's links to them. Returns how many were deleted.
     static func pruneReadings(from lower: Int64, through upper: Int64, before cutoff: Int64, zone: TimeZone,
-                              in db: Database) throws -> (deleted: Int, folded: Int) {
+                              in db: SQLSession) throws -> (deleted: Int, folded: Int) {
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS retention_doomed (id INTEGER PRIMARY KEY)")
         try db.execute(sql: "DELETE FROM temp.retention_doomed")
         try db.execute(sql: doomedReadings, arguments: [lower, upper, cutoff])
         guard db.changesCount > 0 else { return (0, 0) }
         // Probes `ledger_reading` (v14) per reading: the charges of the batch, nothing else.
         var loose: [String: [Int64]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, account_id FROM ledger WHERE reading_id IN (SELECT id FROM temp.retention_doomed)") {
+        for row in try SQLRow.fetchAll(db, sql: "SELECT id, account_id FROM ledger WHERE reading_id IN (SELECT id FROM temp.retention_doomed)") {
             let (id, account) = try row.decodeRecord(table: "ledger", key: .index(0)) {
                 try (row.decode(Int64.self, atIndex: 0), row.decode(String.self, atIndex: 1))
             }
@@ -60,7 +59,7 @@ enum Retention {
         }
         try db.execute(sql: "UPDATE ledger SET reading_id = NULL WHERE reading_id IN (SELECT id FROM temp.retention_doomed)")
         // The charges the readings carry themselves (schema v15) go into the ledger with them.
-        let carried = try ChargeCompaction.book(try Row.fetchAll(db, sql: """
+        let carried = try ChargeCompaction.book(try SQLRow.fetchAll(db, sql: """
             SELECT id, account_id, charge_micro_yuan, energy_hundredths, collected_at FROM reading
             WHERE id IN (SELECT id FROM temp.retention_doomed) AND balance_after_micro_yuan IS NOT NULL AND charge_micro_yuan IS NOT NULL
             ORDER BY id
@@ -74,10 +73,10 @@ enum Retention {
     /// The id range of the next batch: up to `limit` readings after `cursor`, in id order,
     /// stopping before the first one collected at or after `cutoff` (ids grow with collection
     /// time, so what follows is newer). Nil when there is none.
-    static func nextReadingRange(after cursor: Int64, before cutoff: Int64, limit: Int, in db: Database)
+    static func nextReadingRange(after cursor: Int64, before cutoff: Int64, limit: Int, in db: SQLSession)
         throws -> (lower: Int64, upper: Int64, isLast: Bool)?
     {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, collected_at FROM reading WHERE id > ? ORDER BY id LIMIT ?",
+        let rows = try SQLRow.fetchAll(db, sql: "SELECT id, collected_at FROM reading WHERE id > ? ORDER BY id LIMIT ?",
                                     arguments: [cursor, limit])
         var upper: Int64?
         for row in rows {
@@ -92,7 +91,7 @@ enum Retention {
 
     /// Deletes up to `limit` outbox rows delivered before `cutoff`, oldest delivery first.
     /// Undelivered rows are never deleted, whatever their age.
-    static func pruneOutbox(before cutoff: Int64, limit: Int, in db: Database) throws -> Int {
+    static func pruneOutbox(before cutoff: Int64, limit: Int, in db: SQLSession) throws -> Int {
         try db.execute(sql: """
             DELETE FROM outbox WHERE id IN (
                 SELECT id FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)
@@ -134,6 +133,11 @@ extension StationStore {
     public func storageFigures() async throws -> StorageFigures {
         try await writer.read { db in
             let readings = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reading") ?? 0
+            guard db.engine == .sqlite else {
+                // PostgreSQL reuses dead rows' space after its autovacuum; what it holds is the database's size.
+                let bytes = try Int.fetchOne(db, sql: "SELECT pg_database_size(current_database())") ?? 0
+                return StorageFigures(readings: readings, bytes: bytes, freeBytes: 0)
+            }
             let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0

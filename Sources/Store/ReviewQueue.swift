@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// What a review item is about.
 public enum ReviewKind: String, Sendable, Hashable, CaseIterable {
@@ -34,7 +33,7 @@ public struct ReviewItem: Sendable, Hashable {
 }
 
 extension ReviewItem {
-    init(row: Row) throws {
+    init(row: SQLRow) throws {
         self = try row.decodeRecord(table: "review_item", key: .name("id")) {
             try ReviewItem(
                 id: row.decode(forColumn: "id"), kind: row.decode(forColumn: "kind"), accountID: row.decode(forColumn: "account_id"),
@@ -61,13 +60,13 @@ public enum ReviewAction: String, Sendable, Hashable, CaseIterable {
 
 enum ReviewQueue {
     static func open(kind: ReviewKind, account: String, meter: String, commandID: Int64?, readingID: Int64?,
-                     reason: String, at now: Date, in db: Database) throws -> Int64 {
+                     reason: String, at now: Date, in db: SQLSession) throws -> Int64 {
         let opened = StoredInstant.millis(now)
         try db.executeCached(sql: """
             INSERT INTO review_item (kind, account_id, meter_address, command_id, reading_id, reason, opened_at, state, due_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'open', \(dueAtSQL))
             """, arguments: [kind.rawValue, account, meter, commandID, readingID, reason, opened] + dueAtArguments(kind, openedAt: opened))
-        let id = db.lastInsertedRowID
+        let id = try db.lastInsertedRowID
         try AuditTrail.append(AuditEvent(at: now, event: "review", accountID: account, meterAddress: meter, commandID: commandID,
                                          detail: "review item \(id) opened (\(kind.rawValue)): \(reason)"), in: db)
         return id
@@ -77,13 +76,13 @@ enum ReviewQueue {
     /// arguments from `dueAtArguments`.
     static let dueAtSQL = "? + 1000 * COALESCE((SELECT seconds FROM review_due WHERE kind = ?), ?)"
 
-    static func dueAtArguments(_ kind: ReviewKind, openedAt: Int64) -> StatementArguments {
+    static func dueAtArguments(_ kind: ReviewKind, openedAt: Int64) -> SQLArguments {
         [openedAt, kind.rawValue, ReviewDueTimes.defaultSeconds]
     }
 
     /// One item by id, or `StoreError.unknownReviewItem`.
-    static func item(_ id: Int64, in db: Database) throws -> ReviewItem {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
+    static func item(_ id: Int64, in db: SQLSession) throws -> ReviewItem {
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT * FROM review_item WHERE id = ?", arguments: [id]) else {
             throw StoreError.unknownReviewItem(id)
         }
         return try ReviewItem(row: row)
@@ -93,7 +92,7 @@ enum ReviewQueue {
 extension StationStore {
     public func openReviewItems(limit: Int = 1000) async throws -> [ReviewItem] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM review_item WHERE state = 'open' ORDER BY id LIMIT ?", arguments: [limit])
+            try SQLRow.fetchAll(db, sql: "SELECT * FROM review_item WHERE state = 'open' ORDER BY id LIMIT ?", arguments: [limit])
                 .map(ReviewItem.init(row:))
         }
     }

@@ -371,3 +371,13 @@ enum Schema {
         return migrator
     }
 }
+
+extension Schema {
+    /// The migrations applied to the database, in the order this binary knows them (both engines
+    /// record SQLite's names: GRDB in `grdb_migrations`, `PostgresMigrator` in `schema_migrations`).
+    static func appliedMigrations(_ db: SQLSession) throws -> [String] {
+        let sql = db.engine == .postgres ? "SELECT identifier FROM schema_migrations" : "SELECT identifier FROM grdb_migrations"
+        let applied = Set(try String.fetchAll(db, sql: sql))
+        return migrator.migrations.filter(applied.contains)
+    }
+}

@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 extension StoreTransaction {
@@ -12,7 +11,7 @@ extension StoreTransaction {
         let sinceMillis = StoredInstant.millis(since)
         // Charges booked in the ledger (on review, or folded by retention) and charges carried by
         // readings (`ReadingCharges`): newest first, the latest 2,000.
-        var charges = try Row.fetchAll(db.cachedStatement(sql: """
+        var charges = try SQLRow.fetchAll(db.cachedStatement(sql: """
             SELECT at, amount_micro_yuan FROM ledger WHERE account_id = ? AND kind = 'charge' AND at >= ?
             ORDER BY id DESC LIMIT 2000
             """), arguments: [account, sinceMillis]).map { row in

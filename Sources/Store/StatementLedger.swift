@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// What a statement is folded from (`StatementFold`), read in one transaction: the account's
@@ -30,7 +29,7 @@ extension StationStore {
         return try await writer.read { db in
             let balance = try Self.account(account, in: db).balance
             var window: [(entry: StatementEntry, reading: (id: Int64, reading: MeterReading)?)] = []
-            for row in try Row.fetchAll(db.cachedStatement(sql: """
+            for row in try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT l.id, l.kind, l.amount_micro_yuan, l.at, l.reading_id, \(Self.readingColumns)
                 FROM ledger AS l LEFT JOIN reading AS r ON r.id = l.reading_id
                 WHERE l.account_id = ? AND l.at >= ? ORDER BY l.id
@@ -54,7 +53,7 @@ extension StationStore {
             var readingBeforeGone = false
             // Where the first month starts: the last charge before the window, booked or carried
             // by its reading (unknown when retention deleted its reading).
-            let booked = try Row.fetchOne(db.cachedStatement(sql: """
+            let booked = try SQLRow.fetchOne(db.cachedStatement(sql: """
                 SELECT l.id, l.kind, l.amount_micro_yuan, l.at, l.reading_id, \(Self.readingColumns)
                 FROM ledger AS l LEFT JOIN reading AS r ON r.id = l.reading_id
                 WHERE l.account_id = ? AND l.kind = 'charge' AND l.at < ? ORDER BY l.at DESC, l.id DESC LIMIT 1
@@ -80,7 +79,7 @@ extension StationStore {
         """
 
     /// A ledger row (id, kind, amount, at, reading_id, then `readingColumns`) as a statement line.
-    private static func ledgerLine(_ row: Row) throws -> (entry: StatementEntry, reading: (id: Int64, reading: MeterReading)?) {
+    private static func ledgerLine(_ row: SQLRow) throws -> (entry: StatementEntry, reading: (id: Int64, reading: MeterReading)?) {
         try row.decodeRecord(table: "ledger", key: .index(0)) {
             let kind: LedgerEntryKind = try row.decode(atIndex: 1)
             let reading = try row.hasNull(atIndex: 5) ? nil : (id: row.decode(Int64.self, atIndex: 4),
@@ -97,11 +96,11 @@ extension StationStore {
     /// carries its effect and is found through `reading_account_billed`; one stored before
     /// readings did (schema v15) is looked for by walking back from that charge's reading by id:
     /// about one collection round of the station's meters, and only for an account in its first months.
-    private static func baseline(before readingID: Int64, account: String, in db: Database) throws -> MeterReading? {
-        let row = try Row.fetchOne(db.cachedStatement(sql: """
+    private static func baseline(before readingID: Int64, account: String, in db: SQLSession) throws -> MeterReading? {
+        let row = try SQLRow.fetchOne(db.cachedStatement(sql: """
             SELECT collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
             FROM reading WHERE account_id = ?2 AND balance_after_micro_yuan IS NOT NULL AND id < ?1 ORDER BY id DESC LIMIT 1
-            """), arguments: [readingID, account]) ?? Row.fetchOne(db.cachedStatement(sql: """
+            """), arguments: [readingID, account]) ?? SQLRow.fetchOne(db.cachedStatement(sql: """
             SELECT collected_at, meter_time_at, total_hundredths, sharp_hundredths, peak_hundredths, flat_hundredths, valley_hundredths
             FROM reading WHERE id < ?1 AND account_id = ?2 AND status = 'accepted' ORDER BY id DESC LIMIT 1
             """), arguments: [readingID, account])

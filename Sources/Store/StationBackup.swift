@@ -52,7 +52,10 @@ extension StationStore {
         defer { try? destination.close() }
         // `read` runs on one of the pool's reader connections inside a read transaction: the
         // snapshot stays put across steps, so concurrent commits neither restart nor tear it.
-        try await writer.read { source in
+        try await writer.read { session in
+            guard let source = session.sqlite else {
+                throw BackupError("a PostgreSQL station is backed up with PostgreSQL's own tools (pg_dump, pg_basebackup; README)")
+            }
             try destination.writeWithoutTransaction { copy in
                 try source.backup(to: copy, pagesPerStep: Self.backupPagesPerStep)
             }

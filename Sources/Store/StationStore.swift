@@ -1,4 +1,5 @@
 import Foundation
+import StationConfig
 import GRDB
 import GRDBSQLite
 
@@ -15,10 +16,11 @@ import GRDBSQLite
 /// - `foreign_keys = ON`, and a busy timeout so a second process (chargectl against the file,
 ///   a future shard peer) waits instead of failing.
 public struct StationStore: Sendable {
-    /// Production uses a `DatabasePool`; tests may pass a `DatabaseQueue`. Not public: what is
-    /// outside the Store asks it questions (its methods), so another engine can answer them;
-    /// tests in this package may still reach it, to set up rows the Store would never write.
-    package let writer: any DatabaseWriter
+    /// SQLite (a `DatabasePool` in production; tests may pass a `DatabaseQueue`) or PostgreSQL.
+    /// Not public: what is outside the Store asks it questions (its methods), so either engine
+    /// can answer them; tests in this package may still reach it, to set up rows the Store would
+    /// never write.
+    package let writer: any StoreEngine
     /// Every write of the store goes through it (see `write`), but a bulk load's (`insertAccountsInBulk`).
     let group: GroupCommit
     /// Every account's state in memory, owned by the writer; nil for a read-only store.
@@ -55,13 +57,35 @@ public struct StationStore: Sendable {
                                         latestKnown: Schema.migrator.migrations.last.map(SchemaState.version(of:)) ?? "v0"))
         }
         let pool = try DatabasePool(path: path, configuration: configuration())
-        return try StationStore(writer: pool, bookSnapshot: AccountBookSnapshot.path(forDatabase: path), loadBookBehind: loadBookBehind,
+        return try StationStore(engine: SQLiteEngine(pool), bookSnapshot: AccountBookSnapshot.path(forDatabase: path), loadBookBehind: loadBookBehind,
                                 now: now)
     }
 
+    /// Opens the PostgreSQL station at `location` and brings its schema to this binary's (one
+    /// node at a time: `PostgresMigrator`). A station on PostgreSQL has no snapshot file: its book
+    /// loads from the rows. The rest as `open(path:)`.
+    public static func open(postgres location: PostgresLocation, now: @escaping @Sendable () -> Date = { Date() },
+                            loadBookBehind: Bool = false, beforeMigrating: (SchemaState) -> Void = { _ in }) async throws -> StationStore {
+        let engine = try await PostgresEngine.open(location, beforeMigrating: beforeMigrating)
+        do {
+            return try StationStore(engine: engine, loadBookBehind: loadBookBehind, now: now)
+        } catch {
+            try? engine.close()
+            throw error
+        }
+    }
+
+    /// Opens a PostgreSQL station as it is (not migrated), to read it beside running nodes.
+    public static func openReadOnly(postgres location: PostgresLocation) async throws -> StationStore {
+        StationStore(unmigrated: try await PostgresEngine.open(location, migrate: false))
+    }
+
+    /// Which engine holds the station.
+    package var engine: SQLEngineKind { writer.kind }
+
     /// A private in-memory database, for tests and benchmarks.
     public static func inMemory() throws -> StationStore {
-        try StationStore(writer: DatabaseQueue(configuration: configuration()))
+        try StationStore(engine: SQLiteEngine(DatabaseQueue(configuration: configuration())))
     }
 
     /// Opens an existing station file read-only and as it is (not migrated): a watcher beside a
@@ -69,7 +93,7 @@ public struct StationStore: Sendable {
     public static func openReadOnly(path: String) throws -> StationStore {
         var config = configuration()
         config.readonly = true
-        return StationStore(unmigrated: try DatabaseQueue(path: path, configuration: config))
+        return StationStore(unmigrated: SQLiteEngine(try DatabaseQueue(path: path, configuration: config)))
     }
 
     /// A store over `writer`, migrated.
@@ -77,7 +101,13 @@ public struct StationStore: Sendable {
     /// next start (then removed: the database no longer names it). `loadBookBehind`: see `open`.
     package init(writer: any DatabaseWriter, bookSnapshot: String? = nil, loadBookBehind: Bool = false,
                  now: @escaping @Sendable () -> Date = { Date() }) throws {
-        try Schema.migrator.migrate(writer)
+        try self.init(engine: SQLiteEngine(writer), bookSnapshot: bookSnapshot, loadBookBehind: loadBookBehind, now: now)
+    }
+
+    /// A store over `engine`, migrated (SQLite by `Schema.migrator`, PostgreSQL by `PostgresMigrator`).
+    package init(engine writer: any StoreEngine, bookSnapshot: String? = nil, loadBookBehind: Bool = false,
+                 now: @escaping @Sendable () -> Date = { Date() }) throws {
+        if let sqlite = writer.sqlite { try Schema.migrator.migrate(sqlite) }
         let book = AccountBook()
         let started = ContinuousClock.now
         let source = try writer.write { db in
@@ -91,7 +121,7 @@ public struct StationStore: Sendable {
         }
     }
 
-    private init(unmigrated writer: any DatabaseWriter, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoading: BookLoading? = nil,
+    private init(unmigrated writer: any StoreEngine, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoading: BookLoading? = nil,
                  now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
         self.book = book
@@ -162,7 +192,7 @@ public struct StationStore: Sendable {
     public var commitTimes: CommitTimes { group.commitTimes }
 
     /// Runs `body` as one write of the next group commit round; returns once it is committed.
-    func write<T: Sendable>(_ lane: GroupCommit.Lane = .urgent, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ lane: GroupCommit.Lane = .urgent, _ body: @escaping @Sendable (SQLSession) throws -> T) async throws -> T {
         // The writer runs `body` in its own task: the caller's actor goes along with it.
         let actor = AuditActor.current
         return try await group.write(lane) { db in try AuditActor.$current.withValue(actor) { try body(db) } }
@@ -190,7 +220,7 @@ public struct StationStore: Sendable {
 
     /// The names of the migrations applied, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try writer.read { db in try Schema.migrator.appliedMigrations(db) }
+        try writer.read { db in try Schema.appliedMigrations(db) }
     }
 }
 

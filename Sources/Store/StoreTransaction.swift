@@ -1,13 +1,12 @@
 import ChargeControl
 import Foundation
-import GRDB
 import Tariffs
 
 /// One write transaction, offered to the station without exposing SQL: a reading, its charge,
 /// the new balance, the commands it causes and their audit rows all commit together or not at
 /// all. Build it with `StationStore.transaction`.
 public struct StoreTransaction {
-    let db: Database
+    let db: SQLSession
 
     /// The account as stored now, inside this transaction.
     public func account(_ id: String) throws -> AccountRecord {
@@ -27,7 +26,7 @@ public struct StoreTransaction {
             guard let entry = try book.entry(id, in: db) else { throw StoreError.unknownAccount(id) }
             return (entry.record, entry.baseline)
         }
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: AccountBook.selectOne), arguments: [id]) else {
+        guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: AccountBook.selectOne), arguments: [id]) else {
             throw StoreError.unknownAccount(id)
         }
         let entry = try AccountBook.entry(row)
@@ -42,7 +41,7 @@ public struct StoreTransaction {
         """
 
     /// The baseline's columns decoded from position `first` on.
-    static func reading(_ row: Row, from i: Int) throws -> MeterReading {
+    static func reading(_ row: SQLRow, from i: Int) throws -> MeterReading {
         try MeterReading(
             collectedAt: StoredInstant.date(row.decode(atIndex: i)),
             meterTime: row.decode(Int64?.self, atIndex: i + 1).map(StoredInstant.date),

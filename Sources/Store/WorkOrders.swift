@@ -1,6 +1,5 @@
 import ChargeControl
 import Foundation
-import GRDB
 
 /// How long an operator has to close a review item of each kind (`[review] due`): the item's
 /// due time is fixed when it opens, so a later change of the setting moves only new items.
@@ -83,8 +82,8 @@ extension StationStore {
     /// reads the whole table.
     public func reviewTimeliness(since: Date, at now: Date) async throws -> ReviewTimeliness {
         try await writer.read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*), COALESCE(SUM(closed_at <= due_at), 0) FROM review_item WHERE closed_at >= ?
+            let row = try SQLRow.fetchOne(db, sql: """
+                SELECT COUNT(*), COALESCE(SUM(CASE WHEN closed_at <= due_at THEN 1 ELSE 0 END), 0) FROM review_item WHERE closed_at >= ?
                 """, arguments: [StoredInstant.millis(since)])
             let overdue = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM review_item WHERE state = 'open' AND due_at < ?",
                                            arguments: [StoredInstant.millis(now)]) ?? 0

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildVersion
 import Foundation
+import StationConfig
 import StationHarness
 
 /// `chargecontrol-bench`: the measured scenarios (issue text names them). Build with
@@ -54,6 +55,10 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "p2/p6: keep the station's folder (config, database, logs) for profiling by hand.")
     var keep = false
 
+    @Option(help: ArgumentHelp("p1, p2, p3, p6: the station on PostgreSQL, in a new database made on this server (its user needs CREATEDB).",
+                               valueName: "postgresql://…"))
+    var postgres: String?
+
     @Flag(help: "Print one JSON object keyed by scenario id.")
     var json = false
 
@@ -76,13 +81,15 @@ struct Bench: AsyncParsableCommand {
         }
         var objects: [String] = []
         var rows: [BenchRow] = []
+        let server = try postgres.map { try PostgresLocation(url: $0) }
+        objects.append("\"engine\": \"\(server == nil ? "sqlite" : "postgresql")\"")
 
         if !wanted.isDisjoint(with: ["p1", "p3"]) {
             let r = try await TripAndPayScenario(
                 accounts: stationAccounts, terminals: terminalCount, payments: payments,
                 tariffs: try benchTariffsFolder(tariffs), maintenance: maintenance,
                 maintenanceParts: Set(maintenanceParts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
-                progress: progress).run()
+                postgres: server, progress: progress).run()
             if wanted.contains("p1") {
                 var p1 = "\"p1\": {\"p50_ms\": \(ms(r.p50)), \"p99_ms\": \(ms(r.p99)), \"max_ms\": \(ms(r.max)), "
                 p1 += "\"accounts\": \(stationAccounts), \"payments\": \(r.latenciesMS.count), \"terminals\": \(terminalCount), "
@@ -144,7 +151,7 @@ struct Bench: AsyncParsableCommand {
             let r = try await CycleRestartScenario(
                 accounts: meters, terminals: stationTerminals, runCycle: wanted.contains("p2"), steadyCycle: steady,
                 runRestart: wanted.contains("p6"), keepFolder: keep, tariffs: try benchTariffsFolder(tariffs),
-                progress: progress).run()
+                postgres: server, progress: progress).run()
             let report = CycleRestartReport(r)
             if wanted.contains("p2") {
                 objects.append(report.p2JSON)

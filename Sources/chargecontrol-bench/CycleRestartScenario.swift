@@ -1,5 +1,6 @@
 import ChargeControl
 import Foundation
+import StationConfig
 import Station
 import StationHarness
 import Store
@@ -31,6 +32,8 @@ struct CycleRestartScenario {
     let runRestart: Bool
     let keepFolder: Bool
     let tariffs: URL
+    /// A PostgreSQL server to make the station's database on (`--postgres`); nil: a SQLite file.
+    var postgres: PostgresLocation?
     let progress: (String) -> Void
 
     struct Result {
@@ -80,6 +83,7 @@ struct CycleRestartScenario {
     func run() async throws -> Result {
         var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
         options.collectionInterval = "1s"
+        if let postgres { options.database = try await PostgresAdmin.createDatabase(on: postgres, named: PostgresAdmin.freshName("bench_p2")).url }
         let clock = ContinuousClock()
         return try await HarnessStation.bench("p2", options, keepFolder: keepFolder) { station in
             var result = Result(accounts: accounts, terminals: terminals)
@@ -87,10 +91,10 @@ struct CycleRestartScenario {
             try await station.startSim()
 
             let tariff = try station.benchTariff()
-            progress("seeding \(accounts) accounts into \(URL(fileURLWithPath: station.databasePath).lastPathComponent)")
+            progress("seeding \(accounts) accounts into \(postgres == nil ? URL(fileURLWithPath: station.databasePath).lastPathComponent : "PostgreSQL")")
             let plan = StationSeed.Plan(accounts: accounts, terminalPorts: station.terminalPorts, tariff: tariff,
                                         balance: Self.balance(ofAccount:), baselineAt: Date().addingTimeInterval(-900))
-            result.seed = try await StationSeed.write(plan, to: station.databasePath, progress: progress)
+            result.seed = try await StationSeed.write(plan, to: station.databaseLocation, progress: progress)
             progress(String(format: "seeded in %.1f s (accounts %.1f s, baselines %.1f s)",
                             result.seed.totalSeconds, result.seed.accountsSeconds, result.seed.baselinesSeconds))
 
@@ -103,7 +107,8 @@ struct CycleRestartScenario {
                                 result.bare.seconds, result.bare.perSecond, result.bare.failures))
             }
 
-            let watcher = try StationStore.openReadOnly(path: station.databasePath)
+            let watcher = postgres == nil ? try StationStore.openReadOnly(path: station.databasePath)
+                : try await StationStore.openReadOnly(postgres: PostgresLocation(url: station.databaseLocation))
             let baseline = try await watcher.latestReadingID() ?? 0
 
             let notify = try NotifyListener(in: station.folder)

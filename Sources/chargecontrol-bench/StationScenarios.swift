@@ -1,6 +1,8 @@
 import Foundation
+import StationConfig
 import LoopbackTools
 import StationHarness
+import Store
 import Tariffs
 
 /// One row of the printed table.
@@ -41,6 +43,8 @@ struct TripAndPayScenario {
     var maintenance = false
     /// Which maintenance runs during the second pass: backups back to back, retention every 2 s.
     var maintenanceParts: Set<String> = ["backups", "retention"]
+    /// A PostgreSQL server to make the station's database on (`--postgres`); nil: a SQLite file.
+    var postgres: PostgresLocation?
     let progress: (String) -> Void
 
     /// Retention's limits and pace in the maintenance run: readings older than 10 s go every 2 s,
@@ -77,6 +81,7 @@ struct TripAndPayScenario {
     func run() async throws -> Result {
         var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
         if maintenance && maintenanceParts.contains("retention") { options.extraConfig = Self.maintenanceConfig }
+        if let postgres { options.database = try await PostgresAdmin.createDatabase(on: postgres, named: PostgresAdmin.freshName("bench_p1")).url }
         return try await HarnessStation.bench("p1", options) { station in
             var result = Result()
             try await station.startSim()
@@ -88,7 +93,7 @@ struct TripAndPayScenario {
             let closedPorts = try station.terminalPorts.map { _ in try freeLoopbackPort() }
             let plan = StationSeed.Plan(accounts: accounts, terminalPorts: closedPorts, tariff: try station.benchTariff(),
                                         balance: { _ in Money(microYuan: -10_000_000) }, baselineAt: nil)
-            result.provisionSeconds = try await StationSeed.write(plan, to: station.databasePath, progress: progress).totalSeconds
+            result.provisionSeconds = try await StationSeed.write(plan, to: station.databaseLocation, progress: progress).totalSeconds
             try await station.startDaemon()
             let ackName = "chargecontrol_dispatch_acknowledged_total"
             let clock = ContinuousClock()

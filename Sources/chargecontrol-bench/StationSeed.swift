@@ -1,5 +1,6 @@
 import ChargeControl
 import Foundation
+import StationConfig
 import StationHarness
 import Station
 import Store
@@ -46,7 +47,9 @@ struct StationSeed {
     /// Writes `plan` into a new database at `path` (migrated by the Store), checkpoints the WAL
     /// and closes the file, so the next opener starts from a plain database file.
     static func write(_ plan: Plan, to path: String, progress: (String) -> Void) async throws -> Timing {
-        let store = try StationStore.openForBulkLoad(path: path)
+        // PostgreSQL: the same rows through a store of its own (a statement a row, no file to checkpoint).
+        let store = PostgresLocation.isURL(path)
+            ? try await StationStore.open(postgres: PostgresLocation(url: path)) : try StationStore.openForBulkLoad(path: path)
         let clock = ContinuousClock()
         var timing = Timing()
         let now = Date()

@@ -16,7 +16,8 @@ struct ChargeControlDaemon: AsyncParsableCommand {
         discussion: """
             Exit status: 0 after a clean stop, a passing --check-config or a restore; 1 when the configuration, tariffs \
             or tokens are refused; 2 for a usage error. --restore: 65 the copy failed a check, 66 no such copy, \
-            74 a file step failed, 75 the database is in use (stop the daemon first).
+            74 a file step failed, 75 the database is in use (stop the daemon first). --copy-database: 65 the copy \
+            was refused or failed its checks, 64 a usage error.
             """,
         version: BuildVersion.version
     )
@@ -34,7 +35,17 @@ struct ChargeControlDaemon: AsyncParsableCommand {
                                valueName: "file"))
     var restore: String?
 
+    @Option(name: .customLong("copy-database"), parsing: .upToNextOption,
+            help: ArgumentHelp("Copy the station at FROM into the empty TO (each a SQLite path or a postgresql:// URL), verify the copy, then exit; stop the daemons first.",
+                               valueName: "from> <to"))
+    var copyDatabase: [String] = []
+
     func run() async throws {
+        // Needs no configuration: both locations are given.
+        if !copyDatabase.isEmpty {
+            try await CopyDatabaseCommand.run(copyDatabase)
+            return
+        }
         let loaded: LoadedConfiguration
         do {
             loaded = try LoadedConfiguration.load(path: config, tokensFile: tokensFile)

@@ -9,6 +9,14 @@ struct ConfigFileTests {
     let defaultFile = repositoryRoot.appendingPathComponent("Config/chargecontrold.toml").path
     let demoFile = repositoryRoot.appendingPathComponent("Config/demo.toml").path
 
+    /// A PostgreSQL station's URL is kept as written (not resolved as a path); backups default
+    /// to the package's state folder.
+    @Test func aPostgresURLIsTakenAsWritten() throws {
+        let loaded = try configuration("[station]\ndatabase = \"postgresql://station@db.example:5433/charge?sslmode=require\"")
+        #expect(loaded.station.database == "postgresql://station@db.example:5433/charge?sslmode=require")
+        #expect(loaded.station.backups == "/var/lib/chargecontrol/backups")
+    }
+
     @Test func theDefaultFileStatesTheBuiltInDefaults() throws {
         let loaded = try StationConfiguration.load(path: defaultFile)
         let empty = try configuration("")

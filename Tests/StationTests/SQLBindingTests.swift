@@ -16,7 +16,7 @@ import Testing
 
     /// Interpolations of constant SQL text (file, expression): reviewed, none carries a value.
     static let reviewedFragments: Set<String> = [
-        // `filter` is the constant "(?1 IS NULL OR region = ?1)": the region itself is bound as ?1.
+        // `filter` is the constant "(CAST(?1 AS TEXT) IS NULL OR region = ?1)": the region itself is bound as ?1.
         "RegionStatistics.swift: filter",
         // `dueAtSQL` is the constant due-time expression; opened_at, kind and the default are bound.
         "ReviewQueue.swift: dueAtSQL",
@@ -40,7 +40,15 @@ import Testing
         "AccountRowScan.swift: AccountBook.rowColumns",
         // A fold statement's constant column names and its rows of `?` placeholders.
         #"AccountBook+Rows.swift: foldedColumns.joined(separator: ", ")"#,
-        #"AccountBook+Rows.swift: Array(repeating: row, count: count).joined(separator: ", ")"#,
+        "AccountBook+Rows.swift: rows",
+        // A station copy's table, key and column names, all from this binary's own schema (the
+        // reference database `StationCopy.referenceTables` migrates); its `?` placeholders and
+        // page size. Every value is bound.
+        "StationCopy.swift: table.name",
+        "StationCopy.swift: table.key",
+        "StationCopy.swift: columns",
+        "StationCopy.swift: page",
+        "StationCopy.swift: placeholders",
     ]
 
     static var sqlKeywords: Regex<AnyRegexOutput> { try! Regex(#"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|CREATE|ALTER TABLE|DROP|PRAGMA|WHERE|VALUES|ORDER BY|GROUP BY|CASE WHEN)\b"#) }

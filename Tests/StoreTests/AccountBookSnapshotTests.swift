@@ -7,10 +7,10 @@ import Testing
 
 /// The account book written beside the database at a graceful stop and read at the next start
 /// instead of every account row (issue 15, p6), and refused whenever it may not be the rows.
-@Suite struct AccountBookSnapshotTests {
+@Suite(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) struct AccountBookSnapshotTests {
     /// Accounts unlike each other in every field the book keeps, with readings folded into their rows.
     static func station() async throws -> (StationStore, String) {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         try await provision(store, account: "A1", meter: "000000000001", opening: "50.00")
         try await provision(store, account: "A2", meter: "000000000002", opening: "3.00", protected: true)
         _ = try await store.upsertAccount(id: "A3", meterAddress: "000000000003", terminalID: "T1", tariff: "business",
@@ -60,7 +60,7 @@ import Testing
         try store.close()
         #expect(FileManager.default.fileExists(atPath: AccountBookSnapshot.path(forDatabase: path)))
 
-        let fromSnapshot = try StationStore.open(path: path)
+        let fromSnapshot = try await reopen(path)
         let load = try #require(fromSnapshot.bookLoad)
         #expect(load.fromSnapshot && load.snapshotRefused == nil && load.accounts == 3)
         #expect(Self.same(try Self.book(fromSnapshot), before))
@@ -69,7 +69,7 @@ import Testing
         try fromSnapshot.close()
 
         // The rows give the same book.
-        let fromRows = try StationStore.open(path: path)
+        let fromRows = try await reopen(path)
         #expect(fromRows.bookLoad?.fromSnapshot == false && fromRows.bookLoad?.snapshotRefused == nil)
         #expect(Self.same(try Self.book(fromRows), before))
         #expect(fromRows.book?.totals(region: nil)?.mapValues(\.accounts) == fromSnapshot.book?.totals(region: nil)?.mapValues(\.accounts))
@@ -85,7 +85,7 @@ import Testing
         try await queue.write { db in try db.execute(sql: "UPDATE account SET balance_micro_yuan = 99000000 WHERE id = 'A3'") }
         try queue.close()
 
-        let again = try StationStore.open(path: path)
+        let again = try await reopen(path)
         let load = try #require(again.bookLoad)
         #expect(!load.fromSnapshot)
         #expect(load.snapshotRefused?.contains("names no snapshot") == true)
@@ -101,7 +101,7 @@ import Testing
         let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         try bytes.prefix(bytes.count - 20).write(to: URL(fileURLWithPath: file))
 
-        let cut = try StationStore.open(path: path)
+        let cut = try await reopen(path)
         #expect(cut.bookLoad?.fromSnapshot == false)
         #expect(cut.bookLoad?.snapshotRefused?.contains("cut short") == true || cut.bookLoad?.snapshotRefused?.contains("ends early") == true)
         #expect(Self.same(try Self.book(cut), before))
@@ -112,7 +112,7 @@ import Testing
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in try db.execute(sql: "UPDATE account_book SET snapshot_token = 'another' WHERE id = 1") }
         try queue.close()
-        let foreign = try StationStore.open(path: path)
+        let foreign = try await reopen(path)
         #expect(foreign.bookLoad?.fromSnapshot == false)
         #expect(foreign.bookLoad?.snapshotRefused?.contains("not the snapshot the database names") == true)
         #expect(Self.same(try Self.book(foreign), before))

@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func readingsLeaveTheRowBehindAndARestartReplaysThem() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         try await provision(store, opening: "50.00")
         let position = TierYearPosition(yearStart: t0, used: Energy(hundredths: 30))
         try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
@@ -57,7 +57,7 @@ import Testing
 
         // kill -9 now: the next start replays the readings the row lacks.
         try store.close()
-        let again = try StationStore.open(path: path)
+        let again = try await reopen(path)
         let replayed = try #require(try await again.account("A1"))
         #expect(replayed == live)
         let (_, baseline) = try await again.transaction { tx in try tx.accountForReading("A1") }
@@ -71,14 +71,14 @@ import Testing
         let foldedThrough = try await again.writer.read { db in try Int64.fetchOne(db, sql: "SELECT folded_through FROM account_book") }
         #expect(foldedThrough == billed)
         try again.close()
-        let third = try StationStore.open(path: path)
+        let third = try await reopen(path)
         #expect(third.unfoldedAccounts == 0)
         #expect(try await third.account("A1") == live)
         #expect(try await third.verifyBalances().isEmpty)
     }
 
     @Test func rowsAreWrittenInKeyOrderAndTheWatermarkStopsAtTheFirstUnfolded() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         for n in 1...5 { try await provision(store, account: "A\(n)", meter: String(format: "%012d", n)) }
         var first: [String: Int64] = [:]
         for n in [3, 1, 5, 2, 4] { first["A\(n)"] = try await Self.bill(store, "A\(n)", minutes: 0, total: 100, charge: nil) }
@@ -86,7 +86,7 @@ import Testing
         // Two rows a write: A1 and A2 first, whatever order their readings came in.
         #expect(try await store.foldAccountRows(limit: 2) == 2)
         let rows = try await store.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, charged_through FROM account ORDER BY id").map { ($0[0] as String, $0[1] as Int64) }
+            try SQLRow.fetchAll(db, sql: "SELECT id, charged_through FROM account ORDER BY id").map { ($0[0] as String, $0[1] as Int64) }
         }
         #expect(rows.filter { $0.1 > 0 }.map(\.0) == ["A1", "A2"])
         // The first reading still unfolded is A3's, the first one taken: nothing before it.
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func aRolledBackSavepointLeavesTheBookAsItWas() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store, opening: "50.00")
         try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
         struct Refused: Error {}
@@ -118,7 +118,7 @@ import Testing
     }
 
     @Test func aRowChangedByAnotherWriteIsReadAgainWithItsUnfoldedReadings() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store, opening: "50.00")
         try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
         try await Self.bill(store, "A1", minutes: 15, total: 110, charge: "2.00")
@@ -135,7 +135,7 @@ import Testing
     /// The reading row is the ledger of its charge: the account's ledger, its spend, the lowest
     /// balance after a payment and retention all read it there.
     @Test func readingChargesAreTheLedgersCharges() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store, opening: "50.00")
         try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
         let first = try await Self.bill(store, "A1", minutes: 15, total: 110, charge: "1.25")
@@ -173,7 +173,7 @@ import Testing
     /// `/metrics` and `/v1/stats` read the book's totals (no pass over the table per scrape):
     /// they equal what the rows, with the charges they lack, give.
     @Test func totalsFollowEveryChangeAndEqualTheRows() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         try await provision(store, account: "A1", meter: "000000000001", opening: "50.00")
         try await provision(store, account: "A2", meter: "000000000002", opening: "3.00")
         try await Self.bill(store, "A1", minutes: 0, total: 100, charge: nil)
@@ -195,7 +195,7 @@ import Testing
 
         // The same figures from the rows (a store opened read-only has no book).
         try store.close()
-        let rows = try StationStore.openReadOnly(path: path)
+        let rows = try await reopenReadOnly(path)
         let fromRows = try await rows.statistics(region: "north")
         #expect(fromRows.accounts == live.accounts && fromRows.accountsByState == live.accountsByState)
         #expect(fromRows.totalBalance == live.totalBalance && fromRows.consumption == live.consumption)
@@ -204,7 +204,7 @@ import Testing
     }
 
     @Test func manyRowsAreFoldedAFewStatementsAWriteAndAWaitingPaymentCutsTheWriteShort() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         let count = AccountBook.foldedPerStatement * 2 + 50
         for n in 1...count { try await provision(store, account: "A\(n)", meter: String(format: "%012d", n)) }
         for n in 1...count { try await Self.bill(store, "A\(n)", minutes: 0, total: 100, charge: "0.0\(n % 10)") }
@@ -224,7 +224,7 @@ import Testing
         for account in live { #expect(try await Self.rowBalance(store, account.id) == account.balance) }
         #expect(try await store.verifyBalances().isEmpty)
         try store.close()
-        let again = try StationStore.open(path: path)
+        let again = try await reopen(path)
         #expect(try await again.allAccounts() == live)
     }
 }

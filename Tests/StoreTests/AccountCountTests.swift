@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct AccountCountTests {
     @Test func countsAccountsWithoutLoadingThem() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         #expect(try await store.accountCount() == 0)
         try await provision(store, account: "A1", meter: "000000000001")
         try await provision(store, account: "A2", meter: "000000000002")

@@ -38,7 +38,7 @@ import Tariffs
     }
 
     @Test func accountAndBaselineComeInOneReadAndMoveWithOneUpdate() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store, opening: "50.00")
         let reading = MeterReading(collectedAt: t0.addingTimeInterval(60), meterTime: t0.addingTimeInterval(59),
                                    total: Energy(hundredths: 1234),
@@ -75,7 +75,7 @@ import Tariffs
     }
 
     @Test func anUnknownAccountIsNamed() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         await #expect(throws: StoreError.unknownAccount("nobody")) {
             try await store.transaction { tx in _ = try tx.accountForReading("nobody") }
         }

@@ -58,7 +58,7 @@ import Testing
     /// A write runs in the group commit's task: the caller's actor goes along with it, and
     /// concurrent writers keep their own.
     @Test func concurrentWritersKeepTheirOwnActors() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<20 {
                 group.addTask {

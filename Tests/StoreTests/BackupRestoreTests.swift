@@ -8,11 +8,11 @@ import Testing
 
 /// Backups are whole, consistent copies; a restore checks the copy (integrity, audit chain,
 /// ledger replay) before it takes the database's place, and refuses while the database is open.
-@Suite("Store: backup and restore")
+@Suite("Store: backup and restore", .enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly))
 struct BackupRestoreTests {
     /// A station file with two accounts and payments on one.
     static func station() async throws -> (store: StationStore, path: String, folder: String) {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         try await provision(store)
         try await provision(store, account: "A2", meter: "000000000002", opening: "7.00")
         for n in 1...5 {
@@ -72,7 +72,7 @@ struct BackupRestoreTests {
         let wal = (try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data()
         #expect(wal.isEmpty, "the old database's log does not stay beside the restored one")
         #expect(FileManager.default.fileExists(atPath: receipt.path), "the backup itself stays")
-        let back = try StationStore.open(path: path)
+        let back = try await reopen(path)
         #expect(try await back.account("A1")?.balance == yuan("55.00"))
         #expect(try await back.verifyAudit().isIntact)
         try back.close()

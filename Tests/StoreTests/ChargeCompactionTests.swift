@@ -71,7 +71,7 @@ struct ChargeCompactionTests {
     static let start = Date(timeIntervalSince1970: 1_795_363_200)
 
     @Test func looseChargesFoldPerLocalDayWithEverySumKept() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         // Charges at 00, 06, 12, 18 (day 1) and 00, 06, 12, 18 (day 2); the adjustment after
         // the 12:00 charge of day 1.
@@ -87,7 +87,7 @@ struct ChargeCompactionTests {
     }
 
     @Test func aDayFoldsOverSeveralRuns() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         _ = try await Self.fill(store, start: Self.start)
         // First run: readings before day 2 06:00 go (day 1's four and day 2's first).

@@ -28,7 +28,7 @@ struct CommandBatchTests {
     }
 
     @Test func aBatchClaimLosesTheCommandSupersededMeanwhileAndClaimsTheOthers() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         let ids = try await trips(store, 3)
         // A2 paid after the dispatcher took its trip from the queue: a newer decision supersedes it.
         let close = try await queue.enqueue(store, planned(.allowClose, balance: "80.00"), meter: "000000000002", account: "A2")
@@ -54,7 +54,7 @@ struct CommandBatchTests {
 
     @Test func aFailingRecheckIsRolledBackAloneAndItsCommandStaysClaimed() async throws {
         struct RecheckFailed: Error {}
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         let ids = try await trips(store, 3)
         let claims = try await store.claim(ids, at: t0) { tx, command in
             try tx.audit(AuditEvent(at: t0, event: "recheck", accountID: command.accountID, detail: "re-checked"))
@@ -73,7 +73,7 @@ struct CommandBatchTests {
     }
 
     @Test func aBatchOfOutcomesWhereOneLostItsRaceCommitsTheOthers() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         let ids = try await trips(store, 3)
         for id in ids { #expect(try await store.markInFlight(id, at: t0)) }
         // Someone else moved the second on while its outcome was on its way.
@@ -98,7 +98,7 @@ struct CommandBatchTests {
     }
 
     @Test func theBatcherGivesEachCallerItsOwnOutcome() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         let ids = try await trips(store, 6)
         for id in ids { #expect(try await store.markInFlight(id, at: t0)) }
         _ = try await store.moveToReview(ids[3], reason: "an operator took it", at: t0)

@@ -7,7 +7,7 @@ import Testing
 /// when the line reaches it (the fault soak's late command, session 8).
 @Suite struct CommandDeadlineTests {
     @Test func pendingCommandsPastTheirDeadlineGoToReviewAndOthersStay() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store)
         let deadline = t0.addingTimeInterval(120)
         let (waiting, fresh, deferred) = try await store.transaction { tx in

@@ -14,7 +14,7 @@ struct CommandQueueTests {
     }
 
     @Test func equalCommandsAreNotQueuedTwice() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         let a = try await enqueue(store, planned(.alarm))
         let b = try await enqueue(store, planned(.alarm))
@@ -23,7 +23,7 @@ struct CommandQueueTests {
     }
 
     @Test func aNewerDecisionSupersedesAPendingOne() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         let trip = try await enqueue(store, planned(.trip))
         let alarm = try await enqueue(store, planned(.alarm))
@@ -34,7 +34,7 @@ struct CommandQueueTests {
     }
 
     @Test func reconnectionsComeFirstAndDeferredTripsWait() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         try await provision(store, account: "A2", meter: "000000000002")
         try await provision(store, account: "A3", meter: "000000000003")
@@ -50,7 +50,7 @@ struct CommandQueueTests {
     }
 
     @Test func lifecycleRetryReviewAndRecovery() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         let id = try await enqueue(store, planned(.trip))
         #expect(try await store.markInFlight(id, at: t0))
@@ -84,7 +84,7 @@ struct CommandQueueTests {
     }
 
     @Test func resolveOnSiteAndCancel() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         try await provision(store, account: "A2", meter: "000000000002")
         let trip = try await enqueue(store, planned(.trip))
@@ -104,7 +104,7 @@ struct CommandQueueTests {
     }
 
     @Test func aPaymentSupersedesATripWaitingInReview() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         let trip = try await enqueue(store, planned(.trip))
         _ = try await store.moveToReview(trip, reason: "terminal offline", at: t0)
@@ -116,7 +116,7 @@ struct CommandQueueTests {
     /// A transition is written only from the state it was decided in (issue 12): the second of
     /// two deciders is told it lost, and nothing of its move is written.
     @Test func theSecondDeciderLosesAndWritesNothing() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         let trip = try await enqueue(store, planned(.trip))
         #expect(try await store.markInFlight(trip, at: t0))
@@ -143,10 +143,10 @@ struct CommandQueueTests {
 
     /// The dispatcher's query walks the dispatch-order index and probes each meter's commands,
     /// instead of ranking every live command (issue 7, p3): its cost must not grow with the queue.
-    @Test func dispatchableCommandsWalkTheDispatchOrderIndex() async throws {
-        let (store, _) = try temporaryStore()
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func dispatchableCommandsWalkTheDispatchOrderIndex() async throws {
+        let (store, _) = try await temporaryStore()
         let plan = try await store.writer.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + StationStore.dispatchableSQL, arguments: [0, 10]).map { row -> String in row["detail"] }
+            try SQLRow.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + StationStore.dispatchableSQL, arguments: [0, 10]).map { row -> String in row["detail"] }
         }
         #expect(plan.contains { $0.contains("SCAN c USING INDEX command_dispatch_order") }, "\(plan)")
         #expect(plan.contains { $0.contains("USING INDEX command_meter") }, "\(plan)")

@@ -44,7 +44,7 @@ struct GroupCommitTests {
     }
 
     @Test func writesThatArriveDuringACommitShareTheNextOne() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         let before = store.group.rounds
         try await whileHeld(store, expected: 20) {
             await withTaskGroup(of: Void.self) { group in
@@ -61,7 +61,7 @@ struct GroupCommitTests {
     }
 
     @Test func aWriteThatThrowsIsRolledBackAloneAndItsCallerToldWhy() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         let outcomes = Outcomes()
         try await whileHeld(store, expected: 5) {
             await withTaskGroup(of: Void.self) { group in
@@ -83,7 +83,7 @@ struct GroupCommitTests {
         }
         #expect(outcomes.committed.withLock { $0 } == [0: true, 1: true, 2: false, 3: true, 4: true])
         // What the others wrote is durable: a fresh connection to the file sees it.
-        let reopened = try StationStore.open(path: path)
+        let reopened = try await reopen(path)
         #expect(try await reopened.terminals().map(\.id).sorted() == ["T0", "T1", "T3", "T4"])
     }
 
@@ -91,7 +91,7 @@ struct GroupCommitTests {
     /// (issue 7: the ingest queue's batches yield to reconnections); an ordinary small write
     /// does not ask for that.
     @Test func aBulkWriteSeesAReconnectionWaitingButNotAnOrdinaryWrite() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         #expect(!store.reconnectionWritesWaiting)
 
         // The bulk write spins (bounded) until it sees the flag; the reconnection is sent once

@@ -12,7 +12,7 @@ struct InspectionTests {
     }
 
     @Test func commandHistoryHoldsEachCommandWithItsAuditRowsAndReviewItems() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store)
         let deadline = t0.addingTimeInterval(3600)
         let (trip, alarm) = try await store.transaction { tx in
@@ -41,7 +41,7 @@ struct InspectionTests {
     }
 
     @Test func recoveredCommandsAndTheLatestOpenDeadline() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store)
         let deadline = t0.addingTimeInterval(3600)
         let trip = try await store.transaction { tx in
@@ -55,7 +55,7 @@ struct InspectionTests {
     }
 
     @Test func paymentsOnDiskAndTheLowestBalanceAfterOne() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store)
         _ = try await store.recordPayment(PaymentRequest(orderNo: "P1", accountID: "A1", amount: yuan("10.00"), channel: .counter,
                                                          paidAt: t0), receivedAt: t0)
@@ -78,7 +78,7 @@ struct InspectionTests {
     }
 
     @Test func readingTallyAndTheLatestReading() async throws {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store)
         try await provision(store, account: "A2", meter: "000000000002")
         #expect(try await store.latestReadingID() == nil)
@@ -114,9 +114,9 @@ struct InspectionTests {
         try await bulk.checkpointAndClose()
 
         // What upsertAccount writes for a new account, to the detail of its audit row.
-        let (reference, _) = try temporaryStore()
+        let (reference, _) = try await temporaryStore()
         try await provision(reference, account: "B2", meter: "000000000002", opening: "2.00")
-        let watcher = try StationStore.openReadOnly(path: path)
+        let watcher = try await reopenReadOnly(path)
         defer { try? watcher.close() }
         #expect(try await watcher.accountCount() == 3)
         #expect(try await watcher.account("B2") == reference.account("B2"))

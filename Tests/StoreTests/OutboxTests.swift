@@ -15,7 +15,7 @@ struct OutboxTests {
     }
 
     @Test func anEventKeyIsWrittenOnce() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         #expect(try await add(store, entry("alarm:1")))
         #expect(try await add(store, entry("alarm:1"), at: t0.addingTimeInterval(60)) == false)
         let rows = try await store.notifications()
@@ -24,7 +24,7 @@ struct OutboxTests {
     }
 
     @Test func dueRowsOldestFirstAndBackOff() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await add(store, entry("a"), at: t0)
         try await add(store, entry("b"), at: t0.addingTimeInterval(1))
         try await add(store, entry("c"), at: t0.addingTimeInterval(100))
@@ -52,7 +52,7 @@ struct OutboxTests {
     }
 
     @Test func aRolledBackTransactionLeavesNoRow() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         struct Abort: Error {}
         await #expect(throws: Abort.self) {
             try await store.transaction { tx in
@@ -65,10 +65,10 @@ struct OutboxTests {
     }
 
     @Test func countsSurviveReopening() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         try await add(store, entry("a"))
-        let reopened = try StationStore.open(path: path)
+        let reopened = try await reopen(path)
         #expect(try await reopened.outboxCounts().undelivered == 1)
         #expect(try await reopened.dueNotifications(at: t0).map(\.eventKey) == ["a"])
     }

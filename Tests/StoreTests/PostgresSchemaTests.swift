@@ -1,4 +1,5 @@
 import Foundation
+import StationConfig
 import GRDB
 import PostgresNIO
 import Testing
@@ -46,7 +47,7 @@ import Testing
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('grdb_migrations', 'sqlite_sequence')
                 """)
             for table in tables {
-                for row in try Row.fetchAll(db, sql: "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", arguments: [table]) {
+                for row in try SQLRow.fetchAll(db, sql: "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", arguments: [table]) {
                     let type: String = row["type"]
                     // A key column is NOT NULL in PostgreSQL (SQLite's rowid key is too, implicitly).
                     columns.insert(Column(table: table, name: row["name"], type: type == "INTEGER" ? "bigint" : type.lowercased(),

@@ -1,4 +1,5 @@
 import Foundation
+import StationConfig
 import Logging
 import PostgresNIO
 import Testing
@@ -26,6 +27,11 @@ enum PostgresTestServer {
         try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 1, logger: logger)
     }
 
+    /// A new, empty database of its own on the test server (left for the throw-away cluster's end).
+    static func createDatabase() async throws -> PostgresLocation {
+        try await PostgresAdmin.createDatabase(on: #require(location, skipReason), named: PostgresAdmin.freshName("cc_test"))
+    }
+
     /// Runs `body` on a connection to a new, empty database of its own, dropped afterwards.
     static func withDatabase<T: Sendable>(_ body: (PostgresConnection, PostgresLocation) async throws -> T) async throws -> T {
         let server = try #require(location, skipReason)
@@ -47,4 +53,8 @@ enum PostgresTestServer {
             throw error
         }
     }
+}
+
+extension PostgresLocation {
+    var testURL: String { url }
 }

@@ -25,7 +25,7 @@ struct ReadingReviewStoreTests {
     }
 
     @Test func theOpenItemHoldsItsAccountUntilClosedOnce() async throws {
-        let store = try StationStore.inMemory()
+        let store = try await testStore()
         try await provision(store)
         try await provision(store, account: "A2", meter: "000000000002")
         #expect(try await store.transaction { tx in try tx.readingReviewHolding(account: "A1") } == nil)
@@ -60,10 +60,10 @@ struct ReadingReviewStoreTests {
     }
 
     /// The lookup runs on every reading of an account on hold: it must use the partial index.
-    @Test func theLookupUsesThePartialIndex() async throws {
-        let store = try StationStore.inMemory()
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func theLookupUsesThePartialIndex() async throws {
+        let store = try await testStore()
         let plan = try await store.writer.read { db in
-            try Row.fetchAll(db, sql: """
+            try SQLRow.fetchAll(db, sql: """
                 EXPLAIN QUERY PLAN
                 SELECT id FROM review_item WHERE account_id = ? AND state = 'open' AND kind = 'reading' ORDER BY id LIMIT 1
                 """, arguments: ["A1"]).map { row -> String in (try? row.decode(String.self, forColumn: "detail")) ?? "" }

@@ -70,7 +70,7 @@ struct RetentionTests {
     }
 
     @Test func oldReadingsGoButBaselinesReviewedAndNewestStay() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let r = try await Self.fill(store)
         let ledgerBefore = try await store.ledger(account: "A1")
@@ -103,7 +103,7 @@ struct RetentionTests {
     }
 
     @Test func onlyReadingsBeforeTheCutoffGo() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         let r = try await Self.fill(store)
         // Readings of minutes 1...4 are older than t0 + 4.5 min; minute 5 on stays.
@@ -118,12 +118,12 @@ struct RetentionTests {
     }
 
     @Test func deliveredOutboxRowsGoUndeliveredStay() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         func add(_ key: String, at date: Date) async throws -> Int64 {
             try await store.writer.write { db in
                 _ = try Outbox.add(OutboxEntry(eventKey: key, event: "alarm", accountID: "A1", payload: "{}"), at: date, in: db)
-                return db.lastInsertedRowID
+                return try db.lastInsertedRowID
             }
         }
         let day: TimeInterval = 86_400
@@ -146,11 +146,11 @@ struct RetentionTests {
     }
 
     /// Each delete checks the ledger and review items through the v14 indexes, not by a scan.
-    @Test func theForeignKeyLookupsUseTheV14Indexes() async throws {
-        let store = try StationStore.inMemory()
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func theForeignKeyLookupsUseTheV14Indexes() async throws {
+        let store = try await testStore()
         let plans = try await store.writer.read { db in
             try ["ledger", "review_item"].map { table in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT 1 FROM \(table) WHERE reading_id = 5").map { row -> String in row["detail"] }
+                try SQLRow.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT 1 FROM \(table) WHERE reading_id = 5").map { row -> String in row["detail"] }
             }
         }
         #expect(plans[0].joined().contains("ledger_reading"), "\(plans[0])")

@@ -7,7 +7,7 @@ import Testing
 
 /// Opening a file: a newer schema is refused untouched, pending migrations are announced; and the
 /// write health `/healthz` reads, through real SQLite failures.
-@Suite struct SchemaAndWriteHealthTests {
+@Suite(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) struct SchemaAndWriteHealthTests {
     static func folder() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -68,7 +68,7 @@ import Testing
 
     /// A commit is timed by the store's clock; a write SQLite refuses (the file read-only) shows.
     @Test func commitsAndRefusedWritesAreRecorded() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         let clock = Mutex(t0)
         let timed = try StationStore.open(path: path, now: { clock.withLock { $0 } })
         #expect(timed.writeHealth == StoreWriteHealth())
@@ -89,7 +89,7 @@ import Testing
     /// Another process holding the write lock past the busy timeout fails the store's writes;
     /// once it lets go, the next write commits and clears the failure.
     @Test func aFailureLastsUntilALaterWriteCommits() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, path) = try await temporaryStore()
         let clock = Mutex(t0)
         let timed = try StationStore.open(path: path, now: { clock.withLock { $0 } })
         try await provision(timed)

@@ -15,14 +15,14 @@ import Testing
 
     /// Accounts A1 and A2 (meters …01 and …02) with 50.00 yuan each.
     func twoAccounts() async throws -> StationStore {
-        let (store, _) = try temporaryStore()
+        let (store, _) = try await temporaryStore()
         try await provision(store, account: "A1", meter: "000000000001")
         try await provision(store, account: "A2", meter: "000000000002")
         return store
     }
 
     /// Runs `sql` around the store's API, as a bad migration or a hand edit would.
-    func corrupt(_ store: StationStore, _ sql: String, _ arguments: StatementArguments = []) async throws {
+    func corrupt(_ store: StationStore, _ sql: String, _ arguments: SQLArguments = []) async throws {
         try await store.writer.write { db in try db.execute(sql: sql, arguments: arguments) }
     }
 
@@ -48,7 +48,7 @@ import Testing
         #expect(ingest == a1, sourceLocation: sourceLocation)
     }
 
-    @Test func aRealWhereAnIntegerBelongsNamesTheAccountAndColumn() async throws {
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func aRealWhereAnIntegerBelongsNamesTheAccountAndColumn() async throws {
         let store = try await twoAccounts()
         try await corrupt(store, "UPDATE account SET tier_year_used_hundredths = \(Self.tooLarge) WHERE id = 'A2'")
 
@@ -68,7 +68,7 @@ import Testing
 
     /// The reported crash: a balance that left Int64 stored as a REAL. A guard trigger may refuse
     /// such an UPDATE; it is dropped here, since the point is what a read does with one that got in.
-    @Test func aBalanceBeyondInt64IsAnErrorNotATrap() async throws {
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func aBalanceBeyondInt64IsAnErrorNotATrap() async throws {
         let store = try await twoAccounts()
         try await store.writer.write { db in
             for name in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'account'") {
@@ -83,7 +83,7 @@ import Testing
         try await healthyA1(store)
     }
 
-    @Test func textInANumberOrFlagColumnIsAnError() async throws {
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func textInANumberOrFlagColumnIsAnError() async throws {
         let store = try await twoAccounts()
         let cases = [("last_reading_at", "'garbage'", "NULL"), ("alarm_micro_yuan", "'1,000'", "NULL"), ("is_protected", "'yes'", "0")]
         for (column, value, restored) in cases {
@@ -107,8 +107,8 @@ import Testing
 
     /// The baseline is part of the ingest read (the account row keeps a copy of its registers,
     /// schema v15): a bad one names the account and the column, at the next start.
-    @Test func anUnreadableBaselineNamesTheAccountAndColumn() async throws {
-        let (first, path) = try temporaryStore()
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func anUnreadableBaselineNamesTheAccountAndColumn() async throws {
+        let (first, path) = try await temporaryStore()
         try await provision(first, account: "A1", meter: "000000000001")
         try await provision(first, account: "A2", meter: "000000000002")
         let readingID = try await first.transaction { tx in
@@ -121,7 +121,7 @@ import Testing
         try await corrupt(first, "UPDATE account SET baseline_total_hundredths = 'garbage' WHERE id = 'A2'")
         // The running book holds the baseline it read; a start reads it from the file.
         try first.close()
-        let store = try StationStore.open(path: path)
+        let store = try await reopen(path)
         let problem = try #require(await undecodable { _ = try await store.transaction { tx in try tx.accountForReading("A2") } })
         #expect(problem.table == "account" && problem.key == "A2" && problem.problem.contains("baseline_total_hundredths"),
                 "\(problem)")
@@ -197,7 +197,7 @@ import Testing
         #expect(try await store.payment(orderNo: "ORD-1")?.channel == .onlineBank)
     }
 
-    @Test func anUnreadableLedgerEntryNamesIt() async throws {
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func anUnreadableLedgerEntryNamesIt() async throws {
         let store = try await twoAccounts()
         let entry = try #require(try await store.writer.read { db in
             try Int64.fetchOne(db, sql: "SELECT id FROM ledger WHERE account_id = 'A2'")
@@ -208,7 +208,7 @@ import Testing
         #expect(try await store.ledger(account: "A1").count == 1)
     }
 
-    @Test func anUnreadableNotificationOrReviewItemNamesIt() async throws {
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func anUnreadableNotificationOrReviewItemNamesIt() async throws {
         let store = try await twoAccounts()
         let (outbox, review) = try await store.writer.write { db in
             _ = try Outbox.add(OutboxEntry(eventKey: "alarm:A2", event: "alarm", accountID: "A2", payload: "{}"), at: t0, in: db)
@@ -229,7 +229,7 @@ import Testing
 
     /// The audit walk reads each row's fields to recompute its hash: a field of the wrong type
     /// breaks the chain at that row (the walk reports it) instead of stopping the walk.
-    @Test func anAuditRowOfTheWrongTypeBreaksTheChainThere() async throws {
+    @Test(.enabled(if: !TestEngine.isPostgres, TestEngine.sqliteOnly)) func anAuditRowOfTheWrongTypeBreaksTheChainThere() async throws {
         let store = try await twoAccounts()
         #expect(try await store.verifyAudit().isIntact)
         // Appending is allowed (the triggers refuse UPDATE and DELETE only).
@@ -238,7 +238,7 @@ import Testing
             try db.execute(sql: """
                 INSERT INTO audit (at, event, command_id, detail, prev_hash, hash) VALUES (\(Self.tooLarge), 'x', 'seven', '', ?, 'h')
                 """, arguments: [prev])
-            return db.lastInsertedRowID
+            return try db.lastInsertedRowID
         }
         #expect(try await store.verifyAudit().firstBrokenID == bad)
     }

@@ -67,7 +67,7 @@ public struct StationServices: Sendable {
         let descriptors = DescriptorBudget.raisingSoftLimit()
         let notifier = ServiceNotifier(enabled: notifiesSystemd)
         let clock = SystemStationClock()
-        let store = try openStore(configuration.station.database, clock: clock, notifier: notifier)
+        let store = try await openStore(configuration.station.database, clock: clock, notifier: notifier)
         // Before any service can open a review item.
         try await store.setReviewDueTimes(ReviewDueTimes(configuration.review))
         let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
@@ -217,24 +217,30 @@ public struct StationServices: Sendable {
                                  logger: logger)
     }
 
-    /// Opens the database, creating its folder when it is missing (the demo's `demo-run/`;
-    /// under systemd `StateDirectory=` makes it). While migrations run, systemd's start timeout
-    /// is extended (a large database may take minutes); a newer schema is refused untouched.
-    private func openStore(_ path: String, clock: some StationClock, notifier: ServiceNotifier) throws -> StationStore {
-        let folder = (path as NSString).deletingLastPathComponent
+    /// Opens the database: a SQLite file, creating its folder when it is missing (the demo's
+    /// `demo-run/`; under systemd `StateDirectory=` makes it), or a PostgreSQL station. While
+    /// migrations run, systemd's start timeout is extended (a large database may take minutes);
+    /// a newer schema is refused untouched.
+    private func openStore(_ database: String, clock: some StationClock, notifier: ServiceNotifier) async throws -> StationStore {
+        var timeout: StartTimeoutExtension?
+        defer { timeout?.stop() }
+        let announce = { [logger] (schema: SchemaState) in
+            let status = "migrating schema to \(schema.latestKnown) (\(schema.pending.count) migrations)"
+            logger.notice("\(status): \(schema.pending.joined(separator: ", "))", metadata: ["event": "migrate"])
+            timeout = StartTimeoutExtension(notifier: notifier, status: status)
+        }
+        // The account book loads behind READY=1 (`AccountRowsService`): p6, a million accounts.
+        if PostgresLocation.isURL(database) {
+            let location = try PostgresLocation(url: database)
+            logger.notice("station database: PostgreSQL at \(location)", metadata: ["event": "database"])
+            return try await StationStore.open(postgres: location, now: { clock.now }, loadBookBehind: true, beforeMigrating: announce)
+        }
+        let folder = (database as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
         }
-        var timeout: StartTimeoutExtension?
-        defer { timeout?.stop() }
-        // The account book loads behind READY=1 (`AccountRowsService`): p6, a million accounts.
-        let store = try StationStore.open(path: path, now: { clock.now }, loadBookBehind: true, beforeMigrating: { [logger] schema in
-            let status = "migrating schema to \(schema.latestKnown) (\(schema.pending.count) migrations)"
-            logger.notice("\(status): \(schema.pending.joined(separator: ", "))", metadata: ["event": "migrate"])
-            timeout = StartTimeoutExtension(notifier: notifier, status: status)
-        })
-        return store
+        return try StationStore.open(path: database, now: { clock.now }, loadBookBehind: true, beforeMigrating: announce)
     }
 
     /// The dispatcher's settings from `[dispatch]`, `[meters]` and the station zone.

@@ -1,6 +1,4 @@
 import Foundation
-import NIOSSL
-import PostgresNIO
 
 /// Where a PostgreSQL station lives: `[station] database = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE]"`
 /// (issue 16). `sslmode` is `disable` (the default, for a database on the host or a private
@@ -57,6 +55,13 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.tls = tls
     }
 
+    /// The URL again, password and all (for a configuration file the bench writes).
+    public var url: String {
+        let credentials = username.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? username
+            + (password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? "")
+        return "postgresql://\(credentials)@\(host):\(port)/\(database)" + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
+    }
+
     /// The URL without its password (for logs and errors).
     public var description: String {
         "postgresql://\(username)@\(host):\(port)/\(database)" + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
@@ -67,23 +72,6 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         var other = self
         other.database = name
         return other
-    }
-
-    /// PostgresNIO's settings for a connection.
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        let tls: PostgresConnection.Configuration.TLS
-        switch self.tls {
-        case .disable:
-            tls = .disable
-        case .require:
-            var settings = TLSConfiguration.makeClientConfiguration()
-            settings.certificateVerification = .none
-            tls = .require(try NIOSSLContext(configuration: settings))
-        case .verifyFull:
-            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        }
-        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database,
-                                                tls: tls)
     }
 
     private static func redacted(_ text: String) -> String {
