@@ -81,11 +81,20 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "Tariffs", "ChargeControl", "StationConfig",
+                "Tariffs", "ChargeControl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API for the hot path's statements (`ReadingRow`).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The PostgreSQL engine (issue 16) and what moves a station between engines.
+        .target(
+            name: "StorePostgres",
+            dependencies: [
+                "Store", "StationConfig",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -98,7 +107,7 @@ let package = Package(
         .target(
             name: "Station",
             dependencies: [
-                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "Wakeup", "StationConfig", "Systemd", "BuildVersion",
+                "DLT645", "DLT645NIO", "Tariffs", "ChargeControl", "Store", "StorePostgres", "Wakeup", "StationConfig", "Systemd", "BuildVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -132,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrold",
             dependencies: [
-                "Station", "StationConfig", "Store", "Systemd", "Tariffs", "BuildVersion",
+                "Station", "StationConfig", "Store", "StorePostgres", "Systemd", "Tariffs", "BuildVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -148,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "chargecontrol-bench",
             dependencies: [
-                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "StationConfig", "Store", "StationHarness", "BuildVersion",
+                "Tariffs", "ChargeControl", "DLT645", "LoopbackTools", "Station", "StationConfig", "Store", "StorePostgres", "StationHarness", "BuildVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The SQLite C API alone, for p7's raw-insert baseline: the bench reads the store through its methods.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -180,7 +189,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "LoopbackTools", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "StationConfig", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StorePostgres", "StationConfig", "Tariffs", "ChargeControl", "LoopbackTools", .product(name: "GRDB", package: "GRDB.swift"),
                                                      .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "StationTests",

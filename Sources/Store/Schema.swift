@@ -5,8 +5,8 @@ import GRDB
 /// Conventions: instants are UTC unix milliseconds (`*_at`, INTEGER); money is INTEGER micro-yuan
 /// (`*_micro_yuan`); energy is INTEGER hundredths of a kWh (`*_hundredths`); meter addresses are
 /// their 12-digit text. Nothing is ever stored as a floating-point number.
-enum Schema {
-    static var migrator: DatabaseMigrator {
+package enum Schema {
+    package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: station") { db in
             try db.execute(sql: """
@@ -375,7 +375,7 @@ enum Schema {
 extension Schema {
     /// The migrations applied to the database, in the order this binary knows them (both engines
     /// record SQLite's names: GRDB in `grdb_migrations`, `PostgresMigrator` in `schema_migrations`).
-    static func appliedMigrations(_ db: SQLSession) throws -> [String] {
+    package static func appliedMigrations(_ db: SQLSession) throws -> [String] {
         let sql = db.engine == .postgres ? "SELECT identifier FROM schema_migrations" : "SELECT identifier FROM grdb_migrations"
         let applied = Set(try String.fetchAll(db, sql: sql))
         return migrator.migrations.filter(applied.contains)

@@ -9,8 +9,14 @@ public struct SchemaState: Sendable, Hashable {
     /// The version the binary migrates to (`v11`: the name of its last migration up to the colon).
     public let latestKnown: String
 
+    package init(applied: [String], pending: [String], latestKnown: String) {
+        self.applied = applied
+        self.pending = pending
+        self.latestKnown = latestKnown
+    }
+
     /// The version a migration's name gives (`"v11: second alarm level"` → `v11`).
-    static func version(of migration: String) -> String {
+    package static func version(of migration: String) -> String {
         String(migration.prefix { $0 != ":" })
     }
 }
@@ -24,6 +30,12 @@ public struct NewerSchemaError: Error, CustomStringConvertible {
     public let knownVersion: String
     /// Applied migrations this binary does not know.
     public let unknown: [String]
+
+    package init(fileVersion: String, knownVersion: String, unknown: [String]) {
+        self.fileVersion = fileVersion
+        self.knownVersion = knownVersion
+        self.unknown = unknown
+    }
 
     public var description: String {
         "database schema \(fileVersion) is newer than this chargecontrold knows (\(knownVersion)); run the newer binary or restore a backup"

@@ -1,5 +1,4 @@
 import Foundation
-import StationConfig
 import GRDB
 import GRDBSQLite
 
@@ -61,25 +60,6 @@ public struct StationStore: Sendable {
                                 now: now)
     }
 
-    /// Opens the PostgreSQL station at `location` and brings its schema to this binary's (one
-    /// node at a time: `PostgresMigrator`). A station on PostgreSQL has no snapshot file: its book
-    /// loads from the rows. The rest as `open(path:)`.
-    public static func open(postgres location: PostgresLocation, now: @escaping @Sendable () -> Date = { Date() },
-                            loadBookBehind: Bool = false, beforeMigrating: (SchemaState) -> Void = { _ in }) async throws -> StationStore {
-        let engine = try await PostgresEngine.open(location, beforeMigrating: beforeMigrating)
-        do {
-            return try StationStore(engine: engine, loadBookBehind: loadBookBehind, now: now)
-        } catch {
-            try? engine.close()
-            throw error
-        }
-    }
-
-    /// Opens a PostgreSQL station as it is (not migrated), to read it beside running nodes.
-    public static func openReadOnly(postgres location: PostgresLocation) async throws -> StationStore {
-        StationStore(unmigrated: try await PostgresEngine.open(location, migrate: false))
-    }
-
     /// Which engine holds the station.
     package var engine: SQLEngineKind { writer.kind }
 
@@ -121,6 +101,11 @@ public struct StationStore: Sendable {
         }
     }
 
+    /// A store over `writer` as it is (not migrated) and without an account book: a watcher's.
+    package init(readOnly writer: any StoreEngine) {
+        self.init(unmigrated: writer)
+    }
+
     private init(unmigrated writer: any StoreEngine, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoading: BookLoading? = nil,
                  now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
@@ -137,7 +122,7 @@ public struct StationStore: Sendable {
     /// rows as they are used) and a later call tries again.
     @discardableResult
     public func loadBook() async throws -> BookLoad {
-        guard let book, let bookLoading else { return BookLoad() }
+        guard book != nil, let bookLoading else { return BookLoad() }
         guard let source = bookLoading.take() else { return bookLoading.outcome ?? BookLoad() }
         let started = ContinuousClock.now
         let loaded: AccountBook.LoadedAccounts
@@ -198,7 +183,7 @@ public struct StationStore: Sendable {
         return try await group.write(lane) { db in try AuditActor.$current.withValue(actor) { try body(db) } }
     }
 
-    static func configuration() -> Configuration {
+    package static func configuration() -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(5)

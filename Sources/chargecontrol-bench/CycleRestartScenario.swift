@@ -4,6 +4,7 @@ import StationConfig
 import Station
 import StationHarness
 import Store
+import StorePostgres
 import Tariffs
 
 /// p2 and p6 on one station of N accounts, seeded straight into the database file

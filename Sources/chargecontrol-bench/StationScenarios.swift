@@ -3,6 +3,7 @@ import StationConfig
 import LoopbackTools
 import StationHarness
 import Store
+import StorePostgres
 import Tariffs
 
 /// One row of the printed table.

@@ -4,6 +4,7 @@ import StationConfig
 import StationHarness
 import Station
 import Store
+import StorePostgres
 import Tariffs
 
 /// The fast way to a station of a million accounts: the rows go into the database file before

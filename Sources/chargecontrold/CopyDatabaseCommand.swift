@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Store
+import StorePostgres
 
 /// `chargecontrold --copy-database FROM TO`: moves a station between engines (a SQLite file, a
 /// `postgresql://` URL), verifies the copy, and says what it copied or why it stopped.

@@ -141,7 +141,8 @@ public func fuzzStationCore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
             var configuration = Configuration()
             configuration.foreignKeysEnabled = true
             let copy = try DatabaseQueue(configuration: configuration)
-            try template.writer.backup(to: copy)
+            guard let source = template.writer.sqlite else { fatalError("the template is a SQLite store") }
+            try source.backup(to: copy)
             let store = try StationStore(writer: copy)
             let core = try station(store)
             for record in bytes.split(separator: separator) { await drive(record, core: core) }

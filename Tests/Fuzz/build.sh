@@ -69,7 +69,7 @@ store_deps() { # GRDB (system SQLite) and swift-crypto, which Store imports: alw
 }
 
 declare -A BUILT=()
-module() { # name: Sources/<name>/*.swift as an instrumented module, once per run
+module() { # name: Sources/<name>/**/*.swift as an instrumented module, once per run
   local name=$1; shift
   [ -z "${BUILT[$name]:-}" ] || return 0
   BUILT[$name]=1
@@ -77,7 +77,7 @@ module() { # name: Sources/<name>/*.swift as an instrumented module, once per ru
   rm -f "$MODS/$name.o"  # a stale object must not stand in for a failed compile
   quiet "$SWIFTC" -sanitize="$SANITIZE" -parse-as-library -O -wmo -package-name ChargeControl \
     -module-name "$name" -emit-module -emit-module-path "$MODS/$name.swiftmodule" \
-    -c Sources/"$name"/*.swift -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}"
+    -c $(find Sources/"$name" -name '*.swift' | sort) -o "$MODS/$name.o" -I "$MODS" "${DEPFLAGS[@]}"
   [ -f "$MODS/$name.o" ] || { echo "fuzz: module $name did not build" >&2; exit 1; }
 }
 

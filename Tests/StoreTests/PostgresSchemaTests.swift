@@ -4,6 +4,7 @@ import GRDB
 import PostgresNIO
 import Testing
 @testable import Store
+import StorePostgres
 
 /// The PostgreSQL engine's schema (issue 16) against the real server `make test` starts: the
 /// same tables, columns, types, nullability and indexes as SQLite's latest migration, the same

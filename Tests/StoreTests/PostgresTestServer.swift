@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import Testing
 @testable import Store
+import StorePostgres
 
 /// The throw-away PostgreSQL server `make test` starts (Tests/Postgres/cluster.sh) and names in
 /// `CHARGECONTROL_TEST_POSTGRES`; without one, the PostgreSQL tests are skipped and say why

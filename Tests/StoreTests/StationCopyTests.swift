@@ -3,6 +3,7 @@ import Foundation
 import StationConfig
 import Testing
 @testable import Store
+import StorePostgres
 
 /// `chargecontrold --copy-database` (issue 16): a SQLite station copied into PostgreSQL and back
 /// keeps every row and id, verifies (audit chain, ledger replay), and goes on working.

@@ -4,6 +4,7 @@ import StationConfig
 import Tariffs
 import Testing
 @testable import Store
+import StorePostgres
 
 /// The engine the store's tests run on: SQLite, or PostgreSQL when `CHARGECONTROL_TEST_ENGINE`
 /// is `postgres` (`make test` runs this suite once on each: one set of tests, two engines).

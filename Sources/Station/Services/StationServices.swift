@@ -8,6 +8,7 @@ import ServiceLifecycle
 import UnixSignals
 import StationConfig
 import Store
+import StorePostgres
 import Synchronization
 import Systemd
 import Tariffs

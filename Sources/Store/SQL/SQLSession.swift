@@ -8,15 +8,32 @@ package enum SQLEngineKind: Sendable, Equatable {
     case postgres
 }
 
+/// A connection of another engine than SQLite (PostgreSQL's, in `StorePostgres`), as the store's
+/// statements use it: written in SQLite's SQL, which the connection translates.
+package protocol SQLConnection: AnyObject {
+    var engine: SQLEngineKind { get }
+    /// Runs one statement.
+    func execute(_ sql: String, _ values: [SQLValue]) throws
+    /// The rows of a query.
+    func cursor(_ sql: String, _ values: [SQLValue]) throws -> any SQLRowCursor
+    /// Rows the last statement changed.
+    var changes: Int { get }
+    /// The id the last INSERT gave its row.
+    func lastInsertedID() throws -> Int64
+    var inTransaction: Bool { get }
+    /// Calls `changed` with each account row this connection's statements change, before the statement returns.
+    func watchAccountRows(_ changed: @escaping @Sendable (String) -> Void) throws
+}
+
 /// One connection of either engine, handed to the store's statements for the length of one
 /// transaction (a write round, a read). Every statement of the store goes through it: the store
-/// writes SQLite's SQL, and a PostgreSQL session translates it (`PostgresDialect`).
+/// writes SQLite's SQL, and another engine's connection translates it (`PostgresDialect`).
 ///
 /// Not `Sendable`: like the connection under it, it belongs to the transaction's thread.
 package final class SQLSession {
     private enum Connection {
         case sqlite(GRDB.Database)
-        case postgres(PostgresSession)
+        case other(any SQLConnection)
     }
 
     private let connection: Connection
@@ -25,14 +42,14 @@ package final class SQLSession {
         connection = .sqlite(db)
     }
 
-    package init(_ session: PostgresSession) {
-        connection = .postgres(session)
+    package init(_ session: any SQLConnection) {
+        connection = .other(session)
     }
 
     package var engine: SQLEngineKind {
         switch connection {
         case .sqlite: .sqlite
-        case .postgres: .postgres
+        case .other(let session): session.engine
         }
     }
 
@@ -47,7 +64,7 @@ package final class SQLSession {
     package func execute(sql: String, arguments: SQLArguments = []) throws {
         switch connection {
         case .sqlite(let db): try db.execute(sql: sql, arguments: Self.grdb(arguments))
-        case .postgres(let session): try session.execute(sql, arguments.values)
+        case .other(let session): try session.execute(sql, arguments.values)
         }
     }
 
@@ -73,7 +90,7 @@ package final class SQLSession {
     package var changesCount: Int {
         switch connection {
         case .sqlite(let db): db.changesCount
-        case .postgres(let session): session.changes
+        case .other(let session): session.changes
         }
     }
 
@@ -82,7 +99,7 @@ package final class SQLSession {
         get throws {
             switch connection {
             case .sqlite(let db): db.lastInsertedRowID
-            case .postgres(let session): try session.lastInsertedID()
+            case .other(let session): try session.lastInsertedID()
             }
         }
     }
@@ -90,14 +107,14 @@ package final class SQLSession {
     /// Calls `changed` with the id of every account row this connection's statements change,
     /// as they change it (PostgreSQL; SQLite's account book installs a trigger of its own).
     package func watchAccountRows(_ changed: @escaping @Sendable (String) -> Void) throws {
-        if case .postgres(let session) = connection { try session.watchAccountRows(changed) }
+        if case .other(let session) = connection { try session.watchAccountRows(changed) }
     }
 
     /// Whether a transaction is open on the connection.
     package var isInsideTransaction: Bool {
         switch connection {
         case .sqlite(let db): db.isInsideTransaction
-        case .postgres(let session): session.inTransaction
+        case .other(let session): session.inTransaction
         }
     }
 
@@ -106,7 +123,7 @@ package final class SQLSession {
         case .sqlite(let db):
             let grdb = statement.cached ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
             try grdb.execute(arguments: Self.grdb(arguments))
-        case .postgres(let session):
+        case .other(let session):
             try session.execute(statement.sql, arguments.values)
         }
     }
@@ -124,7 +141,7 @@ package final class SQLSession {
             let grdb = statement.cached ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
             return SQLiteRowCursor(rows: try GRDB.Row.fetchCursor(grdb, arguments: Self.grdb(arguments)),
                                    columns: SQLColumns(grdb.columnNames))
-        case .postgres(let session):
+        case .other(let session):
             return try session.cursor(statement.sql, arguments.values)
         }
     }

@@ -1,3 +1,4 @@
+import Store
 import Dispatch
 import Foundation
 import StationConfig

@@ -1,3 +1,4 @@
+import Store
 import Foundation
 import Logging
 import NIOCore
@@ -10,13 +11,15 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: one transaction uses it at a time (the engine's writer queue, or the
 /// read that took it from the pool), and it is handed between threads only between them.
-package final class PostgresSession: @unchecked Sendable {
+package final class PostgresSession: SQLConnection, @unchecked Sendable {
+    package var engine: SQLEngineKind { .postgres }
+
     let connection: PostgresConnection
     let logger: Logger
     /// Rows the last statement changed.
-    private(set) var changes = 0
+    package private(set) var changes = 0
     /// Whether a transaction is open (the engine opens and ends them).
-    var inTransaction = false
+    package var inTransaction = false
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -24,17 +27,17 @@ package final class PostgresSession: @unchecked Sendable {
     }
 
     /// Runs a statement written in SQLite's SQL.
-    func execute(_ sql: String, _ values: [SQLValue]) throws {
+    package func execute(_ sql: String, _ values: [SQLValue]) throws {
         _ = try run(sql, values)
     }
 
     /// The rows of a query written in SQLite's SQL. Read whole: PostgreSQL sends them anyway.
-    func cursor(_ sql: String, _ values: [SQLValue]) throws -> any SQLRowCursor {
+    package func cursor(_ sql: String, _ values: [SQLValue]) throws -> any SQLRowCursor {
         PostgresRowCursor(rows: try run(sql, values))
     }
 
     /// The value the last sequence this session used gave (an INSERT's identity).
-    func lastInsertedID() throws -> Int64 {
+    package func lastInsertedID() throws -> Int64 {
         let rows = try runTranslated("SELECT lastval()", [])
         guard let value = try rows.first.flatMap({ try Self.value($0.first) }), case .integer(let id) = value else {
             throw PostgresStoreError(message: "no row was inserted", sqlState: nil, sql: "SELECT lastval()")
@@ -49,7 +52,7 @@ package final class PostgresSession: @unchecked Sendable {
     /// updates or deletes, before the statement returns (what the account book's SQLite trigger
     /// does): the schema's trigger lists them in a temporary table, read and emptied after each
     /// statement that may change account rows.
-    func watchAccountRows(_ changed: @escaping @Sendable (String) -> Void) throws {
+    package func watchAccountRows(_ changed: @escaping @Sendable (String) -> Void) throws {
         _ = try runTranslated("CREATE TEMP TABLE IF NOT EXISTS account_book_changed (id TEXT PRIMARY KEY)", [])
         _ = try runTranslated("SELECT set_config('chargecontrol.account_book', 'on', false)", [])
         accountRowsChanged = changed

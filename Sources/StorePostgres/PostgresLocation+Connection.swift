@@ -1,3 +1,4 @@
+import Store
 import NIOSSL
 import PostgresNIO
 import StationConfig

@@ -1,3 +1,4 @@
+import Store
 import Foundation
 import GRDB
 import StationConfig
@@ -44,15 +45,15 @@ public enum StationCopy {
     }
 
     /// A table and the key its rows are read in order of.
-    struct Table {
-        let name: String
-        let key: String
-        let columns: [String]
+    package struct Table {
+        package let name: String
+        package let key: String
+        package let columns: [String]
     }
 
     /// This binary's tables, parents before children, from its SQLite schema (the reference both
     /// engines' schemas are checked against: `PostgresSchemaTests`).
-    static func referenceTables() throws -> [Table] {
+    package static func referenceTables() throws -> [Table] {
         let reference = try DatabaseQueue()
         try Schema.migrator.migrate(reference)
         return try reference.read { db in
