@@ -5,7 +5,7 @@ import GRDBSQLite
 import Tariffs
 
 /// The hot path's one statement, bound through SQLite's C API: GRDB's argument handling (a
-/// `SQLArguments` array of `DatabaseValue`s per call, validated and converted) was the
+/// `StatementArguments` array of `DatabaseValue`s per call, validated and converted) was the
 /// larger part of inserting a reading in the p7 profile (issue 15). The statement is GRDB's
 /// cached one; only the binding and the step are done here.
 enum ReadingRow {

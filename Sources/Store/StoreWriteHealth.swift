@@ -35,6 +35,7 @@ public struct StoreWriteHealth: Sendable, Hashable {
     /// itself being wrong (a constraint, a missing row): read-only file or folder, full disk, I/O
     /// error, lock held elsewhere past the busy timeout, a damaged file.
     static func isStorageFailure(_ error: any Error) -> Bool {
+        if let error = error as? any StorageFailureTelling { return error.isStorageFailure }
         guard let error = error as? DatabaseError else { return false }
         return [.SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_BUSY, .SQLITE_LOCKED,
                 .SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode)
@@ -69,4 +70,10 @@ final class StoreWriteHealthRecorder: Sendable {
             }
         }
     }
+}
+
+/// An error of another engine than SQLite that can tell whether the storage refused the write
+/// (its disk, its connection) rather than the write being wrong (PostgreSQL's: `PostgresStoreError`).
+package protocol StorageFailureTelling: Error {
+    var isStorageFailure: Bool { get }
 }

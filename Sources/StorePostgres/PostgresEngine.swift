@@ -57,10 +57,16 @@ package final class PostgresEngine: StoreEngine {
 
     private func connect(id: Int) throws -> PostgresSession {
         guard !closed.load(ordering: .relaxed) else { throw PostgresStoreError(message: "the store is closed", sqlState: nil, sql: "") }
-        let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
-                                                        configuration: location.connectionConfiguration(),
-                                                        id: id, logger: logger).wait()
-        return PostgresSession(connection: connection, logger: logger)
+        do {
+            let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                            configuration: location.connectionConfiguration(),
+                                                            id: id, logger: logger).wait()
+            return PostgresSession(connection: connection, logger: logger)
+        } catch {
+            // SQLSTATE class 08: the store's health counts it as the storage refusing writes.
+            throw PostgresStoreError(message: "cannot connect to PostgreSQL at \(location): \(String(describing: error))", sqlState: "08000",
+                                     sql: "")
+        }
     }
 
     /// Runs `body` in a transaction on `session`: committed when it returns, rolled back when it throws.
@@ -81,7 +87,8 @@ package final class PostgresEngine: StoreEngine {
     /// On `writerQueue`.
     private func writeOnQueue<T>(_ body: (SQLSession) throws -> T) throws -> T {
         let session = try writer.withLock { current -> PostgresSession in
-            if let current, !current.connection.isClosed { return current }
+            if let current, current.usable { return current }
+            current?.discard()
             let session = try connect(id: 0)
             // What the account book asked of the old connection, asked again.
             if let watch = current?.accountRowsChanged { try session.watchAccountRows(watch) }
@@ -110,9 +117,14 @@ package final class PostgresEngine: StoreEngine {
         readerSlots.wait()
         defer { readerSlots.signal() }
         var session = readers.withLock { $0.popLast() }
-        if session?.connection.isClosed ?? true { session = try connect(id: 1) }
+        if let taken = session, !taken.usable {
+            taken.discard()
+            session = nil
+        }
+        if session == nil { session = try connect(id: 1) }
         guard let session else { throw PostgresStoreError(message: "no reader connection", sqlState: nil, sql: "") }
-        defer { readers.withLock { $0.append(session) } }
+        // A connection that broke under this read is not given back.
+        defer { if session.usable { readers.withLock { $0.append(session) } } else { session.discard() } }
         // One snapshot for the whole read, as SQLite's WAL readers have.
         return try Self.transaction(session, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }

@@ -20,6 +20,18 @@ package final class PostgresSession: SQLConnection, @unchecked Sendable {
     package private(set) var changes = 0
     /// Whether a transaction is open (the engine opens and ends them).
     package var inTransaction = false
+    /// The connection failed under a statement (no answer from the server): the engine opens
+    /// another at the next transaction.
+    private(set) var broken = false
+
+    /// Whether the next transaction can use this connection.
+    var usable: Bool { !broken && !connection.isClosed }
+
+    /// Closes a connection no longer used (PostgresNIO asserts that a connection is closed before it goes).
+    func discard() {
+        let connection = self.connection
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -92,6 +104,7 @@ package final class PostgresSession: SQLConnection, @unchecked Sendable {
             changes = result.metadata.rows ?? 0
             return result.rows
         } catch let error as PSQLError {
+            if error.serverInfo == nil { broken = true }
             throw PostgresStoreError(error, sql: sql)
         }
     }
@@ -141,7 +154,7 @@ private struct PostgresRowCursor: SQLRowCursor {
 
 /// What PostgreSQL refused, with its own words (PostgresNIO's errors print a generic text so as
 /// not to leak data into logs; the store's errors name the statement's problem).
-package struct PostgresStoreError: Error, CustomStringConvertible {
+package struct PostgresStoreError: StorageFailureTelling, CustomStringConvertible {
     package let message: String
     /// The SQLSTATE code (`23514`: a CHECK failed; `40001`: a serialization failure).
     package let sqlState: String?
