@@ -139,12 +139,7 @@ package final class PostgresEngine: StoreEngine {
     deinit {
         guard !closed.load(ordering: .relaxed) else { return }
         let sessions = (writer.withLock { $0.map { [$0] } ?? [] }) + readers.withLock { $0 }
-        for session in sessions {
-            // The closure holds the connection until it is closed (PostgresNIO asserts that a
-            // connection is closed before it goes).
-            let connection = session.connection
-            connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
-        }
+        for session in sessions { session.discard() }
     }
 
     package func close() throws {

@@ -72,10 +72,11 @@ package final class PostgresSession: SQLConnection, @unchecked Sendable {
 
     private func run(_ sql: String, _ values: [SQLValue]) throws -> [PostgresRow] {
         let translated = PostgresDialect.statement(sql)
-        switch translated.sql {
-        case "BEGIN": inTransaction = true
-        case "COMMIT", "ROLLBACK": inTransaction = false
-        default: break
+        // A read's BEGIN carries its isolation level.
+        if translated.sql.hasPrefix("BEGIN") {
+            inTransaction = true
+        } else if translated.sql == "COMMIT" || translated.sql == "ROLLBACK" {
+            inTransaction = false
         }
         let rows = try runTranslated(translated.sql, values)
         if translated.changesAccountRows, let accountRowsChanged {

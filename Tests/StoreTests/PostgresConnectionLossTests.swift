@@ -13,7 +13,7 @@ import StorePostgres
 @Suite(.enabled(if: PostgresTestServer.location != nil, PostgresTestServer.skipReason))
 struct PostgresConnectionLossTests {
     @Test func aDroppedConnectionCostsAtMostOneWrite() async throws {
-        let location = try await PostgresAdmin.createDatabase(on: #require(PostgresTestServer.location), named: PostgresAdmin.freshName("cc_test"))
+        let location = try await PostgresTestServer.createDatabase()
         let store = try await StationStore.open(postgres: location)
         try await provision(store)
         _ = try await store.recordPayment(PaymentRequest(orderNo: "P1", accountID: "A1", amount: yuan("1.00"), channel: .counter,

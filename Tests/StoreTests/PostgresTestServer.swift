@@ -36,10 +36,9 @@ enum PostgresTestServer {
     /// Runs `body` on a connection to a new, empty database of its own, dropped afterwards.
     static func withDatabase<T: Sendable>(_ body: (PostgresConnection, PostgresLocation) async throws -> T) async throws -> T {
         let server = try #require(location, skipReason)
-        let name = "cc_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let database = try await createDatabase()
+        let name = database.database
         let admin = try await connect(server)
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        let database = server.database(String(name))
         let connection = try await connect(database)
         do {
             let value = try await body(connection, database)
@@ -54,8 +53,4 @@ enum PostgresTestServer {
             throw error
         }
     }
-}
-
-extension PostgresLocation {
-    var testURL: String { url }
 }

@@ -59,7 +59,7 @@ struct StationCopyTests {
         #expect(before["audit"]?.count ?? 0 > 5 && before["command"]?.count == 2 && before["reading"]?.count == 4)
 
         let postgres = try await PostgresTestServer.createDatabase()
-        let there = try await StationCopy.copy(from: path, to: postgres.testURL)
+        let there = try await StationCopy.copy(from: path, to: postgres.url)
         #expect(there.verification?.failure == nil)
         #expect(there.rows.first { $0.table == "audit" }?.rows == before["audit"]?.count)
         let copied = try await StationStore.open(postgres: postgres)
@@ -73,7 +73,7 @@ struct StationCopyTests {
         try copied.close()
 
         let back = path + ".back.sqlite"
-        let report = try await StationCopy.copy(from: postgres.testURL, to: back)
+        let report = try await StationCopy.copy(from: postgres.url, to: back)
         #expect(report.verification?.failure == nil)
         let returned = try StationStore.open(path: back)
         #expect(try await Self.contents(returned) == after)
@@ -84,11 +84,11 @@ struct StationCopyTests {
         let (store, path) = try await Self.busyStation()
         try store.close()
         let postgres = try await PostgresTestServer.createDatabase()
-        _ = try await StationCopy.copy(from: path, to: postgres.testURL)
-        await #expect { try await StationCopy.copy(from: path, to: postgres.testURL) } throws: { error in
+        _ = try await StationCopy.copy(from: path, to: postgres.url)
+        await #expect { try await StationCopy.copy(from: path, to: postgres.url) } throws: { error in
             "\(error)".contains("already holds a station (rows in account, terminal, audit or ledger)")
         }
-        await #expect { try await StationCopy.copy(from: postgres.testURL, to: path) } throws: { error in
+        await #expect { try await StationCopy.copy(from: postgres.url, to: path) } throws: { error in
             "\(error)".contains("exists: the copy goes into a new file")
         }
         await #expect { try await StationCopy.copy(from: path + ".missing", to: path + ".new") } throws: { error in

@@ -19,7 +19,7 @@ enum TestEngine {
 func temporaryStore() async throws -> (StationStore, String) {
     if TestEngine.isPostgres {
         let location = try await PostgresTestServer.createDatabase()
-        return (try await StationStore.open(postgres: location), location.testURL)
+        return (try await StationStore.open(postgres: location), location.url)
     }
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
