@@ -99,6 +99,8 @@ extension StationConfiguration {
             SettingLine("retention.outbox", retention.outbox?.configText ?? "off"),
             SettingLine("retention.interval", retention.interval.configText),
             SettingLine("retention.batch", "\(retention.batch)"),
+            SettingLine("cluster.node", cluster.node),
+            SettingLine("cluster.lease", cluster.lease.configText),
         ]
         return lines
     }

@@ -37,10 +37,12 @@ public struct StationConfiguration: Sendable, Hashable {
     public var billing: BillingSettings = BillingSettings()
     /// `[retention]`: how long old readings and delivered notifications are kept.
     public var retention = RetentionSettings()
+    /// `[cluster]`: this node's name and the lease time (PostgreSQL stations).
+    public var cluster = ClusterSettings()
 
     /// The sections a file may have.
     static let sections = ["station", "api", "collection", "control", "dispatch", "meters", "log", "notify", "validation", "payments", "review",
-                           "billing", "retention"]
+                           "billing", "retention", "cluster"]
 
     /// Reads and validates the file at `path`; errors and relative paths go by `path`.
     public static func load(path: String) throws(ConfigurationError) -> StationConfiguration {
@@ -88,6 +90,7 @@ public struct StationConfiguration: Sendable, Hashable {
         )
         let billing = BillingSettings.read(root, reader)
         configuration?.retention = RetentionSettings.read(root, reader)
+        configuration?.cluster = ClusterSettings.read(root, reader, database: station.database)
         guard reader.problems.isEmpty, var configuration else {
             throw ConfigurationError(problems: reader.problems)
         }

@@ -365,7 +365,17 @@ extension AccountBook {
             }
             return first
         }
-        let foldedThrough = try firstUnfolded.map { $0 - 1 } ?? (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") ?? 0)
+        var foldedThrough = try firstUnfolded.map { $0 - 1 } ?? (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") ?? 0)
+        if cluster.isClustered {
+            // Other nodes' rows may lack readings this book knows nothing of (issue 16): the
+            // replay's start stays before the first of those, whoever's they are.
+            let firstAnywhere = try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT MIN(r.id) FROM reading AS r JOIN account AS a ON a.id = r.account_id
+                WHERE r.id > (SELECT folded_through FROM account_book WHERE id = 1) AND r.id > a.charged_through
+                    AND r.balance_after_micro_yuan IS NOT NULL
+                """))
+            if let firstAnywhere { foldedThrough = min(foldedThrough, firstAnywhere - 1) }
+        }
         try db.executeCached(sql: "UPDATE account_book SET folded_through = MAX(folded_through, ?) WHERE id = 1",
                              arguments: [foldedThrough])
     }

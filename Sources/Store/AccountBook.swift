@@ -82,6 +82,13 @@ public final class AccountBook: Sendable {
         /// the writer read, staged or saw changed meanwhile. Their loaded state is older than the
         /// writer's, so the load leaves them as the writer has them; nil once loaded.
         var loading: Set<String>?
+        /// Accounts last read as another node's (issue 16): their entries hold no unfolded
+        /// readings, so when this node holds their terminal they are read again with the
+        /// readings their rows lack. Empty on a solo station.
+        var foreignRead: Set<String> = []
+        /// Account rows the write under way changed, kept for its end when clustered (whoever
+        /// owns them hears of it; `refreshTouched`).
+        var changedByWrite: Set<String> = []
         /// The entry the writer read or staged last, as `entry` would give it now: an evaluation
         /// reads its account, then stages the reading on it (one unpacking instead of two).
         /// Forgotten by anything that may change what `entry` gives.
@@ -89,8 +96,13 @@ public final class AccountBook: Sendable {
     }
 
     let state = Mutex(State())
+    /// Which accounts are this node's (on terminals it leases): the others are read from the
+    /// database at every use, never trusted from memory nor folded (issue 16).
+    let cluster: ClusterMembership
 
-    init() {}
+    init(cluster: ClusterMembership) {
+        self.cluster = cluster
+    }
 
     /// The book of the write running on this thread (bound by `StationStore.write`).
     @TaskLocal static var current: AccountBook?
@@ -101,12 +113,14 @@ public final class AccountBook: Sendable {
     /// changed under another write), nil when there is none.
     func entry(_ id: String, in db: SQLSession) throws -> Entry? {
         let known = state.withLock { s -> Entry? in
+            if !s.foreignRead.isEmpty && s.foreignRead.contains(id) { return nil }
             if let last = s.lastRead, last.id == id { return last.entry }
             guard s.touched.isEmpty || !s.touched.contains(id), let entry = s.staged[id] ?? s.published[id] else { return nil }
             s.lastRead = (id, entry)
             return entry
         }
-        if let known { return known }
+        // Another node's account is read from the database at every use (issue 16).
+        if let known, !cluster.isForeign(terminal: known.record.terminalID) { return known }
         return try refresh(id, in: db)
     }
 
@@ -114,7 +128,9 @@ public final class AccountBook: Sendable {
     @discardableResult
     func refresh(_ id: String, in db: SQLSession) throws -> Entry? {
         // Still `touched` until it is read: a row that fails to read is read again next time.
-        let current = state.withLock { s -> Entry? in s.staged[id] ?? s.published[id] }
+        let (current, wasForeign) = state.withLock { s -> (Entry?, Bool) in
+            (s.staged[id] ?? s.published[id], !s.foreignRead.isEmpty && s.foreignRead.contains(id))
+        }
         guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: Self.selectOne), arguments: [id]) else {
             if current != nil { stage(id, nil) }
             return nil
@@ -131,6 +147,24 @@ public final class AccountBook: Sendable {
                 if current?.unfoldedReadings != nil { s.needReplay.insert(id) }
             }
             throw error
+        }
+        if cluster.isForeign(terminal: fresh.record.terminalID) {
+            // Another node's account: its row with the readings the row lacks, as the database
+            // has them now. Those readings are its owner's to fold, so the entry holds none.
+            try replayTail(of: &fresh, in: db)
+            fresh.unfolded = .zero
+            fresh.unfoldedEnergy = .zero
+            fresh.unfoldedReadings = nil
+            stage(id, fresh)
+            state.withLock { _ = $0.foreignRead.insert(id) }
+            return fresh
+        }
+        if wasForeign {
+            // This node's now: the readings its row lacks are its to fold from here on.
+            try replayTail(of: &fresh, in: db)
+            stage(id, fresh)
+            state.withLock { _ = $0.foreignRead.remove(id) }
+            return fresh
         }
         guard let current else {
             // New to the book (inserted since it loaded: nothing unfolded), or let go of: then
@@ -161,7 +195,10 @@ public final class AccountBook: Sendable {
     /// released, so that what it staged is undone with it). A row that cannot be read is not
     /// this write's failure: the book lets go of it, and its next use names the problem.
     func refreshTouched(in db: SQLSession) throws {
-        let touched = state.withLock { $0.touched }
+        let (touched, changed) = state.withLock { s in
+            defer { s.changedByWrite.removeAll() }
+            return (s.touched, s.changedByWrite)
+        }
         for id in touched {
             do {
                 try refresh(id, in: db)
@@ -171,6 +208,13 @@ public final class AccountBook: Sendable {
                 continue
             }
         }
+        // Other nodes' accounts: their owners hear of it when this write commits (the NOTIFY
+        // goes with the commit, and rolls back with the write's savepoint).
+        guard !changed.isEmpty else { return }
+        let elsewhere = changed.filter { id in
+            state.withLock { s in (s.staged[id] ?? s.published[id]).map { cluster.isForeign(terminal: $0.record.terminalID) } } ?? false
+        }.sorted()
+        for payload in ClusterChannel.payloads(elsewhere) { try db.notify(ClusterChannel.accounts, payload) }
     }
 
     /// Stages the account's new state for the round under way.
@@ -232,10 +276,34 @@ public final class AccountBook: Sendable {
         }
     }
 
+    /// This node took the accounts' terminal over (issue 16): what the book holds of them may be
+    /// older than what another node did since, so each is read again at its next use, with the
+    /// readings its row lacks (those become this node's to fold).
+    func adopt(_ ids: [String]) {
+        state.withLock { s in
+            s.foreignRead.formUnion(ids)
+            s.lastRead = nil
+        }
+    }
+
+    /// Another node changed these accounts' rows (a payment it took, an operator's change): read
+    /// them again at their next use, laying this node's unfolded readings over the rows.
+    public func changedElsewhere(_ ids: [String]) {
+        state.withLock { s in
+            for id in ids {
+                s.loading?.insert(id)
+                s.touched.insert(id)
+            }
+            s.lastRead = nil
+        }
+    }
+
     /// Called by the trigger for each account row another write inserted, changed or deleted.
     func rowChanged(_ id: String) {
+        let clustered = cluster.isClustered
         state.withLock { s in
             s.loading?.insert(id)
+            if clustered && !s.folding { s.changedByWrite.insert(id) }
             if !s.folding {
                 s.touched.insert(id)
                 s.lastRead = nil

@@ -140,6 +140,8 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A command moved to job review without a review item: the lifecycle's `giveUp` always
     /// opens one, so this names a bug rather than a state of the data.
     case noReviewItemOpened(command: Int64)
+    /// A lease round on a store that has not joined a cluster (a SQLite station's one daemon).
+    case notClustered
 
     public var description: String {
         switch self {
@@ -159,6 +161,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             "command \(id) is \(found?.rawValue ?? "no longer \(expected.rawValue)"), not \(expected.rawValue): someone else moved it first"
         case .noReviewItemOpened(let id): "command \(id) went to job review but no review item was opened (a lifecycle bug)"
         case .totalOutOfRange(let what): "\(what) does not fit 64 bits of micro-yuan; ask for one region at a time"
+        case .notClustered: "this daemon is not a node of a cluster: only a PostgreSQL station has nodes and leases"
         }
     }
 }

@@ -36,12 +36,17 @@ public struct PendingCommandScan: Sendable {
 extension StationStore {
     /// Every pending command's key, the meters with one in flight and the highest id, in one
     /// read (the dispatcher's rebuild: at start, and when told commands went back to pending).
-    public func pendingCommandScan() async throws -> PendingCommandScan {
+    /// `terminals`: only the commands of meters on these terminals (a node of several: those it
+    /// leases); nil: every command.
+    public func pendingCommandScan(terminals: Set<String>? = nil) async throws -> PendingCommandScan {
         try await writer.read { db in
             let pending = try SQLRow.fetchAll(db.cachedStatement(sql: """
-                SELECT id, meter_address, kind, not_before, next_attempt_at FROM command WHERE state = 'pending' ORDER BY id
-                """)).map(PendingCommandKey.init(row:))
-            let meters = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT meter_address FROM command WHERE state = 'in_flight'"))
+                SELECT c.id, c.meter_address, c.kind, c.not_before, c.next_attempt_at, \(Self.terminalColumn(terminals))
+                FROM command AS c WHERE c.state = 'pending' ORDER BY c.id
+                """)).filter { Self.isOn(terminals, $0) }.map(PendingCommandKey.init(row:))
+            let meters = try SQLRow.fetchAll(db.cachedStatement(sql: """
+                SELECT DISTINCT c.meter_address, \(Self.terminalColumn(terminals)) FROM command AS c WHERE c.state = 'in_flight'
+                """)).filter { Self.isOn(terminals, $0, at: 1) }.map { try $0.decode(String.self, atIndex: 0) }
             let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM command")) ?? 0
             return PendingCommandScan(pending: pending, inFlightMeters: Set(meters), lastID: last)
         }
@@ -49,19 +54,35 @@ extension StationStore {
 
     /// The commands queued after `id` (on the primary key) that are still pending, and the
     /// highest id read (`id` when none): what the dispatcher looks at after each wake-up.
-    public func pendingCommandKeys(after id: Int64) async throws -> (keys: [PendingCommandKey], lastID: Int64) {
+    /// `terminals`: as for `pendingCommandScan`.
+    public func pendingCommandKeys(after id: Int64, terminals: Set<String>? = nil) async throws -> (keys: [PendingCommandKey], lastID: Int64) {
         try await writer.read { db in
             var keys: [PendingCommandKey] = []
             var last = id
             for row in try SQLRow.fetchAll(db.cachedStatement(sql: """
-                SELECT id, meter_address, kind, not_before, next_attempt_at, state FROM command WHERE id > ? ORDER BY id
+                SELECT c.id, c.meter_address, c.kind, c.not_before, c.next_attempt_at, c.state, \(Self.terminalColumn(terminals))
+                FROM command AS c WHERE c.id > ? ORDER BY c.id
                 """), arguments: [id]) {
                 let key = PendingCommandKey(row: row)
                 last = max(last, key.id)
-                if (try? row.decode(String.self, atIndex: 5)) == CommandState.pending.rawValue { keys.append(key) }
+                if (try? row.decode(String.self, atIndex: 5)) == CommandState.pending.rawValue, Self.isOn(terminals, row, at: 6) {
+                    keys.append(key)
+                }
             }
             return (keys, last)
         }
+    }
+
+    /// The command's terminal as a column when the read is limited to some terminals (a
+    /// subquery on the account's key), else a constant.
+    private static func terminalColumn(_ terminals: Set<String>?) -> String {
+        terminals == nil ? "NULL" : "(SELECT a.terminal_id FROM account AS a WHERE a.id = c.account_id)"
+    }
+
+    /// Whether the row's terminal column (at `index`; the scan's is the sixth) is one of `terminals`.
+    private static func isOn(_ terminals: Set<String>?, _ row: SQLRow, at index: Int = 5) -> Bool {
+        guard let terminals else { return true }
+        return (try? row.decode(String.self, atIndex: index)).map(terminals.contains) ?? false
     }
 }
 

@@ -132,13 +132,17 @@ public enum CommandQueue {
         var row = ColumnChanges()
         for effect in move.effects { row.apply(effect, at: now) }
         let ms = StoredInstant.millis(now)
+        // Fenced (issue 16): only the node that claimed a command in flight settles it, but a
+        // recovery (after a restart, or of a lost node's claims) puts it back whoever claimed it.
+        var claimant: String?
+        if case .recover = event {} else { claimant = AccountBook.current?.cluster.node }
         try db.executeCached(sql: """
             UPDATE command SET state = ?, attempts = CASE WHEN ? != 0 THEN 0 ELSE attempts + ? END,
                 deadline_at = COALESCE(?, deadline_at), next_attempt_at = COALESCE(?, next_attempt_at),
                 last_error = COALESCE(?, last_error), acknowledged_at = COALESCE(?, acknowledged_at), updated_at = ?
-            WHERE id = ? AND state = ?
+            WHERE id = ? AND state = ? AND (state != 'in_flight' OR claimed_by IS NULL OR CAST(? AS TEXT) IS NULL OR claimed_by = ?)
             """, arguments: [move.to.rawValue, row.resetAttempts, row.attemptsDelta, row.deadline, row.due, row.error,
-                             row.acknowledged ? ms : nil, ms, id, from.rawValue])
+                             row.acknowledged ? ms : nil, ms, id, from.rawValue, claimant, claimant])
         guard db.changesCount == 1 else { throw StoreError.lostRace(command: id, expected: from, found: nil) }
         // The row as the UPDATE left it, worked out rather than read again (a second read per
         // transition was 4 % of the daemon in the p3 profile).
@@ -282,7 +286,12 @@ extension StationStore {
     /// have reached the meter, and control commands are idempotent there. Returns how many.
     public func recoverInFlight(at now: Date) async throws -> Int {
         try await write { db in
-            let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM command WHERE state = 'in_flight'"))
+            // A node of several puts back only its own claims: the others' are theirs, or, when
+            // a node is lost, its terminals' new holders' (`applyLeaseRound`).
+            let node = AccountBook.current?.cluster.node
+            let ids = try Int64.fetchAll(db.cachedStatement(sql: """
+                SELECT id FROM command WHERE state = 'in_flight' AND (CAST(? AS TEXT) IS NULL OR claimed_by = ?)
+                """), arguments: [node, node])
             for id in ids {
                 try CommandQueue.apply(.recover(at: now), to: id, from: .inFlight, at: now, detail: "recovered after restart", in: db)
             }

@@ -368,6 +368,30 @@ package enum Schema {
                     BEGIN UPDATE account_book SET snapshot_token = NULL WHERE id = 1; END;
                 """)
         }
+        migrator.registerMigration("v17: terminal leases") { db in
+            // Several daemons on one PostgreSQL station (issue 16): the nodes seen, each
+            // terminal's lease (its holder, until when, and a generation that grows at every
+            // change of holder), and on each command the node and lease generation of its last
+            // claim (the fence: a node that lost a terminal cannot settle or send its commands).
+            // A SQLite station has one daemon and leaves them empty.
+            try db.execute(sql: """
+                CREATE TABLE cluster_node (
+                    node TEXT PRIMARY KEY NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    stopped_at INTEGER
+                );
+                CREATE TABLE terminal_lease (
+                    terminal_id TEXT PRIMARY KEY NOT NULL,
+                    node TEXT NOT NULL,
+                    generation INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                CREATE INDEX terminal_lease_node ON terminal_lease(node);
+                ALTER TABLE command ADD COLUMN claimed_by TEXT;
+                ALTER TABLE command ADD COLUMN claim_generation INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -31,6 +31,8 @@ public struct StationStore: Sendable {
     public var bookLoad: BookLoad? { bookLoading?.outcome }
     /// The book's load: done when the store opened, or waiting for `loadBook`.
     let bookLoading: BookLoading?
+    /// This daemon among the nodes of a PostgreSQL station (solo until it joins).
+    public let cluster: ClusterMembership
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -88,14 +90,15 @@ public struct StationStore: Sendable {
     package init(engine writer: any StoreEngine, bookSnapshot: String? = nil, loadBookBehind: Bool = false,
                  now: @escaping @Sendable () -> Date = { Date() }) throws {
         if let sqlite = writer.sqlite { try Schema.migrator.migrate(sqlite) }
-        let book = AccountBook()
+        let cluster = ClusterMembership(now: now)
+        let book = AccountBook(cluster: cluster)
         let started = ContinuousClock.now
         let source = try writer.write { db in
             try book.install(in: db)
             return try book.beginLoad(in: db, snapshot: bookSnapshot)
         }
         let loading = BookLoading(source)
-        self.init(unmigrated: writer, book: book, bookSnapshot: bookSnapshot, bookLoading: loading, now: now)
+        self.init(unmigrated: writer, book: book, bookSnapshot: bookSnapshot, bookLoading: loading, cluster: cluster, now: now)
         if !loadBookBehind {
             installLoaded(try writer.read { db in try AccountBook.readAccounts(source, in: db) }, since: started)
         }
@@ -107,8 +110,9 @@ public struct StationStore: Sendable {
     }
 
     private init(unmigrated writer: any StoreEngine, book: AccountBook? = nil, bookSnapshot: String? = nil, bookLoading: BookLoading? = nil,
-                 now: @escaping @Sendable () -> Date = { Date() }) {
+                 cluster: ClusterMembership? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.writer = writer
+        self.cluster = cluster ?? ClusterMembership(now: now)
         self.book = book
         self.bookSnapshot = bookSnapshot
         self.bookLoading = bookLoading

@@ -52,6 +52,12 @@ public struct StoreTransaction {
                                    valley: Energy(hundredths: row.decode(atIndex: i + 6))))
     }
 
+    /// Whether this daemon acts for `terminal` now: solo, or under its lease with time to spare
+    /// (a node charges readings and claims commands only for the terminals it leases; issue 16).
+    public func actsFor(terminal: String) -> Bool {
+        AccountBook.current?.cluster.holds(terminal: terminal) ?? true
+    }
+
     /// Stores a reading; abnormal ones carry their reason codes and never become the baseline.
     /// `baseline`: the reading becomes its account's baseline, with what it did to the account
     /// (what a restart replays when the account row has not received it yet).

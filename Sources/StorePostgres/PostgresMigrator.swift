@@ -23,9 +23,11 @@ public enum PostgresMigrator {
                 for statement in PostgresSchema.baseline {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                for identifier in known {
+                let baseline = known.prefix { $0 != PostgresSchema.baselineVersion } + [PostgresSchema.baselineVersion]
+                for identifier in baseline {
                     try await connection.query("INSERT INTO schema_migrations (identifier) VALUES (\(identifier))", logger: logger)
                 }
+                try await runLater(after: Set(baseline), connection, logger: logger)
                 return SchemaState(applied: [], pending: known, latestKnown: latest)
             }
             var applied: [String] = []
@@ -39,11 +41,24 @@ public enum PostgresMigrator {
                 throw NewerSchemaError(fileVersion: newest, knownVersion: latest, unknown: unknown)
             }
             let pending = known.filter { !applied.contains($0) }
-            // Every later SQLite migration needs its PostgreSQL twin here; none exists yet.
-            guard pending.isEmpty else {
-                throw PostgresMigrationMissing(pending: pending)
+            // Every later SQLite migration needs its PostgreSQL twin (`PostgresSchema.later`).
+            let twins = Set(PostgresSchema.later.map(\.name))
+            let missing = pending.filter { !twins.contains($0) }
+            guard missing.isEmpty else {
+                throw PostgresMigrationMissing(pending: missing)
             }
-            return SchemaState(applied: known, pending: [], latestKnown: latest)
+            try await runLater(after: Set(applied), connection, logger: logger)
+            return SchemaState(applied: applied.filter(known.contains), pending: pending, latestKnown: latest)
+        }
+    }
+
+    /// Runs the twins of the migrations not in `applied`, in order, each recorded.
+    private static func runLater(after applied: Set<String>, _ connection: PostgresConnection, logger: Logger) async throws {
+        for (name, statements) in PostgresSchema.later where !applied.contains(name) {
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query("INSERT INTO schema_migrations (identifier) VALUES (\(name))", logger: logger)
         }
     }
 

@@ -15,8 +15,37 @@
 /// (`baseline`), and every later SQLite migration gets its PostgreSQL twin here, in the same
 /// change (`PostgresSchemaTests` compares the two engines' tables column by column).
 public enum PostgresSchema {
-    /// The migration the baseline brings a new database to: SQLite's latest.
+    /// The migration the baseline brings a new database to; `later` brings it on to SQLite's latest.
     public static let baselineVersion = "v16: account book snapshot"
+
+    /// The PostgreSQL twins of SQLite's migrations after the baseline, in order (a new database
+    /// runs them after the baseline, an older one those it lacks).
+    public static let later: [(name: String, statements: [String])] = [
+        ("v17: terminal leases", [
+            """
+            CREATE TABLE cluster_node (
+                node TEXT PRIMARY KEY NOT NULL,
+                started_at BIGINT NOT NULL,
+                last_seen BIGINT NOT NULL,
+                stopped_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE terminal_lease (
+                terminal_id TEXT PRIMARY KEY NOT NULL,
+                node TEXT NOT NULL,
+                generation BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX terminal_lease_node ON terminal_lease(node)",
+            "ALTER TABLE command ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE command ADD COLUMN claim_generation BIGINT",
+        ]),
+    ]
+
+    /// SQLite's latest migration: the version a migrated PostgreSQL station is at.
+    public static var latestVersion: String { later.last?.name ?? baselineVersion }
 
     /// Statements, in order, that create the baseline in an empty database.
     public static let baseline: [String] = [

@@ -13,7 +13,7 @@ struct ChargeCtl: AsyncParsableCommand {
         subcommands: [
             TariffCommand.self, StatusCommand.self, TerminalCommand.self, AccountCommand.self, PayCommand.self,
             CommandsCommand.self, ReviewCommand.self, StatsCommand.self, ImportCommand.self, AuditCommand.self, MeterCommand.self,
-            BackupCommand.self,
+            BackupCommand.self, ClusterCommand.self,
         ]
     )
 }

@@ -46,6 +46,7 @@ import Testing
         Route(method: .post, uri: "/v1/review/1/cancel", body: #"{"note": "not needed"}"#, admits: [.operator]),
         Route(method: .post, uri: "/v1/review/1/assign", body: #"{"assignee": "bob"}"#, admits: [.operator]),
         Route(method: .get, uri: "/v1/stats?region=north", body: nil, admits: reads),
+        Route(method: .get, uri: "/v1/cluster", body: nil, admits: reads),
         Route(method: .get, uri: "/v1/audit/verify", body: nil, admits: reads),
         Route(method: .post, uri: "/v1/backup", body: "{}", admits: [.operator]),
         Route(method: .get, uri: "/v1/audit?account_id=A1&limit=5", body: nil, admits: reads),

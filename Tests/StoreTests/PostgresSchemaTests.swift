@@ -83,7 +83,7 @@ import StorePostgres
         try await PostgresTestServer.withDatabase { connection, _ in
             let found = try await PostgresMigrator.migrate(connection, logger: PostgresTestServer.logger)
             #expect(found.applied.isEmpty && found.pending == Schema.migrator.migrations)
-            #expect(Schema.migrator.migrations.last == PostgresSchema.baselineVersion)
+            #expect(Schema.migrator.migrations.last == PostgresSchema.latestVersion)
             let sqlite = try Self.sqliteSchema()
             let postgres = try await Self.postgresSchema(connection)
             #expect(sqlite.columns.count > 100)

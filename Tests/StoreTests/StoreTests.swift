@@ -14,7 +14,8 @@ struct StoreTests {
                                                     "v6: balance bounds", "v7: adjustments", "v8: parameter writes, fee control, price pushes",
                                                     "v9: reading resolution", "v10: audit actor",
                                                     "v11: second alarm level", "v12: list pages", "v13: review work orders",
-                                                    "v14: retention lookups", "v15: account book", "v16: account book snapshot"])
+                                                    "v14: retention lookups", "v15: account book", "v16: account book snapshot",
+                                                    "v17: terminal leases"])
         try await provision(store)
         let reopened = try await reopen(path)
         #expect(try await reopened.account("A1")?.balance == yuan("50.00"))

@@ -28,6 +28,8 @@ public struct APIServerSettings: Sendable {
     public var health: @Sendable () -> [HealthProblem]
     /// The collector's coverage of the controlled meters (`/v1/stats`); nil: no collector.
     public var coverage: (@Sendable () -> CollectionCoverage)?
+    /// `[cluster] lease` of a node of several (`GET /v1/cluster`); nil for a solo daemon.
+    public var clusterLease: Duration?
 
     public init(timeZone: TimeZone, dispatchDeadline: Duration,
                 terminalsOnline: @escaping @Sendable () -> [String: Bool] = { [:] },
@@ -82,6 +84,7 @@ public enum APIServer {
         ReviewRoutes.register(routes)
         WorkOrderRoutes.register(routes)
         StatsRoutes.register(routes)
+        ClusterRoutes.register(routes)
         AuditRoutes.register(routes)
         BackupRoutes.register(routes)
         MetricsRoute.register(on: router, tokens: tokens, station: routes.station,

@@ -25,7 +25,7 @@ extension StoreError: StoreRefusal {
         // The station's own fault, not the client's: a 500 that names the row, so the operator
         // knows which account to repair (the middleware logs it too).
         case .undecodableRow: APIError(.internalServerError, description, code: "stored_row_unreadable")
-        case .noReviewItemOpened: APIError(.internalServerError, description, code: "internal_error")
+        case .noReviewItemOpened, .notClustered: APIError(.internalServerError, description, code: "internal_error")
         }
     }
 }

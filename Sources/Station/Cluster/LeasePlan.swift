@@ -1,22 +1,5 @@
 import Foundation
-
-/// A terminal's lease as the database holds it (issue 16): the node that reads the terminal's
-/// meters and sends its commands, until `expiresAt` unless renewed. `generation` grows by one at
-/// every change of holder; a command claim carries it, so a node that was paused past its lease
-/// cannot send a command another node now owns (the claim's generation is no longer the lease's).
-public struct TerminalLease: Sendable, Hashable {
-    public var terminalID: String
-    public var node: String
-    public var generation: Int64
-    public var expiresAt: Date
-
-    public init(terminalID: String, node: String, generation: Int64, expiresAt: Date) {
-        self.terminalID = terminalID
-        self.node = node
-        self.generation = generation
-        self.expiresAt = expiresAt
-    }
-}
+import Store
 
 /// What one node does at a lease round (pure: the lease service applies it, each step a
 /// conditional write that loses to another node's): renew what it holds, take free or lapsed

@@ -47,6 +47,10 @@ struct BatchEvaluation: Sendable {
 
     private func evaluate(_ item: CollectedReading, in tx: StoreTransaction) throws -> Evaluation {
         let (account, baseline) = try tx.accountForReading(item.accountID)
+        // A terminal lost to another node meanwhile: its new holder reads the meter again.
+        guard tx.actsFor(terminal: account.terminalID) else {
+            throw IngestQueue.Failure(description: "terminal \(account.terminalID) is no longer leased by this node: reading dropped")
+        }
         guard account.meterAddress == item.meterAddress else {
             throw IngestQueue.Failure(description: "account \(item.accountID) now has meter \(account.meterAddress), "
                                       + "not \(item.meterAddress): reading dropped")

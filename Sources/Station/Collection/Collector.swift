@@ -177,7 +177,10 @@ public final class Collector: Sendable {
                     loadedGeneration = generation
                     nextRefresh = now.adding(configuration.refreshInterval)
                     do {
+                        // A node of several reads only the meters of the terminals it leases (issue 16).
+                        let cluster = core.store.cluster
                         let assignments = try await core.store.meterAssignments()
+                            .filter { !cluster.isClustered || cluster.holds(terminal: $0.terminalID) }
                         for queue in reconcile(assignments, at: now) {
                             for _ in 0..<configuration.readsPerTerminal {
                                 group.addTask { await self.work(queue) }

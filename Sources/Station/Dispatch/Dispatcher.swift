@@ -179,21 +179,31 @@ public final class Dispatcher: Sendable {
 
     /// Why the queue is read whole.
     private enum RescanReason {
-        case start, told, safetyNet, lostTrack
+        case start, told, safetyNet, lostTrack, leases
     }
 
     private func requestRescan(_ reason: RescanReason) {
         rescan.withLock { $0 = $0 ?? reason }
     }
 
+    /// The terminals this node leases changed, or another node queued commands for its meters
+    /// (issue 16): the queue in memory is read again, now.
+    public func leasesChanged() {
+        requestRescan(.leases)
+        core.dispatcherSignal.bump()
+    }
+
     /// Reads the whole queue when asked to, else the commands queued since the last look.
     /// Returns whether it read the whole queue. A failed read asks for a whole one next time.
     private func refreshBacklog(at now: Date) async throws -> Bool {
         let reason = rescan.withLock { r in defer { r = nil }; return r }
+        // A node of several sends only the commands of the terminals it leases (issue 16).
+        let cluster = store.cluster
+        let terminals = cluster.isClustered ? Set(cluster.leases.keys.filter { cluster.holds(terminal: $0) }) : nil
         do {
             if let reason {
                 backlog.withLock { $0.beginRebuild() }
-                let scan = try await store.pendingCommandScan()
+                let scan = try await store.pendingCommandScan(terminals: terminals)
                 backlog.withLock { $0.rebuild(scan, at: now) }
                 if reason != .start && reason != .safetyNet {
                     logger.info("command queue read again", metadata: ["pending": "\(scan.pending.count)"])
@@ -201,7 +211,7 @@ public final class Dispatcher: Sendable {
                 return true
             }
             let after = backlog.withLock { $0.lastID }
-            let (keys, last) = try await store.pendingCommandKeys(after: after)
+            let (keys, last) = try await store.pendingCommandKeys(after: after, terminals: terminals)
             backlog.withLock { $0.add(keys, lastID: last, at: now) }
             return false
         } catch {
@@ -258,6 +268,9 @@ public final class Dispatcher: Sendable {
                 continue
             case .notPending:
                 break
+            case .notLeased:
+                // Another node's terminal now: the queue in memory is read again without it.
+                requestRescan(.leases)
             case .unreadable(let problem):
                 logger.error("stored command cannot be read: moved to job review",
                              metadata: ["event": "review", "command_id": "\(key.id)", "error": "\(problem)"])

@@ -23,7 +23,7 @@ struct Reloader: Service {
     let logLevel: LogLevelControl
     let logger: Logger
 
-    static let restartPrefixes = ["station.database", "station.backups", "api.", "collection.", "dispatch.", "meters.", "billing.", "retention."]
+    static let restartPrefixes = ["station.database", "station.backups", "api.", "collection.", "dispatch.", "meters.", "billing.", "retention.", "cluster."]
 
     /// Reloads on every SIGHUP until a graceful shutdown (nothing to finish) or cancellation.
     func run() async {

@@ -69,6 +69,10 @@ public struct StationServices: Sendable {
         let notifier = ServiceNotifier(enabled: notifiesSystemd)
         let clock = SystemStationClock()
         let store = try await openStore(configuration.station.database, clock: clock, notifier: notifier)
+        // A PostgreSQL station's daemon is one node of several: it acts only for the terminals it
+        // leases, stopping a third of the lease time before a lease it could not renew lapses.
+        let postgres = PostgresLocation.isURL(configuration.station.database) ? try PostgresLocation(url: configuration.station.database) : nil
+        if postgres != nil { store.cluster.join(node: configuration.cluster.node, margin: configuration.cluster.lease / 3) }
         // Before any service can open a review item.
         try await store.setReviewDueTimes(ReviewDueTimes(configuration.review))
         let core = StationCore(store: store, evaluator: Evaluator(rules: EvaluationRules(configuration, tariffs: loaded.tariffs)), clock: clock, logger: logger)
@@ -79,7 +83,11 @@ public struct StationServices: Sendable {
         }
         let terminalCount = TerminalCount()
         let terminals = try await store.terminals()
-        lines.update(terminals)
+        // The lines a node opens follow its leases (`LeaseService`); a solo daemon opens them all.
+        let leased: @Sendable ([TerminalRecord]) -> [TerminalRecord] = { [cluster = store.cluster] terminals in
+            cluster.isClustered ? terminals.filter { cluster.holds(terminal: $0.id) } : terminals
+        }
+        lines.update(leased(terminals))
         terminalCount.set(terminals)
 
         let ingest = IngestQueue(core: core, configuration: self.ingest, logger: logger)
@@ -116,7 +124,7 @@ public struct StationServices: Sendable {
         core.whenProvisioningChanges { [logger] in
             do {
                 let terminals = try await store.terminals()
-                lines.update(terminals)
+                lines.update(leased(terminals))
                 terminalCount.set(terminals)
             } catch {
                 logger.error("cannot reload terminals: \(error)")
@@ -133,7 +141,21 @@ public struct StationServices: Sendable {
         let watchdog = watchdogService(store: store, notifier: notifier, collector: collector, dispatcher: dispatcher, ready: ready)
         let reloader = Reloader(file: loaded.file, tokensFile: tokensFile, initial: loaded, core: core, tokens: tokens, notifier: notifier,
                                 logLevel: logLevel, logger: logger)
-        var services: [(name: String, service: any Service)] = [
+        var services: [(name: String, service: any Service)] = []
+        if let postgres {
+            // First, so last to stop: its leases are released once nothing acts under them.
+            services.append(("leases", LeaseService(store: store, settings: configuration.cluster, clock: clock, logger: logger) { _ in
+                do {
+                    lines.update(leased(try await store.terminals()))
+                } catch {
+                    logger.error("cannot read the terminals to follow the leases: \(error)", metadata: ["event": "lease"])
+                }
+                collector.accountsChanged()
+                dispatcher.leasesChanged()
+            }))
+            services.append(("cluster changes", ClusterChangesService(location: postgres, store: store, dispatcher: dispatcher, logger: logger)))
+        }
+        services += [
             ("terminal lines", lines), ("account rows", AccountRowsService(store: store, logger: logger)), ("ingest", ingest), ("collector", collector), ("dispatcher", dispatcher),
         ]
         if let delivery { services.append(("notifications", delivery)) }
@@ -168,6 +190,7 @@ public struct StationServices: Sendable {
         settings.backups = StationBackups(core: core, folder: configuration.station.backups, database: configuration.station.database)
         settings.health = health
         settings.coverage = coverage
+        if core.store.cluster.isClustered { settings.clusterLease = configuration.cluster.lease }
         return APIServer.application(
             router: APIServer.buildRouter(core: core, tokens: tokens, settings: settings, metrics: metrics),
             host: listen.host, port: listen.port, logger: logger, connections: connections,

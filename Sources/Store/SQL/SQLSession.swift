@@ -111,6 +111,13 @@ package final class SQLSession {
     }
 
     /// Whether a transaction is open on the connection.
+    /// PostgreSQL's `NOTIFY channel, payload`, delivered when the transaction commits (nothing
+    /// on SQLite: its one daemon has nobody to tell).
+    package func notify(_ channel: String, _ payload: String) throws {
+        guard engine == .postgres else { return }
+        try execute(sql: "SELECT pg_notify(?, ?)", arguments: [channel, payload])
+    }
+
     package var isInsideTransaction: Bool {
         switch connection {
         case .sqlite(let db): db.isInsideTransaction
