@@ -204,7 +204,8 @@ let package = Package(
         .testTarget(name: "ChargeCtlTests", dependencies: ["chargectl"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["StationHarness", "Store", "ChargeControl", "Tariffs", "SeededRandom", "BuildVersion", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["StationHarness", "Store", "StorePostgres", "StationConfig", "ChargeControl", "Tariffs", "SeededRandom", "BuildVersion",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "TariffsTests", dependencies: ["Tariffs", "SeededRandom"]),
         .testTarget(name: "ChargeControlTests", dependencies: ["ChargeControl", "Tariffs", "SeededRandom"]),

@@ -18,9 +18,12 @@ public struct ControlReceipt: Sendable, Hashable, Codable {
     public var fate: String
     /// Whether the meter executed it (delivered or garbled, and acknowledged with 9CH).
     public var executed: Bool
+    /// The connection to its terminal it came on, numbered from 1 per terminal (0: not over
+    /// TCP): two senders on one terminal at once show as two numbers interleaved (issue 16).
+    public var connection: Int
 
     enum CodingKeys: String, CodingKey {
-        case address, command, deadline, fate, executed
+        case address, command, deadline, fate, executed, connection
         case atMillis = "at_ms"
     }
 }
@@ -51,13 +54,13 @@ public final class ControlLog: Sendable {
     }
 
     /// The receipt for a 1CH `frame`, or nil when the frame is no readable remote-control request.
-    static func receipt(of frame: Frame, address: MeterAddress, fate: FaultDecision, reply: Reply?) -> ControlReceipt? {
+    static func receipt(of frame: Frame, address: MeterAddress, fate: FaultDecision, reply: Reply?, connection: Int) -> ControlReceipt? {
         guard frame.control.function == .remoteControl,
               case .remoteControl(_, let control)? = try? Request(frame: frame) else { return nil }
         var executed = false
         if fate == .deliver || fate == .garble, case .acknowledged? = reply { executed = true }
         return ControlReceipt(address: address.description, atMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)),
                               command: control.command.description, deadline: control.deadline.description,
-                              fate: "\(fate)", executed: executed)
+                              fate: "\(fate)", executed: executed, connection: connection)
     }
 }

@@ -14,8 +14,9 @@ extension MeterFleet {
     /// Everything terminal `index` does with one received frame: find the meter it addresses
     /// (silence for addresses it does not serve, for offline meters and for broadcasts; a
     /// wildcard read is answered by the one matching meter, silence when none or several match),
-    /// draw the faults, run the meter, and encode the reply.
-    public func respond(to frame: Frame, onTerminal index: Int) -> TerminalAnswer {
+    /// draw the faults, run the meter, and encode the reply. `connection`: which of the terminal's
+    /// connections it came on (numbered from 1; 0 when not over TCP), for the control log.
+    public func respond(to frame: Frame, onTerminal index: Int, connection: Int = 0) -> TerminalAnswer {
         guard terminals.indices.contains(index), !frame.control.isReply else { return .silence }
         let terminal = terminals[index]
         if frame.address.isBroadcast {
@@ -36,7 +37,8 @@ extension MeterFleet {
             let reply: Reply?
             switch decision {
             case .drop:
-                if let controlLog, let receipt = ControlLog.receipt(of: frame, address: address, fate: .drop, reply: nil) {
+                if let controlLog, let receipt = ControlLog.receipt(of: frame, address: address, fate: .drop, reply: nil,
+                                                                                    connection: connection) {
                     controlLog.record(receipt)
                 }
                 return .silence
@@ -57,7 +59,8 @@ extension MeterFleet {
                     reply = .abnormal(address, frame.control.function, ErrorWord(UInt8(ErrorWord.other)))
                 }
             }
-            if let controlLog, let receipt = ControlLog.receipt(of: frame, address: address, fate: decision, reply: reply) {
+            if let controlLog, let receipt = ControlLog.receipt(of: frame, address: address, fate: decision, reply: reply,
+                                                                                connection: connection) {
                 controlLog.record(receipt)
             }
             guard let reply else { return .silence }

@@ -118,10 +118,13 @@ enum TerminalServer {
         do {
             try await listener.server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
+                    // Connections numbered from 1 per terminal: the control log tells senders apart.
+                    var number = 0
                     for try await connection in connections where listener.accepted.take(connection) {
-                        group.addTask {
+                        number += 1
+                        group.addTask { [number] in
                             // One bad peer must not stop the terminal.
-                            try? await serveConnection(connection, terminal: index, fleet: fleet)
+                            try? await serveConnection(connection, number: number, terminal: index, fleet: fleet)
                         }
                     }
                 }
@@ -133,11 +136,11 @@ enum TerminalServer {
         if let failure { throw failure }
     }
 
-    private static func serveConnection(_ connection: Connection, terminal index: Int, fleet: MeterFleet) async throws {
+    private static func serveConnection(_ connection: Connection, number: Int, terminal index: Int, fleet: MeterFleet) async throws {
         try await connection.executeThenClose { inbound, outbound in
             for try await event in inbound {
                 guard case .frame(let frame) = event else { continue }
-                let answer = fleet.respond(to: frame, onTerminal: index)
+                let answer = fleet.respond(to: frame, onTerminal: index, connection: number)
                 guard let bytes = answer.bytes else { continue }
                 if answer.delayMilliseconds > 0 {
                     try await Task.sleep(for: .milliseconds(answer.delayMilliseconds))

@@ -28,24 +28,24 @@ struct TerminalLeaseTests {
         let (a, b) = try await twoNodes()
         let now = Date()
         let first = try await a.applyLeaseRound(startedAt: now, renew: [], acquire: ["T1", "T2"], release: [], at: now,
-                                                expiresAt: now.addingTimeInterval(10))
+                                                expiresAt: now.addingTimeInterval(60))
         #expect(first.acquired == ["T1", "T2"] && first.held.map(\.generation) == [1, 1])
         #expect(a.cluster.holds(terminal: "T1") && !b.cluster.holds(terminal: "T1"))
 
         // Held and unexpired: b cannot take it.
         let refused = try await b.applyLeaseRound(startedAt: now, renew: [], acquire: ["T1"], release: [], at: now.addingTimeInterval(1),
-                                                  expiresAt: now.addingTimeInterval(11))
+                                                  expiresAt: now.addingTimeInterval(61))
         #expect(refused.acquired.isEmpty && refused.held.isEmpty)
 
         // a gives T2 back: b takes it at once, one generation on.
         _ = try await a.applyLeaseRound(startedAt: now, renew: ["T1"], acquire: [], release: ["T2"], at: now.addingTimeInterval(2),
-                                        expiresAt: now.addingTimeInterval(12))
+                                        expiresAt: now.addingTimeInterval(62))
         let given = try await b.applyLeaseRound(startedAt: now, renew: [], acquire: ["T2"], release: [], at: now.addingTimeInterval(2),
-                                                expiresAt: now.addingTimeInterval(12))
+                                                expiresAt: now.addingTimeInterval(62))
         #expect(given.acquired == ["T2"] && given.held.first?.generation == 2)
 
         // a stops renewing (killed): once its lease has lapsed, b takes T1; a's renew then finds it lost.
-        let later = now.addingTimeInterval(13)
+        let later = now.addingTimeInterval(63)
         let taken = try await b.applyLeaseRound(startedAt: now, renew: ["T2"], acquire: ["T1"], release: [], at: later,
                                                 expiresAt: later.addingTimeInterval(10))
         #expect(taken.acquired == ["T1"] && Set(taken.held.map(\.terminalID)) == ["T1", "T2"])
@@ -69,7 +69,8 @@ struct TerminalLeaseTests {
     @Test func aClaimIsFencedByTheLeaseAndATakeoverPutsTheLostNodesCommandBack() async throws {
         let (a, b) = try await twoNodes()
         let now = Date()
-        _ = try await a.applyLeaseRound(startedAt: now, renew: [], acquire: ["T1"], release: [], at: now, expiresAt: now.addingTimeInterval(3))
+        // Long enough that a slow machine still claims within it (the membership stops acting 2 s before).
+        _ = try await a.applyLeaseRound(startedAt: now, renew: [], acquire: ["T1"], release: [], at: now, expiresAt: now.addingTimeInterval(60))
         let trip = try await queue.enqueue(a, planned(.trip), meter: "000000000001", account: "A1")
 
         // b does not lease T1: its claim writes nothing.
@@ -88,7 +89,7 @@ struct TerminalLeaseTests {
         #expect(command.state == .inFlight)
 
         // b takes T1 over once a's lease lapsed: the command goes back to pending, and b claims it.
-        let later = now.addingTimeInterval(4)
+        let later = now.addingTimeInterval(61)
         let taken = try await b.applyLeaseRound(startedAt: now, renew: [], acquire: ["T1"], release: [], at: later,
                                                 expiresAt: later.addingTimeInterval(10))
         #expect(taken.acquired == ["T1"] && taken.recovered == 1)
