@@ -5,7 +5,7 @@ SWIFT ?= swift
 # libcurl4-openssl-dev: FoundationNetworking (chargectl, webhooks) links libcurl statically in `make install`.
 DEB_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config libcurl4-openssl-dev
 
-.PHONY: deps build test demo release install clean fuzz fuzz-smoke crash soak
+.PHONY: deps build test demo release install clean fuzz fuzz-smoke crash soak failover
 
 # Install what is missing when we are root; otherwise print the one apt-get line and stop.
 deps:
@@ -130,6 +130,18 @@ crash: deps
 soak: deps
 	$(SWIFT) build --build-tests
 	set -o pipefail; SOAK_SECONDS=$$(( $(MINUTES) * 60 )) $(SWIFT) test --skip-build --filter FaultSoakTests 2>&1 | tee .build/soak-report.txt
+
+# failover: ROUNDS rounds of three nodes on one throw-away PostgreSQL cluster, kill -9 of one node
+# at a random moment, the others taking its terminals over, everything checked (issue 16).
+failover: DEB_PACKAGES += postgresql-15
+failover: ROUNDS = 20
+failover: deps
+	$(SWIFT) build --build-tests
+	@pg=$$(mktemp -d /tmp/chargecontrol-pg.XXXXXX) && rmdir "$$pg"; \
+	trap 'bash Tests/Postgres/cluster.sh stop "'"$$pg"'"' EXIT; \
+	line=$$(bash Tests/Postgres/cluster.sh start "$$pg" | tail -1); \
+	echo "postgres: $$line"; export "$${line%%=*}=$${line#*=}"; \
+	set -o pipefail; FAILOVER_ROUNDS=$(ROUNDS) $(SWIFT) test --skip-build --filter FailoverRoundsTests 2>&1 | tee .build/failover-report.txt
 
 clean:
 	rm -rf .build

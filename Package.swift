@@ -39,7 +39,7 @@ let package = Package(
         // MARK: the station's processes driven from outside (process tests, crash rounds, fault soak, bench)
         .target(
             name: "StationHarness",
-            dependencies: ["LoopbackTools", "SeededRandom", "DLT645", "ChargeControl", "Store"]
+            dependencies: ["LoopbackTools", "SeededRandom", "DLT645", "ChargeControl", "Store", "StorePostgres", "StationConfig"]
         ),
 
         // MARK: the one "sleep until a deadline or a wake-up" of the loops (lines, collector, dispatcher, notifier)

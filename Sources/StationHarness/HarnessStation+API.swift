@@ -168,6 +168,8 @@ public struct ControlReceiptView: Sendable, Hashable {
     public let deadline: String
     public let fate: String
     public let executed: Bool
+    /// The connection to its terminal it came on (numbered from 1 per terminal; 0: unknown).
+    public var connection = 0
 
     public init(address: String, atMillis: Int64, command: String, deadline: String, fate: String = "deliver",
                 executed: Bool = true) {
@@ -189,5 +191,6 @@ public struct ControlReceiptView: Sendable, Hashable {
         self.deadline = deadline
         self.fate = fate
         self.executed = executed
+        connection = json["connection"]?.int ?? 0
     }
 }

@@ -1,7 +1,9 @@
 import Glibc
 import LoopbackTools
 import Foundation
+import StationConfig
 import Store
+import StorePostgres
 
 /// One station's world: a temporary folder with the config, tokens, tariffs and SQLite file; a
 /// `meter-sim` and a `chargecontrold` process on 127.0.0.1; an HTTP client with the tokens.
@@ -298,5 +300,20 @@ public final class HarnessStation: @unchecked Sendable {
     /// Opens the station's SQLite file from the harness (a second connection: WAL allows it).
     public func openStore() throws -> StationStore {
         try StationStore.open(path: databasePath)
+    }
+
+    /// The station's database as the harness checks it: the SQLite file (`openStore`), or a
+    /// PostgreSQL station read-only (no account book: balances from the rows and the readings
+    /// they lack), beside the nodes running on it.
+    public func openStationStore() async throws -> StationStore {
+        guard let database = options.database, PostgresLocation.isURL(database) else { return try openStore() }
+        return try await StationStore.openReadOnly(postgres: PostgresLocation(url: database))
+    }
+
+    /// Another node of `other`'s station: the same simulator's terminals and admin API (its
+    /// daemon is started with `startDaemon`, on the same database).
+    public func shareSimulator(of other: HarnessStation) {
+        terminalPorts = other.terminalPorts
+        adminPort = other.adminPort
     }
 }

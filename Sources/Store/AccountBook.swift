@@ -316,7 +316,10 @@ public final class AccountBook: Sendable {
     /// The account as last committed, nil when the book does not know it or its row changed
     /// under a write outside the group commit (a bulk load): then the row is the one to read.
     public func published(_ id: String) -> AccountRecord? {
-        state.withLock { s in s.touched.contains(id) ? nil : s.published[id]?.record }
+        let record = state.withLock { s in s.touched.contains(id) || s.foreignRead.contains(id) ? nil : s.published[id]?.record }
+        // Another node's account: what this book has of it may be old; the row is the one to read.
+        guard let record, !cluster.isForeign(terminal: record.terminalID) else { return nil }
+        return record
     }
 
     /// Whether the book is still loading behind the station's start: until it has, the accounts
@@ -327,7 +330,9 @@ public final class AccountBook: Sendable {
     /// rows changed under writes outside the group commit, or the book is still loading: then
     /// the rows are the ones to read).
     public func totals(region: String?) -> [AccountControlState: (accounts: Int, balance: Int128, billedHundredths: Int128)]? {
-        state.withLock { s in
+        // A node of several knows only its own accounts: the rows are the ones to read.
+        guard !cluster.isClustered else { return nil }
+        return state.withLock { s in
             guard s.touched.isEmpty, s.loading == nil else { return nil }
             return s.tally.byState(region: region).mapValues { ($0.accounts, $0.balance, $0.billedHundredths) }
         }
@@ -336,7 +341,8 @@ public final class AccountBook: Sendable {
     /// Accounts at or below their alarm and trip thresholds, `defaults` standing for those
     /// without their own (counted anew, once, when the defaults change).
     public func atOrBelowThresholds(defaults: (alarm: Money, trip: Money)) -> (alarm: Int, trip: Int)? {
-        state.withLock { s in
+        guard !cluster.isClustered else { return nil }
+        return state.withLock { s in
             guard s.touched.isEmpty, s.loading == nil else { return nil }
             if s.tally.defaults?.alarm != defaults.alarm || s.tally.defaults?.trip != defaults.trip {
                 s.tally.recount(defaults: defaults, over: s.published)
@@ -356,6 +362,7 @@ public final class AccountBook: Sendable {
     /// Every published account, by id; nil when rows changed under writes outside the group
     /// commit, could not be read or are still loading: then the rows are the ones to read.
     func publishedRecords(accounts: Int) -> [AccountRecord]? {
+        guard !cluster.isClustered else { return nil }
         let records = state.withLock { s -> [AccountRecord]? in
             guard s.touched.isEmpty, s.loading == nil, s.published.count == accounts else { return nil }
             return s.published.entries.map(\.record)

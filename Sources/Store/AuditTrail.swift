@@ -46,35 +46,50 @@ public enum AuditTrail {
     /// row's actor is the event's, else the task's (`AuditActor`).
     @discardableResult
     static func append(_ e: AuditEvent, in db: SQLSession) throws -> Int64 {
-        let prev = try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")) ?? genesis
+        // Each node of a PostgreSQL station keeps a chain of its own (issue 16): its writer is one,
+        // so its rows are appended in id order, and nodes never wait on one another to append.
+        let node = AccountBook.current?.cluster.node
+        let prev = try (node.map {
+            try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit WHERE node = ? ORDER BY id DESC LIMIT 1"), arguments: [$0])
+        } ?? String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit WHERE node IS NULL ORDER BY id DESC LIMIT 1"))) ?? genesis
         let at = StoredInstant.millis(e.at)
         let actor = e.actor ?? AuditActor.current
         let hash = digest(prev: prev, at: at, event: e.event, account: e.accountID, meter: e.meterAddress,
-                          command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail, actor: actor)
+                          command: e.commandID, balance: e.balanceMicroYuan, detail: e.detail, actor: actor, node: node)
         try db.executeCached(
             sql: """
-                INSERT INTO audit (at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO audit (at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor, node)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [at, e.event, e.accountID, e.meterAddress, e.commandID, e.balanceMicroYuan, e.detail, prev, hash, actor])
+            arguments: [at, e.event, e.accountID, e.meterAddress, e.commandID, e.balanceMicroYuan, e.detail, prev, hash, actor, node])
         return try db.lastInsertedRowID
     }
 
     /// Walks the whole chain in id order.
+    /// Walks every chain in id order: the station's own (rows without a node) and each node's.
     static func verify(in db: SQLSession) throws -> AuditVerification {
-        var prev = genesis
+        var prev: [String: String] = [:]
         var count = 0
-        var rows = try SQLRow.fetchCursor(db, sql: """
-            SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor
+        // A file from before v17 opened as it is (a watcher, a backup's check) has no node column.
+        let hasNode = try Int.fetchOne(db, sql: db.engine == .postgres
+            ? "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'audit' AND column_name = 'node'"
+            : "SELECT COUNT(*) FROM pragma_table_info('audit') WHERE name = 'node'") == 1
+        var rows = try SQLRow.fetchCursor(db, sql: hasNode ? """
+            SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor, node
+            FROM audit ORDER BY id
+            """ : """
+            SELECT id, at, event, account_id, meter_address, command_id, balance_micro_yuan, detail, prev_hash, hash, actor, NULL
             FROM audit ORDER BY id
             """)
         while let row = try rows.next() {
             count += 1
             let id = try row.decode(Int64.self, atIndex: 0)
-            guard let stored = verifiedHash(of: row, after: prev) else {
+            // "\u{0}": the chain of rows without a node (a node's name is never empty).
+            let chain = (try? row.decode(String?.self, atIndex: 11)).flatMap { $0 } ?? "\u{0}"
+            guard let stored = verifiedHash(of: row, after: prev[chain] ?? genesis) else {
                 return AuditVerification(rows: count, firstBrokenID: id)
             }
-            prev = stored
+            prev[chain] = stored
         }
         return AuditVerification(rows: count, firstBrokenID: nil)
     }
@@ -88,7 +103,8 @@ public enum AuditTrail {
               let expected = try? digest(prev: prev, at: row.decode(atIndex: 1), event: row.decode(atIndex: 2),
                                          account: row.decode(atIndex: 3), meter: row.decode(atIndex: 4),
                                          command: row.decode(atIndex: 5), balance: row.decode(atIndex: 6),
-                                         detail: row.decode(atIndex: 7), actor: row.decode(atIndex: 10)),
+                                         detail: row.decode(atIndex: 7), actor: row.decode(atIndex: 10),
+                                         node: row.decode(atIndex: 11)),
               stored == expected else { return nil }
         return stored
     }
@@ -100,12 +116,19 @@ public enum AuditTrail {
     /// rows of the station's own loops) hash exactly as they always did, so the old chain still
     /// verifies, while a row with an actor cannot lose it, or an old row gain one, without
     /// breaking its hash (the length prefixes make 8 and 9 fields distinct inputs).
+    ///
+    /// The node (schema v17) makes a tenth field, always after an actor field ("\u{0}" for none):
+    /// a node's row cannot lose its node, or be taken for a row with an actor, without breaking.
     static func digest(prev: String, at: Int64, event: String, account: String?, meter: String?,
-                       command: Int64?, balance: Int64?, detail: String, actor: String? = nil) -> String {
+                       command: Int64?, balance: Int64?, detail: String, actor: String? = nil, node: String? = nil) -> String {
         var hasher = SHA256()
         var fields = [prev, String(at), event, account ?? "\u{0}", meter ?? "\u{0}",
                       command.map(String.init) ?? "\u{0}", balance.map(String.init) ?? "\u{0}", detail]
-        if let actor { fields.append(actor) }
+        if let node {
+            fields += [actor ?? "\u{0}", node]
+        } else if let actor {
+            fields.append(actor)
+        }
         for field in fields {
             let bytes = Array(field.utf8)
             hasher.update(data: Array("\(bytes.count):".utf8))

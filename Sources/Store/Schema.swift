@@ -372,8 +372,9 @@ package enum Schema {
             // Several daemons on one PostgreSQL station (issue 16): the nodes seen, each
             // terminal's lease (its holder, until when, and a generation that grows at every
             // change of holder), and on each command the node and lease generation of its last
-            // claim (the fence: a node that lost a terminal cannot settle or send its commands).
-            // A SQLite station has one daemon and leaves them empty.
+            // claim (the fence: a node that lost a terminal cannot settle or send its commands);
+            // each audit row's node, each node keeping a hash chain of its own. A SQLite station
+            // has one daemon and leaves them empty.
             try db.execute(sql: """
                 CREATE TABLE cluster_node (
                     node TEXT PRIMARY KEY NOT NULL,
@@ -390,6 +391,8 @@ package enum Schema {
                 CREATE INDEX terminal_lease_node ON terminal_lease(node);
                 ALTER TABLE command ADD COLUMN claimed_by TEXT;
                 ALTER TABLE command ADD COLUMN claim_generation INTEGER;
+                ALTER TABLE audit ADD COLUMN node TEXT;
+                CREATE INDEX audit_node ON audit(node, id);
                 """)
         }
         return migrator

@@ -41,6 +41,8 @@ public enum PostgresSchema {
             "CREATE INDEX terminal_lease_node ON terminal_lease(node)",
             "ALTER TABLE command ADD COLUMN claimed_by TEXT",
             "ALTER TABLE command ADD COLUMN claim_generation BIGINT",
+            "ALTER TABLE audit ADD COLUMN node TEXT",
+            "CREATE INDEX audit_node ON audit(node, id)",
         ]),
     ]
 

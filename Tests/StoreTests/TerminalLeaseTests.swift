@@ -131,8 +131,16 @@ struct TerminalLeaseTests {
         // The owner hears of it (the NOTIFY on PostgreSQL; here told directly) and reads the row again.
         a.accountsChangedElsewhere(["A1"])
         #expect(try await a.transaction { tx in try tx.account("A1").balance } == yuan("70.00"))
-        // b never folds rows of a's accounts.
+        // b never folds rows of a's accounts, and its reads of them are the database's.
         #expect(try await b.foldWaitingAccountRows(batch: 100) == 0)
+        #expect(try await b.account("A1")?.balance == yuan("70.00"))
+        _ = try await a.recordPayment(PaymentRequest(orderNo: "P-2", accountID: "A1", amount: yuan("1.00"), channel: .counter,
+                                                     paidAt: now), receivedAt: now)
+        #expect(try await b.account("A1")?.balance == yuan("71.00"))
         #expect(try await a.verifyBalances().isEmpty)
+        // Both nodes appended audit rows, interleaved: each keeps a chain of its own, and both hold.
+        let audit = try await a.auditTrail(event: "payment")
+        #expect(audit.count == 2)
+        #expect(try await a.verifyAudit().isIntact)
     }
 }

@@ -19,7 +19,7 @@ public struct LeaseService: Service {
     let settings: ClusterSettings
     let clock: any StationClock
     let logger: Logger
-    /// Called with the terminals acted for, after each round that changed them.
+    /// Called with the terminals acted for, after each round that changed them or their addresses.
     let onHeldChanged: @Sendable (Set<String>) async -> Void
 
     public init(store: StationStore, settings: ClusterSettings, clock: any StationClock, logger: Logger,
@@ -61,6 +61,10 @@ public struct LeaseService: Service {
         var held: Set<String> = []
         /// Terminals given back at the last round, to be released at this one.
         var releasing: [String] = []
+        /// The held terminals' `host:port` after the last round.
+        var addresses: [String: String] = [:]
+        /// When each terminal was last given back (forgotten after a lease time).
+        var gaveBack: [String: Date] = [:]
         var failing = false
     }
 
@@ -71,12 +75,19 @@ public struct LeaseService: Service {
         do {
             let state = try await store.clusterState()
             let live = state.liveNodes(at: now, within: leaseSeconds)
-            let plan = LeasePlan.plan(node: settings.node, terminals: state.terminals, leases: state.leases, liveNodes: live, now: now)
+            // What this node is giving back is planned as gone already, and not taken again for a
+            // lease time: the node it was given back for takes it (else the two would trade it).
+            let releasing = Set(rounds.releasing)
+            rounds.gaveBack = rounds.gaveBack.filter { now.timeIntervalSince($0.value) < leaseSeconds }
+            let leases = state.leases.filter { !($0.node == settings.node && releasing.contains($0.terminalID)) }
+            var plan = LeasePlan.plan(node: settings.node, terminals: state.terminals, leases: leases, liveNodes: live, now: now)
+            plan.acquire.removeAll { rounds.gaveBack[$0] != nil || releasing.contains($0) }
             let giveBack = Set(plan.release)
             let outcome = try await store.applyLeaseRound(
                 startedAt: startedAt, renew: plan.renew.filter { !giveBack.contains($0) }, acquire: plan.acquire,
                 release: rounds.releasing, at: now, expiresAt: now.addingTimeInterval(leaseSeconds))
             rounds.releasing = plan.release
+            for terminal in plan.release { rounds.gaveBack[terminal] = now }
             // Given back: no longer acted for, though still leased until the next round.
             store.cluster.hold(outcome.held.filter { !giveBack.contains($0.terminalID) })
             let held = Set(outcome.held.map(\.terminalID)).subtracting(giveBack)
@@ -94,8 +105,11 @@ public struct LeaseService: Service {
                     """, metadata: ["event": "lease", "node": "\(settings.node)", "held": "\(held.count)",
                                     "live_nodes": "\(live.union([settings.node]).count)"])
             }
-            if held != rounds.held {
+            // Also when another node's API moved one of this node's terminals (its line follows).
+            let addresses = state.addresses.filter { held.contains($0.key) }
+            if held != rounds.held || addresses != rounds.addresses {
                 rounds.held = held
+                rounds.addresses = addresses
                 await onHeldChanged(held)
             }
         } catch {

@@ -205,7 +205,7 @@ public final class Dispatcher: Sendable {
                 backlog.withLock { $0.beginRebuild() }
                 let scan = try await store.pendingCommandScan(terminals: terminals)
                 backlog.withLock { $0.rebuild(scan, at: now) }
-                if reason != .start && reason != .safetyNet {
+                if reason != .start && reason != .safetyNet && reason != .leases {
                     logger.info("command queue read again", metadata: ["pending": "\(scan.pending.count)"])
                 }
                 return true

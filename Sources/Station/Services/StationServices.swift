@@ -97,6 +97,8 @@ public struct StationServices: Sendable {
             configuration: Collector.Configuration(
                 strategy: ReadingStrategy(collection.standard), timeZone: configuration.station.timeZone,
                 clockCheckPeriod: collection.clockCheck,
+                // A node of several hears of accounts another node's API added only here.
+                refreshInterval: postgres != nil ? .seconds(30) : .seconds(300),
                 strategies: { ReadingStrategy(collection.strategy(forClass: $0.customerClass)) }),
             logger: logger)
         let latency = PaymentLatencyRecorder(store: store, logger: logger)

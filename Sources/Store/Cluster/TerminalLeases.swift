@@ -12,6 +12,8 @@ public struct ClusterNodeRecord: Sendable, Hashable {
 /// What a lease round reads: the terminals, their leases and the nodes (`StationStore.clusterState`).
 public struct ClusterState: Sendable, Hashable {
     public var terminals: [String]
+    /// Each terminal's `host:port`: a node follows a change another node's API made.
+    public var addresses: [String: String] = [:]
     public var leases: [TerminalLease]
     public var nodes: [ClusterNodeRecord]
 
@@ -37,7 +39,12 @@ extension StationStore {
     /// The terminals, every lease and every node, as a lease round or `GET /v1/cluster` sees them.
     public func clusterState() async throws -> ClusterState {
         try await writer.read { db in
-            let terminals = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM terminal ORDER BY id"))
+            var addresses: [String: String] = [:]
+            let terminals = try SQLRow.fetchAll(db.cachedStatement(sql: "SELECT id, host, port FROM terminal ORDER BY id")).map { row in
+                let id: String = try row.decode(atIndex: 0)
+                addresses[id] = "\((try? row.decode(String.self, atIndex: 1)) ?? "?"):\((try? row.decode(Int64.self, atIndex: 2)) ?? 0)"
+                return id
+            }
             let leases = try SQLRow.fetchAll(db.cachedStatement(sql: """
                 SELECT terminal_id, node, generation, expires_at FROM terminal_lease ORDER BY terminal_id
                 """)).map { row in
@@ -55,7 +62,7 @@ extension StationStore {
                                           stoppedAt: row.decode(Int64?.self, atIndex: 3).map(StoredInstant.date))
                 }
             }
-            return ClusterState(terminals: terminals, leases: leases, nodes: nodes)
+            return ClusterState(terminals: terminals, addresses: addresses, leases: leases, nodes: nodes)
         }
     }
 
