@@ -272,7 +272,7 @@ public enum FailoverRounds {
     }
 
     /// Each live node's leased terminals, as `node` answers `GET /v1/cluster`.
-    static func clusterLeases(_ node: HarnessStation) async throws -> [String: [String]] {
+    public static func clusterLeases(_ node: HarnessStation) async throws -> [String: [String]] {
         let answer = try await node.call("GET", "/v1/cluster", token: node.viewerToken)
         guard answer.status == 200, let json = answer.json else { throw HarnessFailure("GET /v1/cluster: \(answer)") }
         var leases: [String: [String]] = [:]

@@ -59,6 +59,9 @@ struct Bench: AsyncParsableCommand {
                                valueName: "postgresql://…"))
     var postgres: String?
 
+    @Option(help: "p1, p3: daemons sharing the PostgreSQL station (needs --postgres); payments go to each in turn.")
+    var nodes = 1
+
     @Flag(help: "Print one JSON object keyed by scenario id.")
     var json = false
 
@@ -66,6 +69,8 @@ struct Bench: AsyncParsableCommand {
         let unknown = Set(maintenanceParts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
             .subtracting(["backups", "retention"])
         guard unknown.isEmpty else { throw ValidationError("--maintenance-parts takes backups and retention, not \(unknown.sorted())") }
+        guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1") }
+        guard nodes == 1 || postgres != nil else { throw ValidationError("--nodes \(nodes) needs --postgres: a SQLite station has one daemon") }
     }
 
     func run() async throws {
@@ -89,11 +94,11 @@ struct Bench: AsyncParsableCommand {
                 accounts: stationAccounts, terminals: terminalCount, payments: payments,
                 tariffs: try benchTariffsFolder(tariffs), maintenance: maintenance,
                 maintenanceParts: Set(maintenanceParts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
-                postgres: server, progress: progress).run()
+                postgres: server, nodes: nodes, progress: progress).run()
             if wanted.contains("p1") {
                 var p1 = "\"p1\": {\"p50_ms\": \(ms(r.p50)), \"p99_ms\": \(ms(r.p99)), \"max_ms\": \(ms(r.max)), "
                 p1 += "\"accounts\": \(stationAccounts), \"payments\": \(r.latenciesMS.count), \"terminals\": \(terminalCount), "
-                p1 += "\"measured_to\": \"sim_meter_armed\", \"goal_p99_ms\": 250"
+                p1 += "\"measured_to\": \"sim_meter_armed\", \"goal_p99_ms\": 250, \"nodes\": \(nodes)"
                 if maintenance {
                     let ratio: Double = r.p99 > 0 ? r.maintenanceP99 / r.p99 : 0
                     p1 += ", \"maintenance\": {\"p99_ms\": \(ms(r.maintenanceP99)), \"payments\": \(r.maintenanceLatenciesMS.count), "
@@ -113,7 +118,8 @@ struct Bench: AsyncParsableCommand {
             if wanted.contains("p3") {
                 objects.append("\"p3\": {\"per_second\": \(r.perSecond), \"acknowledged\": \(r.acknowledged), "
                     + "\"seconds\": \(ms(r.tripSeconds * 1000) / 1000), \"acknowledged_during_provisioning\": \(r.acknowledgedDuringProvisioning), "
-                    + "\"provision_seconds\": \(ms(r.provisionSeconds * 1000) / 1000), \"terminals\": \(terminalCount), \"goal_per_second\": 5000}")
+                    + "\"provision_seconds\": \(ms(r.provisionSeconds * 1000) / 1000), \"terminals\": \(terminalCount), \"nodes\": \(nodes), "
+                    + "\"goal_per_second\": 5000}")
                 rows += [
                     BenchRow(scenario: "p3", measure: "trips acknowledged per second", value: "\(r.perSecond)",
                              note: "goal ≥ 5000; \(stationAccounts) accounts, \(terminalCount) terminals"),

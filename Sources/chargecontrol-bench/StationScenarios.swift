@@ -46,6 +46,9 @@ struct TripAndPayScenario {
     var maintenanceParts: Set<String> = ["backups", "retention"]
     /// A PostgreSQL server to make the station's database on (`--postgres`); nil: a SQLite file.
     var postgres: PostgresLocation?
+    /// Daemons on the one PostgreSQL station (`--nodes`): the first runs the simulator, payments
+    /// go to each in turn, and the acknowledgements are counted on all.
+    var nodes = 1
     let progress: (String) -> Void
 
     /// Retention's limits and pace in the maintenance run: readings older than 10 s go every 2 s,
@@ -83,88 +86,131 @@ struct TripAndPayScenario {
         var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
         if maintenance && maintenanceParts.contains("retention") { options.extraConfig = Self.maintenanceConfig }
         if let postgres { options.database = try await PostgresAdmin.createDatabase(on: postgres, named: PostgresAdmin.freshName("bench_p1")).url }
+        let baseOptions = options
+        if nodes > 1 { options.extraConfig += "\n[cluster]\nnode = \"b0\"\n" }
         return try await HarnessStation.bench("p1", options) { station in
-            var result = Result()
-            try await station.startSim()
-            // The accounts go straight into the database file before the daemon opens it (over
-            // HTTP they are one transaction each: hours at 100,000), on terminals registered at
-            // closed ports, so no meter is read (and none trips) yet; then the real ports are
-            // registered, and every account trips at once.
-            progress("seeding \(accounts) accounts with opening balance -10.00 on \(terminals) unreachable terminals")
-            let closedPorts = try station.terminalPorts.map { _ in try freeLoopbackPort() }
-            let plan = StationSeed.Plan(accounts: accounts, terminalPorts: closedPorts, tariff: try station.benchTariff(),
-                                        balance: { _ in Money(microYuan: -10_000_000) }, baselineAt: nil)
-            result.provisionSeconds = try await StationSeed.write(plan, to: station.databaseLocation, progress: progress).totalSeconds
-            try await station.startDaemon()
-            let ackName = "chargecontrol_dispatch_acknowledged_total"
-            let clock = ContinuousClock()
-            let before = try await station.metric(ackName)
-
-            // p3: sample the acknowledged counter until every meter shows an open relay.
-            var samples: [(Double, Double)] = []  // (seconds since the terminals became reachable, acknowledged)
-            let atStart = try await station.metric(ackName) - before
-            let tripStart = clock.now
-            try await station.provisionTerminals()
-            result.acknowledgedDuringProvisioning = Int(atStart)
-            samples.append((0, atStart))
-            let deadline = tripStart + .seconds(max(120, accounts / 50))
-            while true {
-                try await Task.sleep(for: .milliseconds(200))
-                let acked = try await station.metric(ackName) - before
-                samples.append(((clock.now - tripStart).seconds, acked))
-                if Int(acked) >= accounts {
-                    let open = try await station.count(relay: "open")
-                    if open >= accounts { break }
-                }
-                guard clock.now < deadline else {
-                    throw BenchFailure("p3: only \(Int(acked)) of \(accounts) trips acknowledged after \((clock.now - tripStart).seconds) s")
-                }
+            var peers: [HarnessStation] = []
+            defer { for peer in peers { peer.removeFolder() } }
+            do {
+                let result = try await measure(station, peers: &peers, baseOptions: baseOptions)
+                for peer in peers { await peer.shutdown() }
+                return result
+            } catch {
+                for peer in peers { await peer.shutdown() }
+                throw error
             }
-            // Sustained rate: from the sample before the first acknowledgement after provisioning
-            // to the first sample holding the final count (every kind of command counts: trips,
-            // and alarms where the daemon sends them).
-            let first = samples.first { $0.1 > atStart } ?? samples[0]
-            let final = samples[samples.count - 1].1
-            let last = samples.first { $0.1 >= final } ?? samples[samples.count - 1]
-            let base = samples.last { $0.0 < first.0 } ?? samples[0]
-            result.acknowledged = Int(last.1)
-            result.tripSeconds = last.0 - base.0
-            result.perSecond = result.tripSeconds > 0 ? Int((last.1 - base.1) / result.tripSeconds) : 0
-            progress("p3: \(Int(last.1 - base.1)) trips acknowledged in \(String(format: "%.2f", result.tripSeconds)) s after provisioning")
-
-            // p1: K payments, one after another, on accounts spread over the terminals.
-            let count = min(payments, accounts)
-            progress("p1: \(count) payments, each timed until its meter shows armed")
-            result.latenciesMS = try await timePayments(count, offset: 0, station)
-            guard maintenance else { return result }
-            // The same on the next accounts (still tripped), while backups run back to back.
-            progress("p1 with maintenance (\(maintenanceParts.sorted().joined(separator: ", "))): \(count) payments")
-            let runBackups = maintenanceParts.contains("backups")
-            let backups = Task { () -> Int in
-                var taken = 0
-                while runBackups && !Task.isCancelled {
-                    guard let answer = try? await station.http.send("POST", "\(station.api)/v1/backup", token: station.operatorToken, json: "{}")
-                    else { break }
-                    if answer.status == 201 { taken += 1 } else if answer.status != 409 { break }
-                }
-                return taken
-            }
-            // At most every other account, so that the next one is still tripped.
-            let prunedBefore = try await station.metric("chargecontrol_retention_pruned_total")
-            result.maintenanceLatenciesMS = try await timePayments(min(count, accounts / 2), offset: 1, station)
-            result.pruned = Int(try await station.metric("chargecontrol_retention_pruned_total") - prunedBefore)
-            backups.cancel()
-            result.backups = await backups.value
-            return result
         }
     }
 
+    /// The other nodes, started on the station's database and simulator; returns once every node
+    /// leases a terminal.
+    private func startPeers(of station: HarnessStation, baseOptions: StationOptions, into peers: inout [HarnessStation]) async throws {
+        for index in 1..<nodes {
+            var o = baseOptions
+            o.extraConfig += "\n[cluster]\nnode = \"b\(index)\"\n"
+            let peer = try HarnessStation(name: "p1-b\(index)", options: o, http: HTTPClient(timeout: 30, connectionsPerHost: 64))
+            peer.shareSimulator(of: station)
+            try await peer.startDaemon()
+            peers.append(peer)
+        }
+        try await station.eventually("every node leasing a terminal", within: 60) { () async throws -> Bool? in
+            let leases = try await FailoverRounds.clusterLeases(station)
+            return leases.count == nodes && leases.values.allSatisfy { !$0.isEmpty } ? true : nil
+        }
+        progress("\(nodes) nodes share the terminals")
+    }
+
+    /// Every node's acknowledged commands.
+    private func acknowledged(_ nodes: [HarnessStation]) async throws -> Double {
+        var total = 0.0
+        for node in nodes { total += try await node.metric("chargecontrol_dispatch_acknowledged_total") }
+        return total
+    }
+
+    private func measure(_ station: HarnessStation, peers: inout [HarnessStation], baseOptions: StationOptions) async throws -> Result {
+        var result = Result()
+        try await station.startSim()
+        // The accounts go straight into the database file before the daemon opens it (over
+        // HTTP they are one transaction each: hours at 100,000), on terminals registered at
+        // closed ports, so no meter is read (and none trips) yet; then the real ports are
+        // registered, and every account trips at once.
+        progress("seeding \(accounts) accounts with opening balance -10.00 on \(terminals) unreachable terminals")
+        let closedPorts = try station.terminalPorts.map { _ in try freeLoopbackPort() }
+        let plan = StationSeed.Plan(accounts: accounts, terminalPorts: closedPorts, tariff: try station.benchTariff(),
+                                    balance: { _ in Money(microYuan: -10_000_000) }, baselineAt: nil)
+        result.provisionSeconds = try await StationSeed.write(plan, to: station.databaseLocation, progress: progress).totalSeconds
+        try await station.startDaemon()
+        if nodes > 1 { try await startPeers(of: station, baseOptions: baseOptions, into: &peers) }
+        let all = [station] + peers
+        let clock = ContinuousClock()
+        let before = try await acknowledged(all)
+
+        // p3: sample the acknowledged counter until every meter shows an open relay.
+        var samples: [(Double, Double)] = []  // (seconds since the terminals became reachable, acknowledged)
+        let atStart = try await acknowledged(all) - before
+        let tripStart = clock.now
+        try await station.provisionTerminals()
+        result.acknowledgedDuringProvisioning = Int(atStart)
+        samples.append((0, atStart))
+        let deadline = tripStart + .seconds(max(120, accounts / 50))
+        while true {
+            try await Task.sleep(for: .milliseconds(200))
+            let acked = try await acknowledged(all) - before
+            samples.append(((clock.now - tripStart).seconds, acked))
+            if Int(acked) >= accounts {
+                let open = try await station.count(relay: "open")
+                if open >= accounts { break }
+            }
+            guard clock.now < deadline else {
+                throw BenchFailure("p3: only \(Int(acked)) of \(accounts) trips acknowledged after \((clock.now - tripStart).seconds) s")
+            }
+        }
+        // Sustained rate: from the sample before the first acknowledgement after provisioning
+        // to the first sample holding the final count (every kind of command counts: trips,
+        // and alarms where the daemon sends them).
+        let first = samples.first { $0.1 > atStart } ?? samples[0]
+        let final = samples[samples.count - 1].1
+        let last = samples.first { $0.1 >= final } ?? samples[samples.count - 1]
+        let base = samples.last { $0.0 < first.0 } ?? samples[0]
+        result.acknowledged = Int(last.1)
+        result.tripSeconds = last.0 - base.0
+        result.perSecond = result.tripSeconds > 0 ? Int((last.1 - base.1) / result.tripSeconds) : 0
+        progress("p3: \(Int(last.1 - base.1)) trips acknowledged in \(String(format: "%.2f", result.tripSeconds)) s after provisioning")
+
+        // p1: K payments, one after another, on accounts spread over the terminals.
+        let count = min(payments, accounts)
+        progress("p1: \(count) payments, each timed until its meter shows armed")
+        result.latenciesMS = try await timePayments(count, offset: 0, all)
+        guard maintenance else { return result }
+        // The same on the next accounts (still tripped), while backups run back to back.
+        progress("p1 with maintenance (\(maintenanceParts.sorted().joined(separator: ", "))): \(count) payments")
+        let runBackups = maintenanceParts.contains("backups")
+        let backups = Task { () -> Int in
+            var taken = 0
+            while runBackups && !Task.isCancelled {
+                guard let answer = try? await station.http.send("POST", "\(station.api)/v1/backup", token: station.operatorToken, json: "{}")
+                else { break }
+                if answer.status == 201 { taken += 1 } else if answer.status != 409 { break }
+            }
+            return taken
+        }
+        // At most every other account, so that the next one is still tripped.
+        let prunedBefore = try await station.metric("chargecontrol_retention_pruned_total")
+        result.maintenanceLatenciesMS = try await timePayments(min(count, accounts / 2), offset: 1, all)
+        result.pruned = Int(try await station.metric("chargecontrol_retention_pruned_total") - prunedBefore)
+        backups.cancel()
+        result.backups = await backups.value
+        return result
+    }
+
     /// `count` payments one after another on accounts spread over the terminals (account
-    /// `offset` after each), each timed from its POST to its meter showing `armed`.
-    private func timePayments(_ count: Int, offset: Int, _ station: HarnessStation) async throws -> [Double] {
+    /// `offset` after each), each posted to the next of `nodes` in turn and timed from its POST to
+    /// its meter showing `armed` (with several nodes, some reach a meter on another node's terminal).
+    private func timePayments(_ count: Int, offset: Int, _ nodes: [HarnessStation]) async throws -> [Double] {
         let clock = ContinuousClock()
         var latencies: [Double] = []
         for index in 0..<count {
+            let station = nodes[index % nodes.count]
             let n = 1 + (index * accounts) / count + offset
             let body = "{\"order_no\": \"BENCH-\(n)\", \"account_id\": \"A\(n)\", \"amount_yuan\": \"100.00\", \"channel\": \"mobile_app\"}"
             let sent = clock.now
