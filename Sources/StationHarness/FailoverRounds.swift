@@ -154,8 +154,12 @@ public enum FailoverRounds {
             let victimTerminals = Set(leases["n\(victim)"] ?? [])
             let onVictim = accounts.filter { victimTerminals.contains("T\(first.terminal(ofMeter: $0.meter))") }
             var tripped: (id: String, meter: Int)?
-            for account in onVictim where try await payer.account(account.id)["state"]?.string == "tripped" {
+            var owed: Int64 = 0
+            for account in onVictim {
+                let view = try await payer.account(account.id)
+                guard view["state"]?.string == "tripped" else { continue }
                 tripped = account
+                owed = max(0, -(view["balance_micro_yuan"]?.int64 ?? 0))
                 break
             }
             let last = tripped ?? onVictim.first
@@ -163,7 +167,9 @@ public enum FailoverRounds {
             var commandsBefore: Int64 = 0
             if let last {
                 commandsBefore = try await payer.commands(last.id).compactMap { $0["id"]?.int64 }.max() ?? 0
-                let answer = try await payer.pay("R\(round)-last", account: last.id, amount: "40.00")
+                // Enough to bring it 40 yuan above zero: the account is to be reconnected.
+                let amount = StationLoad.yuan(cents: Int(owed / 10_000) + 4_000)
+                let answer = try await payer.pay("R\(round)-last", account: last.id, amount: amount)
                 if answer.status == 201 { confirmed["R\(round)-last"] = answer; lastPaid = answer } else {
                     report.problems.append("round \(round): the last payment answered \(answer)")
                 }
@@ -212,6 +218,8 @@ public enum FailoverRounds {
                         } ? true : nil
                     }
                     report.reconnectionsChecked += 1
+                    // The customer closes the armed relay: the account runs dry and trips again.
+                    try await first.changeMeter(last.meter, #"{"press_button": true}"#)
                 } catch {
                     report.problems.append("round \(round): \(last.id)'s payment did not reconnect meter \(last.meter) after n\(victim) died")
                 }

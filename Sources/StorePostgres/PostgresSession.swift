@@ -48,8 +48,13 @@ package final class PostgresSession: SQLConnection, @unchecked Sendable {
         PostgresRowCursor(rows: try run(sql, values))
     }
 
-    /// The value the last sequence this session used gave (an INSERT's identity).
+    /// The id the last INSERT into an identity-keyed table returned (`PostgresDialect`); nil
+    /// when it inserted nothing (a conflict it ignored).
+    private var returnedID: Int64?
+
+    /// The id of the last row inserted into a table keyed by an identity, as SQLite's last rowid.
     package func lastInsertedID() throws -> Int64 {
+        if let returnedID { return returnedID }
         let rows = try runTranslated("SELECT lastval()", [])
         guard let value = try rows.first.flatMap({ try Self.value($0.first) }), case .integer(let id) = value else {
             throw PostgresStoreError(message: "no row was inserted", sqlState: nil, sql: "SELECT lastval()")
@@ -79,6 +84,12 @@ package final class PostgresSession: SQLConnection, @unchecked Sendable {
             inTransaction = false
         }
         let rows = try runTranslated(translated.sql, values)
+        if translated.returnsID {
+            returnedID = try rows.first.flatMap { row -> Int64? in
+                if case .integer(let id)? = try Self.value(row.first) { return id }
+                return nil
+            }
+        }
         if translated.changesAccountRows, let accountRowsChanged {
             let changes = self.changes
             for row in try runTranslated("DELETE FROM account_book_changed RETURNING id", []) {

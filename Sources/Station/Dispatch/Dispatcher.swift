@@ -60,6 +60,8 @@ public final class Dispatcher: Sendable {
     let outcomes: CommandOutcomeBatcher
     /// A graceful shutdown asked it to stop claiming commands.
     private let stopping = Mutex(false)
+    /// A node of several: the terminals the queue in memory was last read for (issue 16).
+    private let scannedTerminals = Mutex<Set<String>?>(nil)
 
     /// - Parameters:
     ///   - core: the store, the clock (injected: tests step it), the evaluator for the re-check
@@ -196,13 +198,17 @@ public final class Dispatcher: Sendable {
     /// Reads the whole queue when asked to, else the commands queued since the last look.
     /// Returns whether it read the whole queue. A failed read asks for a whole one next time.
     private func refreshBacklog(at now: Date) async throws -> Bool {
-        let reason = rescan.withLock { r in defer { r = nil }; return r }
-        // A node of several sends only the commands of the terminals it leases (issue 16).
+        // A node of several sends only the commands of the terminals it acts for (issue 16); when
+        // that set changed (a round, or a lease it could not renew in time), the queue is read
+        // again for the new set.
         let cluster = store.cluster
         let terminals = cluster.isClustered ? Set(cluster.leases.keys.filter { cluster.holds(terminal: $0) }) : nil
+        if let terminals, scannedTerminals.withLock({ $0 }) != terminals { requestRescan(.leases) }
+        let reason = rescan.withLock { r in defer { r = nil }; return r }
         do {
             if let reason {
                 backlog.withLock { $0.beginRebuild() }
+                scannedTerminals.withLock { $0 = terminals }
                 let scan = try await store.pendingCommandScan(terminals: terminals)
                 backlog.withLock { $0.rebuild(scan, at: now) }
                 if reason != .start && reason != .safetyNet && reason != .leases {
