@@ -353,6 +353,9 @@ extension AccountBook {
 
     /// Moves `account_book.folded_through` up to just before the first reading some row still
     /// lacks (every reading when none does): where the next start's replay begins.
+    /// Longer than any write transaction lasts (a group commit round): see `advanceFoldedThrough`.
+    static let clusterSettling: TimeInterval = 30
+
     func advanceFoldedThrough(in db: SQLSession) throws {
         // While the book loads, the load replays from where it began (and accounts not loaded
         // yet are read with the readings after it).
@@ -368,13 +371,29 @@ extension AccountBook {
         var foldedThrough = try firstUnfolded.map { $0 - 1 } ?? (Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") ?? 0)
         if cluster.isClustered {
             // Other nodes' rows may lack readings this book knows nothing of (issue 16): the
-            // replay's start stays before the first of those, whoever's they are.
+            // replay's start stays before the first of those, whoever's they are. A reading
+            // another node has not committed yet is not seen at all, though its id may be lower
+            // than those seen; so the start moves only up to the highest id seen one settling
+            // time ago (every reading with an id up to it was allocated then: committed or gone
+            // since), and not past the first unfolded reading seen now.
+            let now = cluster.now()
+            let seen = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reading") ?? 0
+            let settled = state.withLock { s -> Int64? in
+                guard let floor = s.clusterFloor else {
+                    s.clusterFloor = (seen, now)
+                    return nil
+                }
+                guard now.timeIntervalSince(floor.at) >= Self.clusterSettling else { return nil }
+                s.clusterFloor = (seen, now)
+                return floor.seen
+            }
+            guard let settled else { return }
             let firstAnywhere = try Int64.fetchOne(db.cachedStatement(sql: """
                 SELECT MIN(r.id) FROM reading AS r JOIN account AS a ON a.id = r.account_id
                 WHERE r.id > (SELECT folded_through FROM account_book WHERE id = 1) AND r.id > a.charged_through
                     AND r.balance_after_micro_yuan IS NOT NULL
                 """))
-            if let firstAnywhere { foldedThrough = min(foldedThrough, firstAnywhere - 1) }
+            foldedThrough = min(foldedThrough, settled, (firstAnywhere ?? .max) - 1)
         }
         try db.executeCached(sql: "UPDATE account_book SET folded_through = MAX(folded_through, ?) WHERE id = 1",
                              arguments: [foldedThrough])

@@ -89,6 +89,9 @@ public final class AccountBook: Sendable {
         /// Account rows the write under way changed, kept for its end when clustered (whoever
         /// owns them hears of it; `refreshTouched`).
         var changedByWrite: Set<String> = []
+        /// A node of several: the highest reading id seen at the last move of the replay's start,
+        /// and when (`advanceFoldedThrough`).
+        var clusterFloor: (seen: Int64, at: Date)?
         /// The entry the writer read or staged last, as `entry` would give it now: an evaluation
         /// reads its account, then stages the reading on it (one unpacking instead of two).
         /// Forgotten by anything that may change what `entry` gives.
