@@ -131,8 +131,13 @@ public final class AccountBook: Sendable {
     @discardableResult
     func refresh(_ id: String, in db: SQLSession) throws -> Entry? {
         // Still `touched` until it is read: a row that fails to read is read again next time.
-        let (current, wasForeign) = state.withLock { s -> (Entry?, Bool) in
-            (s.staged[id] ?? s.published[id], !s.foreignRead.isEmpty && s.foreignRead.contains(id))
+        // Whether an entry the book does not hold needs its replay is decided here, with
+        // `current`: a load finishing between the two (it runs beside the writer) would otherwise
+        // install the loaded entry and leave this read without the readings its row lacks,
+        // replacing the loaded one at publish (a charge lost; seen once in the suite under load).
+        let (current, wasForeign, replayIfUnknown) = state.withLock { s -> (Entry?, Bool, Bool) in
+            (s.staged[id] ?? s.published[id], !s.foreignRead.isEmpty && s.foreignRead.contains(id),
+             s.loading != nil || s.needReplay.contains(id))
         }
         guard let row = try SQLRow.fetchOne(db.cachedStatement(sql: Self.selectOne), arguments: [id]) else {
             if current != nil { stage(id, nil) }
@@ -174,7 +179,7 @@ public final class AccountBook: Sendable {
             // the readings its row lacks are read from disk; so for every account while the book
             // loads (its row may lack readings the load has not replayed onto it yet).
             // (Forgotten once the entry is published: a rollback before that replays again.)
-            if state.withLock({ $0.loading != nil || $0.needReplay.contains(id) }) { try replayTail(of: &fresh, in: db) }
+            if replayIfUnknown { try replayTail(of: &fresh, in: db) }
             stage(id, fresh)
             return fresh
         }

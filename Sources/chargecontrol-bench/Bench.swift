@@ -59,7 +59,7 @@ struct Bench: AsyncParsableCommand {
                                valueName: "postgresql://…"))
     var postgres: String?
 
-    @Option(help: "p1, p3: daemons sharing the PostgreSQL station (needs --postgres); payments go to each in turn.")
+    @Option(help: "p1, p2, p3: daemons sharing the PostgreSQL station (needs --postgres); p1's payments go to each in turn.")
     var nodes = 1
 
     @Flag(help: "Print one JSON object keyed by scenario id.")
@@ -71,6 +71,7 @@ struct Bench: AsyncParsableCommand {
         guard unknown.isEmpty else { throw ValidationError("--maintenance-parts takes backups and retention, not \(unknown.sorted())") }
         guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1") }
         guard nodes == 1 || postgres != nil else { throw ValidationError("--nodes \(nodes) needs --postgres: a SQLite station has one daemon") }
+        guard nodes == 1 || !scenarios.contains("p6") else { throw ValidationError("--nodes \(nodes) runs p1, p2 and p3; p6 restarts one daemon") }
     }
 
     func run() async throws {
@@ -157,7 +158,7 @@ struct Bench: AsyncParsableCommand {
             let r = try await CycleRestartScenario(
                 accounts: meters, terminals: stationTerminals, runCycle: wanted.contains("p2"), steadyCycle: steady,
                 runRestart: wanted.contains("p6"), keepFolder: keep, tariffs: try benchTariffsFolder(tariffs),
-                postgres: server, progress: progress).run()
+                postgres: server, nodes: nodes, progress: progress).run()
             let report = CycleRestartReport(r)
             if wanted.contains("p2") {
                 objects.append(report.p2JSON)

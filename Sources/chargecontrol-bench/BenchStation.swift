@@ -108,3 +108,39 @@ extension HarnessStation {
         return relay
     }
 }
+
+extension HarnessStation {
+    /// The station's options as node `name` of a PostgreSQL station (`--nodes`).
+    static func node(_ name: String, of options: StationOptions) -> StationOptions {
+        var o = options
+        o.extraConfig += "\n[cluster]\nnode = \"\(name)\"\n"
+        return o
+    }
+
+    /// `count` more nodes (b1, b2, …) on this station's database and simulator, started; returns
+    /// them once every node leases a terminal. The caller stops them and removes their folders.
+    func startPeers(_ count: Int, baseOptions: StationOptions, progress: (String) -> Void) async throws -> [HarnessStation] {
+        var peers: [HarnessStation] = []
+        do {
+            for index in 1...count {
+                let peer = try HarnessStation(name: "\(name)-b\(index)", options: Self.node("b\(index)", of: baseOptions),
+                                              http: HTTPClient(timeout: 30, connectionsPerHost: 64))
+                peer.shareSimulator(of: self)
+                peers.append(peer)
+                try await peer.startDaemon()
+            }
+            try await eventually("every node leasing a terminal", within: 60) { () async throws -> Bool? in
+                let leases = try await FailoverRounds.clusterLeases(self)
+                return leases.count == count + 1 && leases.values.allSatisfy { !$0.isEmpty } ? true : nil
+            }
+        } catch {
+            for peer in peers {
+                await peer.shutdown()
+                peer.removeFolder()
+            }
+            throw error
+        }
+        progress("\(count + 1) nodes share the terminals")
+        return peers
+    }
+}

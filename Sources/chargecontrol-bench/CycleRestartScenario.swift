@@ -35,11 +35,15 @@ struct CycleRestartScenario {
     let tariffs: URL
     /// A PostgreSQL server to make the station's database on (`--postgres`); nil: a SQLite file.
     var postgres: PostgresLocation?
+    /// Daemons on the PostgreSQL station (`--nodes`; p2 only): the cycle is timed from the first
+    /// node's READY=1, the others started right after it.
+    var nodes = 1
     let progress: (String) -> Void
 
     struct Result {
         var accounts = 0
         var terminals = 0
+        var nodes = 1
         var seed = StationSeed.Timing()
         /// Exec → READY=1 of the first start on the freshly seeded file.
         var firstStartSeconds = 0.0
@@ -85,9 +89,26 @@ struct CycleRestartScenario {
         var options = StationOptions.bench(meters: accounts, terminals: terminals, tariffs: tariffs)
         options.collectionInterval = "1s"
         if let postgres { options.database = try await PostgresAdmin.createDatabase(on: postgres, named: PostgresAdmin.freshName("bench_p2")).url }
+        let baseOptions = options
+        if nodes > 1 { options = HarnessStation.node("b0", of: options) }
         let clock = ContinuousClock()
         return try await HarnessStation.bench("p2", options, keepFolder: keepFolder) { station in
-            var result = Result(accounts: accounts, terminals: terminals)
+            var peers: [HarnessStation] = []
+            do {
+                let result = try await measure(station, baseOptions: baseOptions, clock: clock, peers: &peers)
+                for peer in peers { await peer.shutdown(); peer.removeFolder() }
+                return result
+            } catch {
+                for peer in peers { await peer.shutdown(); peer.removeFolder() }
+                throw error
+            }
+        }
+    }
+
+    private func measure(_ station: HarnessStation, baseOptions: StationOptions, clock: ContinuousClock,
+                         peers: inout [HarnessStation]) async throws -> Result {
+        do {
+            var result = Result(accounts: accounts, terminals: terminals, nodes: nodes)
             progress("meter-sim: \(accounts) meters on \(terminals) terminals")
             try await station.startSim()
 
@@ -117,6 +138,7 @@ struct CycleRestartScenario {
             result.firstStartSeconds = try await station.startDaemon(readyFrom: notify).seconds
             let ready = clock.now
             progress(String(format: "READY=1 after %.2f s", result.firstStartSeconds))
+            if nodes > 1 { peers = try await station.startPeers(nodes - 1, baseOptions: baseOptions, progress: progress) }
 
             if runCycle {
                 let daemonCPU = station.daemon?.cpuSeconds ?? 0

@@ -26,7 +26,7 @@ struct CycleRestartReport {
 
     var p2JSON: String {
         var pairs: [(String, String)] = [
-            ("seconds", jsonNumber(r.cycleSeconds)), ("meters", "\(r.accounts)"), ("terminals", "\(r.terminals)"),
+            ("seconds", jsonNumber(r.cycleSeconds)), ("meters", "\(r.accounts)"), ("terminals", "\(r.terminals)"), ("nodes", "\(r.nodes)"),
             ("measured_from", "\"READY=1\""), ("measured_to", "\"every account's reading committed\""),
             ("first_commit_seconds", jsonNumber(r.firstCommitSeconds)), ("readings_per_second", "\(r.readingsPerSecond)"),
             ("commands_queued", "\(r.commandsQueued)"), ("abnormal_readings", "\(r.abnormalReadings)"),

@@ -87,7 +87,7 @@ struct TripAndPayScenario {
         if maintenance && maintenanceParts.contains("retention") { options.extraConfig = Self.maintenanceConfig }
         if let postgres { options.database = try await PostgresAdmin.createDatabase(on: postgres, named: PostgresAdmin.freshName("bench_p1")).url }
         let baseOptions = options
-        if nodes > 1 { options.extraConfig += "\n[cluster]\nnode = \"b0\"\n" }
+        if nodes > 1 { options = HarnessStation.node("b0", of: options) }
         return try await HarnessStation.bench("p1", options) { station in
             var peers: [HarnessStation] = []
             defer { for peer in peers { peer.removeFolder() } }
@@ -100,24 +100,6 @@ struct TripAndPayScenario {
                 throw error
             }
         }
-    }
-
-    /// The other nodes, started on the station's database and simulator; returns once every node
-    /// leases a terminal.
-    private func startPeers(of station: HarnessStation, baseOptions: StationOptions, into peers: inout [HarnessStation]) async throws {
-        for index in 1..<nodes {
-            var o = baseOptions
-            o.extraConfig += "\n[cluster]\nnode = \"b\(index)\"\n"
-            let peer = try HarnessStation(name: "p1-b\(index)", options: o, http: HTTPClient(timeout: 30, connectionsPerHost: 64))
-            peer.shareSimulator(of: station)
-            try await peer.startDaemon()
-            peers.append(peer)
-        }
-        try await station.eventually("every node leasing a terminal", within: 60) { () async throws -> Bool? in
-            let leases = try await FailoverRounds.clusterLeases(station)
-            return leases.count == nodes && leases.values.allSatisfy { !$0.isEmpty } ? true : nil
-        }
-        progress("\(nodes) nodes share the terminals")
     }
 
     /// Every node's acknowledged commands.
@@ -140,7 +122,7 @@ struct TripAndPayScenario {
                                     balance: { _ in Money(microYuan: -10_000_000) }, baselineAt: nil)
         result.provisionSeconds = try await StationSeed.write(plan, to: station.databaseLocation, progress: progress).totalSeconds
         try await station.startDaemon()
-        if nodes > 1 { try await startPeers(of: station, baseOptions: baseOptions, into: &peers) }
+        if nodes > 1 { peers = try await station.startPeers(nodes - 1, baseOptions: baseOptions, progress: progress) }
         let all = [station] + peers
         let clock = ContinuousClock()
         let before = try await acknowledged(all)
