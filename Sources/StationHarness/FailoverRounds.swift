@@ -156,8 +156,10 @@ public enum FailoverRounds {
             var tripped: (id: String, meter: Int)?
             var owed: Int64 = 0
             for account in onVictim {
+                // Tripped, and the meter's relay open: a trip decided but not sent yet (the
+                // payment supersedes it) leaves nothing to reconnect.
                 let view = try await payer.account(account.id)
-                guard view["state"]?.string == "tripped" else { continue }
+                guard view["state"]?.string == "tripped", try await first.simMeter(account.meter)["relay"]?.string == "open" else { continue }
                 tripped = account
                 owed = max(0, -(view["balance_micro_yuan"]?.int64 ?? 0))
                 break
