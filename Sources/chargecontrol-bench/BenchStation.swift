@@ -113,7 +113,12 @@ extension HarnessStation {
     /// The station's options as node `name` of a PostgreSQL station (`--nodes`).
     static func node(_ name: String, of options: StationOptions) -> StationOptions {
         var o = options
-        o.extraConfig += "\n[cluster]\nnode = \"\(name)\"\n"
+        // Into the `[cluster]` section the options may have already (a lease time), else a new one.
+        if o.extraConfig.contains("[cluster]\n") {
+            o.extraConfig = o.extraConfig.replacingOccurrences(of: "[cluster]\n", with: "[cluster]\nnode = \"\(name)\"\n")
+        } else {
+            o.extraConfig += "\n[cluster]\nnode = \"\(name)\"\n"
+        }
         return o
     }
 
