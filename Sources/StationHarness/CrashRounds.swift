@@ -143,20 +143,10 @@ public enum CrashRounds {
             }
             report.kills += 1
             report.operators.add(actions)
-            var cutOff: [PlannedPayment] = []
-            var answered: [PlannedPayment: HTTPAnswer] = [:]
-            for p in posted {
-                guard let answer = p.answer else {
-                    cutOff.append(p.payment)
-                    continue
-                }
-                if answer.status == 201 || answer.status == 200 {
-                    answered[p.payment] = answer
-                    confirmed[p.payment.order] = answer
-                } else {
-                    report.problems.append("round \(round): payment \(p.payment.order) answered \(answer)")
-                }
-            }
+            let outcome = PostedPayment.sort(posted)
+            let (answered, cutOff) = (outcome.answered, outcome.cutOff)
+            for (p, answer) in answered { confirmed[p.order] = answer }
+            report.problems += outcome.refused.map { "round \(round): \($0)" }
             report.paymentsAnswered += answered.count
             report.paymentsCutOff += cutOff.count
 

@@ -184,18 +184,12 @@ public enum FailoverRounds {
             killed.set()
             let posted = await load
 
-            var cutOff: [PlannedPayment] = []
-            for p in posted {
-                guard let answer = p.answer else { cutOff.append(p.payment); continue }
-                if answer.status == 201 || answer.status == 200 {
-                    confirmed[p.payment.order] = answer
-                    report.paymentsAnswered += 1
-                } else {
-                    report.problems.append("round \(round): payment \(p.payment.order) answered \(answer)")
-                }
-            }
-            report.paymentsCutOff += cutOff.count
-            for p in cutOff {
+            let outcome = PostedPayment.sort(posted)
+            for (p, answer) in outcome.answered { confirmed[p.order] = answer }
+            report.problems += outcome.refused.map { "round \(round): \($0)" }
+            report.paymentsAnswered += outcome.answered.count
+            report.paymentsCutOff += outcome.cutOff.count
+            for p in outcome.cutOff {
                 let again = try await payer.pay(p.order, account: p.account, amount: p.amount)
                 if again.status == 201 || again.status == 200 { confirmed[p.order] = again } else {
                     report.problems.append("round \(round): \(p.order) posted again: \(again)")

@@ -16,6 +16,35 @@ public struct PostedPayment: Sendable {
     public let answer: HTTPAnswer?
 }
 
+/// Posted payments sorted by what the clients saw (`PostedPayment.sort`).
+public struct PostedOutcome: Sendable {
+    /// Answered 201 or 200, with that answer.
+    public var answered: [PlannedPayment: HTTPAnswer] = [:]
+    /// No answer (the daemon died): recorded or not, to be posted again.
+    public var cutOff: [PlannedPayment] = []
+    /// Answered anything else: one line each, naming the order and the answer.
+    public var refused: [String] = []
+}
+
+extension PostedPayment {
+    /// Sorts what the clients saw into answered, cut off and refused payments.
+    public static func sort(_ posted: [PostedPayment]) -> PostedOutcome {
+        var outcome = PostedOutcome()
+        for p in posted {
+            guard let answer = p.answer else {
+                outcome.cutOff.append(p.payment)
+                continue
+            }
+            if answer.status == 201 || answer.status == 200 {
+                outcome.answered[p.payment] = answer
+            } else {
+                outcome.refused.append("payment \(p.payment.order) answered \(answer)")
+            }
+        }
+        return outcome
+    }
+}
+
 /// What the operator clients did.
 public struct OperatorActions: Sendable, CustomStringConvertible {
     /// Review items acted on, by action (`retry`, `resolve`, `cancel`), answered 200.

@@ -27,13 +27,7 @@ struct ClusterEndToEndTests {
 
     /// Each live node and the terminals it leases, from `GET /v1/cluster`.
     func leases(_ station: HarnessStation) async throws -> [String: [String]] {
-        let answer = try await station.call("GET", "/v1/cluster", token: station.viewerToken)
-        guard answer.status == 200, let nodes = answer.json?["nodes"]?.array else { throw HarnessFailure("GET /v1/cluster: \(answer)") }
-        var live: [String: [String]] = [:]
-        for node in nodes where node["live"]?.bool == true {
-            live[node["node"]?.string ?? "?"] = node["terminals"]?.array.compactMap(\.string) ?? []
-        }
-        return live
+        try await FailoverRounds.clusterLeases(station)
     }
 
     @Test(.enabled(if: server != nil, skipReason))

@@ -85,11 +85,9 @@ public struct LeaseService: Service {
             let giveBack = Set(plan.release)
             let outcome = try await store.applyLeaseRound(
                 startedAt: startedAt, renew: plan.renew.filter { !giveBack.contains($0) }, acquire: plan.acquire,
-                release: rounds.releasing, at: now, expiresAt: now.addingTimeInterval(leaseSeconds))
+                release: rounds.releasing, givingBack: giveBack, at: now, expiresAt: now.addingTimeInterval(leaseSeconds))
             rounds.releasing = plan.release
             for terminal in plan.release { rounds.gaveBack[terminal] = now }
-            // Given back: no longer acted for, though still leased until the next round.
-            store.cluster.hold(outcome.held.filter { !giveBack.contains($0.terminalID) })
             let held = Set(outcome.held.map(\.terminalID)).subtracting(giveBack)
             if rounds.failing {
                 logger.notice("lease rounds work again", metadata: ["event": "lease"])

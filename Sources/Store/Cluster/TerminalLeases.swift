@@ -75,7 +75,10 @@ extension StationStore {
     /// book reads the terminal's accounts again with the readings their rows lack.
     ///
     /// The membership's leases are replaced by what the database holds after the write.
-    public func applyLeaseRound(startedAt: Date, renew: [String], acquire: [String], release: [String],
+    ///
+    /// `givingBack`: terminals still leased but no longer acted for (released at the next round):
+    /// the membership leaves them out.
+    public func applyLeaseRound(startedAt: Date, renew: [String], acquire: [String], release: [String], givingBack: Set<String> = [],
                                 at now: Date, expiresAt: Date) async throws -> LeaseRoundOutcome {
         guard let node = cluster.node else { throw StoreError.notClustered }
         let before = cluster.leases
@@ -120,7 +123,7 @@ extension StationStore {
             return LeaseRoundOutcome(held: held, acquired: acquired, lost: before.keys.filter { !heldIDs.contains($0) }.sorted(),
                                      recovered: recovered)
         }
-        cluster.hold(outcome.held)
+        cluster.hold(outcome.held.filter { !givingBack.contains($0.terminalID) })
         return outcome
     }
 
